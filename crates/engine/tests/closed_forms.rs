@@ -1,0 +1,210 @@
+//! Attributions with known closed forms.
+
+mod support;
+
+use aumann_engine::{
+    AumannShapley, Groups, Rule, ValueFunction, attribute, exact_shapley,
+    games::{ComposedLinear, Linear},
+    gradcheck::check_path_batch,
+};
+use support::{Homogeneous, Network, assert_close, random_point};
+
+#[test]
+fn a_linear_game_gives_weight_times_displacement_and_equals_exact_shapley() {
+    for seed in 0..20 {
+        let n = 3 + seed as usize % 15;
+        let w = random_point(n, seed, -3.0, 3.0);
+        let x = random_point(n, seed + 100, -2.0, 2.0);
+        let x0 = random_point(n, seed + 200, -1.0, 1.0);
+        let game = Linear::new(w.clone());
+        let expected: Vec<f64> = (0..n).map(|i| w[i] * (x[i] - x0[i])).collect();
+        for rule in Rule::ALL {
+            let r = AumannShapley::default()
+                .rule(rule)
+                .fixed(rule.min_nodes())
+                .attribute(&game, &x, &x0)
+                .unwrap();
+            assert_close(&r.phi, &expected, 1e-13, 1e-13, rule.name());
+        }
+        let exact = exact_shapley(&game, &x, &x0).unwrap();
+        assert_close(&exact.phi, &expected, 1e-12, 1e-12, "exact Shapley");
+    }
+}
+
+#[test]
+fn a_function_of_a_weighted_sum_splits_in_proportion_to_each_term() {
+    type Pair = (fn(f64) -> f64, fn(f64) -> f64);
+    let functions: [(&str, Pair); 4] = [
+        ("exp", (f64::exp, f64::exp)),
+        ("tanh", (f64::tanh, |s| 1.0 - s.tanh().powi(2))),
+        ("softplus", (|s| s.exp().ln_1p(), |s| 1.0 / (1.0 + (-s).exp()))),
+        ("cube", (|s| s.powi(3) - 2.0 * s, |s| 3.0 * s * s - 2.0)),
+    ];
+    for (name, (f, d)) in functions {
+        for seed in 0..10 {
+            let n = 2 + seed as usize;
+            let w = random_point(n, seed, -1.0, 1.0);
+            let x = random_point(n, seed + 50, 0.0, 1.5);
+            let game = ComposedLinear::new(w.clone(), f, d);
+            let s: f64 = w.iter().zip(&x).map(|(w, x)| w * x).sum();
+            let expected: Vec<f64> = (0..n).map(|i| w[i] * x[i] / s * (f(s) - f(0.0))).collect();
+            let r = attribute(&game, &x, &vec![0.0; n]).unwrap();
+            assert_close(&r.phi, &expected, 1e-10, 1e-8, name);
+        }
+    }
+}
+
+#[test]
+fn a_homogeneous_game_of_degree_k_gives_x_times_gradient_over_k() {
+    for degree in 1..=5 {
+        for seed in 0..8 {
+            let n = 4 + seed as usize;
+            let game = Homogeneous::random(n, degree, 12, seed * 10 + degree as u64);
+            let x = random_point(n, seed + 7, -1.5, 1.5);
+            let mut gradient = vec![0.0; n];
+            game.value_and_gradient(&x, &mut gradient);
+            let expected: Vec<f64> = (0..n).map(|i| x[i] * gradient[i] / degree as f64).collect();
+            // Gauss–Legendre with ceil(k/2) nodes integrates tau^(k-1) exactly.
+            let r = AumannShapley::default()
+                .fixed(degree.div_ceil(2))
+                .attribute(&game, &x, &vec![0.0; n])
+                .unwrap();
+            assert_close(&r.phi, &expected, 1e-12, 1e-11, &format!("degree {degree}"));
+        }
+    }
+}
+
+#[test]
+fn group_attribution_equals_the_group_acting_as_one_player() {
+    // Players 0..6 in groups {0,1,2}, {3,4}, {5}: the grouped phi must equal
+    // the attribution of the game whose players are the groups' gates.
+    let n = 6;
+    let game = Network::random(n, 42);
+    let x = random_point(n, 3, 0.2, 1.5);
+    let group_of = vec![0, 0, 0, 1, 1, 2];
+    let groups = Groups::new(group_of.clone(), 3).unwrap();
+    let per_player = attribute(&game, &x, &vec![0.0; n]).unwrap().grouped(&groups);
+
+    struct Gated<'a> {
+        game: &'a Network,
+        x: &'a [f64],
+        group_of: &'a [u32],
+    }
+    impl ValueFunction for Gated<'_> {
+        fn players(&self) -> usize {
+            3
+        }
+        fn value(&self, g: &[f64]) -> f64 {
+            let p: Vec<f64> = self
+                .x
+                .iter()
+                .zip(self.group_of)
+                .map(|(x, &k)| x * g[k as usize])
+                .collect();
+            self.game.value(&p)
+        }
+        fn value_and_gradient(&self, g: &[f64], out: &mut [f64]) -> f64 {
+            let p: Vec<f64> = self
+                .x
+                .iter()
+                .zip(self.group_of)
+                .map(|(x, &k)| x * g[k as usize])
+                .collect();
+            let mut inner = vec![0.0; p.len()];
+            let v = self.game.value_and_gradient(&p, &mut inner);
+            out.fill(0.0);
+            for i in 0..p.len() {
+                out[self.group_of[i] as usize] += inner[i] * self.x[i];
+            }
+            v
+        }
+    }
+    let gated = Gated {
+        game: &game,
+        x: &x,
+        group_of: &group_of,
+    };
+    let per_group = attribute(&gated, &[1.0; 3], &[0.0; 3]).unwrap();
+    assert_close(&per_player.phi, &per_group.phi, 1e-10, 1e-8, "groups");
+    assert!(Groups::new(vec![0, 3], 2).is_err());
+}
+
+#[test]
+fn the_error_estimate_tracks_the_true_error_and_shrinks_with_nodes() {
+    // f(s) = exp(c s), with c set so that the integrand along the path is
+    // exp(2 tau): smooth, and visibly wrong with few Riemann nodes.
+    let n = 8;
+    let w = random_point(n, 1, 0.0, 1.0);
+    let x = random_point(n, 2, 0.5, 1.5);
+    let s: f64 = w.iter().zip(&x).map(|(w, x)| w * x).sum();
+    let c = 2.0 / s;
+    let game = ComposedLinear::new(w.clone(), move |v: f64| (c * v).exp(), move |v: f64| c * (c * v).exp());
+    let exact: Vec<f64> = (0..n).map(|i| w[i] * x[i] / s * ((c * s).exp() - 1.0)).collect();
+    for rule in Rule::ALL {
+        // The companion has half the nodes, so for a rule of order p the
+        // estimate is about (2^p - 1) times the error: about the error itself
+        // for first-order rules, a bound for the others.
+        let slack = match rule {
+            Rule::RiemannLeft | Rule::RiemannRight => 1.25,
+            _ => 1.0,
+        };
+        let mut previous = f64::INFINITY;
+        for nodes in [4, 8, 16, 32, 64] {
+            let r = AumannShapley::default()
+                .rule(rule)
+                .fixed(nodes)
+                .attribute(&game, &x, &vec![0.0; n])
+                .unwrap();
+            for i in 0..n {
+                let true_error = (r.phi[i] - exact[i]).abs();
+                assert!(
+                    true_error <= slack * r.error_estimate(i) + 1e-14,
+                    "{rule} {nodes}: player {i} true error {true_error:e} above estimate {:e}",
+                    r.error_estimate(i)
+                );
+            }
+            let worst = r.max_relative_error();
+            assert!(
+                worst < previous || worst < 1e-14,
+                "{rule}: estimate did not shrink at {nodes} nodes"
+            );
+            previous = worst;
+        }
+    }
+}
+
+#[test]
+fn the_adaptive_rule_doubles_nodes_until_the_gap_is_met() {
+    let n = 8;
+    let w = random_point(n, 1, 0.0, 1.0);
+    let x = random_point(n, 2, 0.5, 1.5);
+    let game = ComposedLinear::new(w, |s: f64| (3.0 * s).exp(), |s: f64| 3.0 * (3.0 * s).exp());
+    let r = AumannShapley::default()
+        .rule(Rule::RiemannMidpoint)
+        .adaptive(4, 4096, 1e-6)
+        .attribute(&game, &x, &vec![0.0; n])
+        .unwrap();
+    assert!(r.within(1e-6));
+    let nodes: Vec<usize> = r.levels.iter().map(|l| l.nodes).collect();
+    assert!(
+        nodes.len() > 2 && nodes.windows(2).all(|w| w[1] == 2 * w[0]),
+        "{nodes:?}"
+    );
+    assert!(
+        r.levels.iter().rev().skip(1).all(|l| l.relative_gap > 1e-6),
+        "stopped late: {:?}",
+        r.levels
+    );
+    // the first level pays for its companion; each later level only for its own nodes
+    let expected: usize = nodes.iter().sum::<usize>() + 2;
+    assert_eq!(r.gradient_evaluations, expected);
+}
+
+#[test]
+fn the_batched_default_sweep_agrees_with_single_points() {
+    let game = Network::random(9, 5);
+    let x = random_point(9, 6, -1.0, 1.0);
+    let x0 = random_point(9, 7, -1.0, 1.0);
+    let err = check_path_batch(&game, &x0, &x, &[0.0, 0.1, 0.5, 0.77, 1.0]);
+    assert!(err < 1e-14, "{err}");
+}
