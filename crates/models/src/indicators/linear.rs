@@ -1,0 +1,45 @@
+//! The linear control: activity weighted by follower count.
+
+use super::sweep::{Sweep, accumulate_gate, gate_at_nodes, value_function_via_sweep};
+use crate::replay::Replay;
+use aumann_engine::{NodeWeights, Path};
+
+/// Lin = sum over t and i of alpha[i,t] a[i,t] w_i. Separable and linear:
+/// Aumann–Shapley equals Shapley exactly, phi[i,t] = a[i,t] w_i, and any
+/// sub-population's attribution is the full one restricted. The control for
+/// the scaling study.
+pub struct LinearControl<'a> {
+    pub replay: &'a Replay,
+}
+
+impl Sweep for LinearControl<'_> {
+    fn players(&self) -> usize {
+        self.replay.players()
+    }
+
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>) {
+        let k = taus.len();
+        let replay = self.replay;
+        let mut alpha = vec![0.0; k];
+        values.fill(0.0);
+        let players = replay.players();
+        let mut gradient = gradient;
+        let mut grad = vec![0.0; k];
+        for g in 0..players {
+            let weight = replay.activity[g] * replay.followers[replay.gates.agent(g) as usize];
+            if weight == 0.0 {
+                continue;
+            }
+            gate_at_nodes(&path, g, taus, &mut alpha);
+            for m in 0..k {
+                values[m] += alpha[m] * weight;
+            }
+            if let Some((weights, acc)) = gradient.as_mut() {
+                grad.fill(weight);
+                accumulate_gate(weights, acc, players, g, &grad);
+            }
+        }
+    }
+}
+
+value_function_via_sweep!(LinearControl);

@@ -1,0 +1,103 @@
+//! Polarization under biased assimilation (Dandekar, Goel & Lee, PNAS 2013).
+
+use super::diffusion::{self, Dynamics};
+use super::sweep::{Sweep, chunked_node_sums, value_function_via_sweep};
+use crate::replay::Replay;
+use aumann_engine::{NodeWeights, Path};
+use serde::Serialize;
+
+/// b_j(0) = s_j; with R_j = sum e b_i and L_j = sum e (1 - b_i) over j's
+/// followees that posted,
+/// b_j(t+1) = (kappa b_j + b_j R_j) / (kappa + b_j R_j + (1 - b_j) L_j);
+/// P = (4/N) sum_j (b_j(T) - mean b(T))^2, which is 1 when the population
+/// splits evenly at 0 and 1.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct PolarizationParams {
+    /// Weight of an agent's own opinion against what it reads.
+    pub kappa: f64,
+}
+
+impl Default for PolarizationParams {
+    fn default() -> Self {
+        Self { kappa: 10.0 }
+    }
+}
+
+pub struct Polarization<'a> {
+    pub replay: &'a Replay,
+    pub params: PolarizationParams,
+}
+
+impl Dynamics for Polarization<'_> {
+    fn initial(&self, replay: &Replay, agent: usize) -> f64 {
+        replay.stance[agent]
+    }
+
+    #[inline]
+    fn next(&self, b: f64, a: f64, r: f64) -> f64 {
+        // L = A - R: the posts read, less those that agree.
+        let l = a - r;
+        let kappa = self.params.kappa;
+        b * (kappa + r) / (kappa + b * r + (1.0 - b) * l)
+    }
+
+    #[inline]
+    fn partials(&self, b: f64, a: f64, r: f64) -> (f64, f64, f64) {
+        let kappa = self.params.kappa;
+        let l = a - r;
+        let num = b * (kappa + r);
+        let den = kappa + b * r + (1.0 - b) * l;
+        let den2 = den * den;
+        // d den / db = R - L; d den / dR = 2b - 1 (through L = A - R); d den / dA = 1 - b.
+        let db = ((kappa + r) * den - num * (r - l)) / den2;
+        let dr = (b * den - num * (2.0 * b - 1.0)) / den2;
+        let da = -num * (1.0 - b) / den2;
+        (db, da, dr)
+    }
+
+    fn indicator(&self, finals: &[f64], k: usize, values: &mut [f64]) {
+        let n = finals.len() / k;
+        let mean = chunked_node_sums(finals, k, |_, row, sums| {
+            for m in 0..k {
+                sums[m] += row[m];
+            }
+        });
+        let mean: Vec<f64> = mean.iter().map(|s| s / n as f64).collect();
+        let squares = chunked_node_sums(finals, k, |_, row, sums| {
+            for m in 0..k {
+                let d = row[m] - mean[m];
+                sums[m] += d * d;
+            }
+        });
+        for m in 0..k {
+            values[m] = 4.0 * squares[m] / n as f64;
+        }
+    }
+
+    fn indicator_gradient(&self, finals: &[f64], k: usize, adjoint: &mut [f64]) {
+        let n = finals.len() / k;
+        let sums = chunked_node_sums(finals, k, |_, row, sums| {
+            for m in 0..k {
+                sums[m] += row[m];
+            }
+        });
+        // The deviations sum to zero, so the mean's own derivative drops out.
+        for (adj, row) in adjoint.chunks_exact_mut(k).zip(finals.chunks_exact(k)) {
+            for m in 0..k {
+                adj[m] = 8.0 / n as f64 * (row[m] - sums[m] / n as f64);
+            }
+        }
+    }
+}
+
+impl Sweep for Polarization<'_> {
+    fn players(&self) -> usize {
+        self.replay.players()
+    }
+
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>) {
+        diffusion::sweep(self, self.replay, path, taus, values, gradient)
+    }
+}
+
+value_function_via_sweep!(Polarization);

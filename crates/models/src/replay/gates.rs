@@ -1,0 +1,68 @@
+//! The gates: one per (agent, step) pair that did anything.
+
+/// Gates sorted by (step, agent), stored step-major: the gates of step t are
+/// the contiguous ids `range(t)`, sorted by agent.
+#[derive(Clone, Debug)]
+pub struct Gates {
+    step_offsets: Vec<u32>,
+    agent: Vec<u32>,
+}
+
+impl Gates {
+    /// Builds the gates from (step, agent) keys, duplicates allowed.
+    pub fn from_keys(mut keys: Vec<(u32, u32)>, steps: usize) -> Self {
+        keys.sort_unstable();
+        keys.dedup();
+        let mut step_offsets = vec![0u32; steps + 1];
+        for &(t, _) in &keys {
+            step_offsets[t as usize + 1] += 1;
+        }
+        for t in 0..steps {
+            step_offsets[t + 1] += step_offsets[t];
+        }
+        Self {
+            step_offsets,
+            agent: keys.into_iter().map(|(_, a)| a).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.agent.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.agent.is_empty()
+    }
+
+    pub fn steps(&self) -> usize {
+        self.step_offsets.len() - 1
+    }
+
+    /// Gate ids of step t.
+    pub fn range(&self, step: usize) -> std::ops::Range<usize> {
+        self.step_offsets[step] as usize..self.step_offsets[step + 1] as usize
+    }
+
+    pub fn agent(&self, gate: usize) -> u32 {
+        self.agent[gate]
+    }
+
+    pub fn agent_of_each(&self) -> &[u32] {
+        &self.agent
+    }
+
+    pub fn step(&self, gate: usize) -> u32 {
+        (self.step_offsets.partition_point(|&o| o as usize <= gate) - 1) as u32
+    }
+
+    /// The gate of (agent, step), if that agent did anything at that step.
+    pub fn find(&self, agent: u32, step: u32) -> Option<u32> {
+        let range = self.range(step as usize);
+        let agents = &self.agent[range.clone()];
+        agents.binary_search(&agent).ok().map(|p| (range.start + p) as u32)
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        self.agent.len() * 4 + self.step_offsets.len() * 4
+    }
+}

@@ -1,0 +1,221 @@
+//! A population compiled for differentiable replay: one gate per (agent,
+//! step) that did anything, and the per-step graphs the sweeps run over.
+
+mod gates;
+mod step_graph;
+
+pub use gates::Gates;
+pub use step_graph::StepGraph;
+
+use crate::graph::FollowGraph;
+use crate::population::{Population, PopulationError};
+use aumann_engine::Groups;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An engagement resolved to the gates of its engager and author at its step.
+#[derive(Clone, Copy, Debug)]
+pub struct GateEngagement {
+    pub engager_gate: u32,
+    pub author_gate: u32,
+    pub author: u32,
+    pub amount: f64,
+}
+
+/// Everything the indicators need, built once per population.
+///
+/// The players of every indicator are the same gates, so attributions of
+/// different indicators line up row for row; a gate that an indicator does
+/// not read is a null player there and gets exactly 0.
+pub struct Replay {
+    pub graph: FollowGraph,
+    pub gates: Gates,
+    /// Per gate: the activity a (duplicates in the input summed), 0 if none.
+    pub activity: Vec<f64>,
+    /// Per gate: the signed order flow u (summed), 0 if none.
+    pub orders: Vec<f64>,
+    /// Per agent.
+    pub stance: Vec<f64>,
+    pub followers: Vec<f64>,
+    /// Engagements with positive amount, duplicates summed, sorted by
+    /// (author, step, engager).
+    pub engagements: Vec<GateEngagement>,
+    /// One per step: who receives whose posts at that step.
+    pub step_graphs: Vec<StepGraph>,
+    /// Agents with any nonzero order over the window.
+    pub traders: usize,
+    edges_read: AtomicU64,
+}
+
+impl Replay {
+    pub fn new(population: &Population) -> Result<Self, PopulationError> {
+        population.validate()?;
+        let graph = FollowGraph::from_follows(population.agents, &population.follows)?;
+        Self::with_graph(population, graph)
+    }
+
+    /// Like [`Replay::new`], for a follow graph that is already built.
+    pub fn with_graph(population: &Population, graph: FollowGraph) -> Result<Self, PopulationError> {
+        population.validate()?;
+        let (n, steps) = (population.agents, population.steps);
+        if graph.agents() != n {
+            return Err(PopulationError::WrongLength {
+                table: "follow graph",
+                found: graph.agents(),
+                agents: n,
+            });
+        }
+        let mut keys: Vec<(u32, u32)> = Vec::new();
+        keys.extend(
+            population
+                .activity
+                .iter()
+                .filter(|a| a.amount > 0.0)
+                .map(|a| (a.step, a.agent)),
+        );
+        keys.extend(
+            population
+                .orders
+                .iter()
+                .filter(|o| o.flow != 0.0)
+                .map(|o| (o.step, o.agent)),
+        );
+        for e in population.engagements.iter().filter(|e| e.amount > 0.0) {
+            keys.push((e.step, e.engager));
+            keys.push((e.step, e.author));
+        }
+        let gates = Gates::from_keys(keys, steps);
+
+        let mut activity = vec![0.0; gates.len()];
+        for a in population.activity.iter().filter(|a| a.amount > 0.0) {
+            activity[gates.find(a.agent, a.step).expect("gate of an activity row") as usize] += a.amount;
+        }
+        let mut orders = vec![0.0; gates.len()];
+        let mut trades = vec![false; n];
+        for o in population.orders.iter().filter(|o| o.flow != 0.0) {
+            orders[gates.find(o.agent, o.step).expect("gate of an order") as usize] += o.flow;
+            trades[o.agent as usize] = true;
+        }
+        let traders = trades.iter().filter(|&&t| t).count();
+
+        let mut engagements: Vec<GateEngagement> = population
+            .engagements
+            .iter()
+            .filter(|e| e.amount > 0.0)
+            .map(|e| GateEngagement {
+                engager_gate: gates.find(e.engager, e.step).expect("gate of an engager"),
+                author_gate: gates.find(e.author, e.step).expect("gate of an author"),
+                author: e.author,
+                amount: e.amount,
+            })
+            .collect();
+        engagements.par_sort_unstable_by_key(|e| (e.author, e.author_gate, e.engager_gate));
+        engagements.dedup_by(|later, kept| {
+            let same = later.author_gate == kept.author_gate && later.engager_gate == kept.engager_gate;
+            if same {
+                kept.amount += later.amount;
+            }
+            same
+        });
+
+        let step_graphs = (0..steps)
+            .into_par_iter()
+            .map(|t| StepGraph::build(&graph, &gates, &activity, t))
+            .collect();
+        Ok(Self {
+            graph,
+            gates,
+            activity,
+            orders,
+            stance: population.stance.clone(),
+            followers: population.followers.clone(),
+            engagements,
+            step_graphs,
+            traders,
+            edges_read: AtomicU64::new(0),
+        })
+    }
+
+    pub fn agents(&self) -> usize {
+        self.graph.agents()
+    }
+
+    pub fn steps(&self) -> usize {
+        self.gates.steps()
+    }
+
+    /// The number of players (gates) of every indicator on this replay.
+    pub fn players(&self) -> usize {
+        self.gates.len()
+    }
+
+    /// Gate -> agent, for summing per-gate attributions per agent.
+    pub fn agent_groups(&self) -> Groups {
+        Groups::new(self.gates.agent_of_each().to_vec(), self.agents()).expect("gate agents are valid ids")
+    }
+
+    /// Edges read by one forward sweep: every step's receivers pull over
+    /// their active followees.
+    pub fn forward_edges(&self) -> u64 {
+        self.step_graphs.iter().map(|s| s.edges() as u64).sum()
+    }
+
+    /// Edges read by all sweeps so far (a counter; passes over the graph are
+    /// this over the edge count).
+    pub fn edges_read(&self) -> u64 {
+        self.edges_read.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_edges_read(&self, edges: u64) {
+        self.edges_read.fetch_add(edges, Ordering::Relaxed);
+    }
+
+    /// Bytes of the graph structures read by the sweeps.
+    pub fn memory_bytes(&self) -> usize {
+        self.graph.memory_bytes()
+            + self.step_graphs.iter().map(StepGraph::memory_bytes).sum::<usize>()
+            + self.gates.memory_bytes()
+            + self.players() * 16
+            + self.engagements.len() * std::mem::size_of::<GateEngagement>()
+    }
+
+    /// Gate vectors (input and baseline of a path) must lie in [0, 1]: a gate
+    /// scales what an agent did at a step between silence and the record.
+    pub fn check_gates(&self, what: &'static str, gates: &[f64]) -> Result<(), GateError> {
+        if gates.len() != self.players() {
+            return Err(GateError::Length {
+                what,
+                found: gates.len(),
+                expected: self.players(),
+            });
+        }
+        if let Some((g, &value)) = gates.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+            return Err(GateError::OutOfRange {
+                what,
+                gate: g,
+                agent: self.gates.agent(g),
+                step: self.gates.step(g),
+                value,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum GateError {
+    #[error("{what} has {found} gates but the replay has {expected}")]
+    Length {
+        what: &'static str,
+        found: usize,
+        expected: usize,
+    },
+    #[error("{what} gate {gate} (agent {agent}, step {step}) is {value}: gates lie in [0, 1]")]
+    OutOfRange {
+        what: &'static str,
+        gate: usize,
+        agent: u32,
+        step: u32,
+        value: f64,
+    },
+}

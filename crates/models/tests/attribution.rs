@@ -1,0 +1,278 @@
+//! Attribution over replays: closed forms, completeness, and bad input.
+
+mod support;
+
+use aumann_engine::{AumannShapley, exact_shapley};
+use aumann_models::indicators::{CascadeParams, PanicParams};
+use aumann_models::{
+    Activity, AttributeError, Indicator, Order, Population, PopulationError, Replay, attribute, attribute_between,
+};
+use support::random_population;
+
+fn engine() -> AumannShapley {
+    AumannShapley::default()
+}
+
+#[test]
+fn the_linear_control_gives_activity_times_followers_and_equals_exact_shapley() {
+    let population = random_population(6, 2, 1);
+    let replay = Replay::new(&population).unwrap();
+    let result = attribute(&replay, Indicator::Linear, &engine()).unwrap();
+    for g in 0..replay.players() {
+        let expected = replay.activity[g] * replay.followers[replay.gates.agent(g) as usize];
+        assert!(
+            (result.gates.phi[g] - expected).abs() < 1e-9 * expected.max(1.0),
+            "gate {g}"
+        );
+    }
+    assert!(replay.players() <= 20, "{}", replay.players());
+    let model = Indicator::Linear.model(&replay);
+    let p = replay.players();
+    let exact = exact_shapley(&*model, &vec![1.0; p], &vec![0.0; p]).unwrap();
+    for g in 0..p {
+        assert!((exact.phi[g] - result.gates.phi[g]).abs() < 1e-9 * exact.phi[g].abs().max(1.0));
+    }
+}
+
+#[test]
+fn a_one_step_cascade_matches_its_closed_form() {
+    // With T = 1 and q(0) = 0, C = sum_j 1 - exp(-s_j) with
+    // s_j = beta c sum of a over j's followees: each term a function of a
+    // weighted sum, split in proportion to its terms.
+    for seed in 0..10 {
+        let population = random_population(30, 1, seed);
+        let replay = Replay::new(&population).unwrap();
+        let params = CascadeParams { beta: 0.4, c: 0.3 };
+        let result = attribute(&replay, Indicator::Cascade(params), &engine().fixed(64)).unwrap();
+        let mut expected = vec![0.0; replay.players()];
+        for j in 0..replay.agents() {
+            let (_, gates) = replay.step_graphs[0].row(j);
+            let s: f64 = gates
+                .iter()
+                .map(|&g| params.beta * params.c * replay.activity[g as usize])
+                .sum();
+            for &g in gates {
+                let share = params.beta * params.c * replay.activity[g as usize] / s;
+                expected[g as usize] += share * (1.0 - (-s).exp());
+            }
+        }
+        for g in 0..replay.players() {
+            assert!(
+                (result.gates.phi[g] - expected[g]).abs() < 1e-9,
+                "seed {seed}, gate {g}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_one_step_panic_matches_its_closed_form() {
+    for seed in 0..10 {
+        let population = random_population(40, 1, seed);
+        let replay = Replay::new(&population).unwrap();
+        let params = PanicParams {
+            lambda: 2.0,
+            depth: Some(5.0),
+        };
+        // Enough nodes that quadrature error is below rounding.
+        let result = attribute(&replay, Indicator::Panic(params), &engine().fixed(64)).unwrap();
+        let scale = params.lambda / 5.0;
+        let z: f64 = replay.orders.iter().map(|u| scale * u).sum();
+        let rise = 0.06 * z.tanh().powi(2);
+        for g in 0..replay.players() {
+            let expected = if z == 0.0 {
+                0.0
+            } else {
+                scale * replay.orders[g] / z * rise
+            };
+            assert!(
+                (result.gates.phi[g] - expected).abs() < 1e-13 * rise.max(1e-3),
+                "seed {seed}, gate {g}: {} vs {expected}",
+                result.gates.phi[g]
+            );
+        }
+    }
+}
+
+#[test]
+fn every_indicator_is_complete_at_the_default_settings() {
+    for seed in 0..6 {
+        let population = random_population(60, 4, seed);
+        let replay = Replay::new(&population).unwrap();
+        for indicator in Indicator::all() {
+            let r = attribute(&replay, indicator, &engine()).unwrap();
+            assert!(
+                r.gates.within(1e-6),
+                "{}: gap {:e}",
+                indicator.name(),
+                r.gates.relative_gap()
+            );
+            let per_agent: f64 = r.agent_phi.iter().sum();
+            let per_step: f64 = r.step_phi.iter().sum();
+            let target = r.gates.target();
+            let tol = 1e-6 * target.abs() + 1e-12;
+            assert!(
+                (per_agent - target).abs() <= tol && (per_step - target).abs() <= tol,
+                "{}",
+                indicator.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn gates_an_indicator_does_not_read_get_zero() {
+    // An agent that only trades is a null player for polarization.
+    let mut population = random_population(20, 2, 5);
+    population.orders.push(Order {
+        agent: 19,
+        step: 1,
+        flow: 3.0,
+    });
+    population.activity.retain(|a| a.agent != 19);
+    population.engagements.retain(|e| e.engager != 19 && e.author != 19);
+    let replay = Replay::new(&population).unwrap();
+    let r = attribute(&replay, Indicator::Polarization(Default::default()), &engine()).unwrap();
+    assert_eq!(r.agent_phi[19], 0.0);
+    assert!(r.edges_read > 0);
+    let r = attribute(&replay, Indicator::Panic(Default::default()), &engine()).unwrap();
+    assert!(r.agent_phi[19] != 0.0);
+    assert_eq!(r.edges_read, 0);
+}
+
+#[test]
+fn duplicate_follows_count_once_and_self_follows_are_ignored() {
+    let population = random_population(25, 3, 8);
+    let mut noisy = population.clone();
+    noisy.follows.extend(population.follows.iter().take(10).copied());
+    noisy.follows.extend((0..25).map(|i| (i, i)));
+    let clean = Replay::new(&population).unwrap();
+    let dirty = Replay::new(&noisy).unwrap();
+    assert_eq!(clean.graph.edges(), dirty.graph.edges());
+    assert_eq!(dirty.graph.dropped_self_follows, 25 + clean.graph.dropped_self_follows);
+    let a = attribute(&clean, Indicator::Cascade(Default::default()), &engine()).unwrap();
+    let b = attribute(&dirty, Indicator::Cascade(Default::default()), &engine()).unwrap();
+    assert_eq!(a.gates.phi, b.gates.phi);
+}
+
+#[test]
+fn steps_without_activity_are_replayed_as_quiet_steps() {
+    let mut population = random_population(20, 4, 2);
+    population.activity.retain(|a| a.step != 2);
+    population.engagements.retain(|e| e.step != 2);
+    population.orders.retain(|o| o.step != 2);
+    let replay = Replay::new(&population).unwrap();
+    assert!(replay.gates.range(2).is_empty());
+    for indicator in Indicator::all() {
+        let r = attribute(&replay, indicator, &engine()).unwrap();
+        assert_eq!(r.step_phi[2], 0.0);
+        assert!(r.gates.within(1e-6));
+    }
+}
+
+#[test]
+fn bad_populations_are_named_errors() {
+    let good = random_population(10, 2, 3);
+    let mut p = good.clone();
+    p.stance[4] = 1.0;
+    assert_eq!(
+        Replay::new(&p).err(),
+        Some(PopulationError::StanceOutOfRange { agent: 4, value: 1.0 })
+    );
+    let mut p = good.clone();
+    p.stance[2] = f64::NAN;
+    assert!(matches!(
+        Replay::new(&p),
+        Err(PopulationError::StanceOutOfRange { agent: 2, .. })
+    ));
+    let mut p = good.clone();
+    p.activity.push(Activity {
+        agent: 1,
+        step: 0,
+        amount: -1.0,
+    });
+    let err = Replay::new(&p).err().unwrap();
+    assert!(err.to_string().contains("activity is finite and >= 0"), "{err}");
+    let mut p = good.clone();
+    p.follows.push((3, 10));
+    assert_eq!(
+        Replay::new(&p).err(),
+        Some(PopulationError::UnknownAgent {
+            table: "follows",
+            agent: 10,
+            agents: 10
+        })
+    );
+    let mut p = good.clone();
+    p.orders.push(Order {
+        agent: 0,
+        step: 2,
+        flow: 1.0,
+    });
+    assert_eq!(
+        Replay::new(&p).err(),
+        Some(PopulationError::UnknownStep {
+            table: "orders",
+            step: 2,
+            steps: 2
+        })
+    );
+    let mut p = good.clone();
+    p.orders.push(Order {
+        agent: 0,
+        step: 1,
+        flow: f64::INFINITY,
+    });
+    assert!(Replay::new(&p).is_err());
+    let mut p = good.clone();
+    p.followers.pop();
+    assert!(matches!(
+        Replay::new(&p),
+        Err(PopulationError::WrongLength { table: "followers", .. })
+    ));
+    assert_eq!(
+        Replay::new(&Population::default()).err(),
+        Some(PopulationError::NoAgents)
+    );
+}
+
+#[test]
+fn gates_outside_the_unit_interval_and_empty_windows_are_refused() {
+    let replay = Replay::new(&random_population(10, 2, 3)).unwrap();
+    let p = replay.players();
+    let mut input = vec![1.0; p];
+    input[3] = 1.5;
+    let err = attribute_between(&replay, Indicator::Linear, &engine(), &input, &vec![0.0; p]).unwrap_err();
+    assert!(err.to_string().contains("gates lie in [0, 1]"), "{err}");
+    let err = attribute_between(&replay, Indicator::Linear, &engine(), &input[1..], &vec![0.0; p]).unwrap_err();
+    assert!(matches!(err, AttributeError::Gates(_)), "{err}");
+
+    let mut quiet = random_population(10, 2, 3);
+    quiet.activity.clear();
+    quiet.engagements.clear();
+    quiet.orders.clear();
+    let replay = Replay::new(&quiet).unwrap();
+    let err = attribute(&replay, Indicator::Linear, &engine()).unwrap_err();
+    assert!(matches!(err, AttributeError::Empty), "{err}");
+}
+
+#[test]
+fn attributions_do_not_depend_on_the_thread_count() {
+    let population = random_population(5000, 3, 4);
+    let replay = Replay::new(&population).unwrap();
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                Indicator::all()
+                    .into_iter()
+                    .map(|i| attribute(&replay, i, &engine().fixed(12)).unwrap().gates.phi)
+                    .collect::<Vec<_>>()
+            })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(5));
+}

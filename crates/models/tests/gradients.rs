@@ -1,0 +1,54 @@
+//! Every indicator's reverse sweep against central finite differences and
+//! against its own single-point gradient.
+
+mod support;
+
+use aumann_engine::gradcheck::{check_gradient, check_path_batch};
+use aumann_models::indicators::{CascadeParams, PanicParams, PolarizationParams};
+use aumann_models::{Indicator, Replay};
+use proptest::prelude::*;
+use support::{interior_gates, random_population};
+
+fn indicators() -> Vec<Indicator> {
+    let mut all = Indicator::all();
+    // Stronger settings than the defaults, so that the nonlinear terms
+    // dominate the small test populations.
+    all.push(Indicator::Polarization(PolarizationParams { kappa: 0.7 }));
+    all.push(Indicator::Cascade(CascadeParams { beta: 0.6, c: 0.35 }));
+    all.push(Indicator::Panic(PanicParams {
+        lambda: 3.0,
+        depth: Some(2.0),
+    }));
+    all
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn gradients_match_finite_differences(seed in any::<u64>(), agents in 1usize..25, steps in 1usize..5) {
+        let population = random_population(agents, steps, seed);
+        let replay = Replay::new(&population).unwrap();
+        prop_assume!(replay.players() > 0);
+        let x = interior_gates(replay.players(), seed ^ 9);
+        for indicator in indicators() {
+            let model = indicator.model(&replay);
+            let check = check_gradient(&*model, &x, None, 1e-6, 1e-5, 1e-8, Some((0.0, 1.0)));
+            prop_assert!(check.passed(), "{}: {check:?}", indicator.name());
+        }
+    }
+
+    #[test]
+    fn batched_sweeps_agree_with_single_points(seed in any::<u64>(), agents in 1usize..25, steps in 1usize..5) {
+        let population = random_population(agents, steps, seed);
+        let replay = Replay::new(&population).unwrap();
+        prop_assume!(replay.players() > 0);
+        let x = interior_gates(replay.players(), seed ^ 3);
+        let x0 = interior_gates(replay.players(), seed ^ 4);
+        for indicator in indicators() {
+            let model = indicator.model(&replay);
+            let err = check_path_batch(&*model, &x0, &x, &[0.0, 0.13, 0.5, 0.91, 1.0]);
+            prop_assert!(err < 1e-12, "{}: {err:e}", indicator.name());
+        }
+    }
+}
