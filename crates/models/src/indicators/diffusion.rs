@@ -14,7 +14,7 @@
 //! needs no atomics.
 
 use super::sweep::{AGENT_CHUNK, accumulate_gate, gate_at_nodes};
-use crate::replay::Replay;
+use crate::replay::{Replay, StepGraph};
 use aumann_engine::{NodeWeights, Path};
 use rayon::prelude::*;
 
@@ -50,24 +50,22 @@ fn emissions(replay: &Replay, path: &Path<'_>, taus: &[f64], step: usize, out: &
     });
 }
 
-/// A_j and B_j for receiver j at step t, into `a` and `b` (k each).
-#[inline]
-fn pull(
-    replay: &Replay,
-    step: usize,
+/// One step's senders: who reaches whom, and what they emit at each node.
+struct Step<'a> {
+    graph: &'a StepGraph,
     first_gate: usize,
-    j: usize,
-    states: &[f64],
-    e: &[f64],
-    a: &mut [f64],
-    b: &mut [f64],
-) {
+    emissions: &'a [f64],
+}
+
+/// A_j and B_j for receiver j, into `a` and `b` (k each).
+#[inline]
+fn pull(step: &Step<'_>, j: usize, states: &[f64], a: &mut [f64], b: &mut [f64]) {
     let k = a.len();
     a.fill(0.0);
     b.fill(0.0);
-    let (senders, gates) = replay.step_graphs[step].row(j);
+    let (senders, gates) = step.graph.row(j);
     for (&i, &g) in senders.iter().zip(gates) {
-        let e = &e[(g as usize - first_gate) * k..][..k];
+        let e = &step.emissions[(g as usize - step.first_gate) * k..][..k];
         let s = &states[i as usize * k..][..k];
         for m in 0..k {
             a[m] += e[m];
@@ -98,7 +96,11 @@ pub(crate) fn sweep<D: Dynamics>(
     let mut e = Vec::new();
     for t in 0..steps {
         emissions(replay, &path, taus, t, &mut e);
-        let first = replay.gates.range(t).start;
+        let step = Step {
+            graph: &replay.step_graphs[t],
+            first_gate: replay.gates.range(t).start,
+            emissions: &e,
+        };
         let mut next = if !keep && states.len() == 2 {
             states.remove(0)
         } else {
@@ -109,7 +111,7 @@ pub(crate) fn sweep<D: Dynamics>(
             let (mut a, mut b) = (vec![0.0; k], vec![0.0; k]);
             for (r, out) in chunk.chunks_exact_mut(k).enumerate() {
                 let j = c * AGENT_CHUNK + r;
-                pull(replay, t, first, j, current, &e, &mut a, &mut b);
+                pull(&step, j, current, &mut a, &mut b);
                 let s = &current[j * k..][..k];
                 for m in 0..k {
                     out[m] = dynamics.next(s[m], a[m], b[m]);
@@ -136,6 +138,11 @@ pub(crate) fn sweep<D: Dynamics>(
     for t in (0..steps).rev() {
         emissions(replay, &path, taus, t, &mut e);
         let first = replay.gates.range(t).start;
+        let step = Step {
+            graph: &replay.step_graphs[t],
+            first_gate: first,
+            emissions: &e,
+        };
         let current = &states[t];
         // Through f: adjoint(t) = adjoint(t+1) df/ds; the adjoints of A and
         // B wait for the senders.
@@ -151,7 +158,7 @@ pub(crate) fn sweep<D: Dynamics>(
                 let (mut a, mut b) = (vec![0.0; k], vec![0.0; k]);
                 for r in 0..adj.len() / k {
                     let j = c * AGENT_CHUNK + r;
-                    pull(replay, t, first, j, current, &e, &mut a, &mut b);
+                    pull(&step, j, current, &mut a, &mut b);
                     let s = &current[j * k..][..k];
                     for m in 0..k {
                         let (ds, da, db) = dynamics.partials(s[m], a[m], b[m]);
