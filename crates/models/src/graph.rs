@@ -3,8 +3,11 @@
 use crate::population::PopulationError;
 use rayon::prelude::*;
 
-/// Who sees whom. Stored as each account's followers (the accounts its
-/// posts reach), sorted by id: the direction in which influence flows.
+/// Who sees whom, stored in both directions, each row sorted by id: every
+/// account's followers (whom its posts reach: the reverse sweep walks these
+/// from each sender) and every account's followees (whom it reads: the
+/// forward sweep pulls over these, so that no two threads write the same
+/// row).
 ///
 /// Duplicate edges count once and self-follows are dropped, as on the
 /// platforms the data comes from: following twice is still following, and
@@ -15,6 +18,8 @@ pub struct FollowGraph {
     /// offsets[i]..offsets[i+1] index `followers` for account i.
     offsets: Vec<u64>,
     followers: Vec<u32>,
+    followee_offsets: Vec<u64>,
+    followees: Vec<u32>,
     /// Self-follows and duplicates dropped while building.
     pub dropped_self_follows: u64,
     pub dropped_duplicates: u64,
@@ -91,10 +96,13 @@ impl FollowGraph {
         let duplicates = followers.len() as u64 - write as u64;
         followers.truncate(write);
         followers.shrink_to_fit();
+        let (followee_offsets, followees) = transpose(agents, &offsets, &followers);
         Ok(Self {
             agents,
             offsets,
             followers,
+            followee_offsets,
+            followees,
             dropped_self_follows: self_follows,
             dropped_duplicates: duplicates,
         })
@@ -113,12 +121,39 @@ impl FollowGraph {
         &self.followers[self.offsets[agent] as usize..self.offsets[agent + 1] as usize]
     }
 
+    /// The accounts `agent` follows (whose posts it reads), sorted.
+    pub fn followees(&self, agent: usize) -> &[u32] {
+        &self.followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
+    }
+
     pub fn follower_count(&self, agent: usize) -> usize {
         (self.offsets[agent + 1] - self.offsets[agent]) as usize
     }
 
     /// Bytes held by the graph.
     pub fn memory_bytes(&self) -> usize {
-        self.offsets.len() * 8 + self.followers.len() * 4
+        (self.offsets.len() + self.followee_offsets.len()) * 8 + (self.followers.len() + self.followees.len()) * 4
     }
+}
+
+/// The other direction of a CSR graph, by counting sort; rows come out
+/// sorted because sources are visited in order.
+fn transpose(agents: usize, offsets: &[u64], targets: &[u32]) -> (Vec<u64>, Vec<u32>) {
+    let mut out_offsets = vec![0u64; agents + 1];
+    for &t in targets {
+        out_offsets[t as usize + 1] += 1;
+    }
+    for a in 0..agents {
+        out_offsets[a + 1] += out_offsets[a];
+    }
+    let mut cursor = out_offsets.clone();
+    let mut out = vec![0u32; targets.len()];
+    for source in 0..agents {
+        for &t in &targets[offsets[source] as usize..offsets[source + 1] as usize] {
+            let c = &mut cursor[t as usize];
+            out[*c as usize] = source as u32;
+            *c += 1;
+        }
+    }
+    (out_offsets, out)
 }

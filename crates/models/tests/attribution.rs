@@ -4,6 +4,7 @@ mod support;
 
 use aumann_engine::{AumannShapley, exact_shapley};
 use aumann_models::indicators::{CascadeParams, PanicParams};
+use aumann_models::replay::SILENT;
 use aumann_models::{
     Activity, AttributeError, Indicator, Order, Population, PopulationError, Replay, attribute, attribute_between,
 };
@@ -46,12 +47,19 @@ fn a_one_step_cascade_matches_its_closed_form() {
         let result = attribute(&replay, Indicator::Cascade(params), &engine().fixed(64)).unwrap();
         let mut expected = vec![0.0; replay.players()];
         for j in 0..replay.agents() {
-            let (_, gates) = replay.step_graphs[0].row(j);
+            let step = &replay.step_graphs[0];
+            let gates: Vec<u32> = replay
+                .graph
+                .followees(j)
+                .iter()
+                .filter(|&&i| step.position(i) != SILENT)
+                .map(|&i| step.senders()[step.position(i) as usize])
+                .collect();
             let s: f64 = gates
                 .iter()
                 .map(|&g| params.beta * params.c * replay.activity[g as usize])
                 .sum();
-            for &g in gates {
+            for &g in &gates {
                 let share = params.beta * params.c * replay.activity[g as usize] / s;
                 expected[g as usize] += share * (1.0 - (-s).exp());
             }

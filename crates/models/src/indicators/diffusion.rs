@@ -14,7 +14,7 @@
 //! needs no atomics.
 
 use super::sweep::{AGENT_CHUNK, accumulate_gate, gate_at_nodes};
-use crate::replay::{Replay, StepGraph};
+use crate::replay::{Replay, SILENT, StepGraph};
 use aumann_engine::{NodeWeights, Path};
 use rayon::prelude::*;
 
@@ -31,45 +31,57 @@ pub(crate) trait Dynamics: Sync {
     fn indicator_gradient(&self, finals: &[f64], k: usize, adjoint: &mut [f64]);
 }
 
-/// e[g, m] = a_g alpha_g(tau_m) for the gates of step t, indexed from the
-/// step's first gate.
-fn emissions(replay: &Replay, path: &Path<'_>, taus: &[f64], step: usize, out: &mut Vec<f64>) {
-    let k = taus.len();
-    let range = replay.gates.range(step);
-    out.clear();
-    out.resize(range.len() * k, 0.0);
-    out.par_chunks_mut(k).enumerate().for_each(|(local, e)| {
-        let g = range.start + local;
-        let a = replay.activity[g];
-        if a > 0.0 {
-            gate_at_nodes(path, g, taus, e);
-            for v in e.iter_mut() {
-                *v *= a;
+/// One step's senders at k nodes: what each emits, e = a alpha, and its
+/// state s(t), gathered into compact arrays (senders x k) so that the pulls
+/// read two small arrays rather than the whole state. The buffers are
+/// reused from step to step.
+#[derive(Default)]
+struct Senders {
+    emissions: Vec<f64>,
+    states: Vec<f64>,
+}
+
+impl Senders {
+    fn gather(&mut self, replay: &Replay, path: &Path<'_>, taus: &[f64], step: usize, states: &[f64]) {
+        let k = taus.len();
+        let senders = replay.step_graphs[step].senders();
+        self.emissions.clear();
+        self.emissions.resize(senders.len() * k, 0.0);
+        self.states.clear();
+        self.states.resize(senders.len() * k, 0.0);
+        self.emissions
+            .par_chunks_mut(k)
+            .zip(self.states.par_chunks_mut(k))
+            .zip(senders.par_iter())
+            .for_each(|((e, s), &g)| {
+                let g = g as usize;
+                gate_at_nodes(path, g, taus, e);
+                let a = replay.activity[g];
+                for v in e.iter_mut() {
+                    *v *= a;
+                }
+                let i = replay.gates.agent(g) as usize;
+                s.copy_from_slice(&states[i * k..][..k]);
+            });
+    }
+
+    /// A_j and B_j for receiver j, into `a` and `b` (k each).
+    #[inline]
+    fn pull(&self, replay: &Replay, step: &StepGraph, j: usize, a: &mut [f64], b: &mut [f64]) {
+        let k = a.len();
+        a.fill(0.0);
+        b.fill(0.0);
+        for &i in replay.graph.followees(j) {
+            let p = step.position(i);
+            if p == SILENT {
+                continue;
             }
-        }
-    });
-}
-
-/// One step's senders: who reaches whom, and what they emit at each node.
-struct Step<'a> {
-    graph: &'a StepGraph,
-    first_gate: usize,
-    emissions: &'a [f64],
-}
-
-/// A_j and B_j for receiver j, into `a` and `b` (k each).
-#[inline]
-fn pull(step: &Step<'_>, j: usize, states: &[f64], a: &mut [f64], b: &mut [f64]) {
-    let k = a.len();
-    a.fill(0.0);
-    b.fill(0.0);
-    let (senders, gates) = step.graph.row(j);
-    for (&i, &g) in senders.iter().zip(gates) {
-        let e = &step.emissions[(g as usize - step.first_gate) * k..][..k];
-        let s = &states[i as usize * k..][..k];
-        for m in 0..k {
-            a[m] += e[m];
-            b[m] += e[m] * s[m];
+            let e = &self.emissions[p as usize * k..][..k];
+            let s = &self.states[p as usize * k..][..k];
+            for m in 0..k {
+                a[m] += e[m];
+                b[m] += e[m] * s[m];
+            }
         }
     }
 }
@@ -93,25 +105,21 @@ pub(crate) fn sweep<D: Dynamics>(
         .for_each(|(j, row)| row.fill(dynamics.initial(replay, j)));
     // Reverse mode needs s(t) at every step; a value alone needs two.
     let mut states: Vec<Vec<f64>> = vec![initial];
-    let mut e = Vec::new();
+    let mut senders = Senders::default();
     for t in 0..steps {
-        emissions(replay, &path, taus, t, &mut e);
-        let step = Step {
-            graph: &replay.step_graphs[t],
-            first_gate: replay.gates.range(t).start,
-            emissions: &e,
-        };
         let mut next = if !keep && states.len() == 2 {
             states.remove(0)
         } else {
             vec![0.0; n * k]
         };
         let current = states.last().expect("initial state");
+        senders.gather(replay, &path, taus, t, current);
+        let step = &replay.step_graphs[t];
         next.par_chunks_mut(AGENT_CHUNK * k).enumerate().for_each(|(c, chunk)| {
             let (mut a, mut b) = (vec![0.0; k], vec![0.0; k]);
             for (r, out) in chunk.chunks_exact_mut(k).enumerate() {
                 let j = c * AGENT_CHUNK + r;
-                pull(&step, j, current, &mut a, &mut b);
+                senders.pull(replay, step, j, &mut a, &mut b);
                 let s = &current[j * k..][..k];
                 for m in 0..k {
                     out[m] = dynamics.next(s[m], a[m], b[m]);
@@ -122,12 +130,11 @@ pub(crate) fn sweep<D: Dynamics>(
     }
     let finals = states.last().expect("final state");
     dynamics.indicator(finals, k, values);
-
     replay.count_edges_read(replay.forward_edges());
     let Some((weights, acc)) = gradient else { return };
-    // The reverse sweep pulls each step's rows again, then walks the
-    // senders' followers: the same edges once more.
-    replay.count_edges_read(2 * replay.forward_edges());
+    // The reverse sweep scans the followees again, then walks the senders'
+    // followers.
+    replay.count_edges_read(replay.forward_edges() + replay.active_edges());
     let players = replay.players();
     let mut adjoint = vec![0.0; n * k];
     dynamics.indicator_gradient(finals, k, &mut adjoint);
@@ -136,14 +143,9 @@ pub(crate) fn sweep<D: Dynamics>(
     let mut sums = Vec::new();
     let mut gate_grad = vec![0.0; k];
     for t in (0..steps).rev() {
-        emissions(replay, &path, taus, t, &mut e);
-        let first = replay.gates.range(t).start;
-        let step = Step {
-            graph: &replay.step_graphs[t],
-            first_gate: first,
-            emissions: &e,
-        };
         let current = &states[t];
+        senders.gather(replay, &path, taus, t, current);
+        let step = &replay.step_graphs[t];
         // Through f: adjoint(t) = adjoint(t+1) df/ds; the adjoints of A and
         // B wait for the senders.
         adjoint
@@ -158,7 +160,7 @@ pub(crate) fn sweep<D: Dynamics>(
                 let (mut a, mut b) = (vec![0.0; k], vec![0.0; k]);
                 for r in 0..adj.len() / k {
                     let j = c * AGENT_CHUNK + r;
-                    pull(&step, j, current, &mut a, &mut b);
+                    senders.pull(replay, step, j, &mut a, &mut b);
                     let s = &current[j * k..][..k];
                     for m in 0..k {
                         let (ds, da, db) = dynamics.partials(s[m], a[m], b[m]);
@@ -170,11 +172,11 @@ pub(crate) fn sweep<D: Dynamics>(
                 }
             });
         // Each sender pulls the adjoints of A and B over its followers.
-        let senders = replay.step_graphs[t].senders();
+        let step_senders = step.senders();
         sums.clear();
-        sums.resize(senders.len() * 2 * k, 0.0);
+        sums.resize(step_senders.len() * 2 * k, 0.0);
         sums.par_chunks_mut(2 * k)
-            .zip(senders.par_iter())
+            .zip(step_senders.par_iter())
             .for_each(|(out, &g)| {
                 let (sa, sb) = out.split_at_mut(k);
                 for &j in replay.graph.followers(replay.gates.agent(g as usize) as usize) {
@@ -187,12 +189,12 @@ pub(crate) fn sweep<D: Dynamics>(
                 }
             });
         // One gate per (agent, step): each sender's adjoint row is its own.
-        for (out, &g) in sums.chunks_exact(2 * k).zip(senders) {
+        for (p, (out, &g)) in sums.chunks_exact(2 * k).zip(step_senders).enumerate() {
             let g = g as usize;
             let (sa, sb) = out.split_at(k);
             let i = replay.gates.agent(g) as usize;
-            let e = &e[(g - first) * k..][..k];
-            let s = &current[i * k..][..k];
+            let e = &senders.emissions[p * k..][..k];
+            let s = &senders.states[p * k..][..k];
             let activity = replay.activity[g];
             for m in 0..k {
                 adjoint[i * k + m] += e[m] * sb[m];

@@ -5,7 +5,7 @@ mod gates;
 mod step_graph;
 
 pub use gates::Gates;
-pub use step_graph::StepGraph;
+pub use step_graph::{SILENT, StepGraph};
 
 use crate::graph::FollowGraph;
 use crate::population::{Population, PopulationError};
@@ -120,7 +120,7 @@ impl Replay {
 
         let step_graphs = (0..steps)
             .into_par_iter()
-            .map(|t| StepGraph::build(&graph, &gates, &activity, t))
+            .map(|t| StepGraph::build(n, &gates, &activity, t))
             .collect();
         Ok(Self {
             graph,
@@ -154,10 +154,20 @@ impl Replay {
         Groups::new(self.gates.agent_of_each().to_vec(), self.agents()).expect("gate agents are valid ids")
     }
 
-    /// Edges read by one forward sweep: every step's receivers pull over
-    /// their active followees.
+    /// Edges read by one forward sweep: every step, every receiver scans
+    /// its followees.
     pub fn forward_edges(&self) -> u64 {
-        self.step_graphs.iter().map(|s| s.edges() as u64).sum()
+        (self.graph.edges() * self.steps()) as u64
+    }
+
+    /// Edges from an active sender, over all steps: what the reverse sweep
+    /// walks from the senders, and the k-wide work of each pull.
+    pub fn active_edges(&self) -> u64 {
+        self.step_graphs
+            .iter()
+            .flat_map(|s| s.senders())
+            .map(|&g| self.graph.follower_count(self.gates.agent(g as usize) as usize) as u64)
+            .sum()
     }
 
     /// Edges read by all sweeps so far (a counter; passes over the graph are

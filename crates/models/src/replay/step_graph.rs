@@ -1,78 +1,48 @@
-//! The follow graph restricted to one step's senders.
+//! One step's senders: the agents that posted, and where to find them.
 
 use super::Gates;
-use crate::graph::FollowGraph;
 
-/// For one step: each agent's followees that posted at that step, with the
-/// gate of that post. Only active senders transmit anything, so the sweeps
-/// read these rows rather than the whole graph: the edge count is the sum of
-/// the active senders' follower counts, not all edges.
+/// Marks an agent that did not post at the step.
+pub const SILENT: u32 = u32::MAX;
+
+/// For one step: the gates with activity (the senders), and a dense map from
+/// agent to its position among them. Only senders transmit anything, so the
+/// sweeps gather the senders' states into a compact array and each receiver's
+/// pull over its followees does k-wide work only for those that posted. A
+/// dense map costs 4 bytes per agent and step; per-step edge lists would cost
+/// 4 to 8 bytes per active edge and step, several GB at the target scale.
 #[derive(Clone, Debug)]
 pub struct StepGraph {
-    /// offsets[j]..offsets[j+1] index `sender` and `gate` for receiver j.
-    offsets: Vec<u64>,
-    sender: Vec<u32>,
-    gate: Vec<u32>,
-    /// Gates of this step with activity > 0, in id order.
     senders: Vec<u32>,
+    position: Vec<u32>,
 }
 
 impl StepGraph {
-    pub fn build(graph: &FollowGraph, gates: &Gates, activity: &[f64], step: usize) -> Self {
-        let n = graph.agents();
+    pub fn build(agents: usize, gates: &Gates, activity: &[f64], step: usize) -> Self {
         let senders: Vec<u32> = gates
             .range(step)
             .filter(|&g| activity[g] > 0.0)
             .map(|g| g as u32)
             .collect();
-        let mut offsets = vec![0u64; n + 1];
-        for &g in &senders {
-            for &j in graph.followers(gates.agent(g as usize) as usize) {
-                offsets[j as usize + 1] += 1;
-            }
+        let mut position = vec![SILENT; agents];
+        for (p, &g) in senders.iter().enumerate() {
+            position[gates.agent(g as usize) as usize] = p as u32;
         }
-        for j in 0..n {
-            offsets[j + 1] += offsets[j];
-        }
-        let edges = offsets[n] as usize;
-        let mut sender = vec![0u32; edges];
-        let mut gate = vec![0u32; edges];
-        let mut cursor = offsets.clone();
-        // Senders are visited in gate order (sorted by agent), so each row
-        // lists its senders in a fixed order: sums are reproducible.
-        for &g in &senders {
-            let i = gates.agent(g as usize);
-            for &j in graph.followers(i as usize) {
-                let c = &mut cursor[j as usize];
-                sender[*c as usize] = i;
-                gate[*c as usize] = g;
-                *c += 1;
-            }
-        }
-        Self {
-            offsets,
-            sender,
-            gate,
-            senders,
-        }
+        Self { senders, position }
     }
 
-    /// (sender agents, sender gates) whose posts reach `receiver` at this step.
-    #[inline]
-    pub fn row(&self, receiver: usize) -> (&[u32], &[u32]) {
-        let r = self.offsets[receiver] as usize..self.offsets[receiver + 1] as usize;
-        (&self.sender[r.clone()], &self.gate[r])
-    }
-
+    /// Gates of this step with activity > 0, in id order (so by agent).
     pub fn senders(&self) -> &[u32] {
         &self.senders
     }
 
-    pub fn edges(&self) -> usize {
-        self.sender.len()
+    /// The agent's index among this step's senders, or [`SILENT`].
+    #[inline]
+    pub fn position(&self, agent: u32) -> u32 {
+        self.position[agent as usize]
     }
 
     pub fn memory_bytes(&self) -> usize {
-        self.offsets.len() * 8 + self.sender.len() * 8 + self.senders.len() * 4
+        self.position.len() * 4 + self.senders.len() * 4
     }
 }
