@@ -12,8 +12,10 @@ pub enum NodeCount {
     /// Exactly this many nodes (plus the companion rule's, where they are not
     /// shared), whatever the completeness gap.
     Fixed(usize),
-    /// Start at `start` nodes and double until the relative completeness gap
-    /// is at most `tolerance`, or `max` nodes have been used.
+    /// Start at `start` nodes and refine until the relative completeness gap
+    /// is at most `tolerance`, or `max` nodes have been used: Gauss–Legendre
+    /// doubles, the Riemann and trapezoid rules jump to the count their known
+    /// order predicts.
     Adaptive { start: usize, max: usize, tolerance: f64 },
 }
 
@@ -38,17 +40,21 @@ pub struct AumannShapley {
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
 
 impl Default for AumannShapley {
-    /// Gauss–Legendre, adaptive from 8 nodes up to 1024, relative completeness
-    /// gap 1e-6, 16 nodes per sweep.
+    /// Gauss–Legendre, adaptive from 12 nodes up to 1024, relative
+    /// completeness gap 1e-6, 8 nodes per sweep (a replay keeps every step's
+    /// state for each node of a sweep: 8 nodes of 1.7M agents over 14 steps
+    /// are 1.6 GB). Twelve nodes, then 24,
+    /// reach 1e-6 on the built-in population's nonlinear indicators with 42
+    /// gradient evaluations, where starting from 8 needs 60.
     fn default() -> Self {
         Self {
             rule: Rule::GaussLegendre,
             nodes: NodeCount::Adaptive {
-                start: 8,
+                start: 12,
                 max: 1024,
                 tolerance: DEFAULT_TOLERANCE,
             },
-            batch: 16,
+            batch: 8,
         }
     }
 }
@@ -167,7 +173,7 @@ impl AumannShapley {
             }
             // The previous level is the new level's companion: refinement
             // costs only the new rule's nodes.
-            let next = (nodes * 2).min(max);
+            let next = predict_nodes(self.rule, nodes, result.relative_gap(), tol).min(max);
             let (refined, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(next)))?;
             error = refined.iter().zip(&result.phi).map(|(p, c)| p - c).collect();
             phi = refined;
@@ -178,6 +184,27 @@ impl AumannShapley {
         result.gradient_evaluations = sweeper.evaluations;
         result.elapsed = started.elapsed();
         Ok(result)
+    }
+}
+
+/// The next node count of the adaptive mode. Gauss–Legendre doubles: its
+/// convergence is geometric but at a rate set by the integrand's nearest
+/// complex singularity, which replays of many steps make irregular enough
+/// that a fitted rate misleads. The Riemann and trapezoid rules have a known
+/// order p (1 for left and right, 2 for midpoint and trapezoid), so the gap
+/// scales as n^-p and the count that brings it to half the tolerance can be
+/// computed, within [n + 1, 16 n].
+fn predict_nodes(rule: Rule, n: usize, gap: f64, tolerance: f64) -> usize {
+    let order = match rule {
+        Rule::GaussLegendre => return 2 * n,
+        Rule::RiemannLeft | Rule::RiemannRight => 1.0,
+        Rule::RiemannMidpoint | Rule::Trapezoid => 2.0,
+    };
+    let predicted = n as f64 * (gap / (0.5 * tolerance)).powf(1.0 / order);
+    if predicted.is_finite() {
+        (predicted.ceil() as usize).clamp(n + 1, 16 * n)
+    } else {
+        2 * n
     }
 }
 

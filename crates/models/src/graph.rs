@@ -112,6 +112,44 @@ impl FollowGraph {
         self.agents
     }
 
+    /// The same graph with agent `a` renamed `relabel[a]` (a permutation of
+    /// 0..N); rows stay sorted.
+    pub fn relabeled(&self, relabel: &[u32]) -> Self {
+        let n = self.agents;
+        let mut original = vec![0u32; n];
+        for (old, &new) in relabel.iter().enumerate() {
+            original[new as usize] = old as u32;
+        }
+        let mut offsets = vec![0u64; n + 1];
+        for new in 0..n {
+            offsets[new + 1] = offsets[new] + self.follower_count(original[new] as usize) as u64;
+        }
+        let mut followers = vec![0u32; self.followers.len()];
+        let mut rows: Vec<&mut [u32]> = Vec::with_capacity(n);
+        let mut rest = followers.as_mut_slice();
+        for new in 0..n {
+            let (head, tail) = rest.split_at_mut((offsets[new + 1] - offsets[new]) as usize);
+            rows.push(head);
+            rest = tail;
+        }
+        rows.into_par_iter().enumerate().for_each(|(new, row)| {
+            for (slot, &j) in row.iter_mut().zip(self.followers(original[new] as usize)) {
+                *slot = relabel[j as usize];
+            }
+            row.sort_unstable();
+        });
+        let (followee_offsets, followees) = transpose(n, &offsets, &followers);
+        Self {
+            agents: n,
+            offsets,
+            followers,
+            followee_offsets,
+            followees,
+            dropped_self_follows: self.dropped_self_follows,
+            dropped_duplicates: self.dropped_duplicates,
+        }
+    }
+
     pub fn edges(&self) -> usize {
         self.followers.len()
     }

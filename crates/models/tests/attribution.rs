@@ -4,7 +4,6 @@ mod support;
 
 use aumann_engine::{AumannShapley, exact_shapley};
 use aumann_models::indicators::{CascadeParams, PanicParams};
-use aumann_models::replay::SILENT;
 use aumann_models::{
     Activity, AttributeError, Indicator, Order, Population, PopulationError, Replay, attribute, attribute_between,
 };
@@ -48,13 +47,7 @@ fn a_one_step_cascade_matches_its_closed_form() {
         let mut expected = vec![0.0; replay.players()];
         for j in 0..replay.agents() {
             let step = &replay.step_graphs[0];
-            let gates: Vec<u32> = replay
-                .graph
-                .followees(j)
-                .iter()
-                .filter(|&&i| step.position(i) != SILENT)
-                .map(|&i| step.senders()[step.position(i) as usize])
-                .collect();
+            let gates: Vec<u32> = step.row(j).iter().map(|&p| step.senders()[p as usize]).collect();
             let s: f64 = gates
                 .iter()
                 .map(|&g| params.beta * params.c * replay.activity[g as usize])

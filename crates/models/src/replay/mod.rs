@@ -5,7 +5,7 @@ mod gates;
 mod step_graph;
 
 pub use gates::Gates;
-pub use step_graph::{SILENT, StepGraph};
+pub use step_graph::StepGraph;
 
 use crate::graph::FollowGraph;
 use crate::population::{Population, PopulationError};
@@ -27,6 +27,12 @@ pub struct GateEngagement {
 /// The players of every indicator are the same gates, so attributions of
 /// different indicators line up row for row; a gate that an indicator does
 /// not read is a null player there and gets exactly 0.
+///
+/// Inside a replay, agents are relabeled by descending follower count (in
+/// the follow graph): the few accounts that most receivers read then sit
+/// together in memory, and the sweeps' random reads mostly hit cache. Every
+/// per-agent field below is in that internal order; [`Replay::original`]
+/// maps back, and [`Replay::agent_groups`] sums gates per original id.
 pub struct Replay {
     pub graph: FollowGraph,
     pub gates: Gates,
@@ -44,56 +50,95 @@ pub struct Replay {
     pub step_graphs: Vec<StepGraph>,
     /// Agents with any nonzero order over the window.
     pub traders: usize,
+    /// internal id -> original id, and back.
+    original: Vec<u32>,
+    internal: Vec<u32>,
+    active_edges: u64,
     edges_read: AtomicU64,
+    /// Buffers the sweeps reuse from one call to the next: fresh
+    /// allocations of this size cost the kernel a tenth of the run zeroing
+    /// pages.
+    pub(crate) scratch: Scratch,
+}
+
+/// A pool of f64 buffers. Buffers come back with stale contents, which the
+/// sweeps overwrite or clear.
+#[derive(Default)]
+pub(crate) struct Scratch(std::sync::Mutex<Vec<Vec<f64>>>);
+
+impl Scratch {
+    pub(crate) fn take(&self, len: usize) -> Vec<f64> {
+        let mut pool = self.0.lock().expect("scratch pool");
+        let best = (0..pool.len())
+            .filter(|&b| pool[b].capacity() >= len)
+            .min_by_key(|&b| pool[b].capacity());
+        let mut buffer = best.map(|b| pool.swap_remove(b)).unwrap_or_default();
+        buffer.resize(len, 0.0);
+        buffer.truncate(len);
+        buffer
+    }
+
+    pub(crate) fn give(&self, buffer: Vec<f64>) {
+        self.0.lock().expect("scratch pool").push(buffer);
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("scratch pool").clear();
+    }
 }
 
 impl Replay {
     pub fn new(population: &Population) -> Result<Self, PopulationError> {
         population.validate()?;
-        let graph = FollowGraph::from_follows(population.agents, &population.follows)?;
-        Self::with_graph(population, graph)
+        let n = population.agents;
+        let graph = FollowGraph::from_follows(n, &population.follows)?;
+        let mut original: Vec<u32> = (0..n as u32).collect();
+        original.par_sort_unstable_by_key(|&a| (std::cmp::Reverse(graph.follower_count(a as usize)), a));
+        let mut internal = vec![0u32; n];
+        for (new, &old) in original.iter().enumerate() {
+            internal[old as usize] = new as u32;
+        }
+        let graph = graph.relabeled(&internal);
+        Self::build(population, graph, original, internal)
     }
 
-    /// Like [`Replay::new`], for a follow graph that is already built.
-    pub fn with_graph(population: &Population, graph: FollowGraph) -> Result<Self, PopulationError> {
-        population.validate()?;
+    fn build(
+        population: &Population,
+        graph: FollowGraph,
+        original: Vec<u32>,
+        internal: Vec<u32>,
+    ) -> Result<Self, PopulationError> {
         let (n, steps) = (population.agents, population.steps);
-        if graph.agents() != n {
-            return Err(PopulationError::WrongLength {
-                table: "follow graph",
-                found: graph.agents(),
-                agents: n,
-            });
-        }
+        let id = |a: u32| internal[a as usize];
         let mut keys: Vec<(u32, u32)> = Vec::new();
         keys.extend(
             population
                 .activity
                 .iter()
                 .filter(|a| a.amount > 0.0)
-                .map(|a| (a.step, a.agent)),
+                .map(|a| (a.step, id(a.agent))),
         );
         keys.extend(
             population
                 .orders
                 .iter()
                 .filter(|o| o.flow != 0.0)
-                .map(|o| (o.step, o.agent)),
+                .map(|o| (o.step, id(o.agent))),
         );
         for e in population.engagements.iter().filter(|e| e.amount > 0.0) {
-            keys.push((e.step, e.engager));
-            keys.push((e.step, e.author));
+            keys.push((e.step, id(e.engager)));
+            keys.push((e.step, id(e.author)));
         }
         let gates = Gates::from_keys(keys, steps);
 
         let mut activity = vec![0.0; gates.len()];
         for a in population.activity.iter().filter(|a| a.amount > 0.0) {
-            activity[gates.find(a.agent, a.step).expect("gate of an activity row") as usize] += a.amount;
+            activity[gates.find(id(a.agent), a.step).expect("gate of an activity row") as usize] += a.amount;
         }
         let mut orders = vec![0.0; gates.len()];
         let mut trades = vec![false; n];
         for o in population.orders.iter().filter(|o| o.flow != 0.0) {
-            orders[gates.find(o.agent, o.step).expect("gate of an order") as usize] += o.flow;
+            orders[gates.find(id(o.agent), o.step).expect("gate of an order") as usize] += o.flow;
             trades[o.agent as usize] = true;
         }
         let traders = trades.iter().filter(|&&t| t).count();
@@ -103,9 +148,9 @@ impl Replay {
             .iter()
             .filter(|e| e.amount > 0.0)
             .map(|e| GateEngagement {
-                engager_gate: gates.find(e.engager, e.step).expect("gate of an engager"),
-                author_gate: gates.find(e.author, e.step).expect("gate of an author"),
-                author: e.author,
+                engager_gate: gates.find(id(e.engager), e.step).expect("gate of an engager"),
+                author_gate: gates.find(id(e.author), e.step).expect("gate of an author"),
+                author: id(e.author),
                 amount: e.amount,
             })
             .collect();
@@ -118,22 +163,46 @@ impl Replay {
             same
         });
 
-        let step_graphs = (0..steps)
-            .into_par_iter()
-            .map(|t| StepGraph::build(n, &gates, &activity, t))
+        let step_graphs: Vec<StepGraph> = (0..steps)
+            .map(|t| StepGraph::build(&graph, &gates, &activity, t))
             .collect();
+        let active_edges = step_graphs
+            .iter()
+            .flat_map(|s| s.senders())
+            .map(|&g| graph.follower_count(gates.agent(g as usize) as usize) as u64)
+            .sum();
+        let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
         Ok(Self {
+            stance: permute(&population.stance),
+            followers: permute(&population.followers),
             graph,
             gates,
             activity,
             orders,
-            stance: population.stance.clone(),
-            followers: population.followers.clone(),
             engagements,
             step_graphs,
             traders,
+            original,
+            internal,
+            active_edges,
             edges_read: AtomicU64::new(0),
+            scratch: Scratch::default(),
         })
+    }
+
+    /// The original id of an internal agent.
+    pub fn original(&self, internal: u32) -> u32 {
+        self.original[internal as usize]
+    }
+
+    /// The internal id of an original agent.
+    pub fn internal(&self, original: u32) -> u32 {
+        self.internal[original as usize]
+    }
+
+    /// The original id of the agent behind a gate.
+    pub fn gate_agent(&self, gate: usize) -> u32 {
+        self.original(self.gates.agent(gate))
     }
 
     pub fn agents(&self) -> usize {
@@ -149,25 +218,22 @@ impl Replay {
         self.gates.len()
     }
 
-    /// Gate -> agent, for summing per-gate attributions per agent.
+    /// Gate -> original agent id, for summing per-gate attributions per agent.
     pub fn agent_groups(&self) -> Groups {
-        Groups::new(self.gates.agent_of_each().to_vec(), self.agents()).expect("gate agents are valid ids")
+        let group_of = self.gates.agent_of_each().iter().map(|&a| self.original(a)).collect();
+        Groups::new(group_of, self.agents()).expect("gate agents are valid ids")
     }
 
-    /// Edges read by one forward sweep: every step, every receiver scans
-    /// its followees.
+    /// Edges read by one forward sweep: every step, every receiver pulls
+    /// over its followees that posted.
     pub fn forward_edges(&self) -> u64 {
-        (self.graph.edges() * self.steps()) as u64
+        self.step_graphs.iter().map(|s| s.edges() as u64).sum()
     }
 
     /// Edges from an active sender, over all steps: what the reverse sweep
     /// walks from the senders, and the k-wide work of each pull.
     pub fn active_edges(&self) -> u64 {
-        self.step_graphs
-            .iter()
-            .flat_map(|s| s.senders())
-            .map(|&g| self.graph.follower_count(self.gates.agent(g as usize) as usize) as u64)
-            .sum()
+        self.active_edges
     }
 
     /// Edges read by all sweeps so far (a counter; passes over the graph are
@@ -178,6 +244,11 @@ impl Replay {
 
     pub(crate) fn count_edges_read(&self, edges: u64) {
         self.edges_read.fetch_add(edges, Ordering::Relaxed);
+    }
+
+    /// Frees the buffers kept for the next sweep.
+    pub fn release_buffers(&self) {
+        self.scratch.clear();
     }
 
     /// Bytes of the graph structures read by the sweeps.
@@ -203,7 +274,7 @@ impl Replay {
             return Err(GateError::OutOfRange {
                 what,
                 gate: g,
-                agent: self.gates.agent(g),
+                agent: self.gate_agent(g),
                 step: self.gates.step(g),
                 value,
             });

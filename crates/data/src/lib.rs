@@ -1,0 +1,12 @@
+//! Populations in and out.
+//!
+//! - [`Dataset`]: a population with its external ids and metadata.
+//! - [`synth`]: the built-in Bluesky-like population.
+//! - [`progress`]: progress bars on a terminal, silence elsewhere.
+
+mod dataset;
+pub mod progress;
+pub mod stats;
+pub mod synth;
+
+pub use dataset::{Dataset, FORMAT_VERSION, Metadata, now_rfc3339, rfc3339};
