@@ -115,7 +115,9 @@ fn traits(p: &SynthParams) -> Traits {
     .expect("valid log-normal");
     let propensity = LogNormal::new(0.0, p.activity_sigma).expect("valid log-normal");
     let normal = Normal::new(0.0, 1.0).expect("valid normal");
-    let rows: Vec<Vec<(u8, f64, u32, f64, f64, f64)>> = (0..p.agents.div_ceil(CHUNK))
+    // (community, popularity, followees, propensity, trade size, stance)
+    type Row = (u8, f64, u32, f64, f64, f64);
+    let rows: Vec<Vec<Row>> = (0..p.agents.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let mut rng = chunk_rng(p.seed, 1, c);
