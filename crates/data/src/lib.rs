@@ -5,6 +5,7 @@
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
 
 mod dataset;
+pub mod format;
 pub mod progress;
 pub mod stats;
 pub mod synth;

@@ -1,0 +1,356 @@
+//! The population format: one directory of Parquet tables and a JSON
+//! metadata file, which pandas, polars and DuckDB read directly.
+//!
+//! ```text
+//! DIR/metadata.json       N, T, step length, source, seed, creation time, parameters
+//! DIR/agents.parquet      agent: u32, external_id: string, followers: f64, stance: f64
+//! DIR/follows.parquet     follower: u32, followee: u32      (follower reads followee)
+//! DIR/activity.parquet    agent: u32, step: u32, amount: f64
+//! DIR/engagements.parquet engager: u32, author: u32, step: u32, amount: f64
+//! DIR/orders.parquet      agent: u32, step: u32, flow: f64
+//! ```
+//!
+//! Files are written with zstd compression; any compression pandas or
+//! polars use (snappy, zstd, lz4, gzip) reads back.
+
+use crate::dataset::{Dataset, FORMAT_VERSION, Metadata};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
+use arrow_schema::{DataType, Field, Schema};
+use aumann_models::{Activity, Engagement, Order, Population};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What went wrong reading or writing a population directory.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a readable Parquet file: {source}")]
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("{path}: column '{column}' is missing; the table needs {expected}")]
+    MissingColumn {
+        path: PathBuf,
+        column: &'static str,
+        expected: &'static str,
+    },
+    #[error("{path}: column '{column}' has type {found}, expected {expected}")]
+    WrongType {
+        path: PathBuf,
+        column: &'static str,
+        found: DataType,
+        expected: DataType,
+    },
+    #[error("{path}: column '{column}' has a null at row {row}; nulls are not allowed")]
+    Null {
+        path: PathBuf,
+        column: &'static str,
+        row: usize,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{path}: metadata is not valid: {source}")]
+    Metadata { path: PathBuf, source: serde_json::Error },
+    #[error("{0}: not a population directory (no metadata.json); create one with `aumann synth` or `aumann ingest`")]
+    NotAPopulation(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FormatError + '_ {
+    move |source| FormatError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A column to write: a name and its values.
+pub enum Column<'a> {
+    U32(&'static str, Vec<u32>),
+    F64(&'static str, Vec<f64>),
+    Str(&'static str, &'a [String]),
+}
+
+/// Writes one Parquet table, zstd-compressed, in row groups of 1M rows.
+pub fn write_table(path: &Path, columns: Vec<Column<'_>>) -> Result<(), FormatError> {
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for column in columns {
+        match column {
+            Column::U32(name, v) => {
+                fields.push(Field::new(name, DataType::UInt32, false));
+                arrays.push(Arc::new(UInt32Array::from(v)));
+            }
+            Column::F64(name, v) => {
+                fields.push(Field::new(name, DataType::Float64, false));
+                arrays.push(Arc::new(Float64Array::from(v)));
+            }
+            Column::Str(name, v) => {
+                fields.push(Field::new(name, DataType::Utf8, false));
+                arrays.push(Arc::new(StringArray::from_iter_values(v.iter())));
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| FormatError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let file = File::create(path).map_err(io(path))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .build();
+    let parquet = |source| FormatError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(parquet)?;
+    writer.write(&batch).map_err(parquet)?;
+    writer.close().map_err(parquet)?;
+    Ok(())
+}
+
+/// The columns of a Parquet table, read whole and checked for type and nulls.
+pub struct Table {
+    path: PathBuf,
+    batches: Vec<RecordBatch>,
+    pub rows: usize,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Result<Self, FormatError> {
+        let file = File::open(path).map_err(io(path))?;
+        let parquet = |source| FormatError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        };
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(parquet)?
+            .build()
+            .map_err(parquet)?;
+        let mut batches = Vec::new();
+        for batch in reader {
+            batches.push(batch.map_err(|e| FormatError::Invalid {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?);
+        }
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        Ok(Self {
+            path: path.to_path_buf(),
+            batches,
+            rows,
+        })
+    }
+
+    fn column<'a, T: Array + 'static>(
+        &'a self,
+        name: &'static str,
+        expected: DataType,
+        needs: &'static str,
+    ) -> Result<Vec<&'a T>, FormatError> {
+        let mut out = Vec::new();
+        for batch in &self.batches {
+            let column = batch.column_by_name(name).ok_or_else(|| FormatError::MissingColumn {
+                path: self.path.clone(),
+                column: name,
+                expected: needs,
+            })?;
+            let typed = column
+                .as_any()
+                .downcast_ref::<T>()
+                .ok_or_else(|| FormatError::WrongType {
+                    path: self.path.clone(),
+                    column: name,
+                    found: column.data_type().clone(),
+                    expected: expected.clone(),
+                })?;
+            if typed.null_count() > 0 {
+                let offset: usize = out.iter().map(|a: &&T| a.len()).sum();
+                let row = (0..typed.len()).find(|&i| typed.is_null(i)).unwrap_or(0) + offset;
+                return Err(FormatError::Null {
+                    path: self.path.clone(),
+                    column: name,
+                    row,
+                });
+            }
+            out.push(typed);
+        }
+        Ok(out)
+    }
+
+    pub fn u32(&self, name: &'static str, needs: &'static str) -> Result<Vec<u32>, FormatError> {
+        let parts = self.column::<UInt32Array>(name, DataType::UInt32, needs)?;
+        Ok(parts.iter().flat_map(|a| a.values().iter().copied()).collect())
+    }
+
+    pub fn f64(&self, name: &'static str, needs: &'static str) -> Result<Vec<f64>, FormatError> {
+        let parts = self.column::<Float64Array>(name, DataType::Float64, needs)?;
+        Ok(parts.iter().flat_map(|a| a.values().iter().copied()).collect())
+    }
+
+    pub fn strings(&self, name: &'static str, needs: &'static str) -> Result<Vec<String>, FormatError> {
+        let parts = self.column::<StringArray>(name, DataType::Utf8, needs)?;
+        Ok(parts
+            .iter()
+            .flat_map(|a| a.iter().map(|s| s.unwrap_or_default().to_string()))
+            .collect())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+pub const AGENTS: &str = "agents.parquet";
+pub const FOLLOWS: &str = "follows.parquet";
+pub const ACTIVITY: &str = "activity.parquet";
+pub const ENGAGEMENTS: &str = "engagements.parquet";
+pub const ORDERS: &str = "orders.parquet";
+pub const METADATA: &str = "metadata.json";
+
+/// Writes a dataset as a population directory (created if missing).
+pub fn write(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let p = &data.population;
+    write_table(
+        &dir.join(AGENTS),
+        vec![
+            Column::U32("agent", (0..p.agents as u32).collect()),
+            Column::Str("external_id", &data.external_ids),
+            Column::F64("followers", p.followers.clone()),
+            Column::F64("stance", p.stance.clone()),
+        ],
+    )?;
+    write_table(
+        &dir.join(FOLLOWS),
+        vec![
+            Column::U32("follower", p.follows.iter().map(|f| f.0).collect()),
+            Column::U32("followee", p.follows.iter().map(|f| f.1).collect()),
+        ],
+    )?;
+    write_table(
+        &dir.join(ACTIVITY),
+        vec![
+            Column::U32("agent", p.activity.iter().map(|a| a.agent).collect()),
+            Column::U32("step", p.activity.iter().map(|a| a.step).collect()),
+            Column::F64("amount", p.activity.iter().map(|a| a.amount).collect()),
+        ],
+    )?;
+    write_table(
+        &dir.join(ENGAGEMENTS),
+        vec![
+            Column::U32("engager", p.engagements.iter().map(|e| e.engager).collect()),
+            Column::U32("author", p.engagements.iter().map(|e| e.author).collect()),
+            Column::U32("step", p.engagements.iter().map(|e| e.step).collect()),
+            Column::F64("amount", p.engagements.iter().map(|e| e.amount).collect()),
+        ],
+    )?;
+    write_table(
+        &dir.join(ORDERS),
+        vec![
+            Column::U32("agent", p.orders.iter().map(|o| o.agent).collect()),
+            Column::U32("step", p.orders.iter().map(|o| o.step).collect()),
+            Column::F64("flow", p.orders.iter().map(|o| o.flow).collect()),
+        ],
+    )?;
+    let meta_path = dir.join(METADATA);
+    let json = serde_json::to_string_pretty(&data.meta).expect("metadata serialises");
+    std::fs::write(&meta_path, json + "\n").map_err(io(&meta_path))?;
+    Ok(())
+}
+
+/// Reads a population directory, checking every table against the metadata
+/// (agent ids dense from 0, one agents row per agent, steps below T).
+pub fn read(dir: &Path) -> Result<Dataset, FormatError> {
+    let meta_path = dir.join(METADATA);
+    if !meta_path.exists() {
+        return Err(FormatError::NotAPopulation(dir.to_path_buf()));
+    }
+    let text = std::fs::read_to_string(&meta_path).map_err(io(&meta_path))?;
+    let meta: Metadata = serde_json::from_str(&text).map_err(|source| FormatError::Metadata {
+        path: meta_path.clone(),
+        source,
+    })?;
+    if meta.format_version > FORMAT_VERSION {
+        return Err(FormatError::Invalid {
+            path: meta_path,
+            message: format!(
+                "format version {} is newer than this build understands ({FORMAT_VERSION}); upgrade aumann",
+                meta.format_version
+            ),
+        });
+    }
+    let agents = Table::read(&dir.join(AGENTS))?;
+    let ids = agents.u32("agent", "agent, external_id, followers, stance")?;
+    if ids.len() != meta.agents || ids.iter().enumerate().any(|(i, &a)| a as usize != i) {
+        return Err(FormatError::Invalid {
+            path: agents.path().to_path_buf(),
+            message: format!(
+                "expected agents 0..{} in order, one row each (metadata says N = {}); found {} rows",
+                meta.agents,
+                meta.agents,
+                ids.len()
+            ),
+        });
+    }
+    let external_ids = agents.strings("external_id", "agent, external_id, followers, stance")?;
+    let followers = agents.f64("followers", "agent, external_id, followers, stance")?;
+    let stance = agents.f64("stance", "agent, external_id, followers, stance")?;
+
+    let follows_table = Table::read(&dir.join(FOLLOWS))?;
+    let follower = follows_table.u32("follower", "follower, followee")?;
+    let followee = follows_table.u32("followee", "follower, followee")?;
+
+    let t = Table::read(&dir.join(ACTIVITY))?;
+    let needs = "agent, step, amount";
+    let activity = zip3(t.u32("agent", needs)?, t.u32("step", needs)?, t.f64("amount", needs)?)
+        .map(|(agent, step, amount)| Activity { agent, step, amount })
+        .collect();
+    let t = Table::read(&dir.join(ENGAGEMENTS))?;
+    let needs = "engager, author, step, amount";
+    let engagers = t.u32("engager", needs)?;
+    let engagements = zip3(t.u32("author", needs)?, t.u32("step", needs)?, t.f64("amount", needs)?)
+        .zip(engagers)
+        .map(|((author, step, amount), engager)| Engagement {
+            engager,
+            author,
+            step,
+            amount,
+        })
+        .collect();
+    let t = Table::read(&dir.join(ORDERS))?;
+    let needs = "agent, step, flow";
+    let orders = zip3(t.u32("agent", needs)?, t.u32("step", needs)?, t.f64("flow", needs)?)
+        .map(|(agent, step, flow)| Order { agent, step, flow })
+        .collect();
+    let population = Population {
+        agents: meta.agents,
+        steps: meta.steps,
+        stance,
+        followers,
+        follows: follower.into_iter().zip(followee).collect(),
+        activity,
+        engagements,
+        orders,
+    };
+    population.validate().map_err(|e| FormatError::Invalid {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(Dataset {
+        population,
+        external_ids,
+        meta,
+    })
+}
+
+fn zip3<A, B, C>(a: Vec<A>, b: Vec<B>, c: Vec<C>) -> impl Iterator<Item = (A, B, C)> {
+    a.into_iter().zip(b).zip(c).map(|((a, b), c)| (a, b, c))
+}

@@ -1,0 +1,160 @@
+//! The population format: round trips, and clear errors on bad directories.
+
+use aumann_data::format::{self, Column, FormatError};
+use aumann_data::synth::{SynthParams, generate};
+
+fn small() -> aumann_data::Dataset {
+    generate(
+        &SynthParams {
+            agents: 3000,
+            steps: 5,
+            seed: 9,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+}
+
+#[test]
+fn a_population_round_trips_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small();
+    format::write(dir.path(), &data).unwrap();
+    let back = format::read(dir.path()).unwrap();
+    assert_eq!(back.meta, data.meta);
+    assert_eq!(back.external_ids, data.external_ids);
+    let (a, b) = (&back.population, &data.population);
+    assert_eq!((a.agents, a.steps), (b.agents, b.steps));
+    assert_eq!(a.stance, b.stance);
+    assert_eq!(a.followers, b.followers);
+    assert_eq!(a.follows, b.follows);
+    assert_eq!(a.activity, b.activity);
+    assert_eq!(a.engagements, b.engagements);
+    assert_eq!(a.orders, b.orders);
+}
+
+#[test]
+fn the_generator_is_deterministic_whatever_the_thread_count() {
+    let params = SynthParams {
+        agents: 40_000,
+        steps: 3,
+        seed: 4,
+        ..Default::default()
+    };
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| generate(&params, &|_| {}))
+    };
+    let (a, b) = (run(1), run(3));
+    assert_eq!(a.population.follows, b.population.follows);
+    assert_eq!(a.population.activity, b.population.activity);
+    assert_eq!(a.population.engagements, b.population.engagements);
+    assert_eq!(a.population.orders, b.population.orders);
+    assert_eq!(a.population.stance, b.population.stance);
+    let c = generate(
+        &SynthParams {
+            seed: 5,
+            ..params.clone()
+        },
+        &|_| {},
+    );
+    assert_ne!(a.population.follows, c.population.follows);
+}
+
+#[test]
+fn missing_directories_tables_and_columns_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(matches!(err, FormatError::NotAPopulation(_)), "{err}");
+    assert!(err.to_string().contains("aumann synth"));
+
+    let data = small();
+    format::write(dir.path(), &data).unwrap();
+    std::fs::remove_file(dir.path().join(format::ORDERS)).unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("orders.parquet"), "{err}");
+
+    format::write(dir.path(), &data).unwrap();
+    format::write_table(
+        &dir.path().join(format::ORDERS),
+        vec![Column::U32("agent", vec![1]), Column::U32("step", vec![0])],
+    )
+    .unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, FormatError::MissingColumn { column: "flow", .. }),
+        "{err}"
+    );
+
+    format::write(dir.path(), &data).unwrap();
+    format::write_table(
+        &dir.path().join(format::ORDERS),
+        vec![
+            Column::U32("agent", vec![1]),
+            Column::U32("step", vec![0]),
+            Column::U32("flow", vec![3]),
+        ],
+    )
+    .unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(matches!(err, FormatError::WrongType { column: "flow", .. }), "{err}");
+
+    format::write(dir.path(), &data).unwrap();
+    format::write_table(
+        &dir.path().join(format::ORDERS),
+        vec![
+            Column::U32("agent", vec![999_999]),
+            Column::U32("step", vec![0]),
+            Column::F64("flow", vec![1.0]),
+        ],
+    )
+    .unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("names agent 999999"), "{err}");
+
+    format::write(dir.path(), &data).unwrap();
+    let bytes = std::fs::read(dir.path().join(format::ACTIVITY)).unwrap();
+    std::fs::write(dir.path().join(format::ACTIVITY), &bytes[..bytes.len() / 2]).unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(matches!(err, FormatError::Parquet { .. }), "{err}");
+
+    format::write(dir.path(), &data).unwrap();
+    std::fs::write(dir.path().join(format::METADATA), "{\"agents\": 3}").unwrap();
+    assert!(matches!(
+        format::read(dir.path()).unwrap_err(),
+        FormatError::Metadata { .. }
+    ));
+}
+
+#[test]
+fn pandas_reads_every_table() {
+    let dir = tempfile::tempdir().unwrap();
+    format::write(dir.path(), &small()).unwrap();
+    let script = r#"
+import json, sys, pandas as pd
+d = sys.argv[1]
+meta = json.load(open(f"{d}/metadata.json"))
+agents = pd.read_parquet(f"{d}/agents.parquet")
+assert list(agents.columns) == ["agent", "external_id", "followers", "stance"], agents.columns
+assert len(agents) == meta["agents"] == 3000
+assert str(agents.agent.dtype) == "uint32"
+follows = pd.read_parquet(f"{d}/follows.parquet")
+assert follows.follower.max() < 3000 and follows.followee.max() < 3000
+activity = pd.read_parquet(f"{d}/activity.parquet")
+assert activity.step.max() < meta["steps"] and (activity.amount > 0).all()
+for t in ["engagements", "orders"]:
+    pd.read_parquet(f"{d}/{t}.parquet")
+print("ok", len(follows))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok"));
+}
