@@ -73,7 +73,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FormatError + '_ {
 pub enum Column<'a> {
     U32(&'static str, Vec<u32>),
     F64(&'static str, Vec<f64>),
+    /// Nullable: None is written as null.
+    OptF64(&'static str, Vec<Option<f64>>),
     Str(&'static str, &'a [String]),
+    Strs(&'static str, Vec<&'a str>),
 }
 
 /// Writes one Parquet table, zstd-compressed, in row groups of 1M rows.
@@ -90,9 +93,17 @@ pub fn write_table(path: &Path, columns: Vec<Column<'_>>) -> Result<(), FormatEr
                 fields.push(Field::new(name, DataType::Float64, false));
                 arrays.push(Arc::new(Float64Array::from(v)));
             }
+            Column::OptF64(name, v) => {
+                fields.push(Field::new(name, DataType::Float64, true));
+                arrays.push(Arc::new(Float64Array::from(v)));
+            }
             Column::Str(name, v) => {
                 fields.push(Field::new(name, DataType::Utf8, false));
                 arrays.push(Arc::new(StringArray::from_iter_values(v.iter())));
+            }
+            Column::Strs(name, v) => {
+                fields.push(Field::new(name, DataType::Utf8, false));
+                arrays.push(Arc::new(StringArray::from_iter_values(v)));
             }
         }
     }

@@ -18,6 +18,9 @@ pub struct ReplayAttribution {
     pub agent_error: Vec<f64>,
     /// phi summed over each step's gates: when the outcome was produced.
     pub step_phi: Vec<f64>,
+    /// The (original) agent and the step of each gate, in gate order.
+    pub gate_agents: Vec<u32>,
+    pub gate_steps: Vec<u32>,
     /// Graph edges read by the sweeps (0 for indicators that do not use the
     /// graph, and for results built by [`summarize`]).
     pub edges_read: u64,
@@ -85,7 +88,13 @@ pub fn summarize(replay: &Replay, indicator: Indicator, gates: Attribution) -> R
     let step_phi = (0..replay.steps())
         .map(|t| neumaier_sum(replay.gates.range(t).map(|g| gates.phi[g])))
         .collect();
+    let gate_agents = (0..replay.players()).map(|g| replay.gate_agent(g)).collect();
+    let gate_steps = (0..replay.steps())
+        .flat_map(|t| replay.gates.range(t).map(move |_| t as u32))
+        .collect();
     ReplayAttribution {
+        gate_agents,
+        gate_steps,
         indicator,
         agent_phi: per_agent.phi,
         agent_error: per_agent.error,

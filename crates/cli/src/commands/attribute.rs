@@ -1,0 +1,53 @@
+//! `aumann attribute`: one attribution, without the study.
+
+use crate::options::{Engine, Source, indicators};
+use aumann_data::progress;
+use aumann_study::{StudyConfig, output};
+use std::path::PathBuf;
+
+/// Attribute one indicator (or all) to every agent and every (agent, step),
+/// and write the same tables as `aumann study` (without panels or report).
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    /// polarization, cascade, attention, panic, linear, or all.
+    #[arg(long, default_value = "polarization")]
+    indicator: String,
+    /// Tier fractions by follower count: head,middle.
+    #[arg(long, default_value = "0.01,0.09", value_name = "HEAD,MIDDLE")]
+    tiers: String,
+    #[command(flatten)]
+    engine: Engine,
+    /// Output directory.
+    #[arg(long, default_value = "out/attribution", value_name = "DIR")]
+    out: PathBuf,
+    /// Print summary.json on stdout instead of the text summary.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<(), crate::Error> {
+    let started = std::time::Instant::now();
+    let config = StudyConfig {
+        indicators: indicators(&args.indicator)?,
+        engine: args.engine.build(),
+        tiers: super::study::parse_tiers(&args.tiers)?,
+        panel_size: 0,
+        ..Default::default()
+    };
+    let data = args.source.load()?;
+    let spinner = progress::spinner("attribution");
+    let result = aumann_study::run(&data, &config, &|stage| spinner.set_message(stage.to_string()))?;
+    let written = output::write(&args.out, &data, &result)?;
+    spinner.finish_and_clear();
+    if args.json {
+        println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);
+    } else {
+        super::study::print_summary(&result, started.elapsed().as_secs_f64());
+        for path in written {
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}

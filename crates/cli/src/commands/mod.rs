@@ -1,0 +1,3 @@
+pub mod attribute;
+pub mod study;
+pub mod synth;

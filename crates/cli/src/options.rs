@@ -1,0 +1,108 @@
+//! Options shared by several commands.
+
+use aumann_data::synth::{DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_STEPS, SynthParams};
+use aumann_data::{Dataset, format, progress};
+use aumann_engine::{AumannShapley, DEFAULT_TOLERANCE, Rule};
+use aumann_models::Indicator;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Where the population comes from: a population directory, or the
+/// built-in generator.
+#[derive(Args, Clone, Debug)]
+pub struct Source {
+    /// A population directory (from `aumann synth` or `aumann ingest`).
+    /// Without it, the built-in Bluesky-like population is generated.
+    #[arg(long, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+    /// Agents of the built-in population.
+    #[arg(long, default_value_t = DEFAULT_AGENTS, conflicts_with = "input")]
+    pub agents: usize,
+    /// Daily steps of the built-in population.
+    #[arg(long, default_value_t = DEFAULT_STEPS, conflicts_with = "input")]
+    pub days: usize,
+    /// Seed of the built-in population (same seed, same population).
+    #[arg(long, default_value_t = DEFAULT_SEED, conflicts_with = "input")]
+    pub seed: u64,
+}
+
+impl Source {
+    pub fn load(&self) -> Result<Dataset, crate::Error> {
+        match &self.input {
+            Some(dir) => {
+                let spinner = progress::spinner(&format!("reading {}", dir.display()));
+                let data = format::read(dir)?;
+                spinner.finish_and_clear();
+                Ok(data)
+            }
+            None => {
+                if self.agents < 2 || self.days < 1 {
+                    return Err("the built-in population needs --agents >= 2 and --days >= 1".into());
+                }
+                let params = SynthParams {
+                    agents: self.agents,
+                    steps: self.days,
+                    seed: self.seed,
+                    ..Default::default()
+                };
+                let spinner = progress::spinner("generating the built-in population");
+                let data =
+                    aumann_data::synth::generate(&params, &|stage| spinner.set_message(format!("generating: {stage}")));
+                spinner.finish_and_clear();
+                Ok(data)
+            }
+        }
+    }
+}
+
+/// How the path integral is computed.
+#[derive(Args, Clone, Debug)]
+pub struct Engine {
+    /// Quadrature rule: gauss-legendre, riemann-left, riemann-right,
+    /// riemann-midpoint or trapezoid.
+    #[arg(long, default_value = "gauss-legendre")]
+    pub rule: Rule,
+    /// A fixed node count. Without it the node count adapts until the
+    /// relative completeness gap is under --tolerance.
+    #[arg(long, value_name = "N")]
+    pub nodes: Option<usize>,
+    /// Relative completeness gap |sum phi - (F(x) - F(x'))| / |F(x) - F(x')|
+    /// that the adaptive mode reaches.
+    #[arg(long, default_value_t = DEFAULT_TOLERANCE, conflicts_with = "nodes")]
+    pub tolerance: f64,
+    /// Most nodes the adaptive mode may use.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_nodes: usize,
+    /// Nodes evaluated per sweep; memory grows with it (about 8 bytes x
+    /// agents x steps per node), speed little.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub batch: usize,
+}
+
+impl Engine {
+    pub fn build(&self) -> AumannShapley {
+        let engine = AumannShapley::default().rule(self.rule).batch(self.batch);
+        match self.nodes {
+            Some(n) => engine.fixed(n),
+            None => {
+                let start = AumannShapley::default();
+                let start = match start.nodes {
+                    aumann_engine::NodeCount::Adaptive { start, .. } => start.min(self.max_nodes),
+                    aumann_engine::NodeCount::Fixed(n) => n,
+                };
+                engine.adaptive(start.max(self.rule.min_nodes()), self.max_nodes, self.tolerance)
+            }
+        }
+    }
+}
+
+/// `--indicator NAME` or `all`.
+pub fn indicators(name: &str) -> Result<Vec<Indicator>, String> {
+    if name == "all" {
+        Ok(Indicator::all())
+    } else {
+        name.parse::<Indicator>()
+            .map(|i| vec![i])
+            .map_err(|e| format!("{e}, or all"))
+    }
+}

@@ -1,0 +1,20 @@
+//! The scaling study.
+//!
+//! Attribute an indicator over the whole population, split the result into
+//! follower tiers, replay the 100-account convenience panel (and a random
+//! control panel) as systems of their own, and test whether any global
+//! rescaling reconciles the panel with the full scale (Attribution Scaling
+//! Bias). [`output`] writes the tables and summary, [`report`] the page.
+
+pub mod agent_game;
+pub mod compare;
+pub mod output;
+pub mod panel;
+pub mod report;
+mod study;
+pub mod tiers;
+
+pub use study::{
+    FullScale, IndicatorStudy, PanelAttribution, PanelStudy, PopulationSummary, StudyConfig, StudyError, StudyResult,
+    run,
+};

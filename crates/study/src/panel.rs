@@ -1,0 +1,113 @@
+//! Convenience panels: a small set of accounts replayed as a system of
+//! their own, as small-scale studies do.
+
+use aumann_models::{Activity, Engagement, Order, Population};
+use rand::SeedableRng;
+use rand::seq::index::sample;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PanelKind {
+    /// The N accounts with the most followers: the visibility-biased panel
+    /// of small-scale studies.
+    TopFollowers,
+    /// N accounts drawn uniformly at random: the control.
+    Random,
+}
+
+impl PanelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PanelKind::TopFollowers => "top-followers",
+            PanelKind::Random => "random",
+        }
+    }
+}
+
+/// A panel: its members (ids in the full population) and the population it
+/// induces: the follows among members, the members' own activity and
+/// orders, and the engagements between members. Follower counts and
+/// stances are agent properties and are kept.
+pub struct Panel {
+    pub kind: PanelKind,
+    pub members: Vec<u32>,
+    pub population: Population,
+}
+
+impl Panel {
+    pub fn top_followers(population: &Population, size: usize) -> Self {
+        let mut order: Vec<u32> = (0..population.agents as u32).collect();
+        order.sort_by(|&a, &b| {
+            population.followers[b as usize]
+                .total_cmp(&population.followers[a as usize])
+                .then(a.cmp(&b))
+        });
+        order.truncate(size.min(population.agents));
+        Self::induce(PanelKind::TopFollowers, population, order)
+    }
+
+    pub fn random(population: &Population, size: usize, seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut members: Vec<u32> = sample(&mut rng, population.agents, size.min(population.agents))
+            .into_iter()
+            .map(|a| a as u32)
+            .collect();
+        members.sort_unstable();
+        Self::induce(PanelKind::Random, population, members)
+    }
+
+    fn induce(kind: PanelKind, full: &Population, members: Vec<u32>) -> Self {
+        let mut local = vec![u32::MAX; full.agents];
+        for (new, &old) in members.iter().enumerate() {
+            local[old as usize] = new as u32;
+        }
+        let inside = |a: u32| local[a as usize] != u32::MAX;
+        let population = Population {
+            agents: members.len(),
+            steps: full.steps,
+            stance: members.iter().map(|&a| full.stance[a as usize]).collect(),
+            followers: members.iter().map(|&a| full.followers[a as usize]).collect(),
+            follows: full
+                .follows
+                .iter()
+                .filter(|&&(j, i)| inside(j) && inside(i))
+                .map(|&(j, i)| (local[j as usize], local[i as usize]))
+                .collect(),
+            activity: full
+                .activity
+                .iter()
+                .filter(|a| inside(a.agent))
+                .map(|a| Activity {
+                    agent: local[a.agent as usize],
+                    ..*a
+                })
+                .collect(),
+            engagements: full
+                .engagements
+                .iter()
+                .filter(|e| inside(e.engager) && inside(e.author))
+                .map(|e| Engagement {
+                    engager: local[e.engager as usize],
+                    author: local[e.author as usize],
+                    ..*e
+                })
+                .collect(),
+            orders: full
+                .orders
+                .iter()
+                .filter(|o| inside(o.agent))
+                .map(|o| Order {
+                    agent: local[o.agent as usize],
+                    ..*o
+                })
+                .collect(),
+        };
+        Self {
+            kind,
+            members,
+            population,
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The scaling study: full-scale attribution, tiers, panels, comparison.
+
+use crate::agent_game::AgentGame;
+use crate::compare::{Comparison, compare};
+use crate::panel::{Panel, PanelKind};
+use crate::tiers::{Tier, TierShare, TierSpec, shares};
+use aumann_data::Dataset;
+use aumann_engine::{AumannShapley, PermutationShapley, neumaier_sum};
+use aumann_models::{AttributeError, Indicator, Replay, ReplayAttribution, attribute};
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct StudyConfig {
+    pub indicators: Vec<Indicator>,
+    pub engine: AumannShapley,
+    pub tiers: TierSpec,
+    /// Panel size (0 skips the panels).
+    pub panel_size: usize,
+    pub panel_seed: u64,
+    /// Permutations of permutation Shapley on each panel (0 skips it).
+    pub permutations: usize,
+}
+
+impl Default for StudyConfig {
+    fn default() -> Self {
+        Self {
+            indicators: vec![Indicator::from_name("polarization").expect("known")],
+            engine: AumannShapley::default(),
+            tiers: TierSpec::default(),
+            panel_size: 100,
+            panel_seed: 1,
+            permutations: 1000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error(transparent)]
+    Population(#[from] aumann_models::PopulationError),
+    #[error(transparent)]
+    Attribute(#[from] AttributeError),
+    #[error("invalid study settings: {0}")]
+    Settings(String),
+}
+
+/// The full-scale attribution's numbers, as they go into summary.json.
+#[derive(Clone, Debug, Serialize)]
+pub struct FullScale {
+    pub value_input: f64,
+    pub value_baseline: f64,
+    pub gap: f64,
+    pub relative_gap: f64,
+    pub converged: bool,
+    pub rule: String,
+    pub nodes: usize,
+    pub gradient_evaluations: usize,
+    pub levels: Vec<aumann_engine::Level>,
+    /// Largest per-agent error estimate relative to max |phi|.
+    pub max_relative_error: f64,
+    pub seconds: f64,
+    pub edges_read: u64,
+    /// Edges read over the follow graph's edge count.
+    pub graph_passes: f64,
+    pub step_phi: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PanelAttribution {
+    pub method: &'static str,
+    pub seconds: f64,
+    pub evaluations: usize,
+    /// Aumann–Shapley: relative completeness gap; Shapley: 0 by construction.
+    pub relative_gap: f64,
+    pub comparison: Comparison,
+    /// Largest standard error (permutation Shapley only).
+    pub max_std_error: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PanelStudy {
+    pub kind: PanelKind,
+    pub size: usize,
+    pub members_active: usize,
+    pub follows: usize,
+    /// The indicator of the panel replayed alone, all gates open and closed.
+    pub value_input: f64,
+    pub value_baseline: f64,
+    pub attributions: Vec<PanelAttribution>,
+    /// Why the panel could not be attributed, if it could not.
+    pub skipped: Option<String>,
+    #[serde(skip)]
+    pub members: Vec<u32>,
+    /// Aumann–Shapley phi of each member in the panel replay.
+    #[serde(skip)]
+    pub phi: Vec<f64>,
+    #[serde(skip)]
+    pub shapley_phi: Option<Vec<f64>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IndicatorStudy {
+    pub indicator: Indicator,
+    pub full: FullScale,
+    pub tiers: Vec<TierShare>,
+    pub panels: Vec<PanelStudy>,
+    #[serde(skip)]
+    pub attribution: ReplayAttribution,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PopulationSummary {
+    pub source: String,
+    pub agents: usize,
+    pub steps: usize,
+    pub follow_edges: usize,
+    pub gates: usize,
+    pub replay_seconds: f64,
+    pub replay_bytes: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StudyResult {
+    pub population: PopulationSummary,
+    pub tier_spec: TierSpec,
+    pub indicators: Vec<IndicatorStudy>,
+    #[serde(skip)]
+    pub tiers: Vec<Tier>,
+}
+
+/// Runs the study. `stage` is told when each long stage starts.
+pub fn run(data: &Dataset, config: &StudyConfig, stage: &dyn Fn(&str)) -> Result<StudyResult, StudyError> {
+    config.tiers.validate().map_err(StudyError::Settings)?;
+    if config.indicators.is_empty() {
+        return Err(StudyError::Settings("no indicator chosen".into()));
+    }
+    let population = &data.population;
+    stage("building the replay");
+    let started = Instant::now();
+    let replay = Replay::new(population)?;
+    let summary = PopulationSummary {
+        source: data.meta.source.clone(),
+        agents: replay.agents(),
+        steps: replay.steps(),
+        follow_edges: replay.graph.edges(),
+        gates: replay.players(),
+        replay_seconds: started.elapsed().as_secs_f64(),
+        replay_bytes: replay.memory_bytes(),
+    };
+    let tiers = config.tiers.assign(&population.followers);
+    let panels: Vec<Panel> = if config.panel_size == 0 {
+        Vec::new()
+    } else {
+        vec![
+            Panel::top_followers(population, config.panel_size),
+            Panel::random(population, config.panel_size, config.panel_seed),
+        ]
+    };
+    let mut studies = Vec::new();
+    for &indicator in &config.indicators {
+        stage(&format!(
+            "attributing {} over {} agents",
+            indicator.name(),
+            replay.agents()
+        ));
+        let started = Instant::now();
+        let attribution = attribute(&replay, indicator, &config.engine)?;
+        let seconds = started.elapsed().as_secs_f64();
+        replay.release_buffers();
+        let g = &attribution.gates;
+        let full = FullScale {
+            value_input: g.value_input,
+            value_baseline: g.value_baseline,
+            gap: g.gap(),
+            relative_gap: g.relative_gap(),
+            converged: g.converged(),
+            rule: g.rule.name().into(),
+            nodes: g.nodes,
+            gradient_evaluations: g.gradient_evaluations,
+            levels: g.levels.clone(),
+            max_relative_error: g.max_relative_error(),
+            seconds,
+            edges_read: attribution.edges_read,
+            graph_passes: attribution.edges_read as f64 / replay.graph.edges().max(1) as f64,
+            step_phi: attribution.step_phi.clone(),
+        };
+        let full_abs: f64 = neumaier_sum(attribution.agent_phi.iter().map(|p| p.abs()));
+        let panel_studies = panels
+            .iter()
+            .map(|panel| {
+                stage(&format!(
+                    "{} panel of {} agents ({})",
+                    panel.kind.name(),
+                    panel.members.len(),
+                    indicator.name()
+                ));
+                study_panel(panel, indicator, config, &attribution.agent_phi, full_abs)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        studies.push(IndicatorStudy {
+            indicator,
+            tiers: shares(&attribution.agent_phi, &population.followers, &tiers),
+            full,
+            panels: panel_studies,
+            attribution,
+        });
+    }
+    Ok(StudyResult {
+        population: summary,
+        tier_spec: config.tiers,
+        indicators: studies,
+        tiers,
+    })
+}
+
+fn study_panel(
+    panel: &Panel,
+    indicator: Indicator,
+    config: &StudyConfig,
+    full_phi: &[f64],
+    full_abs: f64,
+) -> Result<PanelStudy, StudyError> {
+    let full: Vec<f64> = panel.members.iter().map(|&a| full_phi[a as usize]).collect();
+    let active: std::collections::HashSet<u32> = panel.population.activity.iter().map(|a| a.agent).collect();
+    let mut study = PanelStudy {
+        kind: panel.kind,
+        size: panel.members.len(),
+        members_active: active.len(),
+        follows: panel.population.follows.len(),
+        value_input: 0.0,
+        value_baseline: 0.0,
+        attributions: Vec::new(),
+        skipped: None,
+        members: panel.members.clone(),
+        phi: vec![0.0; panel.members.len()],
+        shapley_phi: None,
+    };
+    let replay = Replay::new(&panel.population)?;
+    let started = Instant::now();
+    let result = match attribute(&replay, indicator, &config.engine) {
+        Ok(r) => r,
+        Err(AttributeError::Empty) => {
+            study.skipped = Some("no member of the panel did anything in the window".into());
+            return Ok(study);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    study.value_input = result.gates.value_input;
+    study.value_baseline = result.gates.value_baseline;
+    study.phi = result.agent_phi.clone();
+    study.attributions.push(PanelAttribution {
+        method: "aumann-shapley",
+        seconds: started.elapsed().as_secs_f64(),
+        evaluations: result.gates.gradient_evaluations,
+        relative_gap: result.gates.relative_gap(),
+        comparison: compare(&study.phi, &full, full_abs),
+        max_std_error: None,
+    });
+    if config.permutations > 0 {
+        let model = indicator.model(&replay);
+        let game = AgentGame::new(&replay, &*model);
+        let n = panel.members.len();
+        let started = Instant::now();
+        let estimate = PermutationShapley::default()
+            .permutations(config.permutations)
+            .seed(config.panel_seed)
+            .estimate(&game, &vec![1.0; n], &vec![0.0; n])
+            .map_err(|source| AttributeError::Engine {
+                indicator: indicator.name(),
+                source,
+            })?;
+        study.attributions.push(PanelAttribution {
+            method: "permutation-shapley",
+            seconds: started.elapsed().as_secs_f64(),
+            evaluations: estimate.evaluations,
+            relative_gap: 0.0,
+            comparison: compare(&estimate.phi, &full, full_abs),
+            max_std_error: Some(estimate.std_error.iter().copied().fold(0.0, f64::max)),
+        });
+        study.shapley_phi = Some(estimate.phi);
+    }
+    Ok(study)
+}
