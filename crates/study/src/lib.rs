@@ -12,6 +12,7 @@ pub mod output;
 pub mod panel;
 pub mod report;
 mod study;
+mod svg;
 pub mod tiers;
 
 pub use study::{

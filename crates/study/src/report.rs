@@ -1,16 +1,343 @@
-//! The self-contained HTML report.
+//! The self-contained HTML report: one page, inline SVG charts, no network.
 
-use crate::StudyResult;
+use crate::panel::PanelKind;
+use crate::svg::{COLORS, Chart, escape, tick_label};
+use crate::tiers::Tier;
+use crate::{IndicatorStudy, StudyResult};
 use aumann_data::format::FormatError;
+use std::fmt::Write;
 use std::path::Path;
 
+const STYLE: &str = r#"
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1180px; color: #222; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.8em 0; } td, th { padding: 3px 10px; text-align: right; border-bottom: 1px solid #eee; }
+th { background: #f6f6f6; } td:first-child, th:first-child { text-align: left; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 12px; }
+.chart { width: 100%; height: auto; background: #fff; border: 1px solid #eee; }
+.title { font-size: 14px; font-weight: 600; text-anchor: middle; } .tick { font-size: 11px; fill: #555; }
+.label { font-size: 12px; fill: #333; } .legend { font-size: 11px; fill: #333; }
+.grid { stroke: #eee; } .frame { fill: none; stroke: #bbb; } .point:hover { r: 6; }
+.verdict { font-weight: 600; } .bias { color: #b00; } .ok { color: #070; } .muted { color: #777; }
+#status { color: #777; font-size: 12px; }
+"#;
+
+const SCRIPT: &str = r#"
+window.addEventListener('error', function (e) {
+  document.getElementById('status').textContent = 'error: ' + e.message;
+});
+document.addEventListener('DOMContentLoaded', function () {
+  var charts = document.querySelectorAll('svg.chart');
+  var bad = [];
+  charts.forEach(function (svg, i) {
+    var box = svg.getBBox();
+    if (!(box.width > 0 && box.height > 0)) bad.push('chart ' + i + ' is empty');
+    svg.querySelectorAll('[points],[cx],[cy],[x],[y],[height]').forEach(function (el) {
+      ['points', 'cx', 'cy', 'x', 'y', 'height'].forEach(function (a) {
+        var v = el.getAttribute(a);
+        if (v !== null && /NaN|inf/i.test(v)) bad.push('chart ' + i + ' has ' + a + '=' + v);
+      });
+    });
+  });
+  document.querySelectorAll('tr[data-agent]').forEach(function (row) {
+    row.addEventListener('click', function () { row.classList.toggle('picked'); });
+  });
+  var status = document.getElementById('status');
+  status.dataset.charts = charts.length;
+  status.textContent = bad.length ? 'error: ' + bad.join('; ') : 'rendered ' + charts.length + ' charts';
+});
+"#;
+
+/// Writes report.html.
 pub fn write(path: &Path, result: &StudyResult, load_seconds: f64, total_seconds: f64) -> Result<(), FormatError> {
-    let html = format!(
-        "<!doctype html><title>aumann</title><pre>{}</pre><p>{load_seconds} {total_seconds}</p>",
-        result.population.agents
-    );
+    let html = render(result, load_seconds, total_seconds);
     std::fs::write(path, html).map_err(|source| FormatError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+pub fn render(result: &StudyResult, load_seconds: f64, total_seconds: f64) -> String {
+    let p = &result.population;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>aumann study: {agents} agents</title><style>{STYLE}</style></head><body>
+<h1>Who produced the outcome, and how much</h1>
+<p class="muted">{source} population: {agents} agents, {steps} steps, {edges} follow edges, {gates} gates (agent-steps with any action).
+Aumann–Shapley attribution over every agent; the top-{n} panel by followers and a random panel of the same size replayed on their own.</p>"#,
+        source = escape(&p.source),
+        agents = p.agents,
+        steps = p.steps,
+        edges = p.follow_edges,
+        gates = p.gates,
+        n = result
+            .indicators
+            .first()
+            .and_then(|s| s.panels.first())
+            .map_or(0, |x| x.size),
+    );
+    for study in &result.indicators {
+        indicator_section(&mut h, result, study);
+    }
+    timings(&mut h, result, load_seconds, total_seconds);
+    let _ = write!(
+        h,
+        r#"<p id="status">not rendered</p><script>{SCRIPT}</script></body></html>"#
+    );
+    h
+}
+
+fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStudy) {
+    let f = &study.full;
+    let name = study.indicator.name();
+    let _ = write!(
+        h,
+        r#"<h2>{name}</h2><p>F(all gates open) − F(all closed) = <b>{:.6e}</b>, split over {} agents by {} with {} nodes
+({} gradient evaluations, {:.1} s, {:.0} passes over the follow graph). Completeness gap: <b>{:.1e}</b> relative
+{}; largest per-agent error estimate {:.1e} of the largest |φ|.</p>"#,
+        f.value_input - f.value_baseline,
+        result.population.agents,
+        f.rule,
+        f.nodes,
+        f.gradient_evaluations,
+        f.seconds,
+        f.graph_passes,
+        f.relative_gap,
+        if f.converged {
+            "(within tolerance)"
+        } else {
+            "(<b>above tolerance</b>)"
+        },
+        f.max_relative_error,
+    );
+    // tiers
+    let _ = write!(
+        h,
+        "<table><tr><th>tier</th><th>agents</th><th>min followers</th><th>share of Σφ</th><th>share of Σ|φ|</th></tr>"
+    );
+    for t in &study.tiers {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td></tr>",
+            t.tier.name(),
+            t.agents,
+            t.min_followers,
+            100.0 * t.share,
+            100.0 * t.abs_share
+        );
+    }
+    h.push_str("</table>");
+    // panels
+    let _ = write!(
+        h,
+        "<table><tr><th>panel</th><th>method</th><th>top-5 share (panel)</th><th>those 5 at full scale</th><th>Spearman</th><th>top-10 overlap</th><th>c*</th><th>residual</th><th>verdict</th><th>seconds</th></tr>"
+    );
+    for panel in &study.panels {
+        if let Some(why) = &panel.skipped {
+            let _ = write!(
+                h,
+                r#"<tr><td>{}</td><td colspan="9" class="muted">{}</td></tr>"#,
+                panel.kind.name(),
+                escape(why)
+            );
+        }
+        for a in &panel.attributions {
+            let c = &a.comparison;
+            let class = match c.verdict {
+                crate::compare::Verdict::ScalingBias => "bias",
+                crate::compare::Verdict::Reconciled => "ok",
+                crate::compare::Verdict::Undefined => "muted",
+            };
+            let _ = write!(
+                h,
+                r#"<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.3}%</td><td>{}</td><td>{:.0}%</td><td>{}</td><td>{:.3}</td><td class="verdict {class}" title="{}">{}</td><td>{:.2}</td></tr>"#,
+                panel.kind.name(),
+                a.method,
+                100.0 * c.top5_share_panel,
+                100.0 * c.top5_share_full,
+                c.spearman.map_or("n/a".into(), |r| format!("{r:.2}")),
+                100.0 * c.top10_overlap,
+                tick_label(c.rescale),
+                c.residual,
+                c.verdict.describe(),
+                match c.verdict {
+                    crate::compare::Verdict::ScalingBias => "scaling bias",
+                    crate::compare::Verdict::Reconciled => "reconciled",
+                    crate::compare::Verdict::Undefined => "undefined",
+                },
+                a.seconds
+            );
+        }
+    }
+    h.push_str("</table><div class=\"charts\">");
+    h.push_str(&lorenz(study));
+    h.push_str(&tier_chart(result, study));
+    if let Some(top) = study
+        .panels
+        .iter()
+        .find(|p| p.kind == PanelKind::TopFollowers && p.skipped.is_none())
+    {
+        h.push_str(&scatter(study, top));
+    }
+    h.push_str(&step_profile(study));
+    h.push_str("</div>");
+}
+
+/// The Lorenz curve of |phi|: the share of attribution held by the bottom
+/// x share of agents, at 200 points.
+fn lorenz_points(phi: &[f64]) -> Vec<(f64, f64)> {
+    let mut abs: Vec<f64> = phi.iter().map(|p| p.abs()).collect();
+    abs.sort_by(f64::total_cmp);
+    let total: f64 = abs.iter().sum();
+    let n = abs.len();
+    if n == 0 || total == 0.0 {
+        return vec![(0.0, 0.0), (1.0, 1.0)];
+    }
+    let mut cumulative = Vec::with_capacity(n + 1);
+    cumulative.push(0.0);
+    let mut s = 0.0;
+    for v in &abs {
+        s += v;
+        cumulative.push(s / total);
+    }
+    (0..=200)
+        .map(|k| k * n / 200)
+        .map(|i| (i as f64 / n as f64, cumulative[i]))
+        .collect()
+}
+
+fn lorenz(study: &IndicatorStudy) -> String {
+    let mut chart = Chart::new(
+        "Lorenz curves of |φ|",
+        "share of agents (by |φ|)",
+        "share of Σ|φ|",
+        (0.0, 1.0),
+        (0.0, 1.0),
+    );
+    chart.line(&[(0.0, 0.0), (1.0, 1.0)], COLORS[5], "equality", true);
+    chart.line(
+        &lorenz_points(&study.attribution.agent_phi),
+        COLORS[0],
+        "full scale",
+        false,
+    );
+    for (k, panel) in study.panels.iter().filter(|p| p.skipped.is_none()).enumerate() {
+        chart.line(
+            &lorenz_points(&panel.phi),
+            COLORS[1 + k],
+            &format!("{} panel", panel.kind.name()),
+            false,
+        );
+    }
+    chart.finish()
+}
+
+fn tier_chart(result: &StudyResult, study: &IndicatorStudy) -> String {
+    let categories: Vec<String> = Tier::ALL.iter().map(|t| t.name().to_string()).collect();
+    let mut series = vec![(
+        "full scale".to_string(),
+        study.tiers.iter().map(|t| 100.0 * t.abs_share).collect(),
+    )];
+    for panel in study.panels.iter().filter(|p| p.skipped.is_none()) {
+        let total: f64 = panel.phi.iter().map(|p| p.abs()).sum();
+        let shares = Tier::ALL
+            .iter()
+            .map(|&tier| {
+                let s: f64 = panel
+                    .members
+                    .iter()
+                    .zip(&panel.phi)
+                    .filter(|(a, _)| result.tiers[**a as usize] == tier)
+                    .map(|(_, p)| p.abs())
+                    .sum();
+                if total > 0.0 { 100.0 * s / total } else { 0.0 }
+            })
+            .collect();
+        series.push((format!("{} panel", panel.kind.name()), shares));
+    }
+    let mut chart = Chart::categorical("Share of Σ|φ| by follower tier", "tier", "% of Σ|φ|", (0.0, 100.0));
+    chart.bars(&categories, &series);
+    chart.finish()
+}
+
+fn scatter(study: &IndicatorStudy, panel: &crate::PanelStudy) -> String {
+    let full: Vec<f64> = panel
+        .members
+        .iter()
+        .map(|&a| study.attribution.agent_phi[a as usize])
+        .collect();
+    let (lo_x, hi_x) = bounds(&panel.phi);
+    let (lo_y, hi_y) = bounds(&full);
+    let mut chart = Chart::new(
+        "Panel against full-scale attribution (top-followers panel)",
+        "φ in the panel replay",
+        "φ at full scale",
+        (lo_x, hi_x),
+        (lo_y, hi_y),
+    );
+    let points: Vec<(f64, f64, String)> = panel
+        .members
+        .iter()
+        .zip(panel.phi.iter().zip(&full))
+        .map(|(a, (&x, &y))| (x, y, format!("agent {a}: panel {x:.3e}, full {y:.3e}")))
+        .collect();
+    chart.points(&points, COLORS[0], "panel members");
+    if let Some(a) = panel.attributions.first() {
+        let c = a.comparison.rescale;
+        let line: Vec<(f64, f64)> = [lo_x, hi_x].iter().map(|&x| (x, (c * x).clamp(lo_y, hi_y))).collect();
+        chart.line(
+            &line,
+            COLORS[1],
+            &format!("best global rescaling c* = {}", tick_label(c)),
+            true,
+        );
+    }
+    chart.finish()
+}
+
+fn bounds(v: &[f64]) -> (f64, f64) {
+    let lo = v.iter().copied().fold(0.0f64, f64::min);
+    let hi = v.iter().copied().fold(0.0f64, f64::max);
+    let pad = 0.05 * (hi - lo).max(f64::MIN_POSITIVE);
+    (lo - pad, hi + pad)
+}
+
+fn step_profile(study: &IndicatorStudy) -> String {
+    let steps = &study.full.step_phi;
+    let categories: Vec<String> = (0..steps.len()).map(|t| t.to_string()).collect();
+    let (lo, hi) = bounds(steps);
+    let mut chart = Chart::categorical("When it mattered: Σφ per step", "step", "Σφ", (lo, hi));
+    chart.bars(&categories, &[("full scale".into(), steps.clone())]);
+    chart.finish()
+}
+
+fn timings(h: &mut String, result: &StudyResult, load_seconds: f64, total_seconds: f64) {
+    let mut labels = vec!["load or generate".to_string(), "build replay".to_string()];
+    let mut values = vec![load_seconds, result.population.replay_seconds];
+    for s in &result.indicators {
+        labels.push(format!("{} (full)", s.indicator.name()));
+        values.push(s.full.seconds);
+        for p in &s.panels {
+            for a in &p.attributions {
+                labels.push(format!("{} {} {}", s.indicator.name(), p.kind.name(), a.method));
+                values.push(a.seconds);
+            }
+        }
+    }
+    let _ = write!(
+        h,
+        "<h2>Timings</h2><p>Whole run: {total_seconds:.1} s.</p><table><tr><th>stage</th><th>seconds</th></tr>"
+    );
+    for (l, v) in labels.iter().zip(&values) {
+        let _ = write!(h, "<tr><td>{}</td><td>{v:.2}</td></tr>", escape(l));
+    }
+    h.push_str("</table><div class=\"charts\">");
+    let hi = values.iter().copied().fold(0.0, f64::max);
+    let mut chart = Chart::categorical("Seconds per stage", "stage", "seconds", (0.0, hi.max(1e-3) * 1.1));
+    let short: Vec<String> = (1..=labels.len()).map(|k| k.to_string()).collect();
+    chart.bars(&short, &[("seconds (stage numbers as in the table)".into(), values)]);
+    h.push_str(&chart.finish());
+    h.push_str("</div>");
 }

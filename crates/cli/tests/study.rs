@@ -1,0 +1,134 @@
+//! The main job end to end: the binary, its outputs, and the report in a
+//! real browser.
+
+use std::path::Path;
+use std::process::Command;
+
+fn aumann(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_aumann"))
+        .args(args)
+        .output()
+        .expect("the aumann binary runs")
+}
+
+#[test]
+fn study_writes_its_tables_summary_and_a_report_that_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("study");
+    let run = aumann(&[
+        "study",
+        "--agents",
+        "4000",
+        "--days",
+        "5",
+        "--indicator",
+        "all",
+        "--sample",
+        "40",
+        "--permutations",
+        "60",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("completeness gap") && stdout.contains("report:"),
+        "{stdout}"
+    );
+    // No progress bar leaks into a pipe.
+    assert!(!String::from_utf8_lossy(&run.stderr).contains('\r'));
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let indicators = summary["indicators"].as_array().unwrap();
+    assert_eq!(indicators.len(), 5);
+    for study in indicators {
+        let gap = study["full"]["relative_gap"].as_f64().unwrap();
+        assert!(gap <= 1e-6, "{}: gap {gap}", study["indicator"]["name"]);
+        assert_eq!(study["tiers"].as_array().unwrap().len(), 3);
+        let name = study["indicator"]["name"].as_str().unwrap();
+        let top = &study["panels"][0];
+        assert_eq!(top["kind"], "top-followers");
+        if name == "linear" {
+            // The separable linear control is reconciled exactly, by c* = 1.
+            for a in top["attributions"].as_array().unwrap() {
+                assert_eq!(a["comparison"]["verdict"], "reconciled", "{a}");
+                assert!((a["comparison"]["rescale"].as_f64().unwrap() - 1.0).abs() < 1e-6);
+                assert!(a["comparison"]["residual"].as_f64().unwrap() < 1e-6);
+            }
+        }
+        assert!(out.join(format!("attributions-{name}.parquet")).exists());
+        assert!(out.join(format!("steps-{name}.parquet")).exists());
+    }
+
+    let check = r#"
+import sys, pandas as pd
+a = pd.read_parquet(sys.argv[1] + "/attributions-polarization.parquet")
+assert list(a.columns) == ["agent", "external_id", "followers", "tier", "activity", "phi", "error", "phi_panel", "phi_panel_shapley"], a.columns
+assert len(a) == 4000 and set(a.tier) == {"head", "middle", "tail"}
+assert a.phi_panel.notna().sum() == 40 and a.phi_panel_shapley.notna().sum() == 40
+s = pd.read_parquet(sys.argv[1] + "/steps-polarization.parquet")
+assert abs(s.groupby("agent").phi.sum().reindex(a.agent, fill_value=0).values - a.phi.values).max() < 1e-12
+print("ok")
+"#;
+    let py = Command::new("python3").arg("-c").arg(check).arg(&out).output().unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+
+    render_in_chromium(&out.join("report.html"), 5 * 4 + 1);
+}
+
+/// Opens the page in headless Chromium and fails on any script error or on
+/// a chart the page's own check finds empty or broken.
+fn render_in_chromium(page: &Path, charts: usize) {
+    let profile = tempfile::tempdir().unwrap();
+    let browser = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium is installed (Debian package chromium; .ci/setup installs it)");
+    let dom = String::from_utf8_lossy(&browser.stdout);
+    let log = String::from_utf8_lossy(&browser.stderr);
+    assert!(browser.status.success(), "{log}");
+    assert!(!log.contains("Uncaught"), "script error:\n{log}");
+    let expected = format!("rendered {charts} charts");
+    assert!(
+        dom.contains(&expected),
+        "the page did not report '{expected}':\n{}",
+        dom.lines().filter(|l| l.contains("status")).collect::<String>()
+    );
+}
+
+#[test]
+fn bad_arguments_are_explained() {
+    let run = aumann(&["study", "--indicator", "happiness"]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("unknown indicator 'happiness'") && err.contains("polarization"),
+        "{err}"
+    );
+    let run = aumann(&["study", "--tiers", "0.5,0.7", "--agents", "100"]);
+    assert!(String::from_utf8_lossy(&run.stderr).contains("sum to at most 1"));
+    let run = aumann(&["attribute", "--input", "/nonexistent/population"]);
+    assert!(String::from_utf8_lossy(&run.stderr).contains("not a population directory"));
+}
