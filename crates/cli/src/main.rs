@@ -30,6 +30,7 @@ enum Command {
     Study(commands::study::Args),
     Attribute(commands::attribute::Args),
     Synth(commands::synth::Args),
+    Ingest(commands::ingest::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Study(args) => commands::study::run(args),
         Command::Attribute(args) => commands::attribute::run(args),
         Command::Synth(args) => commands::synth::run(args),
+        Command::Ingest(args) => commands::ingest::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

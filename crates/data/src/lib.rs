@@ -6,6 +6,7 @@
 
 mod dataset;
 pub mod format;
+pub mod ingest;
 pub mod progress;
 pub mod stats;
 pub mod synth;

@@ -1,3 +1,4 @@
 pub mod attribute;
+pub mod ingest;
 pub mod study;
 pub mod synth;

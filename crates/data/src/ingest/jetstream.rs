@@ -1,0 +1,726 @@
+//! Bluesky Jetstream archives: JSON lines, plain, gzip or zstd.
+//!
+//! One streaming pass keeps, per UTC step, what each DID did: posts and
+//! reposts (activity), likes, reposts, replies and quotes aimed at another
+//! account (engagements), and follows. The window is chosen at the end
+//! (default: the last 14 days present), so the aggregates grow with the
+//! population and the days covered, not with the input. To undo a delete
+//! (which carries no record), every create is remembered by a 64-bit hash
+//! of (DID, collection, rkey) with what it added: 24 bytes per create, the
+//! one part that grows with the input (about 0.7 GB per day of the whole
+//! network's traffic).
+
+use crate::ingest::Interner;
+use crate::{Dataset, Metadata, progress};
+use aumann_models::{Activity, Engagement, Population};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct JetstreamOptions {
+    /// Steps in the window.
+    pub steps: usize,
+    /// Window start (Unix microseconds, aligned down to a step boundary);
+    /// None: the last `steps` steps that hold any event.
+    pub start_us: Option<i64>,
+    pub step_seconds: u64,
+    /// CSV of follower,followee DIDs: follows made before the stream.
+    pub follow_snapshot: Option<PathBuf>,
+    /// CSV of did,stance with stance in (0, 1).
+    pub stances: Option<PathBuf>,
+    /// Stop at the first malformed line or truncated file.
+    pub strict: bool,
+}
+
+impl Default for JetstreamOptions {
+    fn default() -> Self {
+        Self {
+            steps: 14,
+            start_us: None,
+            step_seconds: 86_400,
+            follow_snapshot: None,
+            stances: None,
+            strict: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: {reason} (run without --strict to count and skip such lines)")]
+    Malformed { path: PathBuf, line: u64, reason: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}")]
+    Empty(String),
+}
+
+/// What was read, used, and skipped, and why.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IngestReport {
+    pub files: usize,
+    pub lines: u64,
+    pub bytes: u64,
+    /// Events by kind (commit, identity, account, sync, ...).
+    pub kinds: BTreeMap<String, u64>,
+    /// Records used, by what they are.
+    pub used: BTreeMap<String, u64>,
+    /// Lines or records not used, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Files whose stream ended early (truncated or corrupt compression);
+    /// everything before the break was used.
+    pub truncated_files: Vec<String>,
+    pub window_start_us: i64,
+    pub window_end_us: i64,
+    pub agents: usize,
+    pub follows: usize,
+    pub activity_rows: usize,
+    pub engagements: usize,
+}
+
+impl IngestReport {
+    fn skip(&mut self, reason: &str) {
+        *self.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+    fn used(&mut self, what: &str) {
+        *self.used.entry(what.to_string()).or_default() += 1;
+    }
+}
+
+// ---- the line parser ----
+
+#[derive(Deserialize)]
+struct Event {
+    did: Option<String>,
+    time_us: Option<i64>,
+    kind: Option<String>,
+    commit: Option<Commit>,
+}
+
+#[derive(Deserialize)]
+struct Commit {
+    operation: Option<String>,
+    collection: Option<String>,
+    rkey: Option<String>,
+    record: Option<Record>,
+}
+
+#[derive(Deserialize)]
+struct Record {
+    subject: Option<Subject>,
+    reply: Option<Reply>,
+    embed: Option<Embed>,
+    via: Option<StrongRef>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Subject {
+    Did(String),
+    Post(StrongRef),
+}
+
+#[derive(Deserialize)]
+struct StrongRef {
+    uri: String,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    parent: StrongRef,
+}
+
+#[derive(Deserialize)]
+struct Embed {
+    record: Option<EmbedRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EmbedRecord {
+    Quote(StrongRef),
+    WithMedia { record: StrongRef },
+}
+
+/// What one line means for the population.
+#[derive(Debug, PartialEq)]
+pub enum Line {
+    /// A create: who, when, and what it is.
+    Create {
+        did: String,
+        time_us: i64,
+        collection: Collection,
+        rkey: String,
+        target: Option<String>,
+        via: bool,
+    },
+    Delete {
+        did: String,
+        time_us: i64,
+        collection: Collection,
+        rkey: String,
+    },
+    /// A well-formed event that is not an interaction: its kind or collection.
+    Other(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Collection {
+    Post,
+    Reply,
+    Quote,
+    Repost,
+    Like,
+    Follow,
+}
+
+impl Collection {
+    fn name(self) -> &'static str {
+        match self {
+            Collection::Post => "posts",
+            Collection::Reply => "replies",
+            Collection::Quote => "quotes",
+            Collection::Repost => "reposts",
+            Collection::Like => "likes",
+            Collection::Follow => "follows",
+        }
+    }
+}
+
+/// The DID inside an at:// URI: the author of the record it names.
+fn uri_did(uri: &str) -> Option<&str> {
+    let rest = uri.strip_prefix("at://")?;
+    let did = rest.split('/').next()?;
+    did.starts_with("did:").then_some(did)
+}
+
+/// Parses one line of a Jetstream archive. Unknown fields are ignored;
+/// missing or mistyped ones are an error that names them.
+pub fn parse_line(bytes: &[u8]) -> Result<Line, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
+    let event: Event = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            format!("unexpected shape: {e}")
+        } else {
+            "not JSON".to_string()
+        }
+    })?;
+    let kind = event.kind.ok_or("missing kind")?;
+    if kind != "commit" {
+        return Ok(Line::Other(kind));
+    }
+    let did = event.did.ok_or("missing did")?;
+    let time_us = event.time_us.ok_or("missing time_us")?;
+    let commit = event.commit.ok_or("commit event without commit")?;
+    let collection = commit.collection.ok_or("commit without collection")?;
+    let operation = commit.operation.ok_or("commit without operation")?;
+    let rkey = commit.rkey.ok_or("commit without rkey")?;
+    let base = match collection.as_str() {
+        "app.bsky.feed.post" => Collection::Post,
+        "app.bsky.feed.repost" => Collection::Repost,
+        "app.bsky.feed.like" => Collection::Like,
+        "app.bsky.graph.follow" => Collection::Follow,
+        _ => return Ok(Line::Other(collection)),
+    };
+    match operation.as_str() {
+        "create" => {
+            let record = commit.record.ok_or("create without record")?;
+            let via = record.via.is_some();
+            let (collection, target) = match base {
+                Collection::Post => {
+                    if let Some(reply) = record.reply {
+                        (
+                            Collection::Reply,
+                            Some(
+                                uri_did(&reply.parent.uri)
+                                    .ok_or("reply parent is not an at:// URI")?
+                                    .to_string(),
+                            ),
+                        )
+                    } else if let Some(quoted) = record.embed.and_then(|e| e.record) {
+                        let uri = match &quoted {
+                            EmbedRecord::Quote(r) => &r.uri,
+                            EmbedRecord::WithMedia { record } => &record.uri,
+                        };
+                        (
+                            Collection::Quote,
+                            Some(uri_did(uri).ok_or("quoted record is not an at:// URI")?.to_string()),
+                        )
+                    } else {
+                        (Collection::Post, None)
+                    }
+                }
+                Collection::Repost | Collection::Like => match record.subject {
+                    Some(Subject::Post(r)) => (
+                        base,
+                        Some(uri_did(&r.uri).ok_or("subject is not an at:// URI")?.to_string()),
+                    ),
+                    _ => return Err(format!("{} without a subject {{uri, cid}}", base.name())),
+                },
+                _ => match record.subject {
+                    Some(Subject::Did(d)) if d.starts_with("did:") => (base, Some(d)),
+                    _ => return Err("follow without a subject DID".into()),
+                },
+            };
+            Ok(Line::Create {
+                did,
+                time_us,
+                collection,
+                rkey,
+                target,
+                via,
+            })
+        }
+        "delete" => Ok(Line::Delete {
+            did,
+            time_us,
+            collection: base,
+            rkey,
+        }),
+        "update" => Ok(Line::Other(format!("{collection} update"))),
+        other => Err(format!("unknown operation '{other}'")),
+    }
+}
+
+// ---- aggregation ----
+
+/// What a create added, so that its delete can take it away.
+#[derive(Clone, Copy)]
+struct Contribution {
+    agent: u32,
+    step: i32,
+    collection: Collection,
+    target: u32,
+}
+
+#[derive(Default)]
+struct Aggregates {
+    dids: Interner,
+    active_steps: HashMap<(u32, i32), ()>,
+    activity: HashMap<(u32, i32), f64>,
+    engagements: HashMap<(u32, u32, i32), f64>,
+    /// Live follow records per pair, and the first step one was made.
+    follows: HashMap<(u32, u32), (u32, i32)>,
+    creates: HashMap<u64, Contribution>,
+    min_step: i32,
+    max_step: i32,
+}
+
+fn key(did: &str, collection: Collection, rkey: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    did.hash(&mut h);
+    // replies and quotes are posts: one collection for deletes
+    let c = match collection {
+        Collection::Reply | Collection::Quote => Collection::Post,
+        c => c,
+    };
+    c.hash(&mut h);
+    rkey.hash(&mut h);
+    h.finish()
+}
+
+impl Aggregates {
+    fn apply(&mut self, line: Line, step_us: i64, report: &mut IngestReport) {
+        match line {
+            Line::Other(what) => {
+                let reason = if ["identity", "account", "sync"].contains(&what.as_str()) {
+                    format!("{what} events")
+                } else if what.starts_with("app.") || what.starts_with("chat.") || what.contains('.') {
+                    "other collections".to_string()
+                } else {
+                    format!("unknown kind '{}'", what.chars().take(32).collect::<String>())
+                };
+                report.skip(&reason);
+            }
+            Line::Create {
+                did,
+                time_us,
+                collection,
+                rkey,
+                target,
+                via,
+            } => {
+                let k = key(&did, collection, &rkey);
+                if self.creates.contains_key(&k) {
+                    report.skip("duplicate events");
+                    return;
+                }
+                let step = time_us.div_euclid(step_us) as i32;
+                self.min_step = if self.creates.is_empty() && self.active_steps.is_empty() {
+                    step
+                } else {
+                    self.min_step.min(step)
+                };
+                self.max_step = self.max_step.max(step);
+                let agent = self.dids.id(&did);
+                let target = target.map(|t| self.dids.id(&t)).unwrap_or(u32::MAX);
+                self.active_steps.insert((agent, step), ());
+                let contribution = Contribution {
+                    agent,
+                    step,
+                    collection,
+                    target,
+                };
+                self.add(contribution, 1.0);
+                self.creates.insert(k, contribution);
+                report.used(collection.name());
+                if via {
+                    report.used("likes and reposts with via");
+                }
+            }
+            Line::Delete {
+                did,
+                time_us: _,
+                collection,
+                rkey,
+            } => match self.creates.remove(&key(&did, collection, &rkey)) {
+                Some(c) => {
+                    self.add(c, -1.0);
+                    report.used("deletes matched to a create");
+                }
+                None => report.skip("deletes of records created before the stream"),
+            },
+        }
+    }
+
+    fn add(&mut self, c: Contribution, sign: f64) {
+        match c.collection {
+            Collection::Post => *self.activity.entry((c.agent, c.step)).or_default() += sign,
+            Collection::Reply | Collection::Quote | Collection::Repost => {
+                *self.activity.entry((c.agent, c.step)).or_default() += sign;
+                if c.target != c.agent {
+                    *self.engagements.entry((c.agent, c.target, c.step)).or_default() += sign;
+                }
+            }
+            Collection::Like => {
+                if c.target != c.agent {
+                    *self.engagements.entry((c.agent, c.target, c.step)).or_default() += sign;
+                }
+            }
+            Collection::Follow => {
+                let entry = self.follows.entry((c.agent, c.target)).or_insert((0, c.step));
+                if sign > 0.0 {
+                    entry.0 += 1;
+                    entry.1 = entry.1.min(c.step);
+                } else {
+                    entry.0 = entry.0.saturating_sub(1);
+                }
+            }
+        }
+    }
+}
+
+fn open(path: &Path, bar: &indicatif::ProgressBar) -> Result<Box<dyn BufRead>, IngestError> {
+    let file = std::fs::File::open(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let counted = bar.wrap_read(file);
+    let name = path.to_string_lossy();
+    let reader: Box<dyn Read> = if name.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(counted))
+    } else if name.ends_with(".zst") || name.ends_with(".zstd") {
+        Box::new(
+            zstd::stream::read::Decoder::new(counted).map_err(|source| IngestError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?,
+        )
+    } else {
+        Box::new(counted)
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 20, reader)))
+}
+
+/// Reads the archives and builds the population of the window.
+pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset, IngestReport), IngestError> {
+    if options.steps == 0 || options.step_seconds == 0 {
+        return Err(IngestError::Empty(
+            "the window needs at least one step of at least one second".into(),
+        ));
+    }
+    let step_us = options.step_seconds as i64 * 1_000_000;
+    let mut report = IngestReport {
+        files: files.len(),
+        ..Default::default()
+    };
+    let mut agg = Aggregates::default();
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = progress::bar(total, "jetstream");
+    let mut line = Vec::with_capacity(1 << 16);
+    for path in files {
+        let mut reader = open(path, &bar)?;
+        let mut number = 0u64;
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(n) => report.bytes += n as u64,
+                Err(e) => {
+                    if options.strict {
+                        return Err(IngestError::Io {
+                            path: path.clone(),
+                            source: e,
+                        });
+                    }
+                    report
+                        .truncated_files
+                        .push(format!("{}: {e} after line {number}", path.display()));
+                    break;
+                }
+            }
+            number += 1;
+            let trimmed = line.trim_ascii();
+            if trimmed.is_empty() {
+                continue;
+            }
+            report.lines += 1;
+            match parse_line(trimmed) {
+                Ok(parsed) => {
+                    let kind = match &parsed {
+                        Line::Create { .. } | Line::Delete { .. } => "commit",
+                        Line::Other(k) if ["identity", "account", "sync"].contains(&k.as_str()) => k.as_str(),
+                        Line::Other(k) if k.contains('.') => "commit",
+                        Line::Other(_) => "other",
+                    };
+                    *report.kinds.entry(kind.to_string()).or_default() += 1;
+                    agg.apply(parsed, step_us, &mut report);
+                }
+                Err(reason) => {
+                    if options.strict {
+                        return Err(IngestError::Malformed {
+                            path: path.clone(),
+                            line: number,
+                            reason,
+                        });
+                    }
+                    let class = reason.split(':').next().unwrap_or(&reason).to_string();
+                    report.skip(&format!("malformed: {class}"));
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    build(agg, options, step_us, report)
+}
+
+fn build(
+    agg: Aggregates,
+    options: &JetstreamOptions,
+    step_us: i64,
+    mut report: IngestReport,
+) -> Result<(Dataset, IngestReport), IngestError> {
+    if agg.active_steps.is_empty() {
+        return Err(IngestError::Empty(
+            "the input holds no posts, reposts, likes or follows".into(),
+        ));
+    }
+    let first = match options.start_us {
+        Some(us) => us.div_euclid(step_us) as i32,
+        None => agg.max_step - options.steps as i32 + 1,
+    };
+    let last = first + options.steps as i32 - 1;
+    let in_window = |s: i32| (first..=last).contains(&s);
+    // Agents: the DIDs that did anything in the window, in order of appearance.
+    let mut is_agent = vec![false; agg.dids.len()];
+    for &(a, s) in agg.active_steps.keys() {
+        if in_window(s) {
+            is_agent[a as usize] = true;
+        }
+    }
+    let mut dense = vec![u32::MAX; agg.dids.len()];
+    let mut external_ids = Vec::new();
+    for (id, &yes) in is_agent.iter().enumerate() {
+        if yes {
+            dense[id] = external_ids.len() as u32;
+            external_ids.push(agg.dids.name(id as u32).to_string());
+        }
+    }
+    let n = external_ids.len();
+    if n == 0 {
+        return Err(IngestError::Empty(format!(
+            "the window {} .. {} holds no activity; events run from {} to {}",
+            crate::rfc3339(first as i64 * step_us / 1_000_000),
+            crate::rfc3339((last as i64 + 1) * step_us / 1_000_000),
+            crate::rfc3339(agg.min_step as i64 * step_us / 1_000_000),
+            crate::rfc3339((agg.max_step as i64 + 1) * step_us / 1_000_000),
+        )));
+    }
+    let outside = agg.active_steps.keys().filter(|(_, s)| !in_window(*s)).count() as u64;
+    if outside > 0 {
+        *report
+            .skipped
+            .entry("agent-steps outside the window".into())
+            .or_default() += outside;
+    }
+    let mut activity: Vec<Activity> = agg
+        .activity
+        .iter()
+        .filter(|&(&(_, s), &v)| in_window(s) && v > 0.0)
+        .map(|(&(a, s), &v)| Activity {
+            agent: dense[a as usize],
+            step: (s - first) as u32,
+            amount: v,
+        })
+        .collect();
+    activity.sort_by_key(|a| (a.step, a.agent));
+    let mut engagements = Vec::new();
+    let mut unknown_targets = 0u64;
+    for (&(e, t, s), &v) in &agg.engagements {
+        if !in_window(s) || v <= 0.0 {
+            continue;
+        }
+        if dense[t as usize] == u32::MAX {
+            unknown_targets += 1;
+            continue;
+        }
+        engagements.push(Engagement {
+            engager: dense[e as usize],
+            author: dense[t as usize],
+            step: (s - first) as u32,
+            amount: v,
+        });
+    }
+    engagements.sort_by_key(|e| (e.step, e.engager, e.author));
+    let mut follows: Vec<(u32, u32)> = Vec::new();
+    let mut unknown_follows = 0u64;
+    for (&(j, i), &(count, made)) in &agg.follows {
+        if count == 0 || made > last {
+            continue;
+        }
+        if dense[j as usize] == u32::MAX || dense[i as usize] == u32::MAX {
+            unknown_follows += 1;
+            continue;
+        }
+        follows.push((dense[j as usize], dense[i as usize]));
+    }
+    if let Some(path) = &options.follow_snapshot {
+        let lookup = |d: &str| agg.dids.get(d).map(|id| dense[id as usize]).filter(|&x| x != u32::MAX);
+        for (row, record) in csv_rows(path)?.into_iter().enumerate() {
+            let [follower, followee] = record.try_into().map_err(|_| IngestError::Invalid {
+                path: path.clone(),
+                message: format!("row {}: expected follower,followee", row + 1),
+            })?;
+            match (lookup(&follower), lookup(&followee)) {
+                (Some(j), Some(i)) => follows.push((j, i)),
+                _ => unknown_follows += 1,
+            }
+        }
+    }
+    follows.sort_unstable();
+    follows.dedup();
+    if unknown_targets > 0 {
+        *report
+            .skipped
+            .entry("engagements with accounts outside the population".into())
+            .or_default() += unknown_targets;
+    }
+    if unknown_follows > 0 {
+        *report
+            .skipped
+            .entry("follows of accounts outside the population".into())
+            .or_default() += unknown_follows;
+    }
+    let mut followers = vec![0.0; n];
+    for &(_, i) in &follows {
+        followers[i as usize] += 1.0;
+    }
+    let mut stance = vec![0.5; n];
+    if let Some(path) = &options.stances {
+        let mut matched = 0u64;
+        for (row, record) in csv_rows(path)?.into_iter().enumerate() {
+            let [did, value] = record.try_into().map_err(|_| IngestError::Invalid {
+                path: path.clone(),
+                message: format!("row {}: expected did,stance", row + 1),
+            })?;
+            let value: f64 = value.trim().parse().map_err(|_| IngestError::Invalid {
+                path: path.clone(),
+                message: format!("row {}: stance '{value}' is not a number", row + 1),
+            })?;
+            if !(value > 0.0 && value < 1.0) {
+                return Err(IngestError::Invalid {
+                    path: path.clone(),
+                    message: format!("row {}: stance {value} is outside (0, 1)", row + 1),
+                });
+            }
+            if let Some(a) = agg
+                .dids
+                .get(&did)
+                .map(|id| dense[id as usize])
+                .filter(|&x| x != u32::MAX)
+            {
+                stance[a as usize] = value;
+                matched += 1;
+            }
+        }
+        report.used.insert("stances matched".into(), matched);
+    }
+    report.window_start_us = first as i64 * step_us;
+    report.window_end_us = (last as i64 + 1) * step_us;
+    report.agents = n;
+    report.follows = follows.len();
+    report.activity_rows = activity.len();
+    report.engagements = engagements.len();
+    let population = Population {
+        agents: n,
+        steps: options.steps,
+        stance,
+        followers,
+        follows,
+        activity,
+        engagements,
+        orders: vec![],
+    };
+    let mut meta = Metadata::new(
+        "jetstream",
+        n,
+        options.steps,
+        options.step_seconds,
+        None,
+        serde_json::to_value(&report).expect("report serialises"),
+    );
+    meta.start_time_us = Some(report.window_start_us);
+    Ok((
+        Dataset {
+            population,
+            external_ids,
+            meta,
+        },
+        report,
+    ))
+}
+
+/// Rows of a headerless or headed CSV file (a first row whose fields do not
+/// start with "did:" is taken as a header).
+fn csv_rows(path: &Path) -> Result<Vec<Vec<String>>, IngestError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| IngestError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let mut rows = Vec::new();
+    for (k, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| IngestError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let fields: Vec<String> = record.iter().map(|f| f.trim().to_string()).collect();
+        if k == 0 && !fields.first().is_some_and(|f| f.starts_with("did:")) {
+            continue;
+        }
+        rows.push(fields);
+    }
+    Ok(rows)
+}
