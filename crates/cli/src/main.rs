@@ -31,6 +31,7 @@ enum Command {
     Attribute(commands::attribute::Args),
     Synth(commands::synth::Args),
     Ingest(commands::ingest::Args),
+    Bench(commands::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Attribute(args) => commands::attribute::run(args),
         Command::Synth(args) => commands::synth::run(args),
         Command::Ingest(args) => commands::ingest::run(args),
+        Command::Bench(args) => commands::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ pub mod output;
 pub mod panel;
 pub mod report;
 mod study;
-mod svg;
+pub mod svg;
 pub mod tiers;
 
 pub use study::{

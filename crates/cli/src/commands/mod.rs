@@ -1,4 +1,5 @@
 pub mod attribute;
+pub mod bench;
 pub mod ingest;
 pub mod study;
 pub mod synth;
