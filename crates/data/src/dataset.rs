@@ -66,6 +66,16 @@ pub fn now_rfc3339() -> String {
     rfc3339(secs)
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's
+/// days-from-civil), to avoid a date-time dependency for a few lines.
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
 /// Seconds since the epoch as RFC 3339 UTC, by the civil-from-days
 /// algorithm (Hinnant), to avoid a date-time dependency for one line.
 pub fn rfc3339(secs: i64) -> String {

@@ -11,4 +11,4 @@ pub mod progress;
 pub mod stats;
 pub mod synth;
 
-pub use dataset::{Dataset, FORMAT_VERSION, Metadata, now_rfc3339, rfc3339};
+pub use dataset::{Dataset, FORMAT_VERSION, Metadata, days_from_civil, now_rfc3339, rfc3339};

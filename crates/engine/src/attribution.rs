@@ -45,7 +45,8 @@ pub struct Attribution {
     pub elapsed: Duration,
 }
 
-fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+/// Durations go into JSON as seconds.
+pub(crate) fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 

@@ -135,9 +135,25 @@ impl AumannShapley {
             NodeCount::Adaptive { start, max, tolerance } => (start, Some(tolerance), max),
         };
         let companion = self.rule.companion_nodes(first);
-        let paired = PairedNodes::new(&self.rule.nodes(first), &self.rule.nodes(companion));
-        let (mut phi, companion_phi) = sweeper.integrate(&paired)?;
-        let mut error: Vec<f64> = phi.iter().zip(&companion_phi).map(|(p, c)| p - c).collect();
+        let primary_nodes = self.rule.nodes(first);
+        let paired = PairedNodes::new(&primary_nodes, &self.rule.nodes(companion));
+        // The first level's companion is needed only if that level already
+        // meets the tolerance (later levels use the previous one), so in
+        // adaptive mode it is evaluated lazily, unless its nodes are a
+        // subset of the rule's and come free.
+        let lazy = tolerance.is_some() && paired.taus.len() > primary_nodes.taus.len();
+        let first_level = if lazy {
+            PairedNodes::single(&primary_nodes)
+        } else {
+            paired
+        };
+        let (mut phi, companion_phi) = sweeper.integrate(&first_level)?;
+        let mut error: Vec<f64> = if lazy {
+            vec![0.0; n]
+        } else {
+            phi.iter().zip(&companion_phi).map(|(p, c)| p - c).collect()
+        };
+        let mut estimated = !lazy;
         let mut result = Attribution {
             phi: Vec::new(),
             error: Vec::new(),
@@ -161,6 +177,10 @@ impl AumannShapley {
             });
             let Some(tol) = tolerance else { break };
             if result.within(tol) {
+                if !estimated {
+                    let (coarse, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(companion)))?;
+                    result.error = result.phi.iter().zip(&coarse).map(|(p, c)| p - c).collect();
+                }
                 break;
             }
             if nodes >= max {
@@ -177,6 +197,7 @@ impl AumannShapley {
             let (refined, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(next)))?;
             error = refined.iter().zip(&result.phi).map(|(p, c)| p - c).collect();
             phi = refined;
+            estimated = true;
             result.companion_nodes = nodes;
             nodes = next;
             result.nodes = nodes;

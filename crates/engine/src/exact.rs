@@ -14,12 +14,8 @@ pub const MAX_EXACT_PLAYERS: usize = 25;
 pub struct ShapleyValues {
     pub phi: Vec<f64>,
     pub evaluations: usize,
-    #[serde(serialize_with = "secs")]
+    #[serde(serialize_with = "crate::attribution::as_seconds")]
     pub elapsed: Duration,
-}
-
-fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
 }
 
 /// The coalition S as a point: `input` for members, `baseline` for the rest.

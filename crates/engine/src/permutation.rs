@@ -60,12 +60,8 @@ pub struct ShapleyEstimate {
     pub permutations: usize,
     pub evaluations: usize,
     pub stop: StopReason,
-    #[serde(serialize_with = "secs")]
+    #[serde(serialize_with = "crate::attribution::as_seconds")]
     pub elapsed: Duration,
-}
-
-fn secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64())
 }
 
 impl PermutationShapley {

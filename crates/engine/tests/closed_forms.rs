@@ -201,9 +201,11 @@ fn the_adaptive_rule_refines_until_the_gap_is_met_without_overshooting() {
             "{rule}: stopped late: {:?}",
             r.levels
         );
-        // the first level pays for its companion (2 nodes, shared with the
-        // trapezoid's end points); each later level only for its own nodes
-        let companion = if rule == Rule::Trapezoid { 0 } else { 2 };
+        // each level pays for its own nodes; the first level's companion
+        // (2 nodes, shared with the trapezoid's end points) only when the
+        // first level is the last
+        let companion = if rule == Rule::Trapezoid || nodes.len() > 1 { 0 } else { 2 };
+        assert!(r.error.iter().any(|&e| e != 0.0), "{rule}: no error estimate");
         assert_eq!(
             r.gradient_evaluations,
             nodes.iter().sum::<usize>() + companion,
@@ -240,4 +242,16 @@ fn the_batched_default_sweep_agrees_with_single_points() {
     let x0 = random_point(9, 7, -1.0, 1.0);
     let err = check_path_batch(&game, &x0, &x, &[0.0, 0.1, 0.5, 0.77, 1.0]);
     assert!(err < 1e-14, "{err}");
+}
+
+#[test]
+fn a_first_level_that_converges_still_gets_its_error_estimate() {
+    let game = ComposedLinear::new(vec![0.5, 1.0, 1.5], f64::exp, f64::exp);
+    let r = AumannShapley::default()
+        .adaptive(12, 1024, 1e-3)
+        .attribute(&game, &[1.0; 3], &[0.0; 3])
+        .unwrap();
+    assert_eq!(r.levels.len(), 1);
+    assert_eq!((r.nodes, r.companion_nodes, r.gradient_evaluations), (12, 6, 18));
+    assert!(r.error.iter().all(|&e| e != 0.0 && e.abs() < 1e-8), "{:?}", r.error);
 }

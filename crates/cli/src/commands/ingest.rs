@@ -79,11 +79,7 @@ fn parse_date(text: &str) -> Result<i64, String> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad());
     }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let days = aumann_data::days_from_civil(y, m, d);
     Ok(days * 86_400 * 1_000_000)
 }
 
