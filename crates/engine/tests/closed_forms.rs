@@ -204,7 +204,11 @@ fn the_adaptive_rule_refines_until_the_gap_is_met_without_overshooting() {
         // each level pays for its own nodes; the first level's companion
         // (2 nodes, shared with the trapezoid's end points) only when the
         // first level is the last
-        let companion = if rule == Rule::Trapezoid || nodes.len() > 1 { 0 } else { 2 };
+        let companion = if rule == Rule::Trapezoid || nodes.len() > 1 {
+            0
+        } else {
+            2
+        };
         assert!(r.error.iter().any(|&e| e != 0.0), "{rule}: no error estimate");
         assert_eq!(
             r.gradient_evaluations,

@@ -52,7 +52,11 @@ pub fn attribute(
 }
 
 /// Attributes between two gate vectors in [0, 1] (a counterfactual baseline
-/// in which some agents stay active, say).
+/// in which some agents stay active, say). A tolerance the node limit cannot
+/// reach is not an error here: the best result comes back, with
+/// `gates.converged()` false and its gap. A tolerance the node limit cannot
+/// reach is not an error here: the best result comes back, with
+/// `gates.converged()` false and its gap.
 pub fn attribute_between(
     replay: &Replay,
     indicator: Indicator,
@@ -69,6 +73,9 @@ pub fn attribute_between(
     let edges_before = replay.edges_read();
     let gates = match engine.attribute(&*model, input, baseline) {
         Ok(a) => a,
+        // The best result is still an answer, with its gap: callers see
+        // `gates.converged() == false` and report it.
+        Err(aumann_engine::Error::ToleranceNotReached { best, .. }) => *best,
         Err(source) => {
             return Err(AttributeError::Engine {
                 indicator: indicator.name(),

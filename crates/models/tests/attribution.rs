@@ -277,3 +277,13 @@ fn attributions_do_not_depend_on_the_thread_count() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(5));
 }
+
+#[test]
+fn an_unreachable_tolerance_returns_the_best_attribution_flagged() {
+    let replay = Replay::new(&random_population(40, 3, 6)).unwrap();
+    let engine = AumannShapley::default().adaptive(2, 4, 1e-14);
+    let r = attribute(&replay, Indicator::Polarization(Default::default()), &engine).unwrap();
+    assert!(!r.gates.converged());
+    assert_eq!(r.gates.nodes, 4);
+    assert!(r.gates.relative_gap() > 1e-14);
+}
