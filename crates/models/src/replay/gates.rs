@@ -62,6 +62,19 @@ impl Gates {
         agents.binary_search(&agent).ok().map(|p| (range.start + p) as u32)
     }
 
+    /// A dense (step, agent) -> gate table for bulk lookups while a replay
+    /// is built: `table[step * agents + agent]`, u32::MAX where there is no
+    /// gate. 4 bytes per agent and step, dropped after the build.
+    pub fn dense_index(&self, agents: usize) -> Vec<u32> {
+        let mut table = vec![u32::MAX; agents * self.steps()];
+        for t in 0..self.steps() {
+            for g in self.range(t) {
+                table[t * agents + self.agent[g] as usize] = g as u32;
+            }
+        }
+        table
+    }
+
     pub fn memory_bytes(&self) -> usize {
         self.agent.len() * 4 + self.step_offsets.len() * 4
     }

@@ -130,26 +130,28 @@ impl Replay {
             keys.push((e.step, id(e.author)));
         }
         let gates = Gates::from_keys(keys, steps);
+        let index = gates.dense_index(n);
+        let gate_of = |agent: u32, step: u32| index[step as usize * n + id(agent) as usize];
 
         let mut activity = vec![0.0; gates.len()];
         for a in population.activity.iter().filter(|a| a.amount > 0.0) {
-            activity[gates.find(id(a.agent), a.step).expect("gate of an activity row") as usize] += a.amount;
+            activity[gate_of(a.agent, a.step) as usize] += a.amount;
         }
         let mut orders = vec![0.0; gates.len()];
         let mut trades = vec![false; n];
         for o in population.orders.iter().filter(|o| o.flow != 0.0) {
-            orders[gates.find(id(o.agent), o.step).expect("gate of an order") as usize] += o.flow;
+            orders[gate_of(o.agent, o.step) as usize] += o.flow;
             trades[o.agent as usize] = true;
         }
         let traders = trades.iter().filter(|&&t| t).count();
 
         let mut engagements: Vec<GateEngagement> = population
             .engagements
-            .iter()
+            .par_iter()
             .filter(|e| e.amount > 0.0)
             .map(|e| GateEngagement {
-                engager_gate: gates.find(id(e.engager), e.step).expect("gate of an engager"),
-                author_gate: gates.find(id(e.author), e.step).expect("gate of an author"),
+                engager_gate: gate_of(e.engager, e.step),
+                author_gate: gate_of(e.author, e.step),
                 author: id(e.author),
                 amount: e.amount,
             })
@@ -163,6 +165,7 @@ impl Replay {
             same
         });
 
+        drop(index);
         let step_graphs: Vec<StepGraph> = (0..steps)
             .map(|t| StepGraph::build(&graph, &gates, &activity, t))
             .collect();
