@@ -208,6 +208,12 @@ fn lorenz_points(phi: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A panel whose attribution is all zero (its indicator did not move when
+/// replayed alone) has no curve or shares to draw; the table says so.
+fn has_attribution(panel: &crate::PanelStudy) -> bool {
+    panel.skipped.is_none() && panel.phi.iter().any(|&p| p != 0.0)
+}
+
 fn lorenz(study: &IndicatorStudy) -> String {
     let mut chart = Chart::new(
         "Lorenz curves of |φ|",
@@ -223,7 +229,7 @@ fn lorenz(study: &IndicatorStudy) -> String {
         "full scale",
         false,
     );
-    for (k, panel) in study.panels.iter().filter(|p| p.skipped.is_none()).enumerate() {
+    for (k, panel) in study.panels.iter().filter(|p| has_attribution(p)).enumerate() {
         chart.line(
             &lorenz_points(&panel.phi),
             COLORS[1 + k],
@@ -240,7 +246,7 @@ fn tier_chart(result: &StudyResult, study: &IndicatorStudy) -> String {
         "full scale".to_string(),
         study.tiers.iter().map(|t| 100.0 * t.abs_share).collect(),
     )];
-    for panel in study.panels.iter().filter(|p| p.skipped.is_none()) {
+    for panel in study.panels.iter().filter(|p| has_attribution(p)) {
         let total: f64 = panel.phi.iter().map(|p| p.abs()).sum();
         let shares = Tier::ALL
             .iter()
