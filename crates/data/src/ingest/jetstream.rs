@@ -14,7 +14,7 @@ use crate::ingest::Interner;
 use crate::{Dataset, Metadata, progress};
 use aumann_models::{Activity, Engagement, Population};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -301,14 +301,14 @@ struct Contribution {
 #[derive(Default)]
 struct Aggregates {
     dids: Interner,
-    active_steps: HashMap<(u32, i32), ()>,
+    /// Every (agent, step) with a create: the agents of a window, and the
+    /// span of steps the input covers.
+    active_steps: HashSet<(u32, i32)>,
     activity: HashMap<(u32, i32), f64>,
     engagements: HashMap<(u32, u32, i32), f64>,
     /// Live follow records per pair, and the first step one was made.
     follows: HashMap<(u32, u32), (u32, i32)>,
     creates: HashMap<u64, Contribution>,
-    min_step: i32,
-    max_step: i32,
 }
 
 fn key(did: &str, collection: Collection, rkey: &str) -> u64 {
@@ -351,15 +351,9 @@ impl Aggregates {
                     return;
                 }
                 let step = time_us.div_euclid(step_us) as i32;
-                self.min_step = if self.creates.is_empty() && self.active_steps.is_empty() {
-                    step
-                } else {
-                    self.min_step.min(step)
-                };
-                self.max_step = self.max_step.max(step);
                 let agent = self.dids.id(&did);
                 let target = target.map(|t| self.dids.id(&t)).unwrap_or(u32::MAX);
-                self.active_steps.insert((agent, step), ());
+                self.active_steps.insert((agent, step));
                 let contribution = Contribution {
                     agent,
                     step,
@@ -519,20 +513,21 @@ fn build(
     step_us: i64,
     mut report: IngestReport,
 ) -> Result<(Dataset, IngestReport), IngestError> {
-    if agg.active_steps.is_empty() {
+    let steps_seen = agg.active_steps.iter().map(|&(_, s)| s);
+    let (Some(min_step), Some(max_step)) = (steps_seen.clone().min(), steps_seen.max()) else {
         return Err(IngestError::Empty(
             "the input holds no posts, reposts, likes or follows".into(),
         ));
-    }
+    };
     let first = match options.start_us {
         Some(us) => us.div_euclid(step_us) as i32,
-        None => agg.max_step - options.steps as i32 + 1,
+        None => max_step - options.steps as i32 + 1,
     };
     let last = first + options.steps as i32 - 1;
     let in_window = |s: i32| (first..=last).contains(&s);
     // Agents: the DIDs that did anything in the window, in order of appearance.
     let mut is_agent = vec![false; agg.dids.len()];
-    for &(a, s) in agg.active_steps.keys() {
+    for &(a, s) in &agg.active_steps {
         if in_window(s) {
             is_agent[a as usize] = true;
         }
@@ -551,11 +546,11 @@ fn build(
             "the window {} .. {} holds no activity; events run from {} to {}",
             crate::rfc3339(first as i64 * step_us / 1_000_000),
             crate::rfc3339((last as i64 + 1) * step_us / 1_000_000),
-            crate::rfc3339(agg.min_step as i64 * step_us / 1_000_000),
-            crate::rfc3339((agg.max_step as i64 + 1) * step_us / 1_000_000),
+            crate::rfc3339(min_step as i64 * step_us / 1_000_000),
+            crate::rfc3339((max_step as i64 + 1) * step_us / 1_000_000),
         )));
     }
-    let outside = agg.active_steps.keys().filter(|(_, s)| !in_window(*s)).count() as u64;
+    let outside = agg.active_steps.iter().filter(|(_, s)| !in_window(*s)).count() as u64;
     if outside > 0 {
         *report
             .skipped

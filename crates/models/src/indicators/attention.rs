@@ -78,16 +78,19 @@ impl<'a> Attention<'a> {
         let k = taus.len();
         let authors = self.author_offsets.len().saturating_sub(1);
         let mut received = vec![0.0; authors * k];
-        received.par_chunks_mut(k).enumerate().for_each(|(a, out)| {
-            let (mut x, mut y) = (vec![0.0; k], vec![0.0; k]);
-            for e in &self.replay.engagements[self.author_offsets[a]..self.author_offsets[a + 1]] {
-                gate_at_nodes(path, e.engager_gate as usize, taus, &mut x);
-                gate_at_nodes(path, e.author_gate as usize, taus, &mut y);
-                for m in 0..k {
-                    out[m] += x[m] * y[m] * e.amount;
+        let scratch = || (vec![0.0; k], vec![0.0; k]);
+        received
+            .par_chunks_mut(k)
+            .enumerate()
+            .for_each_init(scratch, |(x, y), (a, out)| {
+                for e in &self.replay.engagements[self.author_offsets[a]..self.author_offsets[a + 1]] {
+                    gate_at_nodes(path, e.engager_gate as usize, taus, x);
+                    gate_at_nodes(path, e.author_gate as usize, taus, y);
+                    for m in 0..k {
+                        out[m] += x[m] * y[m] * e.amount;
+                    }
                 }
-            }
-        });
+            });
         received
     }
 }
@@ -125,24 +128,25 @@ impl Sweep for Attention<'_> {
             })
             .collect();
         let author_index = |e: usize| self.author_offsets.partition_point(|&o| o <= e) - 1;
-        let per_gate: Vec<Vec<f64>> = (0..self.gates.len())
-            .into_par_iter()
-            .map(|p| {
-                let (mut grad, mut other) = (vec![0.0; k], vec![0.0; k]);
+        // Gates x k, filled in parallel (each gate's incidences are its own),
+        // then added to the accumulator in gate order.
+        let mut per_gate = vec![0.0; self.gates.len() * k];
+        per_gate.par_chunks_mut(k).enumerate().for_each_init(
+            || vec![0.0; k],
+            |other, (p, grad)| {
                 for &(e, is_author) in &self.incidences[self.incidence_offsets[p]..self.incidence_offsets[p + 1]] {
                     let en = &self.replay.engagements[e as usize];
                     let partner = if is_author { en.engager_gate } else { en.author_gate };
-                    gate_at_nodes(&path, partner as usize, taus, &mut other);
+                    gate_at_nodes(&path, partner as usize, taus, other);
                     let d = &d_att[author_index(e as usize) * k..][..k];
                     for m in 0..k {
                         grad[m] += d[m] * other[m] * en.amount;
                     }
                 }
-                grad
-            })
-            .collect();
+            },
+        );
         let players = self.replay.players();
-        for (&g, grad) in self.gates.iter().zip(&per_gate) {
+        for (&g, grad) in self.gates.iter().zip(per_gate.chunks_exact(k)) {
             accumulate_gate(&weights, acc, players, g as usize, grad);
         }
     }
