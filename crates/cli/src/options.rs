@@ -2,7 +2,7 @@
 
 use aumann_data::synth::{DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_STEPS, SynthParams};
 use aumann_data::{Dataset, format, progress};
-use aumann_engine::{AumannShapley, DEFAULT_TOLERANCE, Rule};
+use aumann_engine::{AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, Rule};
 use aumann_models::Indicator;
 use clap::Args;
 use std::path::PathBuf;
@@ -71,11 +71,11 @@ pub struct Engine {
     #[arg(long, default_value_t = DEFAULT_TOLERANCE, conflicts_with = "nodes")]
     pub tolerance: f64,
     /// Most nodes the adaptive mode may use.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_MAX_NODES, value_name = "N")]
     pub max_nodes: usize,
     /// Nodes evaluated per sweep; memory grows with it (about 8 bytes x
     /// agents x steps per node), speed little.
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_name = "N")]
     pub batch: usize,
 }
 
@@ -85,14 +85,27 @@ impl Engine {
         match self.nodes {
             Some(n) => engine.fixed(n),
             None => {
-                let start = AumannShapley::default();
-                let start = match start.nodes {
-                    aumann_engine::NodeCount::Adaptive { start, .. } => start.min(self.max_nodes),
-                    aumann_engine::NodeCount::Fixed(n) => n,
-                };
-                engine.adaptive(start.max(self.rule.min_nodes()), self.max_nodes, self.tolerance)
+                let start = DEFAULT_START_NODES.min(self.max_nodes).max(self.rule.min_nodes());
+                engine.adaptive(start, self.max_nodes, self.tolerance)
             }
         }
+    }
+
+    /// The same options as command-line arguments (for a child process).
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--rule".to_string(),
+            self.rule.name().to_string(),
+            "--max-nodes".into(),
+            self.max_nodes.to_string(),
+            "--batch".into(),
+            self.batch.to_string(),
+        ];
+        match self.nodes {
+            Some(n) => args.extend(["--nodes".into(), n.to_string()]),
+            None => args.extend(["--tolerance".into(), self.tolerance.to_string()]),
+        }
+        args
     }
 }
 

@@ -37,7 +37,13 @@ pub struct AumannShapley {
     pub batch: usize,
 }
 
+/// The defaults of [`AumannShapley::default`], for front ends that show
+/// them: the relative completeness gap, the first and largest node counts
+/// of the adaptive mode, and the nodes per sweep.
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
+pub const DEFAULT_START_NODES: usize = 12;
+pub const DEFAULT_MAX_NODES: usize = 1024;
+pub const DEFAULT_BATCH: usize = 8;
 
 impl Default for AumannShapley {
     /// Gauss–Legendre, adaptive from 12 nodes up to 1024, relative
@@ -50,11 +56,11 @@ impl Default for AumannShapley {
         Self {
             rule: Rule::GaussLegendre,
             nodes: NodeCount::Adaptive {
-                start: 12,
-                max: 1024,
+                start: DEFAULT_START_NODES,
+                max: DEFAULT_MAX_NODES,
                 tolerance: DEFAULT_TOLERANCE,
             },
-            batch: 8,
+            batch: DEFAULT_BATCH,
         }
     }
 }
@@ -117,6 +123,19 @@ impl AumannShapley {
         input: &[f64],
         baseline: &[f64],
     ) -> Result<Attribution> {
+        self.attribute_observed(game, input, baseline, &|_| {})
+    }
+
+    /// [`AumannShapley::attribute`], telling `observer` where it stands
+    /// after every sweep (for a progress bar; the result does not depend on
+    /// it).
+    pub fn attribute_observed<G: ValueFunction + ?Sized>(
+        &self,
+        game: &G,
+        input: &[f64],
+        baseline: &[f64],
+        observer: &dyn Fn(&Progress),
+    ) -> Result<Attribution> {
         let started = Instant::now();
         self.validate()?;
         let n = game.players();
@@ -128,12 +147,13 @@ impl AumannShapley {
         let path = Path { baseline, input };
         let value_input = check_output("value at the input", game.value(input))?;
         let value_baseline = check_output("value at the baseline", game.value(baseline))?;
-        let mut sweeper = Sweeper::new(game, path, self.batch);
+        let mut sweeper = Sweeper::new(game, path, self.batch, observer);
 
         let (first, tolerance, max) = match self.nodes {
             NodeCount::Fixed(k) => (k, None, k),
             NodeCount::Adaptive { start, max, tolerance } => (start, Some(tolerance), max),
         };
+        sweeper.level_nodes = first;
         let companion = self.rule.companion_nodes(first);
         let primary_nodes = self.rule.nodes(first);
         let paired = PairedNodes::new(&primary_nodes, &self.rule.nodes(companion));
@@ -194,6 +214,8 @@ impl AumannShapley {
             // The previous level is the new level's companion: refinement
             // costs only the new rule's nodes.
             let next = predict_nodes(self.rule, nodes, result.relative_gap(), tol).min(max);
+            sweeper.level += 1;
+            sweeper.level_nodes = next;
             let (refined, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(next)))?;
             error = refined.iter().zip(&result.phi).map(|(p, c)| p - c).collect();
             phi = refined;
@@ -229,12 +251,29 @@ fn predict_nodes(rule: Rule, n: usize, gap: f64, tolerance: f64) -> usize {
     }
 }
 
+/// Where an attribution stands, told to an observer after every sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// The refinement level, from 1 (the adaptive mode adds levels).
+    pub level: usize,
+    /// Nodes of the rule at this level.
+    pub level_nodes: usize,
+    /// Gradient evaluations done, over all levels.
+    pub evaluations: usize,
+    /// Evaluations done once the sweeps now planned are: the expected
+    /// total, which grows when the adaptive mode refines.
+    pub expected: usize,
+}
+
 /// Runs batched sweeps of one game along one path and turns accumulated
 /// gradients into phi.
 struct Sweeper<'a, G: ?Sized> {
     game: &'a G,
     path: Path<'a>,
     batch: usize,
+    observer: &'a dyn Fn(&Progress),
+    level: usize,
+    level_nodes: usize,
     evaluations: usize,
     accumulator: Vec<f64>,
     values: Vec<f64>,
@@ -242,11 +281,14 @@ struct Sweeper<'a, G: ?Sized> {
 }
 
 impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
-    fn new(game: &'a G, path: Path<'a>, batch: usize) -> Self {
+    fn new(game: &'a G, path: Path<'a>, batch: usize, observer: &'a dyn Fn(&Progress)) -> Self {
         Self {
             game,
             path,
             batch,
+            observer,
+            level: 1,
+            level_nodes: 0,
             evaluations: 0,
             accumulator: vec![0.0; 2 * path.players()],
             values: Vec::with_capacity(batch),
@@ -258,6 +300,7 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
     fn integrate(&mut self, nodes: &PairedNodes) -> Result<(Vec<f64>, Vec<f64>)> {
         let n = self.path.players();
         let k = nodes.taus.len();
+        let expected = self.evaluations + k;
         self.accumulator.fill(0.0);
         for start in (0..k).step_by(self.batch) {
             let end = (start + self.batch).min(k);
@@ -275,6 +318,12 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
                 &mut self.accumulator,
             );
             self.evaluations += end - start;
+            (self.observer)(&Progress {
+                level: self.level,
+                level_nodes: self.level_nodes,
+                evaluations: self.evaluations,
+                expected,
+            });
             for &v in &self.values {
                 check_output("value on the path", v)?;
             }

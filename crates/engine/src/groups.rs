@@ -20,24 +20,12 @@ impl Groups {
         Ok(Self { group_of, groups })
     }
 
-    /// Players laid out group-major in blocks of `per_group` (agent i's
-    /// inputs at i*per_group .. (i+1)*per_group), as in a gate per agent and
-    /// time step stored agent by agent.
-    pub fn blocks(groups: usize, per_group: usize) -> Self {
-        let group_of = (0..groups * per_group).map(|p| (p / per_group) as u32).collect();
-        Self { group_of, groups }
-    }
-
     pub fn players(&self) -> usize {
         self.group_of.len()
     }
 
     pub fn groups(&self) -> usize {
         self.groups
-    }
-
-    pub fn group_of(&self, player: usize) -> usize {
-        self.group_of[player] as usize
     }
 
     /// Sums a per-player vector into a per-group vector.

@@ -11,9 +11,12 @@
 //! gradient evaluations. Sampled Shapley needs O(N) evaluations of F per
 //! permutation.
 //!
-//! - [`ValueFunction`]: what a model implements (value, gradient, and a
-//!   batched sweep along the path that models override to evaluate every
-//!   quadrature node in one pass over their data).
+//! - [`ValueFunction`]: what the path integral evaluates (value, gradient,
+//!   and a batched evaluation along the path). Small games implement it
+//!   directly.
+//! - [`PathSweep`]: what a model over shared structure implements instead:
+//!   one sweep that evaluates every quadrature node of a batch and hands
+//!   its gradients to a [`GradientSink`]; [`SweepGame`] adapts it.
 //! - [`AumannShapley`] and [`attribute`]: the path integral, with a choice of
 //!   [`Rule`], a fixed or adaptive node count, and an [`Attribution`] that
 //!   carries the completeness gap and a per-player error estimate.
@@ -32,12 +35,17 @@ pub mod gradcheck;
 mod groups;
 mod permutation;
 mod quadrature;
+mod sweep;
 
 pub use attribution::{Attribution, GroupAttribution, Level, neumaier_sum};
-pub use aumann_shapley::{AumannShapley, DEFAULT_TOLERANCE, NodeCount, attribute};
+pub use aumann_shapley::{
+    AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, NodeCount, Progress,
+    attribute,
+};
 pub use error::{Error, Result};
 pub use exact::{MAX_EXACT_PLAYERS, ShapleyValues, exact_shapley};
 pub use game::{NodeWeights, Path, ValueFunction};
 pub use groups::Groups;
 pub use permutation::{PermutationShapley, ShapleyEstimate, StopReason};
 pub use quadrature::{Nodes, PairedNodes, Rule};
+pub use sweep::{GradientSink, PathSweep, SweepGame};

@@ -1,8 +1,9 @@
 //! Attribution of an indicator over a replay: per gate, per agent, per step.
 
+use crate::Workspace;
 use crate::indicators::Indicator;
 use crate::replay::{GateError, Replay};
-use aumann_engine::{Attribution, AumannShapley, neumaier_sum};
+use aumann_engine::{Attribution, AumannShapley, Progress, SweepGame, neumaier_sum};
 use serde::Serialize;
 
 /// An indicator's attribution to every (agent, step) gate, summed per agent
@@ -21,8 +22,8 @@ pub struct ReplayAttribution {
     /// The (original) agent and the step of each gate, in gate order.
     pub gate_agents: Vec<u32>,
     pub gate_steps: Vec<u32>,
-    /// Graph edges read by the sweeps (0 for indicators that do not use the
-    /// graph, and for results built by [`summarize`]).
+    /// Graph edges read by this attribution's sweeps (0 for indicators that
+    /// do not use the graph, and for results built by [`summarize`]).
     pub edges_read: u64,
 }
 
@@ -54,8 +55,6 @@ pub fn attribute(
 /// Attributes between two gate vectors in [0, 1] (a counterfactual baseline
 /// in which some agents stay active, say). A tolerance the node limit cannot
 /// reach is not an error here: the best result comes back, with
-/// `gates.converged()` false and its gap. A tolerance the node limit cannot
-/// reach is not an error here: the best result comes back, with
 /// `gates.converged()` false and its gap.
 pub fn attribute_between(
     replay: &Replay,
@@ -64,14 +63,28 @@ pub fn attribute_between(
     input: &[f64],
     baseline: &[f64],
 ) -> Result<ReplayAttribution, AttributeError> {
+    attribute_observed(replay, indicator, engine, input, baseline, &|_| {})
+}
+
+/// [`attribute_between`], telling `observer` where the engine stands after
+/// every sweep. The sweeps' buffers live in a workspace of this call's own,
+/// freed when it returns.
+pub fn attribute_observed(
+    replay: &Replay,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    input: &[f64],
+    baseline: &[f64],
+    observer: &dyn Fn(&Progress),
+) -> Result<ReplayAttribution, AttributeError> {
     if replay.players() == 0 {
         return Err(AttributeError::Empty);
     }
     replay.check_gates("input", input)?;
     replay.check_gates("baseline", baseline)?;
-    let model = indicator.model(replay);
-    let edges_before = replay.edges_read();
-    let gates = match engine.attribute(&*model, input, baseline) {
+    let workspace = Workspace::new();
+    let model = SweepGame(indicator.model(replay, &workspace));
+    let gates = match engine.attribute_observed(&model, input, baseline, observer) {
         Ok(a) => a,
         // The best result is still an answer, with its gap: callers see
         // `gates.converged() == false` and report it.
@@ -84,7 +97,7 @@ pub fn attribute_between(
         }
     };
     let mut result = summarize(replay, indicator, gates);
-    result.edges_read = replay.edges_read() - edges_before;
+    result.edges_read = workspace.edges_read();
     Ok(result)
 }
 
@@ -93,12 +106,10 @@ pub fn summarize(replay: &Replay, indicator: Indicator, gates: Attribution) -> R
     let groups = replay.agent_groups();
     let per_agent = gates.grouped(&groups);
     let step_phi = (0..replay.steps())
-        .map(|t| neumaier_sum(replay.gates.range(t).map(|g| gates.phi[g])))
+        .map(|t| neumaier_sum(replay.step_gates(t).map(|g| gates.phi[g.index()])))
         .collect();
-    let gate_agents = (0..replay.players()).map(|g| replay.gate_agent(g)).collect();
-    let gate_steps = (0..replay.steps())
-        .flat_map(|t| replay.gates.range(t).map(move |_| t as u32))
-        .collect();
+    let gate_agents = replay.gate_ids().map(|g| replay.gate_agent(g)).collect();
+    let gate_steps = replay.gate_ids().map(|g| replay.gate_step(g)).collect();
     ReplayAttribution {
         gate_agents,
         gate_steps,

@@ -7,15 +7,21 @@
 //! that posted. Each [`Indicator`] is a value function of the gates, with an
 //! exact reverse sweep, so the engine's path integral attributes it to every
 //! agent and step.
+//!
+//! A model is an [`aumann_engine::PathSweep`]: [`Indicator::model`] builds
+//! one over a replay and a [`Workspace`] (its buffers and edge count), and
+//! [`attribute`] runs the engine's path integral over it.
 
 mod attribute;
 pub mod graph;
 pub mod indicators;
 pub mod population;
 pub mod replay;
+mod workspace;
 
-pub use attribute::{AttributeError, ReplayAttribution, attribute, attribute_between, summarize};
+pub use attribute::{AttributeError, ReplayAttribution, attribute, attribute_between, attribute_observed, summarize};
 pub use graph::FollowGraph;
 pub use indicators::Indicator;
 pub use population::{Activity, Engagement, Order, Population, PopulationError};
-pub use replay::{GateError, Replay};
+pub use replay::{Gate, GateError, Replay, ReplayAgent};
+pub use workspace::Workspace;

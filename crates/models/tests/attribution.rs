@@ -2,15 +2,35 @@
 
 mod support;
 
-use aumann_engine::{AumannShapley, exact_shapley};
+use aumann_engine::{AumannShapley, SweepGame, exact_shapley};
 use aumann_models::indicators::{CascadeParams, PanicParams};
 use aumann_models::{
-    Activity, AttributeError, Indicator, Order, Population, PopulationError, Replay, attribute, attribute_between,
+    Activity, AttributeError, Indicator, Order, Population, PopulationError, Replay, Workspace, attribute,
+    attribute_between,
 };
+use std::collections::{BTreeSet, HashMap};
 use support::random_population;
 
 fn engine() -> AumannShapley {
     AumannShapley::default()
+}
+
+/// Per (population agent, step): the activity summed over duplicate rows,
+/// from the population's own table.
+fn activity_by_agent_step(population: &Population) -> HashMap<(u32, u32), f64> {
+    let mut out = HashMap::new();
+    for a in population.activity.iter().filter(|a| a.amount > 0.0) {
+        *out.entry((a.agent, a.step)).or_default() += a.amount;
+    }
+    out
+}
+
+/// The expected phi of each gate, looked up by the gate's (agent, step).
+fn per_gate(replay: &Replay, expected: impl Fn(u32, u32) -> f64) -> Vec<f64> {
+    replay
+        .gate_ids()
+        .map(|g| expected(replay.gate_agent(g), replay.gate_step(g)))
+        .collect()
 }
 
 #[test]
@@ -18,17 +38,21 @@ fn the_linear_control_gives_activity_times_followers_and_equals_exact_shapley() 
     let population = random_population(6, 2, 1);
     let replay = Replay::new(&population).unwrap();
     let result = attribute(&replay, Indicator::Linear, &engine()).unwrap();
+    let activity = activity_by_agent_step(&population);
+    let expected = per_gate(&replay, |a, t| {
+        activity.get(&(a, t)).copied().unwrap_or(0.0) * population.followers[a as usize]
+    });
     for g in 0..replay.players() {
-        let expected = replay.activity[g] * replay.followers[replay.gates.agent(g) as usize];
         assert!(
-            (result.gates.phi[g] - expected).abs() < 1e-9 * expected.max(1.0),
+            (result.gates.phi[g] - expected[g]).abs() < 1e-9 * expected[g].max(1.0),
             "gate {g}"
         );
     }
     assert!(replay.players() <= 20, "{}", replay.players());
-    let model = Indicator::Linear.model(&replay);
+    let workspace = Workspace::new();
+    let model = SweepGame(Indicator::Linear.model(&replay, &workspace));
     let p = replay.players();
-    let exact = exact_shapley(&*model, &vec![1.0; p], &vec![0.0; p]).unwrap();
+    let exact = exact_shapley(&model, &vec![1.0; p], &vec![0.0; p]).unwrap();
     for g in 0..p {
         assert!((exact.phi[g] - result.gates.phi[g]).abs() < 1e-9 * exact.phi[g].abs().max(1.0));
     }
@@ -37,26 +61,33 @@ fn the_linear_control_gives_activity_times_followers_and_equals_exact_shapley() 
 #[test]
 fn a_one_step_cascade_matches_its_closed_form() {
     // With T = 1 and q(0) = 0, C = sum_j 1 - exp(-s_j) with
-    // s_j = beta c sum of a over j's followees: each term a function of a
-    // weighted sum, split in proportion to its terms.
+    // s_j = beta c sum of a over j's distinct followees (self-follows
+    // dropped): each term a function of a weighted sum, split in proportion
+    // to its terms. Built from the population's follows, not the replay's.
     for seed in 0..10 {
         let population = random_population(30, 1, seed);
         let replay = Replay::new(&population).unwrap();
         let params = CascadeParams { beta: 0.4, c: 0.3 };
         let result = attribute(&replay, Indicator::Cascade(params), &engine().fixed(64)).unwrap();
-        let mut expected = vec![0.0; replay.players()];
-        for j in 0..replay.agents() {
-            let step = &replay.step_graphs[0];
-            let gates: Vec<u32> = step.row(j).iter().map(|&p| step.senders()[p as usize]).collect();
-            let s: f64 = gates
-                .iter()
-                .map(|&g| params.beta * params.c * replay.activity[g as usize])
-                .sum();
-            for &g in &gates {
-                let share = params.beta * params.c * replay.activity[g as usize] / s;
-                expected[g as usize] += share * (1.0 - (-s).exp());
+        let activity = activity_by_agent_step(&population);
+        let mut followees: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); population.agents];
+        for &(j, i) in &population.follows {
+            if i != j {
+                followees[j as usize].insert(i);
             }
         }
+        let mut expected_by_agent = vec![0.0; population.agents];
+        for reads in &followees {
+            let posted: Vec<(u32, f64)> = reads
+                .iter()
+                .filter_map(|&i| activity.get(&(i, 0)).map(|&a| (i, a)))
+                .collect();
+            let s: f64 = posted.iter().map(|&(_, a)| params.beta * params.c * a).sum();
+            for &(i, a) in &posted {
+                expected_by_agent[i as usize] += params.beta * params.c * a / s * (1.0 - (-s).exp());
+            }
+        }
+        let expected = per_gate(&replay, |a, _| expected_by_agent[a as usize]);
         for g in 0..replay.players() {
             assert!(
                 (result.gates.phi[g] - expected[g]).abs() < 1e-9,
@@ -78,18 +109,22 @@ fn a_one_step_panic_matches_its_closed_form() {
         // Enough nodes that quadrature error is below rounding.
         let result = attribute(&replay, Indicator::Panic(params), &engine().fixed(64)).unwrap();
         let scale = params.lambda / 5.0;
-        let z: f64 = replay.orders.iter().map(|u| scale * u).sum();
+        let mut flow: HashMap<u32, f64> = HashMap::new();
+        for o in &population.orders {
+            *flow.entry(o.agent).or_default() += o.flow;
+        }
+        let z: f64 = population.orders.iter().map(|o| scale * o.flow).sum();
         let rise = 0.06 * z.tanh().powi(2);
+        let expected = per_gate(&replay, |a, _| {
+            let u = flow.get(&a).copied().unwrap_or(0.0);
+            if z == 0.0 { 0.0 } else { scale * u / z * rise }
+        });
         for g in 0..replay.players() {
-            let expected = if z == 0.0 {
-                0.0
-            } else {
-                scale * replay.orders[g] / z * rise
-            };
             assert!(
-                (result.gates.phi[g] - expected).abs() < 1e-13 * rise.max(1e-3),
-                "seed {seed}, gate {g}: {} vs {expected}",
-                result.gates.phi[g]
+                (result.gates.phi[g] - expected[g]).abs() < 1e-13 * rise.max(1e-3),
+                "seed {seed}, gate {g}: {} vs {}",
+                result.gates.phi[g],
+                expected[g]
             );
         }
     }
@@ -149,8 +184,8 @@ fn duplicate_follows_count_once_and_self_follows_are_ignored() {
     noisy.follows.extend((0..25).map(|i| (i, i)));
     let clean = Replay::new(&population).unwrap();
     let dirty = Replay::new(&noisy).unwrap();
-    assert_eq!(clean.graph.edges(), dirty.graph.edges());
-    assert_eq!(dirty.graph.dropped_self_follows, 25 + clean.graph.dropped_self_follows);
+    assert_eq!(clean.graph().edges(), dirty.graph().edges());
+    assert_eq!(dirty.graph().dropped_self_follows, 25 + clean.graph().dropped_self_follows);
     let a = attribute(&clean, Indicator::Cascade(Default::default()), &engine()).unwrap();
     let b = attribute(&dirty, Indicator::Cascade(Default::default()), &engine()).unwrap();
     assert_eq!(a.gates.phi, b.gates.phi);
@@ -163,7 +198,7 @@ fn steps_without_activity_are_replayed_as_quiet_steps() {
     population.engagements.retain(|e| e.step != 2);
     population.orders.retain(|o| o.step != 2);
     let replay = Replay::new(&population).unwrap();
-    assert!(replay.gates.range(2).is_empty());
+    assert_eq!(replay.step_gates(2).len(), 0);
     for indicator in Indicator::all() {
         let r = attribute(&replay, indicator, &engine()).unwrap();
         assert_eq!(r.step_phi[2], 0.0);
@@ -286,4 +321,20 @@ fn an_unreachable_tolerance_returns_the_best_attribution_flagged() {
     assert!(!r.gates.converged());
     assert_eq!(r.gates.nodes, 4);
     assert!(r.gates.relative_gap() > 1e-14);
+}
+
+#[test]
+fn two_attributions_on_one_replay_count_their_own_edges() {
+    let replay = Replay::new(&random_population(50, 3, 9)).unwrap();
+    let cascade = Indicator::Cascade(Default::default());
+    let engine = engine().fixed(8);
+    let first = attribute(&replay, cascade, &engine).unwrap();
+    let second = attribute(&replay, cascade, &engine).unwrap();
+    assert!(first.edges_read > 0);
+    assert_eq!(first.edges_read, second.edges_read);
+    // Two value sweeps (F(x), F(x')) read the forward edges once each; each
+    // gradient sweep (8 nodes and their 4-node companion, in batches of 8:
+    // two sweeps) reads them twice and the active edges once.
+    let forward = replay.forward_edges();
+    assert_eq!(first.edges_read, 2 * forward + 2 * (2 * forward + replay.active_edges()));
 }

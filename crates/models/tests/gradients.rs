@@ -3,9 +3,10 @@
 
 mod support;
 
+use aumann_engine::SweepGame;
 use aumann_engine::gradcheck::{check_gradient, check_path_batch};
 use aumann_models::indicators::{CascadeParams, PanicParams, PolarizationParams};
-use aumann_models::{Indicator, Replay};
+use aumann_models::{Indicator, Replay, Workspace};
 use proptest::prelude::*;
 use support::{interior_gates, random_population};
 
@@ -32,8 +33,9 @@ proptest! {
         prop_assume!(replay.players() > 0);
         let x = interior_gates(replay.players(), seed ^ 9);
         for indicator in indicators() {
-            let model = indicator.model(&replay);
-            let check = check_gradient(&*model, &x, None, 1e-6, 1e-5, 1e-8, Some((0.0, 1.0)));
+            let workspace = Workspace::new();
+            let model = SweepGame(indicator.model(&replay, &workspace));
+            let check = check_gradient(&model, &x, None, 1e-6, 1e-5, 1e-8, Some((0.0, 1.0)));
             prop_assert!(check.passed(), "{}: {check:?}", indicator.name());
         }
     }
@@ -46,8 +48,9 @@ proptest! {
         let x = interior_gates(replay.players(), seed ^ 3);
         let x0 = interior_gates(replay.players(), seed ^ 4);
         for indicator in indicators() {
-            let model = indicator.model(&replay);
-            let err = check_path_batch(&*model, &x0, &x, &[0.0, 0.13, 0.5, 0.91, 1.0]);
+            let workspace = Workspace::new();
+            let model = SweepGame(indicator.model(&replay, &workspace));
+            let err = check_path_batch(&model, &x0, &x, &[0.0, 0.13, 0.5, 0.91, 1.0]);
             prop_assert!(err < 1e-12, "{}: {err:e}", indicator.name());
         }
     }

@@ -16,7 +16,7 @@ pub struct AgentGame<'a> {
 
 impl<'a> AgentGame<'a> {
     pub fn new(replay: &Replay, model: &'a dyn ValueFunction) -> Self {
-        let agent_of_gate = (0..replay.players()).map(|g| replay.gate_agent(g)).collect();
+        let agent_of_gate = replay.gate_ids().map(|g| replay.gate_agent(g)).collect();
         Self {
             model,
             agent_of_gate,

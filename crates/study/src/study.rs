@@ -5,8 +5,8 @@ use crate::compare::{Comparison, compare};
 use crate::panel::{Panel, PanelKind};
 use crate::tiers::{Tier, TierShare, TierSpec, shares};
 use aumann_data::Dataset;
-use aumann_engine::{AumannShapley, PermutationShapley, neumaier_sum};
-use aumann_models::{AttributeError, Indicator, Replay, ReplayAttribution, attribute};
+use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
+use aumann_models::{AttributeError, Indicator, Replay, ReplayAttribution, Workspace, attribute};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -143,7 +143,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, stage: &dyn Fn(&str)) -> Result
         source: data.meta.source.clone(),
         agents: replay.agents(),
         steps: replay.steps(),
-        follow_edges: replay.graph.edges(),
+        follow_edges: replay.graph().edges(),
         gates: replay.players(),
         replay_seconds: started.elapsed().as_secs_f64(),
         replay_bytes: replay.memory_bytes(),
@@ -167,7 +167,6 @@ pub fn run(data: &Dataset, config: &StudyConfig, stage: &dyn Fn(&str)) -> Result
         let started = Instant::now();
         let attribution = attribute(&replay, indicator, &config.engine)?;
         let seconds = started.elapsed().as_secs_f64();
-        replay.release_buffers();
         let g = &attribution.gates;
         let full = FullScale {
             value_input: g.value_input,
@@ -182,7 +181,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, stage: &dyn Fn(&str)) -> Result
             max_relative_error: g.max_relative_error(),
             seconds,
             edges_read: attribution.edges_read,
-            graph_passes: attribution.edges_read as f64 / replay.graph.edges().max(1) as f64,
+            graph_passes: attribution.edges_read as f64 / replay.graph().edges().max(1) as f64,
             step_phi: attribution.step_phi.clone(),
         };
         let full_abs: f64 = neumaier_sum(attribution.agent_phi.iter().map(|p| p.abs()));
@@ -258,8 +257,9 @@ fn study_panel(
         max_std_error: None,
     });
     if config.permutations > 0 {
-        let model = indicator.model(&replay);
-        let game = AgentGame::new(&replay, &*model);
+        let workspace = Workspace::new();
+        let model = SweepGame(indicator.model(&replay, &workspace));
+        let game = AgentGame::new(&replay, &model);
         let n = panel.members.len();
         let started = Instant::now();
         let estimate = PermutationShapley::default()

@@ -1,8 +1,8 @@
 //! Attention concentration: the Herfindahl index of engagement received.
 
-use super::sweep::{Sweep, accumulate_gate, gate_at_nodes, value_function_via_sweep};
+use super::sweep::gate_at_nodes;
 use crate::replay::Replay;
-use aumann_engine::{NodeWeights, Path};
+use aumann_engine::{GradientSink, Path, PathSweep};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -95,12 +95,12 @@ impl<'a> Attention<'a> {
     }
 }
 
-impl Sweep for Attention<'_> {
+impl PathSweep for Attention<'_> {
     fn players(&self) -> usize {
         self.replay.players()
     }
 
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>) {
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
         let k = taus.len();
         let n = self.replay.agents() as f64;
         let eps = self.params.eps;
@@ -116,7 +116,7 @@ impl Sweep for Attention<'_> {
         for m in 0..k {
             values[m] = squares[m] / (total[m] * total[m]);
         }
-        let Some((weights, acc)) = gradient else { return };
+        let Some(sink) = gradient else { return };
         // dH/datt_k = 2 att_k / S^2 - 2 Q / S^3.
         let d_att: Vec<f64> = received
             .par_chunks(k)
@@ -145,11 +145,9 @@ impl Sweep for Attention<'_> {
                 }
             },
         );
-        let players = self.replay.players();
         for (&g, grad) in self.gates.iter().zip(per_gate.chunks_exact(k)) {
-            accumulate_gate(&weights, acc, players, g as usize, grad);
+            sink.add(g as usize, grad);
         }
     }
 }
 
-value_function_via_sweep!(Attention);

@@ -1,9 +1,10 @@
 //! The expected reach of an information cascade (mean-field independent cascade).
 
 use super::diffusion::{self, Dynamics};
-use super::sweep::{Sweep, chunked_node_sums, value_function_via_sweep};
+use super::sweep::chunked_node_sums;
+use crate::Workspace;
 use crate::replay::Replay;
-use aumann_engine::{NodeWeights, Path};
+use aumann_engine::{GradientSink, Path, PathSweep};
 use serde::Serialize;
 
 /// q_j(0) = 0; h_j(t) = beta sum over j's followees i that posted of
@@ -27,6 +28,7 @@ impl Default for CascadeParams {
 pub struct Cascade<'a> {
     pub replay: &'a Replay,
     pub params: CascadeParams,
+    pub workspace: &'a Workspace,
 }
 
 impl Dynamics for Cascade<'_> {
@@ -63,14 +65,12 @@ impl Dynamics for Cascade<'_> {
     }
 }
 
-impl Sweep for Cascade<'_> {
+impl PathSweep for Cascade<'_> {
     fn players(&self) -> usize {
         self.replay.players()
     }
 
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>) {
-        diffusion::sweep(self, self.replay, path, taus, values, gradient)
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
+        diffusion::sweep(self, self.replay, self.workspace, path, taus, values, gradient)
     }
 }
-
-value_function_via_sweep!(Cascade);

@@ -13,9 +13,10 @@
 //! and the adjoint of a pull over followees is a pull over followers, which
 //! needs no atomics.
 
-use super::sweep::{AGENT_CHUNK, accumulate_gate};
+use super::sweep::AGENT_CHUNK;
+use crate::Workspace;
 use crate::replay::{Replay, StepGraph};
-use aumann_engine::{NodeWeights, Path};
+use aumann_engine::{GradientSink, NodeWeights, Path};
 use rayon::prelude::*;
 
 /// The per-agent update and the indicator read off the final states.
@@ -108,30 +109,32 @@ impl<const K: usize> Senders<K> {
 }
 
 /// Runs the sweep with the node count as a compile-time constant: k is padded
-/// up to 1, 4, 8, 12 or 16 with zero-weight copies of the last node (the
-/// engine hands out at most its batch size, 16 by default, and larger
-/// batches are split).
+/// up to 1, 4, 8, 12 or 16 with zero-weight copies of the last node, and
+/// batches above 16 nodes are split (the engine hands out its batch size, 8
+/// by default).
 pub(crate) fn sweep<D: Dynamics>(
     dynamics: &D,
     replay: &Replay,
+    workspace: &Workspace,
     path: Path<'_>,
     taus: &[f64],
     values: &mut [f64],
-    mut gradient: Option<(NodeWeights<'_>, &mut [f64])>,
+    mut gradient: Option<&mut GradientSink<'_>>,
 ) {
     let k = taus.len();
     if k > 16 {
         for start in (0..k).step_by(16) {
             let end = (start + 16).min(k);
-            let sub: Vec<f64>;
-            let part = match gradient.as_mut() {
-                Some((w, acc)) => {
-                    sub = (0..w.rows).flat_map(|r| w.row(r)[start..end].to_vec()).collect();
-                    Some((NodeWeights::new(w.rows, end - start, &sub), &mut **acc))
+            let (taus, values) = (&taus[start..end], &mut values[start..end]);
+            match gradient.as_deref_mut() {
+                Some(sink) => {
+                    let w = sink.weights();
+                    let sub: Vec<f64> = (0..w.rows).flat_map(|r| w.row(r)[start..end].to_vec()).collect();
+                    let mut part = sink.with_weights(NodeWeights::new(w.rows, end - start, &sub));
+                    sweep(dynamics, replay, workspace, path, taus, values, Some(&mut part));
                 }
-                None => None,
-            };
-            sweep(dynamics, replay, path, &taus[start..end], &mut values[start..end], part);
+                None => sweep(dynamics, replay, workspace, path, taus, values, None),
+            }
         }
         return;
     }
@@ -146,54 +149,75 @@ pub(crate) fn sweep<D: Dynamics>(
     let mut t = taus.to_vec();
     t.resize(padded, taus[k - 1]);
     let mut v = vec![0.0; padded];
-    let w: Option<Vec<f64>> = gradient.as_ref().map(|(w, _)| {
+    let w: Option<Vec<f64>> = gradient.as_ref().map(|sink| {
+        let w = sink.weights();
         (0..w.rows)
             .flat_map(|r| w.row(r).iter().copied().chain(std::iter::repeat_n(0.0, padded - k)))
             .collect()
     });
-    let g = gradient.map(|(w0, acc)| (NodeWeights::new(w0.rows, padded, w.as_deref().expect("weights")), acc));
+    let mut padded_sink = gradient.map(|sink| {
+        let rows = sink.weights().rows;
+        sink.with_weights(NodeWeights::new(rows, padded, w.as_deref().expect("weights")))
+    });
+    let g = padded_sink.as_mut();
+    let ctx = Context {
+        replay,
+        workspace,
+        path,
+    };
     match padded {
-        1 => sweep_fixed::<D, 1>(dynamics, replay, path, t.as_slice().try_into().expect("1"), &mut v, g),
-        4 => sweep_fixed::<D, 4>(dynamics, replay, path, t.as_slice().try_into().expect("4"), &mut v, g),
-        8 => sweep_fixed::<D, 8>(dynamics, replay, path, t.as_slice().try_into().expect("8"), &mut v, g),
-        12 => sweep_fixed::<D, 12>(dynamics, replay, path, t.as_slice().try_into().expect("12"), &mut v, g),
-        _ => sweep_fixed::<D, 16>(dynamics, replay, path, t.as_slice().try_into().expect("16"), &mut v, g),
+        1 => sweep_fixed::<D, 1>(dynamics, &ctx, t.as_slice().try_into().expect("1"), &mut v, g),
+        4 => sweep_fixed::<D, 4>(dynamics, &ctx, t.as_slice().try_into().expect("4"), &mut v, g),
+        8 => sweep_fixed::<D, 8>(dynamics, &ctx, t.as_slice().try_into().expect("8"), &mut v, g),
+        12 => sweep_fixed::<D, 12>(dynamics, &ctx, t.as_slice().try_into().expect("12"), &mut v, g),
+        _ => sweep_fixed::<D, 16>(dynamics, &ctx, t.as_slice().try_into().expect("16"), &mut v, g),
     }
     values.copy_from_slice(&v[..k]);
 }
 
+/// What one sweep reads (the replay and the path) and where it keeps its
+/// buffers.
+struct Context<'a> {
+    replay: &'a Replay,
+    workspace: &'a Workspace,
+    path: Path<'a>,
+}
+
 fn sweep_fixed<D: Dynamics, const K: usize>(
     dynamics: &D,
-    replay: &Replay,
-    path: Path<'_>,
+    ctx: &Context<'_>,
     taus: &[f64; K],
     values: &mut [f64],
-    gradient: Option<(NodeWeights<'_>, &mut [f64])>,
+    gradient: Option<&mut GradientSink<'_>>,
 ) {
-    let affine = replay
+    let affine = ctx
+        .replay
         .activity
         .iter()
-        .zip(path.baseline)
+        .zip(ctx.path.baseline)
         .any(|(&a, &b)| a > 0.0 && b != 0.0);
     if affine {
-        sweep_path::<D, K, true>(dynamics, replay, path, taus, values, gradient)
+        sweep_path::<D, K, true>(dynamics, ctx, taus, values, gradient)
     } else {
-        sweep_path::<D, K, false>(dynamics, replay, path, taus, values, gradient)
+        sweep_path::<D, K, false>(dynamics, ctx, taus, values, gradient)
     }
 }
 
 fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
     dynamics: &D,
-    replay: &Replay,
-    path: Path<'_>,
+    ctx: &Context<'_>,
     taus: &[f64; K],
     values: &mut [f64],
-    gradient: Option<(NodeWeights<'_>, &mut [f64])>,
+    gradient: Option<&mut GradientSink<'_>>,
 ) {
+    let Context {
+        replay,
+        workspace: scratch,
+        path,
+    } = *ctx;
     let n = replay.agents();
     let steps = replay.steps();
     let keep = gradient.is_some();
-    let scratch = &replay.scratch;
     // Reverse mode needs s(t) at every step; a value alone needs two.
     let mut states: Vec<Vec<f64>> = vec![scratch.take(n * K)];
     states[0]
@@ -230,15 +254,14 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
     }
     let finals = states.last().expect("final state");
     dynamics.indicator(finals, K, values);
-    replay.count_edges_read(replay.forward_edges());
-    let Some((weights, acc)) = gradient else {
+    scratch.count_edges_read(replay.forward_edges());
+    let Some(sink) = gradient else {
         states.into_iter().for_each(|b| scratch.give(b));
         return;
     };
     // The reverse sweep scans the followees again, then walks the senders'
     // followers.
-    replay.count_edges_read(replay.forward_edges() + replay.active_edges());
-    let players = replay.players();
+    scratch.count_edges_read(replay.forward_edges() + replay.active_edges());
     let mut adjoint = scratch.take(n * K);
     dynamics.indicator_gradient(finals, K, &mut adjoint);
     // The adjoints of A_j and B_j, interleaved per agent.
@@ -314,7 +337,7 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
             for m in 0..K {
                 adjoint_rows[i][m] += own[m];
             }
-            accumulate_gate(&weights, acc, players, g as usize, gate_grad);
+            sink.add(g as usize, gate_grad);
         }
     }
     for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {

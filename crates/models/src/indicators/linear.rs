@@ -1,8 +1,8 @@
 //! The linear control: activity weighted by follower count.
 
-use super::sweep::{Sweep, accumulate_gate, gate_at_nodes, value_function_via_sweep};
+use super::sweep::gate_at_nodes;
 use crate::replay::Replay;
-use aumann_engine::{NodeWeights, Path};
+use aumann_engine::{GradientSink, Path, PathSweep};
 
 /// Lin = sum over t and i of alpha[i,t] a[i,t] w_i. Separable and linear:
 /// Aumann–Shapley equals Shapley exactly, phi[i,t] = a[i,t] w_i, and any
@@ -12,12 +12,12 @@ pub struct LinearControl<'a> {
     pub replay: &'a Replay,
 }
 
-impl Sweep for LinearControl<'_> {
+impl PathSweep for LinearControl<'_> {
     fn players(&self) -> usize {
         self.replay.players()
     }
 
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>) {
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
         let k = taus.len();
         let replay = self.replay;
         let mut alpha = vec![0.0; k];
@@ -34,12 +34,11 @@ impl Sweep for LinearControl<'_> {
             for m in 0..k {
                 values[m] += alpha[m] * weight;
             }
-            if let Some((weights, acc)) = gradient.as_mut() {
+            if let Some(sink) = gradient.as_mut() {
                 grad.fill(weight);
-                accumulate_gate(weights, acc, players, g, &grad);
+                sink.add(g, &grad);
             }
         }
     }
 }
 
-value_function_via_sweep!(LinearControl);

@@ -6,7 +6,7 @@ mod diffusion;
 mod linear;
 mod panic;
 mod polarization;
-pub(crate) mod sweep;
+mod sweep;
 
 pub use attention::{Attention, AttentionParams};
 pub use cascade::{Cascade, CascadeParams};
@@ -14,8 +14,9 @@ pub use linear::LinearControl;
 pub use panic::{Panic, PanicParams};
 pub use polarization::{Polarization, PolarizationParams};
 
+use crate::Workspace;
 use crate::replay::Replay;
-use aumann_engine::ValueFunction;
+use aumann_engine::PathSweep;
 use serde::Serialize;
 
 /// A macro indicator with its parameters.
@@ -62,22 +63,21 @@ impl Indicator {
         }
     }
 
-    /// Whether the indicator is separable and linear in the gates, so that
-    /// attributions are the same at any scale.
-    pub fn is_linear(&self) -> bool {
-        matches!(self, Indicator::Linear)
-    }
-
-    /// Whether the indicator propagates over the follow graph.
-    pub fn uses_graph(&self) -> bool {
-        matches!(self, Indicator::Polarization(_) | Indicator::Cascade(_))
-    }
-
-    /// The indicator as a value function over the replay's gates.
-    pub fn model<'a>(&self, replay: &'a Replay) -> Box<dyn ValueFunction + 'a> {
+    /// The indicator as a model of the replay's gates: a sweep along a path
+    /// that writes its buffers into `workspace` (wrap it in
+    /// [`aumann_engine::SweepGame`] for the engine's value-function calls).
+    pub fn model<'a>(&self, replay: &'a Replay, workspace: &'a Workspace) -> Box<dyn PathSweep + 'a> {
         match *self {
-            Indicator::Polarization(params) => Box::new(Polarization { replay, params }),
-            Indicator::Cascade(params) => Box::new(Cascade { replay, params }),
+            Indicator::Polarization(params) => Box::new(Polarization {
+                replay,
+                params,
+                workspace,
+            }),
+            Indicator::Cascade(params) => Box::new(Cascade {
+                replay,
+                params,
+                workspace,
+            }),
             Indicator::Attention(params) => Box::new(Attention::new(replay, params)),
             Indicator::Panic(params) => Box::new(Panic { replay, params }),
             Indicator::Linear => Box::new(LinearControl { replay }),

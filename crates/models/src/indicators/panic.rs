@@ -1,8 +1,8 @@
 //! Market panic: EWMA volatility of a price driven by order flow.
 
-use super::sweep::{Sweep, accumulate_gate, gate_at_nodes, value_function_via_sweep};
+use super::sweep::gate_at_nodes;
 use crate::replay::Replay;
-use aumann_engine::{NodeWeights, Path};
+use aumann_engine::{GradientSink, Path, PathSweep};
 use serde::Serialize;
 
 /// r_t = -tanh(lambda sum_i alpha[i,t] u[i,t] / D);
@@ -35,16 +35,16 @@ pub struct Panic<'a> {
 
 impl Panic<'_> {
     pub fn depth(&self) -> f64 {
-        self.params.depth.unwrap_or(self.replay.traders.max(1) as f64)
+        self.params.depth.unwrap_or(self.replay.traders().max(1) as f64)
     }
 }
 
-impl Sweep for Panic<'_> {
+impl PathSweep for Panic<'_> {
     fn players(&self) -> usize {
         self.replay.players()
     }
 
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>) {
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
         let k = taus.len();
         let steps = self.replay.steps();
         let scale = self.params.lambda / self.depth();
@@ -69,8 +69,7 @@ impl Sweep for Panic<'_> {
             }
             values[m] = h;
         }
-        let Some((weights, acc)) = gradient else { return };
-        let players = self.replay.players();
+        let Some(sink) = gradient else { return };
         let mut grad = vec![0.0; k];
         for t in 0..steps {
             // dV/dz_t = 0.94^(T-1-t) 0.06 d(tanh^2 z)/dz.
@@ -87,11 +86,10 @@ impl Sweep for Panic<'_> {
                     for m in 0..k {
                         grad[m] = dz[m] * scale * u;
                     }
-                    accumulate_gate(&weights, acc, players, g, &grad);
+                    sink.add(g, &grad);
                 }
             }
         }
     }
 }
 
-value_function_via_sweep!(Panic);

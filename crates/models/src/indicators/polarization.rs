@@ -1,9 +1,10 @@
 //! Polarization under biased assimilation (Dandekar, Goel & Lee, PNAS 2013).
 
 use super::diffusion::{self, Dynamics};
-use super::sweep::{Sweep, chunked_node_sums, value_function_via_sweep};
+use super::sweep::chunked_node_sums;
+use crate::Workspace;
 use crate::replay::Replay;
-use aumann_engine::{NodeWeights, Path};
+use aumann_engine::{GradientSink, Path, PathSweep};
 use serde::Serialize;
 
 /// b_j(0) = s_j; with R_j = sum e b_i and L_j = sum e (1 - b_i) over j's
@@ -26,6 +27,7 @@ impl Default for PolarizationParams {
 pub struct Polarization<'a> {
     pub replay: &'a Replay,
     pub params: PolarizationParams,
+    pub workspace: &'a Workspace,
 }
 
 impl Dynamics for Polarization<'_> {
@@ -90,14 +92,12 @@ impl Dynamics for Polarization<'_> {
     }
 }
 
-impl Sweep for Polarization<'_> {
+impl PathSweep for Polarization<'_> {
     fn players(&self) -> usize {
         self.replay.players()
     }
 
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>) {
-        diffusion::sweep(self, self.replay, path, taus, values, gradient)
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
+        diffusion::sweep(self, self.replay, self.workspace, path, taus, values, gradient)
     }
 }
-
-value_function_via_sweep!(Polarization);

@@ -1,21 +1,12 @@
-//! What every replay indicator shares: gate values along the path, and the
-//! plumbing from a batched sweep to the engine's value-function trait.
+//! What the replay indicators' sweeps share: gate values along the path, and
+//! node sums that do not depend on the thread count.
 
-use aumann_engine::{NodeWeights, Path};
+use aumann_engine::Path;
 
 /// Rows of agents handed to one parallel task: large enough to amortise
 /// scheduling, small enough to balance heavy-tailed rows over cores. Fixed,
 /// so that chunked sums do not depend on the thread count.
 pub(crate) const AGENT_CHUNK: usize = 2048;
-
-/// A replay indicator evaluated at k path nodes in one sweep.
-pub(crate) trait Sweep: Sync {
-    fn players(&self) -> usize;
-
-    /// Writes F(x(tau_m)) into `values`; with `gradient` = (weights, acc),
-    /// also adds `sum_m weights[r][m] dF/dx_g(x(tau_m))` into `acc[r*P + g]`.
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<(NodeWeights<'_>, &mut [f64])>);
-}
 
 /// alpha_g at each node: baseline_g + tau_m (input_g - baseline_g).
 #[inline]
@@ -23,19 +14,6 @@ pub(crate) fn gate_at_nodes(path: &Path<'_>, gate: usize, taus: &[f64], out: &mu
     let (b, x) = (path.baseline[gate], path.input[gate]);
     for (o, &t) in out.iter_mut().zip(taus) {
         *o = b + t * (x - b);
-    }
-}
-
-/// Adds `sum_m weights[r][m] * grad[m]` to row r of the accumulator at `gate`.
-#[inline]
-pub(crate) fn accumulate_gate(weights: &NodeWeights<'_>, acc: &mut [f64], players: usize, gate: usize, grad: &[f64]) {
-    for r in 0..weights.rows {
-        let w = weights.row(r);
-        let mut s = 0.0;
-        for (w, g) in w.iter().zip(grad) {
-            s += w * g;
-        }
-        acc[r * players + gate] += s;
     }
 }
 
@@ -62,49 +40,3 @@ pub(crate) fn chunked_node_sums(rows: &[f64], k: usize, f: impl Fn(usize, &[f64]
     }
     total
 }
-
-/// Implements the engine's trait for a [`Sweep`]: a single point is the
-/// degenerate path from x to x, evaluated at one node.
-macro_rules! value_function_via_sweep {
-    ($ty:ident) => {
-        impl aumann_engine::ValueFunction for $ty<'_> {
-            fn players(&self) -> usize {
-                crate::indicators::sweep::Sweep::players(self)
-            }
-
-            fn value(&self, x: &[f64]) -> f64 {
-                let mut v = [0.0];
-                let path = aumann_engine::Path {
-                    baseline: x,
-                    input: x,
-                };
-                crate::indicators::sweep::Sweep::sweep(self, path, &[0.0], &mut v, None);
-                v[0]
-            }
-
-            fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
-                let mut v = [0.0];
-                gradient.fill(0.0);
-                let path = aumann_engine::Path {
-                    baseline: x,
-                    input: x,
-                };
-                let weights = aumann_engine::NodeWeights::new(1, 1, &[1.0]);
-                crate::indicators::sweep::Sweep::sweep(self, path, &[0.0], &mut v, Some((weights, gradient)));
-                v[0]
-            }
-
-            fn accumulate_path_gradients(
-                &self,
-                path: aumann_engine::Path<'_>,
-                taus: &[f64],
-                weights: aumann_engine::NodeWeights<'_>,
-                values: &mut [f64],
-                accumulator: &mut [f64],
-            ) {
-                crate::indicators::sweep::Sweep::sweep(self, path, taus, values, Some((weights, accumulator)));
-            }
-        }
-    };
-}
-pub(crate) use value_function_via_sweep;

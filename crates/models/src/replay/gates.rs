@@ -3,14 +3,14 @@
 /// Gates sorted by (step, agent), stored step-major: the gates of step t are
 /// the contiguous ids `range(t)`, sorted by agent.
 #[derive(Clone, Debug)]
-pub struct Gates {
+pub(crate) struct Gates {
     step_offsets: Vec<u32>,
     agent: Vec<u32>,
 }
 
 impl Gates {
     /// Builds the gates from (step, agent) keys, duplicates allowed.
-    pub fn from_keys(mut keys: Vec<(u32, u32)>, steps: usize) -> Self {
+    pub(crate) fn from_keys(mut keys: Vec<(u32, u32)>, steps: usize) -> Self {
         keys.sort_unstable();
         keys.dedup();
         let mut step_offsets = vec![0u32; steps + 1];
@@ -26,46 +26,31 @@ impl Gates {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.agent.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.agent.is_empty()
-    }
-
-    pub fn steps(&self) -> usize {
+    pub(crate) fn steps(&self) -> usize {
         self.step_offsets.len() - 1
     }
 
     /// Gate ids of step t.
-    pub fn range(&self, step: usize) -> std::ops::Range<usize> {
+    pub(crate) fn range(&self, step: usize) -> std::ops::Range<usize> {
         self.step_offsets[step] as usize..self.step_offsets[step + 1] as usize
     }
 
-    pub fn agent(&self, gate: usize) -> u32 {
+    pub(crate) fn agent(&self, gate: usize) -> u32 {
         self.agent[gate]
     }
 
-    pub fn agent_of_each(&self) -> &[u32] {
-        &self.agent
-    }
-
-    pub fn step(&self, gate: usize) -> u32 {
+    pub(crate) fn step(&self, gate: usize) -> u32 {
         (self.step_offsets.partition_point(|&o| o as usize <= gate) - 1) as u32
-    }
-
-    /// The gate of (agent, step), if that agent did anything at that step.
-    pub fn find(&self, agent: u32, step: u32) -> Option<u32> {
-        let range = self.range(step as usize);
-        let agents = &self.agent[range.clone()];
-        agents.binary_search(&agent).ok().map(|p| (range.start + p) as u32)
     }
 
     /// A dense (step, agent) -> gate table for bulk lookups while a replay
     /// is built: `table[step * agents + agent]`, u32::MAX where there is no
     /// gate. 4 bytes per agent and step, dropped after the build.
-    pub fn dense_index(&self, agents: usize) -> Vec<u32> {
+    pub(crate) fn dense_index(&self, agents: usize) -> Vec<u32> {
         let mut table = vec![u32::MAX; agents * self.steps()];
         for t in 0..self.steps() {
             for g in self.range(t) {
@@ -75,7 +60,7 @@ impl Gates {
         table
     }
 
-    pub fn memory_bytes(&self) -> usize {
+    pub(crate) fn memory_bytes(&self) -> usize {
         self.agent.len() * 4 + self.step_offsets.len() * 4
     }
 }

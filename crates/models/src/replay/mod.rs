@@ -1,25 +1,32 @@
 //! A population compiled for differentiable replay: one gate per (agent,
 //! step) that did anything, and the per-step graphs the sweeps run over.
+//!
+//! A [`Replay`] is immutable once built: every sweep reads it, none writes
+//! it, so any number of attributions (of one indicator or several, one
+//! after another or at once) can share it. What a sweep writes lives in the
+//! [`crate::Workspace`] its caller passes in.
 
 mod gates;
+mod ids;
 mod step_graph;
 
-pub use gates::Gates;
-pub use step_graph::StepGraph;
+pub(crate) use gates::Gates;
+pub use ids::{Gate, ReplayAgent};
+pub(crate) use step_graph::StepGraph;
 
 use crate::graph::FollowGraph;
 use crate::population::{Population, PopulationError};
 use aumann_engine::Groups;
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An engagement resolved to the gates of its engager and author at its step.
 #[derive(Clone, Copy, Debug)]
-pub struct GateEngagement {
-    pub engager_gate: u32,
-    pub author_gate: u32,
-    pub author: u32,
-    pub amount: f64,
+pub(crate) struct GateEngagement {
+    pub(crate) engager_gate: u32,
+    pub(crate) author_gate: u32,
+    /// The author's [`ReplayAgent`] index.
+    pub(crate) author: u32,
+    pub(crate) amount: f64,
 }
 
 /// Everything the indicators need, built once per population.
@@ -30,65 +37,42 @@ pub struct GateEngagement {
 ///
 /// Inside a replay, agents are relabeled by descending follower count (in
 /// the follow graph): the few accounts that most receivers read then sit
-/// together in memory, and the sweeps' random reads mostly hit cache. Every
-/// per-agent field below is in that internal order; [`Replay::original`]
-/// maps back, and [`Replay::agent_groups`] sums gates per original id.
+/// together in memory, and the sweeps' random reads mostly hit cache. The
+/// fields below are in that internal order ([`ReplayAgent`]);
+/// [`Replay::original`] maps back, and [`Replay::agent_groups`] sums gates
+/// per original id.
 pub struct Replay {
-    pub graph: FollowGraph,
-    pub gates: Gates,
+    pub(crate) graph: FollowGraph,
+    pub(crate) gates: Gates,
     /// Per gate: the activity a (duplicates in the input summed), 0 if none.
-    pub activity: Vec<f64>,
+    pub(crate) activity: Vec<f64>,
     /// Per gate: the signed order flow u (summed), 0 if none.
-    pub orders: Vec<f64>,
+    pub(crate) orders: Vec<f64>,
     /// Per agent.
-    pub stance: Vec<f64>,
-    pub followers: Vec<f64>,
+    pub(crate) stance: Vec<f64>,
+    pub(crate) followers: Vec<f64>,
     /// Engagements with positive amount, duplicates summed, sorted by
     /// (author, step, engager).
-    pub engagements: Vec<GateEngagement>,
+    pub(crate) engagements: Vec<GateEngagement>,
     /// One per step: who receives whose posts at that step.
-    pub step_graphs: Vec<StepGraph>,
+    pub(crate) step_graphs: Vec<StepGraph>,
     /// Agents with any nonzero order over the window.
-    pub traders: usize,
+    traders: usize,
     /// internal id -> original id, and back.
     original: Vec<u32>,
     internal: Vec<u32>,
     active_edges: u64,
-    edges_read: AtomicU64,
-    /// Buffers the sweeps reuse from one call to the next: fresh
-    /// allocations of this size cost the kernel a tenth of the run zeroing
-    /// pages.
-    pub(crate) scratch: Scratch,
-}
-
-/// A pool of f64 buffers. Buffers come back with stale contents, which the
-/// sweeps overwrite or clear.
-#[derive(Default)]
-pub(crate) struct Scratch(std::sync::Mutex<Vec<Vec<f64>>>);
-
-impl Scratch {
-    pub(crate) fn take(&self, len: usize) -> Vec<f64> {
-        let mut pool = self.0.lock().expect("scratch pool");
-        let best = (0..pool.len())
-            .filter(|&b| pool[b].capacity() >= len)
-            .min_by_key(|&b| pool[b].capacity());
-        let mut buffer = best.map(|b| pool.swap_remove(b)).unwrap_or_default();
-        buffer.resize(len, 0.0);
-        buffer.truncate(len);
-        buffer
-    }
-
-    pub(crate) fn give(&self, buffer: Vec<f64>) {
-        self.0.lock().expect("scratch pool").push(buffer);
-    }
-
-    fn clear(&self) {
-        self.0.lock().expect("scratch pool").clear();
-    }
 }
 
 impl Replay {
+    /// Validates the population and compiles it.
     pub fn new(population: &Population) -> Result<Self, PopulationError> {
+        Self::with_progress(population, &|_, _| {})
+    }
+
+    /// [`Replay::new`], telling `on_step(built, steps)` after each step's
+    /// graph is built (the longest part of the build).
+    pub fn with_progress(population: &Population, on_step: &dyn Fn(usize, usize)) -> Result<Self, PopulationError> {
         population.validate()?;
         let n = population.agents;
         let graph = FollowGraph::from_follows(n, &population.follows)?;
@@ -99,15 +83,152 @@ impl Replay {
             internal[old as usize] = new as u32;
         }
         let graph = graph.relabeled(&internal);
-        Self::build(population, graph, original, internal)
+        let tables = GateTables::build(population, &internal);
+        let step_graphs: Vec<StepGraph> = (0..population.steps)
+            .map(|t| {
+                let step = StepGraph::build(&graph, &tables.gates, &tables.activity, t);
+                on_step(t + 1, population.steps);
+                step
+            })
+            .collect();
+        let active_edges = step_graphs
+            .iter()
+            .flat_map(|s| s.senders())
+            .map(|&g| graph.follower_count(tables.gates.agent(g as usize) as usize) as u64)
+            .sum();
+        let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
+        Ok(Self {
+            stance: permute(&population.stance),
+            followers: permute(&population.followers),
+            graph,
+            gates: tables.gates,
+            activity: tables.activity,
+            orders: tables.orders,
+            engagements: tables.engagements,
+            step_graphs,
+            traders: tables.traders,
+            original,
+            internal,
+            active_edges,
+        })
     }
 
-    fn build(
-        population: &Population,
-        graph: FollowGraph,
-        original: Vec<u32>,
-        internal: Vec<u32>,
-    ) -> Result<Self, PopulationError> {
+    /// The population's id of a replay agent.
+    pub fn original(&self, agent: ReplayAgent) -> u32 {
+        self.original[agent.index()]
+    }
+
+    /// The replay agent of a population id.
+    pub fn replay_agent(&self, original: u32) -> ReplayAgent {
+        ReplayAgent(self.internal[original as usize])
+    }
+
+    /// The population's id of the agent behind a gate.
+    pub fn gate_agent(&self, gate: Gate) -> u32 {
+        self.original[self.gates.agent(gate.index()) as usize]
+    }
+
+    /// The step of a gate.
+    pub fn gate_step(&self, gate: Gate) -> u32 {
+        self.gates.step(gate.index())
+    }
+
+    /// The gates of a step, in order.
+    pub fn step_gates(&self, step: usize) -> impl ExactSizeIterator<Item = Gate> + use<> {
+        self.gates.range(step).map(|g| Gate(g as u32))
+    }
+
+    /// Every gate, in order.
+    pub fn gate_ids(&self) -> impl ExactSizeIterator<Item = Gate> + use<> {
+        (0..self.players() as u32).map(Gate)
+    }
+
+    pub fn agents(&self) -> usize {
+        self.graph.agents()
+    }
+
+    pub fn steps(&self) -> usize {
+        self.gates.steps()
+    }
+
+    /// The number of players (gates) of every indicator on this replay.
+    pub fn players(&self) -> usize {
+        self.gates.len()
+    }
+
+    /// The follow graph, in the replay's agent order ([`ReplayAgent`]
+    /// indices).
+    pub fn graph(&self) -> &FollowGraph {
+        &self.graph
+    }
+
+    /// Agents with any nonzero order over the window.
+    pub fn traders(&self) -> usize {
+        self.traders
+    }
+
+    /// Gate -> original agent id, for summing per-gate attributions per agent.
+    pub fn agent_groups(&self) -> Groups {
+        let group_of = self.gate_ids().map(|g| self.gate_agent(g)).collect();
+        Groups::new(group_of, self.agents()).expect("gate agents are valid ids")
+    }
+
+    /// Edges read by one forward sweep: every step, every receiver pulls
+    /// over its followees that posted.
+    pub fn forward_edges(&self) -> u64 {
+        self.step_graphs.iter().map(|s| s.edges() as u64).sum()
+    }
+
+    /// Edges from an active sender, over all steps: what the reverse sweep
+    /// walks from the senders, and the k-wide work of each pull.
+    pub fn active_edges(&self) -> u64 {
+        self.active_edges
+    }
+
+    /// Bytes of the graph structures read by the sweeps.
+    pub fn memory_bytes(&self) -> usize {
+        self.graph.memory_bytes()
+            + self.step_graphs.iter().map(StepGraph::memory_bytes).sum::<usize>()
+            + self.gates.memory_bytes()
+            + self.players() * 16
+            + self.engagements.len() * std::mem::size_of::<GateEngagement>()
+    }
+
+    /// Gate vectors (input and baseline of a path) must lie in [0, 1]: a gate
+    /// scales what an agent did at a step between silence and the record.
+    pub fn check_gates(&self, what: &'static str, gates: &[f64]) -> Result<(), GateError> {
+        if gates.len() != self.players() {
+            return Err(GateError::Length {
+                what,
+                found: gates.len(),
+                expected: self.players(),
+            });
+        }
+        if let Some((g, &value)) = gates.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+            let gate = Gate(g as u32);
+            return Err(GateError::OutOfRange {
+                what,
+                gate: g,
+                agent: self.gate_agent(gate),
+                step: self.gate_step(gate),
+                value,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The per-gate tables of a replay, resolved from the population's rows.
+struct GateTables {
+    gates: Gates,
+    activity: Vec<f64>,
+    orders: Vec<f64>,
+    engagements: Vec<GateEngagement>,
+    traders: usize,
+}
+
+impl GateTables {
+    fn build(population: &Population, internal: &[u32]) -> Self {
         let (n, steps) = (population.agents, population.steps);
         let id = |a: u32| internal[a as usize];
         let mut keys: Vec<(u32, u32)> = Vec::new();
@@ -130,6 +251,7 @@ impl Replay {
             keys.push((e.step, id(e.author)));
         }
         let gates = Gates::from_keys(keys, steps);
+        // 4 bytes per agent and step, dropped when the tables are built.
         let index = gates.dense_index(n);
         let gate_of = |agent: u32, step: u32| index[step as usize * n + id(agent) as usize];
 
@@ -164,125 +286,13 @@ impl Replay {
             }
             same
         });
-
-        drop(index);
-        let step_graphs: Vec<StepGraph> = (0..steps)
-            .map(|t| StepGraph::build(&graph, &gates, &activity, t))
-            .collect();
-        let active_edges = step_graphs
-            .iter()
-            .flat_map(|s| s.senders())
-            .map(|&g| graph.follower_count(gates.agent(g as usize) as usize) as u64)
-            .sum();
-        let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
-        Ok(Self {
-            stance: permute(&population.stance),
-            followers: permute(&population.followers),
-            graph,
+        Self {
             gates,
             activity,
             orders,
             engagements,
-            step_graphs,
             traders,
-            original,
-            internal,
-            active_edges,
-            edges_read: AtomicU64::new(0),
-            scratch: Scratch::default(),
-        })
-    }
-
-    /// The original id of an internal agent.
-    pub fn original(&self, internal: u32) -> u32 {
-        self.original[internal as usize]
-    }
-
-    /// The internal id of an original agent.
-    pub fn internal(&self, original: u32) -> u32 {
-        self.internal[original as usize]
-    }
-
-    /// The original id of the agent behind a gate.
-    pub fn gate_agent(&self, gate: usize) -> u32 {
-        self.original(self.gates.agent(gate))
-    }
-
-    pub fn agents(&self) -> usize {
-        self.graph.agents()
-    }
-
-    pub fn steps(&self) -> usize {
-        self.gates.steps()
-    }
-
-    /// The number of players (gates) of every indicator on this replay.
-    pub fn players(&self) -> usize {
-        self.gates.len()
-    }
-
-    /// Gate -> original agent id, for summing per-gate attributions per agent.
-    pub fn agent_groups(&self) -> Groups {
-        let group_of = self.gates.agent_of_each().iter().map(|&a| self.original(a)).collect();
-        Groups::new(group_of, self.agents()).expect("gate agents are valid ids")
-    }
-
-    /// Edges read by one forward sweep: every step, every receiver pulls
-    /// over its followees that posted.
-    pub fn forward_edges(&self) -> u64 {
-        self.step_graphs.iter().map(|s| s.edges() as u64).sum()
-    }
-
-    /// Edges from an active sender, over all steps: what the reverse sweep
-    /// walks from the senders, and the k-wide work of each pull.
-    pub fn active_edges(&self) -> u64 {
-        self.active_edges
-    }
-
-    /// Edges read by all sweeps so far (a counter; passes over the graph are
-    /// this over the edge count).
-    pub fn edges_read(&self) -> u64 {
-        self.edges_read.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn count_edges_read(&self, edges: u64) {
-        self.edges_read.fetch_add(edges, Ordering::Relaxed);
-    }
-
-    /// Frees the buffers kept for the next sweep.
-    pub fn release_buffers(&self) {
-        self.scratch.clear();
-    }
-
-    /// Bytes of the graph structures read by the sweeps.
-    pub fn memory_bytes(&self) -> usize {
-        self.graph.memory_bytes()
-            + self.step_graphs.iter().map(StepGraph::memory_bytes).sum::<usize>()
-            + self.gates.memory_bytes()
-            + self.players() * 16
-            + self.engagements.len() * std::mem::size_of::<GateEngagement>()
-    }
-
-    /// Gate vectors (input and baseline of a path) must lie in [0, 1]: a gate
-    /// scales what an agent did at a step between silence and the record.
-    pub fn check_gates(&self, what: &'static str, gates: &[f64]) -> Result<(), GateError> {
-        if gates.len() != self.players() {
-            return Err(GateError::Length {
-                what,
-                found: gates.len(),
-                expected: self.players(),
-            });
         }
-        if let Some((g, &value)) = gates.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
-            return Err(GateError::OutOfRange {
-                what,
-                gate: g,
-                agent: self.gate_agent(g),
-                step: self.gates.step(g),
-                value,
-            });
-        }
-        Ok(())
     }
 }
 

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 /// scale of 1.7M agents, 14 steps and 40 followees per agent), against the
 /// half of every scan that a dense "did it post?" map wastes.
 #[derive(Clone, Debug)]
-pub struct StepGraph {
+pub(crate) struct StepGraph {
     senders: Vec<u32>,
     /// offsets[j]..offsets[j+1] index `positions` for receiver j.
     offsets: Vec<u64>,
@@ -22,7 +22,7 @@ pub struct StepGraph {
 }
 
 impl StepGraph {
-    pub fn build(graph: &FollowGraph, gates: &Gates, activity: &[f64], step: usize) -> Self {
+    pub(crate) fn build(graph: &FollowGraph, gates: &Gates, activity: &[f64], step: usize) -> Self {
         let n = graph.agents();
         let senders: Vec<u32> = gates
             .range(step)
@@ -76,23 +76,23 @@ impl StepGraph {
     }
 
     /// Gates of this step with activity > 0, in id order (so by agent).
-    pub fn senders(&self) -> &[u32] {
+    pub(crate) fn senders(&self) -> &[u32] {
         &self.senders
     }
 
     /// Positions, among [`StepGraph::senders`], of the followees of
     /// `receiver` that posted at this step.
     #[inline]
-    pub fn row(&self, receiver: usize) -> &[u32] {
+    pub(crate) fn row(&self, receiver: usize) -> &[u32] {
         &self.positions[self.offsets[receiver] as usize..self.offsets[receiver + 1] as usize]
     }
 
     /// Edges from a sender to a receiver at this step.
-    pub fn edges(&self) -> usize {
+    pub(crate) fn edges(&self) -> usize {
         self.positions.len()
     }
 
-    pub fn memory_bytes(&self) -> usize {
+    pub(crate) fn memory_bytes(&self) -> usize {
         self.offsets.len() * 8 + self.positions.len() * 4 + self.senders.len() * 4
     }
 }

@@ -1,0 +1,92 @@
+//! Every number of the built-in population's attributions, pinned.
+//!
+//! The digest below was made from the code before the middle layer was
+//! reorganised (immutable replay, one model trait); refactors that must not
+//! change a number keep it. A change that is meant to move numbers updates it
+//! and says why in its commit message.
+
+use aumann_data::synth::{SynthParams, generate};
+use aumann_engine::AumannShapley;
+use aumann_models::Indicator;
+use aumann_study::{StudyConfig, output, run};
+use twox_hash::XxHash64;
+
+/// The f64 bits, integers and bytes that make up the results, in order.
+#[derive(Default)]
+struct Bits(Vec<u8>);
+
+impl Bits {
+    fn f64s<'a>(&mut self, values: impl IntoIterator<Item = &'a f64>) {
+        for v in values {
+            self.0.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
+    fn digest(&self) -> u64 {
+        XxHash64::oneshot(0, &self.0)
+    }
+}
+
+const EXPECTED: u64 = 0x2bab013ea4d4b5da;
+
+#[test]
+fn the_built_in_population_gives_the_same_bits_as_before() {
+    let data = generate(
+        &SynthParams {
+            agents: 4_000,
+            seed: 7,
+            ..SynthParams::default()
+        },
+        &|_| {},
+    );
+    let config = StudyConfig {
+        indicators: Indicator::all(),
+        engine: AumannShapley::default(),
+        panel_size: 30,
+        permutations: 20,
+        ..StudyConfig::default()
+    };
+    let result = run(&data, &config, &|_| {}).unwrap();
+    let mut bits = Bits::default();
+    for study in &result.indicators {
+        let a = &study.attribution;
+        let g = &a.gates;
+        bits.f64s(&g.phi);
+        bits.f64s(&g.error);
+        bits.f64s([&g.value_input, &g.value_baseline]);
+        bits.u64(g.nodes as u64);
+        bits.u64(g.companion_nodes as u64);
+        bits.u64(g.gradient_evaluations as u64);
+        bits.f64s(g.levels.iter().map(|l| &l.relative_gap));
+        bits.f64s(&a.agent_phi);
+        bits.f64s(&a.agent_error);
+        bits.f64s(&a.step_phi);
+        a.gate_agents.iter().for_each(|&v| bits.u64(v as u64));
+        a.gate_steps.iter().for_each(|&v| bits.u64(v as u64));
+        bits.u64(a.edges_read);
+        for panel in &study.panels {
+            bits.f64s([&panel.value_input, &panel.value_baseline]);
+            bits.f64s(&panel.phi);
+            bits.f64s(panel.shapley_phi.iter().flatten());
+        }
+        bits.f64s(study.tiers.iter().map(|t| &t.share));
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut written = output::write(out.path(), &data, &result).unwrap();
+    written.sort();
+    for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")) {
+        bits.bytes(&std::fs::read(path).unwrap());
+    }
+    assert_eq!(
+        bits.digest(),
+        EXPECTED,
+        "the attributions or the tables changed: digest {:#018x}",
+        bits.digest()
+    );
+}
