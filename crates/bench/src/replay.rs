@@ -62,7 +62,7 @@ pub fn measure(agents: usize, steps: usize, indicator: Indicator, engine: &Auman
             steps,
             ..Default::default()
         },
-        &|_| {},
+        &(),
     );
     let generate_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();

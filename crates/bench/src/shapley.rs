@@ -70,7 +70,7 @@ impl ShapleyBench {
                 steps: self.steps,
                 ..Default::default()
             },
-            &|_| {},
+            &(),
         );
         let replay = Replay::new(&data.population)?;
         drop(data);

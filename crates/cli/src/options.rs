@@ -30,9 +30,9 @@ impl Source {
     pub fn load(&self) -> Result<Dataset, crate::Error> {
         match &self.input {
             Some(dir) => {
-                let spinner = progress::spinner(&format!("reading {}", dir.display()));
-                let data = format::read(dir)?;
-                spinner.finish_and_clear();
+                let terminal = progress::Terminal::new();
+                let data = format::read_observed(dir, &terminal)?;
+                terminal.finish();
                 Ok(data)
             }
             None => {
@@ -45,10 +45,9 @@ impl Source {
                     seed: self.seed,
                     ..Default::default()
                 };
-                let spinner = progress::spinner("generating the built-in population");
-                let data =
-                    aumann_data::synth::generate(&params, &|stage| spinner.set_message(format!("generating: {stage}")));
-                spinner.finish_and_clear();
+                let terminal = progress::Terminal::new();
+                let data = aumann_data::synth::generate(&params, &terminal);
+                terminal.finish();
                 Ok(data)
             }
         }

@@ -14,6 +14,7 @@
 //! polars use (snappy, zstd, lz4, gzip) reads back.
 
 use crate::dataset::{Dataset, FORMAT_VERSION, Metadata};
+use crate::progress::Observer;
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use arrow_schema::{DataType, Field, Schema};
 use aumann_models::{Activity, Engagement, Order, Population};
@@ -134,30 +135,54 @@ pub struct Table {
     pub rows: usize,
 }
 
-impl Table {
-    pub fn read(path: &Path) -> Result<Self, FormatError> {
+/// A Parquet file opened for reading: its footer read, its rows not yet.
+struct Opened {
+    path: PathBuf,
+    builder: ParquetRecordBatchReaderBuilder<File>,
+}
+
+impl Opened {
+    fn open(path: &Path) -> Result<Self, FormatError> {
         let file = File::open(path).map_err(io(path))?;
-        let parquet = |source| FormatError::Parquet {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| FormatError::Parquet {
             path: path.to_path_buf(),
             source,
-        };
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(parquet)?
-            .build()
-            .map_err(parquet)?;
-        let mut batches = Vec::new();
-        for batch in reader {
-            batches.push(batch.map_err(|e| FormatError::Invalid {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?);
-        }
-        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        })?;
         Ok(Self {
             path: path.to_path_buf(),
-            batches,
-            rows,
+            builder,
         })
+    }
+
+    /// Rows the footer announces.
+    fn rows(&self) -> u64 {
+        self.builder.metadata().file_metadata().num_rows().max(0) as u64
+    }
+
+    /// Reads every batch, calling `on_rows(n)` after each batch of n rows.
+    fn read(self, on_rows: &dyn Fn(u64)) -> Result<Table, FormatError> {
+        let path = self.path;
+        let reader = self.builder.build().map_err(|source| FormatError::Parquet {
+            path: path.clone(),
+            source,
+        })?;
+        let mut batches = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| FormatError::Invalid {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            on_rows(batch.num_rows() as u64);
+            batches.push(batch);
+        }
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        Ok(Table { path, batches, rows })
+    }
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Result<Self, FormatError> {
+        Opened::open(path)?.read(&|_| {})
     }
 
     fn column<'a, T: Array + 'static>(
@@ -280,6 +305,12 @@ pub fn write(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
 /// Reads a population directory, checking every table against the metadata
 /// (agent ids dense from 0, one agents row per agent, steps below T).
 pub fn read(dir: &Path) -> Result<Dataset, FormatError> {
+    read_observed(dir, &())
+}
+
+/// [`read`], telling `progress` the rows read against the rows the tables'
+/// footers announce.
+pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, FormatError> {
     let meta_path = dir.join(METADATA);
     if !meta_path.exists() {
         return Err(FormatError::NotAPopulation(dir.to_path_buf()));
@@ -298,7 +329,21 @@ pub fn read(dir: &Path) -> Result<Dataset, FormatError> {
             ),
         });
     }
-    let agents = Table::read(&dir.join(AGENTS))?;
+    let opened = [AGENTS, FOLLOWS, ACTIVITY, ENGAGEMENTS, ORDERS].map(|name| Opened::open(&dir.join(name)));
+    let mut tables = Vec::with_capacity(opened.len());
+    for table in opened {
+        tables.push(table?);
+    }
+    let total: u64 = tables.iter().map(Opened::rows).sum();
+    progress.stage(&format!("reading {}", dir.display()), Some(total));
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let on_rows = |n: u64| {
+        let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        progress.advance(d, total, "rows");
+    };
+    let mut tables = tables.into_iter().map(|t| t.read(&on_rows));
+    let mut next = || tables.next().expect("five tables");
+    let agents = next()?;
     let ids = agents.u32("agent", "agent, external_id, followers, stance")?;
     if ids.len() != meta.agents || ids.iter().enumerate().any(|(i, &a)| a as usize != i) {
         return Err(FormatError::Invalid {
@@ -315,16 +360,16 @@ pub fn read(dir: &Path) -> Result<Dataset, FormatError> {
     let followers = agents.f64("followers", "agent, external_id, followers, stance")?;
     let stance = agents.f64("stance", "agent, external_id, followers, stance")?;
 
-    let follows_table = Table::read(&dir.join(FOLLOWS))?;
+    let follows_table = next()?;
     let follower = follows_table.u32("follower", "follower, followee")?;
     let followee = follows_table.u32("followee", "follower, followee")?;
 
-    let t = Table::read(&dir.join(ACTIVITY))?;
+    let t = next()?;
     let needs = "agent, step, amount";
     let activity = zip3(t.u32("agent", needs)?, t.u32("step", needs)?, t.f64("amount", needs)?)
         .map(|(agent, step, amount)| Activity { agent, step, amount })
         .collect();
-    let t = Table::read(&dir.join(ENGAGEMENTS))?;
+    let t = next()?;
     let needs = "engager, author, step, amount";
     let engagers = t.u32("engager", needs)?;
     let engagements = zip3(t.u32("author", needs)?, t.u32("step", needs)?, t.f64("amount", needs)?)
@@ -336,7 +381,7 @@ pub fn read(dir: &Path) -> Result<Dataset, FormatError> {
             amount,
         })
         .collect();
-    let t = Table::read(&dir.join(ORDERS))?;
+    let t = next()?;
     let needs = "agent, step, flow";
     let orders = zip3(t.u32("agent", needs)?, t.u32("step", needs)?, t.f64("flow", needs)?)
         .map(|(agent, step, flow)| Order { agent, step, flow })

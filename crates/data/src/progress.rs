@@ -1,14 +1,99 @@
-//! Progress bars on a terminal, silence elsewhere.
+//! Progress on a terminal, silence elsewhere.
+//!
+//! Long work reports to an [`Observer`]: the stage it is in, and its
+//! position against a total when the total is known. [`Terminal`] draws that
+//! as a bar with a time-left estimate on stderr when stderr is a terminal
+//! (and `AUMANN_NO_PROGRESS` is unset), and draws nothing otherwise. `()`
+//! observes nothing.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::time::Duration;
 
-/// A bar over `total` units drawn on stderr when it is a terminal; hidden
-/// (and free) when output goes to a file, a pipe or CI.
+/// What long work tells a progress display. Calls may come from any thread.
+pub trait Observer: Sync {
+    /// A stage begins, with its total units when they are known.
+    fn stage(&self, name: &str, total: Option<u64>);
+    /// `done` of `total` units of the current stage (the total may grow, as
+    /// when the adaptive rule adds a level), with a short status.
+    fn advance(&self, done: u64, total: u64, detail: &str);
+}
+
+impl Observer for () {
+    fn stage(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, _: u64, _: u64, _: &str) {}
+}
+
+/// A bar on stderr for stages with a total, a spinner for stages without.
+pub struct Terminal {
+    bar: ProgressBar,
+}
+
+impl Terminal {
+    pub fn new() -> Self {
+        Self {
+            bar: ProgressBar::with_draw_target(None, target()),
+        }
+    }
+
+    /// Clears the line (call before printing results).
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Default for Terminal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Observer for Terminal {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        self.bar.reset();
+        self.bar.set_prefix(name.to_string());
+        self.bar.set_message("");
+        match total {
+            Some(total) => {
+                self.bar.disable_steady_tick();
+                self.bar.set_length(total);
+                self.bar.set_style(bar_style());
+            }
+            None => {
+                self.bar.unset_length();
+                self.bar.set_style(spinner_style());
+                self.bar.enable_steady_tick(Duration::from_millis(120));
+            }
+        }
+    }
+
+    fn advance(&self, done: u64, total: u64, detail: &str) {
+        if self.bar.length() != Some(total) {
+            self.bar.disable_steady_tick();
+            self.bar.set_length(total);
+            self.bar.set_style(bar_style());
+        }
+        self.bar.set_position(done);
+        self.bar.set_message(detail.to_string());
+    }
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix} [{bar:28}] {pos}/{len} {msg} ({elapsed}, {eta} left)")
+        .expect("valid template")
+        .progress_chars("=> ")
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {prefix} {msg} ({elapsed})").expect("valid template")
+}
+
+/// A bar over `total` units (bytes, say) drawn on stderr when it is a
+/// terminal; hidden (and free) when output goes to a file, a pipe or CI.
 pub fn bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), target());
     bar.set_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:32}] {percent:>3}% {human_pos}/{human_len} ({eta} left)")
+        ProgressStyle::with_template("{msg:>12} [{bar:32}] {percent:>3}% {binary_bytes}/{binary_total_bytes} ({eta} left)")
             .expect("valid template")
             .progress_chars("=> "),
     );
@@ -16,12 +101,12 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// A spinner with a running count, for streams of unknown length.
+/// A spinner with elapsed time, for work whose size is unknown.
 pub fn spinner(what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, target());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg}: {human_pos} {per_sec}").expect("valid template"));
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
     bar.set_message(what.to_string());
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
 
@@ -30,5 +115,31 @@ fn target() -> ProgressDrawTarget {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
+    }
+}
+
+/// Records what it is told, for tests of the reports long work makes.
+#[derive(Default)]
+pub struct Recorder(std::sync::Mutex<Vec<Event>>);
+
+/// One report to an [`Observer`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Stage(String, Option<u64>),
+    Advance(u64, u64, String),
+}
+
+impl Recorder {
+    pub fn events(&self) -> Vec<Event> {
+        self.0.lock().expect("recorder").clone()
+    }
+}
+
+impl Observer for Recorder {
+    fn stage(&self, name: &str, total: Option<u64>) {
+        self.0.lock().expect("recorder").push(Event::Stage(name.into(), total));
+    }
+    fn advance(&self, done: u64, total: u64, detail: &str) {
+        self.0.lock().expect("recorder").push(Event::Advance(done, total, detail.into()));
     }
 }

@@ -5,12 +5,14 @@
 
 use crate::Dataset;
 use crate::dataset::Metadata;
+use crate::progress::Observer;
 use aumann_models::{Activity, Engagement, Order, Population};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal, Normal, Poisson, weighted::WeightedAliasIndex};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The scale of the reference study: the Bluesky users active over 14 days.
 pub const DEFAULT_AGENTS: usize = 1_671_587;
@@ -170,13 +172,37 @@ fn traits(p: &SynthParams) -> Traits {
     t
 }
 
-/// Generates the population. `progress` is told about each stage.
-pub fn generate(p: &SynthParams, progress: &dyn Fn(&str)) -> Dataset {
+/// Counts finished chunks of a parallel stage for a progress display.
+struct ChunkCounter<'a> {
+    done: AtomicU64,
+    total: u64,
+    progress: &'a dyn Observer,
+}
+
+impl<'a> ChunkCounter<'a> {
+    fn start(progress: &'a dyn Observer, name: &str, total: usize) -> Self {
+        progress.stage(name, Some(total as u64));
+        Self {
+            done: AtomicU64::new(0),
+            total: total as u64,
+            progress,
+        }
+    }
+
+    fn tick(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.progress.advance(done, self.total, "chunks of agents");
+    }
+}
+
+/// Generates the population, telling `progress` each stage and the chunks
+/// of agents done.
+pub fn generate(p: &SynthParams, progress: &dyn Observer) -> Dataset {
     assert!(
         p.agents >= 2 && p.steps >= 1,
         "a population needs at least 2 agents and 1 step"
     );
-    progress("traits");
+    progress.stage("generating: traits", None);
     let traits = traits(p);
     let members: [Vec<u32>; 2] = [0u8, 1].map(|c| {
         (0..p.agents as u32)
@@ -193,10 +219,11 @@ pub fn generate(p: &SynthParams, progress: &dyn Fn(&str)) -> Dataset {
         })
         .collect();
 
-    progress("follows");
+    let counter = ChunkCounter::start(progress, "generating: follows", p.agents.div_ceil(CHUNK));
     let chunks: Vec<Vec<(u32, u32)>> = (0..p.agents.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
+            counter.tick();
             let mut rng = chunk_rng(p.seed, 2, c);
             let mut edges = Vec::new();
             let mut picks = Vec::new();
@@ -238,11 +265,12 @@ pub fn generate(p: &SynthParams, progress: &dyn Fn(&str)) -> Dataset {
         offsets[j + 1] += offsets[j];
     }
 
-    progress("activity");
+    let counter = ChunkCounter::start(progress, "generating: activity", p.agents.div_ceil(CHUNK));
     let normal = Normal::new(0.0, 1.0).expect("valid normal");
     let per_chunk: Vec<(Vec<Activity>, Vec<Engagement>, Vec<Order>)> = (0..p.agents.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
+            counter.tick();
             let mut rng = chunk_rng(p.seed, 3, c);
             let (mut activity, mut engagements, mut orders) = (Vec::new(), Vec::new(), Vec::new());
             for i in c * CHUNK..((c + 1) * CHUNK).min(p.agents) {

@@ -11,7 +11,7 @@ fn small() -> aumann_data::Dataset {
             seed: 9,
             ..Default::default()
         },
-        &|_| {},
+        &(),
     )
 }
 
@@ -46,7 +46,7 @@ fn the_generator_is_deterministic_whatever_the_thread_count() {
             .num_threads(threads)
             .build()
             .unwrap()
-            .install(|| generate(&params, &|_| {}))
+            .install(|| generate(&params, &()))
     };
     let (a, b) = (run(1), run(3));
     assert_eq!(a.population.follows, b.population.follows);
@@ -59,7 +59,7 @@ fn the_generator_is_deterministic_whatever_the_thread_count() {
             seed: 5,
             ..params.clone()
         },
-        &|_| {},
+        &(),
     );
     assert_ne!(a.population.follows, c.population.follows);
 }

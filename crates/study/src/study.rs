@@ -5,8 +5,9 @@ use crate::compare::{Comparison, compare};
 use crate::panel::{Panel, PanelKind};
 use crate::tiers::{Tier, TierShare, TierSpec, shares};
 use aumann_data::Dataset;
+use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
-use aumann_models::{AttributeError, Indicator, Replay, ReplayAttribution, Workspace, attribute};
+use aumann_models::{AttributeError, Indicator, Replay, ReplayAttribution, Workspace, attribute, attribute_observed};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -129,16 +130,20 @@ pub struct StudyResult {
     pub tiers: Vec<Tier>,
 }
 
-/// Runs the study. `stage` is told when each long stage starts.
-pub fn run(data: &Dataset, config: &StudyConfig, stage: &dyn Fn(&str)) -> Result<StudyResult, StudyError> {
+/// Runs the study, telling `progress` each stage and its position: steps of
+/// the replay built, gradient evaluations against those planned (the
+/// adaptive level in the status), panels done.
+pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Result<StudyResult, StudyError> {
     config.tiers.validate().map_err(StudyError::Settings)?;
     if config.indicators.is_empty() {
         return Err(StudyError::Settings("no indicator chosen".into()));
     }
     let population = &data.population;
-    stage("building the replay");
+    progress.stage("building the replay", Some(population.steps as u64));
     let started = Instant::now();
-    let replay = Replay::new(population)?;
+    let replay = Replay::with_progress(population, &|built, steps| {
+        progress.advance(built as u64, steps as u64, "steps")
+    })?;
     let summary = PopulationSummary {
         source: data.meta.source.clone(),
         agents: replay.agents(),
@@ -159,13 +164,16 @@ pub fn run(data: &Dataset, config: &StudyConfig, stage: &dyn Fn(&str)) -> Result
     };
     let mut studies = Vec::new();
     for &indicator in &config.indicators {
-        stage(&format!(
-            "attributing {} over {} agents",
-            indicator.name(),
-            replay.agents()
-        ));
+        progress.stage(
+            &format!("attributing {} over {} agents", indicator.name(), replay.agents()),
+            None,
+        );
         let started = Instant::now();
-        let attribution = attribute(&replay, indicator, &config.engine)?;
+        let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
+        let attribution = attribute_observed(&replay, indicator, &config.engine, &ones, &zeros, &|p| {
+            let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
+            progress.advance(p.evaluations as u64, p.expected as u64, &detail)
+        })?;
         let seconds = started.elapsed().as_secs_f64();
         let g = &attribution.gates;
         let full = FullScale {
@@ -185,16 +193,17 @@ pub fn run(data: &Dataset, config: &StudyConfig, stage: &dyn Fn(&str)) -> Result
             step_phi: attribution.step_phi.clone(),
         };
         let full_abs: f64 = neumaier_sum(attribution.agent_phi.iter().map(|p| p.abs()));
+        if !panels.is_empty() {
+            progress.stage(&format!("panels ({})", indicator.name()), Some(panels.len() as u64));
+        }
         let panel_studies = panels
             .iter()
-            .map(|panel| {
-                stage(&format!(
-                    "{} panel of {} agents ({})",
-                    panel.kind.name(),
-                    panel.members.len(),
-                    indicator.name()
-                ));
-                study_panel(panel, indicator, config, &attribution.agent_phi, full_abs)
+            .enumerate()
+            .map(|(k, panel)| {
+                let study = study_panel(panel, indicator, config, &attribution.agent_phi, full_abs);
+                let detail = format!("{} panel of {} agents", panel.kind.name(), panel.members.len());
+                progress.advance(k as u64 + 1, panels.len() as u64, &detail);
+                study
             })
             .collect::<Result<Vec<_>, _>>()?;
         studies.push(IndicatorStudy {

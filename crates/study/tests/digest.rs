@@ -43,7 +43,7 @@ fn the_built_in_population_gives_the_same_bits_as_before() {
             seed: 7,
             ..SynthParams::default()
         },
-        &|_| {},
+        &(),
     );
     let config = StudyConfig {
         indicators: Indicator::all(),
@@ -52,7 +52,7 @@ fn the_built_in_population_gives_the_same_bits_as_before() {
         permutations: 20,
         ..StudyConfig::default()
     };
-    let result = run(&data, &config, &|_| {}).unwrap();
+    let result = run(&data, &config, &()).unwrap();
     let mut bits = Bits::default();
     for study in &result.indicators {
         let a = &study.attribution;

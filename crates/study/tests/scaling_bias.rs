@@ -15,7 +15,7 @@ fn population(steps: usize) -> Population {
             seed: 12,
             ..Default::default()
         },
-        &|_| {},
+        &(),
     )
     .population
 }

@@ -1,7 +1,7 @@
 //! `aumann attribute`: one attribution, without the study.
 
 use crate::options::{Engine, Source, indicators};
-use aumann_data::progress;
+use aumann_data::progress::{self, Observer};
 use aumann_study::{StudyConfig, output};
 use std::path::PathBuf;
 
@@ -37,10 +37,11 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         ..Default::default()
     };
     let data = args.source.load()?;
-    let spinner = progress::spinner("attribution");
-    let result = aumann_study::run(&data, &config, &|stage| spinner.set_message(stage.to_string()))?;
+    let terminal = progress::Terminal::new();
+    let result = aumann_study::run(&data, &config, &terminal)?;
+    terminal.stage("writing outputs", None);
     let written = output::write(&args.out, &data, &result)?;
-    spinner.finish_and_clear();
+    terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);
     } else {

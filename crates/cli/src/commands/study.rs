@@ -1,7 +1,7 @@
 //! `aumann study`: the main job.
 
 use crate::options::{Engine, Source, indicators};
-use aumann_data::progress;
+use aumann_data::progress::{self, Observer};
 use aumann_study::tiers::TierSpec;
 use aumann_study::{StudyConfig, StudyResult, output, report};
 use std::path::PathBuf;
@@ -77,14 +77,14 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     };
     let data = args.source.load()?;
     let loaded = started.elapsed().as_secs_f64();
-    let spinner = progress::spinner("study");
-    let result = aumann_study::run(&data, &config, &|stage| spinner.set_message(stage.to_string()))?;
-    spinner.set_message("writing outputs");
+    let terminal = progress::Terminal::new();
+    let result = aumann_study::run(&data, &config, &terminal)?;
+    terminal.stage("writing outputs", None);
     let mut written = output::write(&args.out, &data, &result)?;
     let report = args.out.join("report.html");
     report::write(&report, &result, loaded, started.elapsed().as_secs_f64())?;
     written.push(report.clone());
-    spinner.finish_and_clear();
+    terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);
     } else {
