@@ -1,7 +1,7 @@
 //! Jetstream ingestion: every event shape, deletes, windows, compression and
 //! bad input.
 
-use aumann_data::ingest::jetstream::{Collection, IngestError, JetstreamOptions, Line, ingest, parse_line};
+use aumann_data::ingest::jetstream::{Collection, IngestError, JetstreamOptions, Line, ParseError, ingest, parse_line};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -76,25 +76,27 @@ fn every_example_shape_parses() {
 
 #[test]
 fn malformed_lines_name_what_is_wrong() {
-    assert_eq!(parse_line(b"{not json").unwrap_err(), "not JSON");
-    assert_eq!(parse_line(&[0xff, 0xfe, b'{', b'}']).unwrap_err(), "not UTF-8");
-    assert!(
-        parse_line(br#"{"did":"d","kind":"commit"}"#)
-            .unwrap_err()
-            .contains("time_us")
-    );
-    assert!(
-        parse_line(br#"{"did":"d","time_us":"soon","kind":"commit"}"#)
-            .unwrap_err()
-            .starts_with("unexpected shape")
-    );
-    assert!(parse_line(br#"{"time_us":1}"#).unwrap_err().contains("kind"));
+    assert_eq!(parse_line(b"{not json").unwrap_err(), ParseError::NotJson);
+    assert_eq!(parse_line(&[0xff, 0xfe, b'{', b'}']).unwrap_err(), ParseError::NotUtf8);
+    let e = parse_line(br#"{"did":"d","kind":"commit"}"#).unwrap_err();
+    assert_eq!(e, ParseError::Incomplete("missing time_us"));
+    assert_eq!(e.to_string(), "missing time_us");
+    let e = parse_line(br#"{"did":"d","time_us":"soon","kind":"commit"}"#).unwrap_err();
+    assert!(matches!(e, ParseError::Shape(_)) && e.to_string().starts_with("unexpected shape"));
+    assert_eq!(e.class(), "unexpected shape");
+    assert_eq!(parse_line(br#"{"time_us":1}"#).unwrap_err(), ParseError::Incomplete("missing kind"));
     let like_without_subject = r#"{"did":"did:a","time_us":1,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.like","rkey":"k","record":{}}}"#;
-    assert!(
-        parse_line(like_without_subject.as_bytes())
-            .unwrap_err()
-            .contains("subject")
-    );
+    let e = parse_line(like_without_subject.as_bytes()).unwrap_err();
+    assert_eq!(e, ParseError::NoSubject("likes"));
+    assert_eq!(e.to_string(), "likes without a subject {uri, cid}");
+    let bad_parent = r#"{"did":"did:a","time_us":1,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post","rkey":"k","record":{"reply":{"parent":{"uri":"https://x"}}}}}"#;
+    let e = parse_line(bad_parent.as_bytes()).unwrap_err();
+    assert_eq!(e.to_string(), "reply parent is not an at:// URI");
+    assert_eq!(e.class(), "a reference is not an at:// URI");
+    let odd = r#"{"did":"did:a","time_us":1,"kind":"commit","commit":{"operation":"merge","collection":"app.bsky.feed.post","rkey":"k"}}"#;
+    let e = parse_line(odd.as_bytes()).unwrap_err();
+    assert_eq!(e, ParseError::UnknownOperation("merge".into()));
+    assert_eq!(e.class(), "unknown operation");
 }
 
 #[test]
@@ -142,7 +144,7 @@ fn ingest_builds_the_window_applies_deletes_and_counts_everything_skipped() {
     assert_eq!(eng, vec![(1, 0, 0), (2, 0, 1)]);
     assert_eq!(p.follows, vec![(1, 0)]);
     assert_eq!(p.followers, vec![1.0, 0.0, 0.0]);
-    let skipped = |k: &str| report.skipped.get(k).copied().unwrap_or(0);
+    let skipped = |k: &str| report.tally.skipped.get(k).unwrap_or(0);
     assert_eq!(skipped("duplicate events"), 1);
     assert_eq!(skipped("malformed: not JSON"), 1);
     assert_eq!(skipped("identity events"), 1);
@@ -151,7 +153,7 @@ fn ingest_builds_the_window_applies_deletes_and_counts_everything_skipped() {
     assert_eq!(skipped("engagements with accounts outside the population"), 1);
     assert_eq!(skipped("follows of accounts outside the population"), 1);
     assert_eq!(skipped("agent-steps outside the window"), 1);
-    assert_eq!(report.used["deletes matched to a create"], 2);
+    assert_eq!(report.tally.used["deletes matched to a create"], 2);
     assert_eq!(report.lines, lines.len() as u64 - 1);
 
     let err = ingest(
@@ -251,7 +253,7 @@ fn snapshots_and_stances_are_merged_and_checked() {
     let (data, report) = ingest(std::slice::from_ref(&file), &options).unwrap();
     assert_eq!(data.population.follows, vec![(0, 1)]);
     assert_eq!(data.population.stance, vec![0.5, 0.8]);
-    assert_eq!(report.skipped["follows of accounts outside the population"], 1);
+    assert_eq!(report.tally.skipped["follows of accounts outside the population"], 1);
     std::fs::write(&stances, "did:plc:b,1.5\n").unwrap();
     let err = ingest(&[file], &options).unwrap_err();
     assert!(err.to_string().contains("outside (0, 1)"), "{err}");

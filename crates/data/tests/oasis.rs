@@ -95,8 +95,8 @@ fn twitter_mode_with_integer_and_text_steps() {
         let (data, report) = ingest(&path, &OasisOptions::default()).unwrap();
         check(&data);
         assert!(report.mode.starts_with("twitter"));
-        assert_eq!(report.skipped["follows of unknown users"], 1);
-        assert_eq!(report.skipped["dislikes (not engagement in the attention model)"], 1);
+        assert_eq!(report.tally.skipped["follows of unknown users"], 1);
+        assert_eq!(report.tally.skipped["dislikes (not engagement in the attention model)"], 1);
     }
 }
 

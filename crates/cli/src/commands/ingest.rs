@@ -119,11 +119,11 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 aumann_data::rfc3339(report.window_end_us / 1_000_000)
             );
             println!("used:");
-            for (what, n) in &report.used {
+            for (what, n) in report.tally.used.iter() {
                 println!("  {n:>12}  {what}");
             }
             println!("skipped:");
-            for (why, n) in &report.skipped {
+            for (why, n) in report.tally.skipped.iter() {
                 println!("  {n:>12}  {why}");
             }
             for t in &report.truncated_files {
@@ -144,10 +144,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 return Ok(());
             }
             println!("{} users, {} steps ({})", report.users, report.steps, report.mode);
-            for (what, n) in &report.used {
+            for (what, n) in report.tally.used.iter() {
                 println!("  used     {n:>10}  {what}");
             }
-            for (why, n) in &report.skipped {
+            for (why, n) in report.tally.skipped.iter() {
                 println!("  skipped  {n:>10}  {why}");
             }
             println!("{}", PopulationStats::of(&data.population));

@@ -10,7 +10,7 @@
 //! one part that grows with the input (about 0.7 GB per day of the whole
 //! network's traffic).
 
-use crate::ingest::Interner;
+use crate::ingest::{Interner, Skip, Tally};
 use crate::{Dataset, Metadata, progress};
 use aumann_models::{Activity, Engagement, Population};
 use serde::{Deserialize, Serialize};
@@ -53,7 +53,11 @@ pub enum IngestError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}:{line}: {reason} (run without --strict to count and skip such lines)")]
-    Malformed { path: PathBuf, line: u64, reason: String },
+    Malformed {
+        path: PathBuf,
+        line: u64,
+        reason: ParseError,
+    },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("{0}")]
@@ -68,10 +72,10 @@ pub struct IngestReport {
     pub bytes: u64,
     /// Events by kind (commit, identity, account, sync, ...).
     pub kinds: BTreeMap<String, u64>,
-    /// Records used, by what they are.
-    pub used: BTreeMap<String, u64>,
-    /// Lines or records not used, by reason.
-    pub skipped: BTreeMap<String, u64>,
+    /// Records used, by what they are, and lines or records not used, by
+    /// reason.
+    #[serde(flatten)]
+    pub tally: Tally,
     /// Files whose stream ended early (truncated or corrupt compression);
     /// everything before the break was used.
     pub truncated_files: Vec<String>,
@@ -83,12 +87,44 @@ pub struct IngestReport {
     pub engagements: usize,
 }
 
-impl IngestReport {
-    fn skip(&mut self, reason: &str) {
-        *self.skipped.entry(reason.to_string()).or_default() += 1;
-    }
-    fn used(&mut self, what: &str) {
-        *self.used.entry(what.to_string()).or_default() += 1;
+/// Why a line is not a well-formed Jetstream event.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not UTF-8")]
+    NotUtf8,
+    #[error("not JSON")]
+    NotJson,
+    /// JSON whose fields have the wrong types (serde's message).
+    #[error("unexpected shape: {0}")]
+    Shape(String),
+    /// A required field is absent: the message names it.
+    #[error("{0}")]
+    Incomplete(&'static str),
+    /// A reference that should be an at:// URI naming a DID.
+    #[error("{0} is not an at:// URI")]
+    NotAtUri(&'static str),
+    #[error("{0} without a subject {{uri, cid}}")]
+    NoSubject(&'static str),
+    #[error("follow without a subject DID")]
+    FollowWithoutDid,
+    #[error("unknown operation '{0}'")]
+    UnknownOperation(String),
+}
+
+impl ParseError {
+    /// The kind of error, without the details of the line: what malformed
+    /// lines are counted by.
+    pub fn class(&self) -> &'static str {
+        match self {
+            ParseError::NotUtf8 => "not UTF-8",
+            ParseError::NotJson => "not JSON",
+            ParseError::Shape(_) => "unexpected shape",
+            ParseError::Incomplete(what) => what,
+            ParseError::NotAtUri(_) => "a reference is not an at:// URI",
+            ParseError::NoSubject(_) => "like or repost without a subject",
+            ParseError::FollowWithoutDid => "follow without a subject DID",
+            ParseError::UnknownOperation(_) => "unknown operation",
+        }
     }
 }
 
@@ -201,25 +237,26 @@ fn uri_did(uri: &str) -> Option<&str> {
 
 /// Parses one line of a Jetstream archive. Unknown fields are ignored;
 /// missing or mistyped ones are an error that names them.
-pub fn parse_line(bytes: &[u8]) -> Result<Line, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_string())?;
+pub fn parse_line(bytes: &[u8]) -> Result<Line, ParseError> {
+    use ParseError::Incomplete;
+    let text = std::str::from_utf8(bytes).map_err(|_| ParseError::NotUtf8)?;
     let event: Event = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
-            format!("unexpected shape: {e}")
+            ParseError::Shape(e.to_string())
         } else {
-            "not JSON".to_string()
+            ParseError::NotJson
         }
     })?;
-    let kind = event.kind.ok_or("missing kind")?;
+    let kind = event.kind.ok_or(Incomplete("missing kind"))?;
     if kind != "commit" {
         return Ok(Line::Other(kind));
     }
-    let did = event.did.ok_or("missing did")?;
-    let time_us = event.time_us.ok_or("missing time_us")?;
-    let commit = event.commit.ok_or("commit event without commit")?;
-    let collection = commit.collection.ok_or("commit without collection")?;
-    let operation = commit.operation.ok_or("commit without operation")?;
-    let rkey = commit.rkey.ok_or("commit without rkey")?;
+    let did = event.did.ok_or(Incomplete("missing did"))?;
+    let time_us = event.time_us.ok_or(Incomplete("missing time_us"))?;
+    let commit = event.commit.ok_or(Incomplete("commit event without commit"))?;
+    let collection = commit.collection.ok_or(Incomplete("commit without collection"))?;
+    let operation = commit.operation.ok_or(Incomplete("commit without operation"))?;
+    let rkey = commit.rkey.ok_or(Incomplete("commit without rkey"))?;
     let base = match collection.as_str() {
         "app.bsky.feed.post" => Collection::Post,
         "app.bsky.feed.repost" => Collection::Repost,
@@ -227,44 +264,32 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, String> {
         "app.bsky.graph.follow" => Collection::Follow,
         _ => return Ok(Line::Other(collection)),
     };
+    let author = |uri: &str, what: &'static str| uri_did(uri).map(str::to_string).ok_or(ParseError::NotAtUri(what));
     match operation.as_str() {
         "create" => {
-            let record = commit.record.ok_or("create without record")?;
+            let record = commit.record.ok_or(Incomplete("create without record"))?;
             let via = record.via.is_some();
             let (collection, target) = match base {
                 Collection::Post => {
                     if let Some(reply) = record.reply {
-                        (
-                            Collection::Reply,
-                            Some(
-                                uri_did(&reply.parent.uri)
-                                    .ok_or("reply parent is not an at:// URI")?
-                                    .to_string(),
-                            ),
-                        )
+                        (Collection::Reply, Some(author(&reply.parent.uri, "reply parent")?))
                     } else if let Some(quoted) = record.embed.and_then(|e| e.record) {
                         let uri = match &quoted {
                             EmbedRecord::Quote(r) => &r.uri,
                             EmbedRecord::WithMedia { record } => &record.uri,
                         };
-                        (
-                            Collection::Quote,
-                            Some(uri_did(uri).ok_or("quoted record is not an at:// URI")?.to_string()),
-                        )
+                        (Collection::Quote, Some(author(uri, "quoted record")?))
                     } else {
                         (Collection::Post, None)
                     }
                 }
                 Collection::Repost | Collection::Like => match record.subject {
-                    Some(Subject::Post(r)) => (
-                        base,
-                        Some(uri_did(&r.uri).ok_or("subject is not an at:// URI")?.to_string()),
-                    ),
-                    _ => return Err(format!("{} without a subject {{uri, cid}}", base.name())),
+                    Some(Subject::Post(r)) => (base, Some(author(&r.uri, "subject")?)),
+                    _ => return Err(ParseError::NoSubject(base.name())),
                 },
                 _ => match record.subject {
                     Some(Subject::Did(d)) if d.starts_with("did:") => (base, Some(d)),
-                    _ => return Err("follow without a subject DID".into()),
+                    _ => return Err(ParseError::FollowWithoutDid),
                 },
             };
             Ok(Line::Create {
@@ -283,7 +308,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, String> {
             rkey,
         }),
         "update" => Ok(Line::Other(format!("{collection} update"))),
-        other => Err(format!("unknown operation '{other}'")),
+        other => Err(ParseError::UnknownOperation(other.to_string())),
     }
 }
 
@@ -325,17 +350,17 @@ fn key(did: &str, collection: Collection, rkey: &str) -> u64 {
 }
 
 impl Aggregates {
-    fn apply(&mut self, line: Line, step_us: i64, report: &mut IngestReport) {
+    fn apply(&mut self, line: Line, step_us: i64, tally: &mut Tally) {
         match line {
             Line::Other(what) => {
                 let reason = if ["identity", "account", "sync"].contains(&what.as_str()) {
-                    format!("{what} events")
-                } else if what.starts_with("app.") || what.starts_with("chat.") || what.contains('.') {
-                    "other collections".to_string()
+                    Skip::Kind(what)
+                } else if what.contains('.') {
+                    Skip::OtherCollection
                 } else {
-                    format!("unknown kind '{}'", what.chars().take(32).collect::<String>())
+                    Skip::UnknownKind(what)
                 };
-                report.skip(&reason);
+                tally.skip(reason);
             }
             Line::Create {
                 did,
@@ -347,7 +372,7 @@ impl Aggregates {
             } => {
                 let k = key(&did, collection, &rkey);
                 if self.creates.contains_key(&k) {
-                    report.skip("duplicate events");
+                    tally.skip(Skip::Duplicate);
                     return;
                 }
                 let step = time_us.div_euclid(step_us) as i32;
@@ -362,9 +387,9 @@ impl Aggregates {
                 };
                 self.add(contribution, 1.0);
                 self.creates.insert(k, contribution);
-                report.used(collection.name());
+                tally.use_one(collection.name());
                 if via {
-                    report.used("likes and reposts with via");
+                    tally.use_one("likes and reposts with via");
                 }
             }
             Line::Delete {
@@ -375,9 +400,9 @@ impl Aggregates {
             } => match self.creates.remove(&key(&did, collection, &rkey)) {
                 Some(c) => {
                     self.add(c, -1.0);
-                    report.used("deletes matched to a create");
+                    tally.use_one("deletes matched to a create");
                 }
-                None => report.skip("deletes of records created before the stream"),
+                None => tally.skip(Skip::DeleteBeforeStream),
             },
         }
     }
@@ -487,7 +512,7 @@ pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset,
                         Line::Other(_) => "other",
                     };
                     *report.kinds.entry(kind.to_string()).or_default() += 1;
-                    agg.apply(parsed, step_us, &mut report);
+                    agg.apply(parsed, step_us, &mut report.tally);
                 }
                 Err(reason) => {
                     if options.strict {
@@ -497,8 +522,7 @@ pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset,
                             reason,
                         });
                     }
-                    let class = reason.split(':').next().unwrap_or(&reason).to_string();
-                    report.skip(&format!("malformed: {class}"));
+                    report.tally.skip(Skip::Malformed(reason.class()));
                 }
             }
         }
@@ -507,160 +531,211 @@ pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset,
     build(agg, options, step_us, report)
 }
 
+/// The steps of the window, in the input's absolute step numbers.
+struct Window {
+    first: i32,
+    last: i32,
+}
+
+impl Window {
+    /// `--start` when given, else the last `steps` steps that hold any event.
+    fn choose(agg: &Aggregates, options: &JetstreamOptions, step_us: i64) -> Result<(Self, (i32, i32)), IngestError> {
+        let steps_seen = agg.active_steps.iter().map(|&(_, s)| s);
+        let (Some(min_step), Some(max_step)) = (steps_seen.clone().min(), steps_seen.max()) else {
+            return Err(IngestError::Empty(
+                "the input holds no posts, reposts, likes or follows".into(),
+            ));
+        };
+        let first = match options.start_us {
+            Some(us) => us.div_euclid(step_us) as i32,
+            None => max_step - options.steps as i32 + 1,
+        };
+        let last = first + options.steps as i32 - 1;
+        Ok((Self { first, last }, (min_step, max_step)))
+    }
+
+    fn contains(&self, step: i32) -> bool {
+        (self.first..=self.last).contains(&step)
+    }
+
+    /// A step's index inside the window.
+    fn index(&self, step: i32) -> u32 {
+        (step - self.first) as u32
+    }
+}
+
+/// The agents of a window: the DIDs that did anything in it, in order of
+/// appearance, and the map from interned id to agent.
+struct Agents {
+    /// Interned id -> agent, u32::MAX for DIDs outside the population.
+    dense: Vec<u32>,
+    external_ids: Vec<String>,
+}
+
+impl Agents {
+    fn of_window(agg: &Aggregates, window: &Window) -> Self {
+        let mut is_agent = vec![false; agg.dids.len()];
+        for &(a, s) in &agg.active_steps {
+            if window.contains(s) {
+                is_agent[a as usize] = true;
+            }
+        }
+        let mut dense = vec![u32::MAX; agg.dids.len()];
+        let mut external_ids = Vec::new();
+        for (id, &yes) in is_agent.iter().enumerate() {
+            if yes {
+                dense[id] = external_ids.len() as u32;
+                external_ids.push(agg.dids.name(id as u32).to_string());
+            }
+        }
+        Self { dense, external_ids }
+    }
+
+    fn get(&self, interned: u32) -> Option<u32> {
+        Some(self.dense[interned as usize]).filter(|&a| a != u32::MAX)
+    }
+
+    /// The agent of a DID, if it is in the population.
+    fn of_did(&self, agg: &Aggregates, did: &str) -> Option<u32> {
+        agg.dids.get(did).and_then(|id| self.get(id))
+    }
+}
+
+/// The population's tables from the aggregates, restricted to the window
+/// and its agents; what falls outside is counted in the tally.
+fn window_tables(
+    agg: &Aggregates,
+    window: &Window,
+    agents: &Agents,
+    tally: &mut Tally,
+) -> (Vec<Activity>, Vec<Engagement>, Vec<(u32, u32)>) {
+    let outside = agg.active_steps.iter().filter(|(_, s)| !window.contains(*s)).count() as u64;
+    tally.skip_n(Skip::OutsideWindow, outside);
+    let mut activity: Vec<Activity> = agg
+        .activity
+        .iter()
+        .filter(|&(&(_, s), &v)| window.contains(s) && v > 0.0)
+        .map(|(&(a, s), &v)| Activity {
+            agent: agents.dense[a as usize],
+            step: window.index(s),
+            amount: v,
+        })
+        .collect();
+    activity.sort_by_key(|a| (a.step, a.agent));
+    let mut engagements = Vec::new();
+    for (&(e, t, s), &v) in &agg.engagements {
+        if !window.contains(s) || v <= 0.0 {
+            continue;
+        }
+        let Some(author) = agents.get(t) else {
+            tally.skip(Skip::EngagementOutside);
+            continue;
+        };
+        engagements.push(Engagement {
+            engager: agents.dense[e as usize],
+            author,
+            step: window.index(s),
+            amount: v,
+        });
+    }
+    engagements.sort_by_key(|e| (e.step, e.engager, e.author));
+    let mut follows: Vec<(u32, u32)> = Vec::new();
+    for (&(j, i), &(count, made)) in &agg.follows {
+        if count == 0 || made > window.last {
+            continue;
+        }
+        match (agents.get(j), agents.get(i)) {
+            (Some(j), Some(i)) => follows.push((j, i)),
+            _ => tally.skip(Skip::FollowOutside),
+        }
+    }
+    (activity, engagements, follows)
+}
+
+/// Follows from a snapshot CSV (follower,followee DIDs) among the agents.
+fn snapshot_follows(
+    path: &Path,
+    agg: &Aggregates,
+    agents: &Agents,
+    tally: &mut Tally,
+) -> Result<Vec<(u32, u32)>, IngestError> {
+    let mut follows = Vec::new();
+    for (row, record) in csv_rows(path)?.into_iter().enumerate() {
+        let [follower, followee] = record.try_into().map_err(|_| IngestError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("row {}: expected follower,followee", row + 1),
+        })?;
+        match (agents.of_did(agg, &follower), agents.of_did(agg, &followee)) {
+            (Some(j), Some(i)) => follows.push((j, i)),
+            _ => tally.skip(Skip::FollowOutside),
+        }
+    }
+    Ok(follows)
+}
+
+/// Stances from a CSV (did,stance in (0, 1)) written over `stance`;
+/// returns how many rows matched an agent.
+fn csv_stances(path: &Path, agg: &Aggregates, agents: &Agents, stance: &mut [f64]) -> Result<u64, IngestError> {
+    let mut matched = 0u64;
+    for (row, record) in csv_rows(path)?.into_iter().enumerate() {
+        let invalid = |message: String| IngestError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("row {}: {message}", row + 1),
+        };
+        let [did, value] = record.try_into().map_err(|_| invalid("expected did,stance".into()))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| invalid(format!("stance '{value}' is not a number")))?;
+        if !(value > 0.0 && value < 1.0) {
+            return Err(invalid(format!("stance {value} is outside (0, 1)")));
+        }
+        if let Some(a) = agents.of_did(agg, &did) {
+            stance[a as usize] = value;
+            matched += 1;
+        }
+    }
+    Ok(matched)
+}
+
+/// Builds the population of the window from the aggregates: the window, its
+/// agents, their tables, then the side inputs (a follow snapshot, stances).
 fn build(
     agg: Aggregates,
     options: &JetstreamOptions,
     step_us: i64,
     mut report: IngestReport,
 ) -> Result<(Dataset, IngestReport), IngestError> {
-    let steps_seen = agg.active_steps.iter().map(|&(_, s)| s);
-    let (Some(min_step), Some(max_step)) = (steps_seen.clone().min(), steps_seen.max()) else {
-        return Err(IngestError::Empty(
-            "the input holds no posts, reposts, likes or follows".into(),
-        ));
-    };
-    let first = match options.start_us {
-        Some(us) => us.div_euclid(step_us) as i32,
-        None => max_step - options.steps as i32 + 1,
-    };
-    let last = first + options.steps as i32 - 1;
-    let in_window = |s: i32| (first..=last).contains(&s);
-    // Agents: the DIDs that did anything in the window, in order of appearance.
-    let mut is_agent = vec![false; agg.dids.len()];
-    for &(a, s) in &agg.active_steps {
-        if in_window(s) {
-            is_agent[a as usize] = true;
-        }
-    }
-    let mut dense = vec![u32::MAX; agg.dids.len()];
-    let mut external_ids = Vec::new();
-    for (id, &yes) in is_agent.iter().enumerate() {
-        if yes {
-            dense[id] = external_ids.len() as u32;
-            external_ids.push(agg.dids.name(id as u32).to_string());
-        }
-    }
-    let n = external_ids.len();
+    let (window, (min_step, max_step)) = Window::choose(&agg, options, step_us)?;
+    let agents = Agents::of_window(&agg, &window);
+    let n = agents.external_ids.len();
     if n == 0 {
+        let time = |step: i32| crate::rfc3339(step as i64 * step_us / 1_000_000);
         return Err(IngestError::Empty(format!(
             "the window {} .. {} holds no activity; events run from {} to {}",
-            crate::rfc3339(first as i64 * step_us / 1_000_000),
-            crate::rfc3339((last as i64 + 1) * step_us / 1_000_000),
-            crate::rfc3339(min_step as i64 * step_us / 1_000_000),
-            crate::rfc3339((max_step as i64 + 1) * step_us / 1_000_000),
+            time(window.first),
+            time(window.last + 1),
+            time(min_step),
+            time(max_step + 1),
         )));
     }
-    let outside = agg.active_steps.iter().filter(|(_, s)| !in_window(*s)).count() as u64;
-    if outside > 0 {
-        *report
-            .skipped
-            .entry("agent-steps outside the window".into())
-            .or_default() += outside;
-    }
-    let mut activity: Vec<Activity> = agg
-        .activity
-        .iter()
-        .filter(|&(&(_, s), &v)| in_window(s) && v > 0.0)
-        .map(|(&(a, s), &v)| Activity {
-            agent: dense[a as usize],
-            step: (s - first) as u32,
-            amount: v,
-        })
-        .collect();
-    activity.sort_by_key(|a| (a.step, a.agent));
-    let mut engagements = Vec::new();
-    let mut unknown_targets = 0u64;
-    for (&(e, t, s), &v) in &agg.engagements {
-        if !in_window(s) || v <= 0.0 {
-            continue;
-        }
-        if dense[t as usize] == u32::MAX {
-            unknown_targets += 1;
-            continue;
-        }
-        engagements.push(Engagement {
-            engager: dense[e as usize],
-            author: dense[t as usize],
-            step: (s - first) as u32,
-            amount: v,
-        });
-    }
-    engagements.sort_by_key(|e| (e.step, e.engager, e.author));
-    let mut follows: Vec<(u32, u32)> = Vec::new();
-    let mut unknown_follows = 0u64;
-    for (&(j, i), &(count, made)) in &agg.follows {
-        if count == 0 || made > last {
-            continue;
-        }
-        if dense[j as usize] == u32::MAX || dense[i as usize] == u32::MAX {
-            unknown_follows += 1;
-            continue;
-        }
-        follows.push((dense[j as usize], dense[i as usize]));
-    }
+    let (activity, engagements, mut follows) = window_tables(&agg, &window, &agents, &mut report.tally);
     if let Some(path) = &options.follow_snapshot {
-        let lookup = |d: &str| agg.dids.get(d).map(|id| dense[id as usize]).filter(|&x| x != u32::MAX);
-        for (row, record) in csv_rows(path)?.into_iter().enumerate() {
-            let [follower, followee] = record.try_into().map_err(|_| IngestError::Invalid {
-                path: path.clone(),
-                message: format!("row {}: expected follower,followee", row + 1),
-            })?;
-            match (lookup(&follower), lookup(&followee)) {
-                (Some(j), Some(i)) => follows.push((j, i)),
-                _ => unknown_follows += 1,
-            }
-        }
+        follows.extend(snapshot_follows(path, &agg, &agents, &mut report.tally)?);
     }
     follows.sort_unstable();
     follows.dedup();
-    if unknown_targets > 0 {
-        *report
-            .skipped
-            .entry("engagements with accounts outside the population".into())
-            .or_default() += unknown_targets;
-    }
-    if unknown_follows > 0 {
-        *report
-            .skipped
-            .entry("follows of accounts outside the population".into())
-            .or_default() += unknown_follows;
-    }
     let mut followers = vec![0.0; n];
     for &(_, i) in &follows {
         followers[i as usize] += 1.0;
     }
     let mut stance = vec![0.5; n];
     if let Some(path) = &options.stances {
-        let mut matched = 0u64;
-        for (row, record) in csv_rows(path)?.into_iter().enumerate() {
-            let [did, value] = record.try_into().map_err(|_| IngestError::Invalid {
-                path: path.clone(),
-                message: format!("row {}: expected did,stance", row + 1),
-            })?;
-            let value: f64 = value.trim().parse().map_err(|_| IngestError::Invalid {
-                path: path.clone(),
-                message: format!("row {}: stance '{value}' is not a number", row + 1),
-            })?;
-            if !(value > 0.0 && value < 1.0) {
-                return Err(IngestError::Invalid {
-                    path: path.clone(),
-                    message: format!("row {}: stance {value} is outside (0, 1)", row + 1),
-                });
-            }
-            if let Some(a) = agg
-                .dids
-                .get(&did)
-                .map(|id| dense[id as usize])
-                .filter(|&x| x != u32::MAX)
-            {
-                stance[a as usize] = value;
-                matched += 1;
-            }
-        }
-        report.used.insert("stances matched".into(), matched);
+        let matched = csv_stances(path, &agg, &agents, &mut stance)?;
+        report.tally.set_used("stances matched", matched);
     }
-    report.window_start_us = first as i64 * step_us;
-    report.window_end_us = (last as i64 + 1) * step_us;
+    report.window_start_us = window.first as i64 * step_us;
+    report.window_end_us = (window.last as i64 + 1) * step_us;
     report.agents = n;
     report.follows = follows.len();
     report.activity_rows = activity.len();
@@ -687,7 +762,7 @@ fn build(
     Ok((
         Dataset {
             population,
-            external_ids,
+            external_ids: agents.external_ids,
             meta,
         },
         report,

@@ -4,5 +4,7 @@
 mod interner;
 pub mod jetstream;
 pub mod oasis;
+mod tally;
 
 pub use interner::Interner;
+pub use tally::{Counts, Skip, Tally};

@@ -10,12 +10,12 @@
 //! root). Follows come from `follow`; follower counts from
 //! `user.num_followers`.
 
-use crate::ingest::Interner;
+use crate::ingest::{Interner, Skip, Tally};
 use crate::{Dataset, Metadata};
 use aumann_models::{Activity, Engagement, Population};
 use rusqlite::types::Value;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug)]
@@ -43,8 +43,9 @@ pub struct OasisReport {
     pub mode: String,
     pub users: usize,
     pub steps: usize,
-    pub used: BTreeMap<String, u64>,
-    pub skipped: BTreeMap<String, u64>,
+    /// Records used, by what they are, and rows skipped, by reason.
+    #[serde(flatten)]
+    pub tally: Tally,
 }
 
 /// A timed record of the database.
@@ -94,21 +95,42 @@ fn parse_datetime(t: &str) -> Option<i64> {
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
-pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisReport), OasisError> {
-    if !path.exists() {
-        return Err(OasisError::Invalid {
-            path: path.into(),
-            message: "no such file".into(),
-        });
+/// The database, opened read-only, and how its values are read.
+struct Db<'a> {
+    path: &'a Path,
+    conn: rusqlite::Connection,
+}
+
+impl<'a> Db<'a> {
+    fn open(path: &'a Path) -> Result<Self, OasisError> {
+        if !path.exists() {
+            return Err(OasisError::Invalid {
+                path: path.into(),
+                message: "no such file".into(),
+            });
+        }
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|source| OasisError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Self { path, conn })
     }
-    let sql = |source| OasisError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
-    let db = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
-    let mut report = OasisReport::default();
-    let rows = |query: &str| -> Result<Vec<Vec<Value>>, OasisError> {
-        let mut stmt = db.prepare(query).map_err(sql)?;
+
+    fn invalid(&self, message: impl Into<String>) -> OasisError {
+        OasisError::Invalid {
+            path: self.path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Every row of a query, each as its values.
+    fn rows(&self, query: &str) -> Result<Vec<Vec<Value>>, OasisError> {
+        let sql = |source| OasisError::Sqlite {
+            path: self.path.to_path_buf(),
+            source,
+        };
+        let mut stmt = self.conn.prepare(query).map_err(sql)?;
         let n = stmt.column_count();
         let out = stmt
             .query_map([], |row| {
@@ -118,41 +140,52 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
             .collect::<Result<Vec<_>, _>>()
             .map_err(sql)?;
         Ok(out)
-    };
-    let int = |v: &Value| match v {
+    }
+}
+
+/// An integer as SQLite may store it: an integer, or text that parses.
+fn int(v: &Value) -> Option<i64> {
+    match v {
         Value::Integer(i) => Some(*i),
         Value::Text(t) => t.trim().parse().ok(),
         _ => None,
-    };
+    }
+}
 
+/// The users: interned ids in user_id order, and their follower counts.
+fn read_users(db: &Db<'_>, tally: &mut Tally) -> Result<(Interner, Vec<f64>), OasisError> {
     let mut users = Interner::default();
     let mut followers = Vec::new();
-    for row in rows("SELECT user_id, num_followers FROM user ORDER BY user_id")? {
+    for row in db.rows("SELECT user_id, num_followers FROM user ORDER BY user_id")? {
         let Some(id) = int(&row[0]) else {
-            *report
-                .skipped
-                .entry("users without an integer user_id".into())
-                .or_default() += 1;
+            tally.skip(Skip::UserWithoutId);
             continue;
         };
         users.id(&id.to_string());
         followers.push(int(&row[1]).unwrap_or(0).max(0) as f64);
     }
-    let n = users.len();
-    if n == 0 {
-        return Err(OasisError::Invalid {
-            path: path.into(),
-            message: "the user table is empty".into(),
-        });
+    if users.is_empty() {
+        return Err(db.invalid("the user table is empty"));
     }
-    let user = |v: &Value| int(v).and_then(|i| users.get(&i.to_string()));
+    Ok((users, followers))
+}
 
+/// The timed records of a run: posts, quotes, reposts and likes by agent,
+/// each post's author, and each repost's true parent from the trace.
+struct Records {
+    events: Vec<(Act, u32, Time)>,
+    post_author: HashMap<i64, u32>,
+    parent_of: HashMap<i64, i64>,
+    follows: Vec<(u32, u32, Option<Time>)>,
+}
+
+fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Records, OasisError> {
+    let user = |v: &Value| int(v).and_then(|i| users.get(&i.to_string()));
     let mut events: Vec<(Act, u32, Time)> = Vec::new();
     let mut post_author: HashMap<i64, u32> = HashMap::new();
-    let skip = |report: &mut OasisReport, why: &str| *report.skipped.entry(why.into()).or_default() += 1;
-    for row in rows("SELECT post_id, user_id, original_post_id, quote_content, created_at FROM post")? {
+    for row in db.rows("SELECT post_id, user_id, original_post_id, quote_content, created_at FROM post")? {
         let (Some(post), Some(author), Some(time)) = (int(&row[0]), user(&row[1]), parse_time(&row[4])) else {
-            skip(&mut report, "posts with an unknown user, id or time");
+            tally.skip(Skip::PostUnresolved);
             continue;
         };
         post_author.insert(post, author);
@@ -163,13 +196,12 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
         };
         events.push((act, author, time));
     }
-    // The true parent of each repost, from the trace.
     let mut parent_of: HashMap<i64, i64> = HashMap::new();
     let mut repost_traces = 0u64;
-    for row in rows("SELECT action, info FROM trace WHERE action = 'repost'")? {
+    for row in db.rows("SELECT action, info FROM trace WHERE action = 'repost'")? {
         let Value::Text(info) = &row[1] else { continue };
         let Ok(info) = serde_json::from_str::<serde_json::Value>(info) else {
-            skip(&mut report, "trace rows whose info is not JSON");
+            tally.skip(Skip::TraceInfoNotJson);
             continue;
         };
         let reposted = info.get("reposted_id").and_then(|v| v.as_i64());
@@ -179,101 +211,124 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
             repost_traces += 1;
         }
     }
-    for row in rows("SELECT user_id, post_id, created_at FROM \"like\"")? {
+    tally.set_used("repost traces", repost_traces);
+    for row in db.rows("SELECT user_id, post_id, created_at FROM \"like\"")? {
         match (user(&row[0]), int(&row[1]), parse_time(&row[2])) {
             (Some(u), Some(p), Some(t)) => events.push((Act::Like { post: p }, u, t)),
-            _ => skip(&mut report, "likes with an unknown user, post or time"),
+            _ => tally.skip(Skip::LikeUnresolved),
         }
     }
-    let dislikes = rows("SELECT COUNT(*) FROM dislike")
+    let dislikes = db
+        .rows("SELECT COUNT(*) FROM dislike")
         .map(|r| int(&r[0][0]).unwrap_or(0))
         .unwrap_or(0);
-    if dislikes > 0 {
-        report.skipped.insert(
-            "dislikes (not engagement in the attention model)".into(),
-            dislikes as u64,
-        );
-    }
-    let mut follows_raw = Vec::new();
-    for row in rows("SELECT follower_id, followee_id, created_at FROM follow")? {
+    tally.skip_n(Skip::Dislike, dislikes.max(0) as u64);
+    let mut follows = Vec::new();
+    for row in db.rows("SELECT follower_id, followee_id, created_at FROM follow")? {
         match (user(&row[0]), user(&row[1])) {
-            (Some(j), Some(i)) => follows_raw.push((j, i, parse_time(&row[2]))),
-            _ => skip(&mut report, "follows of unknown users"),
+            (Some(j), Some(i)) => follows.push((j, i, parse_time(&row[2]))),
+            _ => tally.skip(Skip::FollowOfUnknownUser),
+        }
+    }
+    if events.is_empty() {
+        return Err(db.invalid("no posts or likes: nothing happened in this run"));
+    }
+    Ok(Records {
+        events,
+        post_author,
+        parent_of,
+        follows,
+    })
+}
+
+/// How times become steps: integer steps as they are (Twitter mode), or
+/// datetimes in buckets of `step_seconds` (Reddit mode); the first step
+/// with a record is step 0.
+struct Steps {
+    datetimes: bool,
+    step_seconds: i64,
+    first: i64,
+    last: i64,
+}
+
+impl Steps {
+    fn of(db: &Db<'_>, events: &[(Act, u32, Time)], options: &OasisOptions) -> Result<Self, OasisError> {
+        let is_step = events.iter().any(|e| matches!(e.2, Time::Step(_)));
+        if events.iter().any(|e| matches!(e.2, Time::Step(_)) != is_step) {
+            return Err(db.invalid("created_at mixes time steps and datetimes"));
+        }
+        let mut steps = Self {
+            datetimes: !is_step,
+            step_seconds: options.step_seconds.max(1) as i64,
+            first: 0,
+            last: 0,
+        };
+        let (first, last) = events
+            .iter()
+            .map(|e| steps.bucket(e.2))
+            .fold((i64::MAX, i64::MIN), |(a, b), s| (a.min(s), b.max(s)));
+        (steps.first, steps.last) = (first, last);
+        Ok(steps)
+    }
+
+    fn bucket(&self, t: Time) -> i64 {
+        match t {
+            Time::Step(s) => s,
+            Time::Seconds(s) => s.div_euclid(self.step_seconds),
         }
     }
 
-    // Steps: integer steps as they are; datetimes in buckets.
-    let is_step = events.iter().any(|e| matches!(e.2, Time::Step(_)));
-    let mixed = events.iter().any(|e| matches!(e.2, Time::Step(_)) != is_step);
-    if mixed {
-        return Err(OasisError::Invalid {
-            path: path.into(),
-            message: "created_at mixes time steps and datetimes".into(),
-        });
+    fn step(&self, t: Time) -> u32 {
+        (self.bucket(t) - self.first) as u32
     }
-    report.mode = if is_step {
-        "twitter (integer time steps)"
-    } else {
-        "reddit (datetimes)"
-    }
-    .into();
-    let bucket = |t: Time| match t {
-        Time::Step(s) => s,
-        Time::Seconds(s) => s.div_euclid(options.step_seconds.max(1) as i64),
-    };
-    if events.is_empty() {
-        return Err(OasisError::Invalid {
-            path: path.into(),
-            message: "no posts or likes: nothing happened in this run".into(),
-        });
-    }
-    let (first, last) = events
-        .iter()
-        .map(|e| bucket(e.2))
-        .fold((i64::MAX, i64::MIN), |(a, b), s| (a.min(s), b.max(s)));
-    let steps = (last - first + 1) as usize;
-    let step = |t: Time| (bucket(t) - first) as u32;
 
+    fn count(&self) -> usize {
+        (self.last - self.first + 1) as usize
+    }
+
+    fn mode(&self) -> &'static str {
+        if self.datetimes {
+            "reddit (datetimes)"
+        } else {
+            "twitter (integer time steps)"
+        }
+    }
+}
+
+/// Activity per (agent, step) and engagements per (engager, author, step)
+/// from the records; a repost engages its true parent's author when the
+/// trace names it, else its root's.
+fn activity_and_engagements(records: &Records, steps: &Steps, tally: &mut Tally) -> (Vec<Activity>, Vec<Engagement>) {
     let mut activity: HashMap<(u32, u32), f64> = HashMap::new();
     let mut engagements: HashMap<(u32, u32, u32), f64> = HashMap::new();
-    let mut engage = |report: &mut OasisReport, from: u32, post: Option<i64>, at: u32, what: &str| match post
-        .and_then(|p| post_author.get(&p))
-    {
-        Some(&to) if to != from => {
-            *engagements.entry((from, to, at)).or_default() += 1.0;
-            *report.used.entry(what.into()).or_default() += 1;
+    let mut engage = |tally: &mut Tally, from: u32, post: i64, at: u32, what: &'static str| {
+        match records.post_author.get(&post) {
+            Some(&to) if to != from => {
+                *engagements.entry((from, to, at)).or_default() += 1.0;
+                tally.use_one(what);
+            }
+            Some(_) => tally.skip(Skip::OwnPost(what)),
+            None => tally.skip(Skip::UnknownPost(what)),
         }
-        Some(_) => *report.skipped.entry(format!("{what} of one's own post")).or_default() += 1,
-        None => *report.skipped.entry(format!("{what} of an unknown post")).or_default() += 1,
     };
-    for &(act, actor, time) in &events {
-        let at = step(time);
+    for &(act, actor, time) in &records.events {
+        let at = steps.step(time);
         if !matches!(act, Act::Like { .. }) {
             *activity.entry((actor, at)).or_default() += 1.0;
         }
         match act {
-            Act::Post => *report.used.entry("posts".into()).or_default() += 1,
-            Act::Quote { quoted } => engage(&mut report, actor, Some(quoted), at, "quotes"),
-            Act::Repost { own, root } => match parent_of.get(&own) {
-                Some(&parent) => engage(&mut report, actor, Some(parent), at, "reposts (parent from trace)"),
+            Act::Post => tally.use_one("posts"),
+            Act::Quote { quoted } => engage(tally, actor, quoted, at, "quotes"),
+            Act::Repost { own, root } => match records.parent_of.get(&own) {
+                Some(&parent) => engage(tally, actor, parent, at, "reposts (parent from trace)"),
                 None => {
-                    *report
-                        .skipped
-                        .entry("reposts without a trace row (the root's author is used)".into())
-                        .or_default() += 1;
-                    engage(&mut report, actor, Some(root), at, "reposts (root)");
+                    tally.skip(Skip::RepostWithoutTrace);
+                    engage(tally, actor, root, at, "reposts (root)");
                 }
             },
-            Act::Like { post } => engage(&mut report, actor, Some(post), at, "likes"),
+            Act::Like { post } => engage(tally, actor, post, at, "likes"),
         }
     }
-    report.used.insert("repost traces".into(), repost_traces);
-    let follows: Vec<(u32, u32)> = follows_raw
-        .into_iter()
-        .filter(|&(_, _, t)| t.is_none_or(|t| bucket(t) <= last))
-        .map(|(j, i, _)| (j, i))
-        .collect();
-    report.used.insert("follows".into(), follows.len() as u64);
     let mut activity: Vec<Activity> = activity
         .into_iter()
         .map(|((agent, step), amount)| Activity { agent, step, amount })
@@ -289,11 +344,32 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
         })
         .collect();
     engagements.sort_by_key(|e| (e.step, e.engager, e.author));
+    (activity, engagements)
+}
+
+/// Reads an OASIS database into a population: users, then the timed
+/// records, then the steps they fall on, then the tables.
+pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisReport), OasisError> {
+    let db = Db::open(path)?;
+    let mut report = OasisReport::default();
+    let (users, followers) = read_users(&db, &mut report.tally)?;
+    let n = users.len();
+    let records = read_records(&db, &users, &mut report.tally)?;
+    let steps = Steps::of(&db, &records.events, options)?;
+    report.mode = steps.mode().into();
+    let (activity, engagements) = activity_and_engagements(&records, &steps, &mut report.tally);
+    let follows: Vec<(u32, u32)> = records
+        .follows
+        .iter()
+        .filter(|&&(_, _, t)| t.is_none_or(|t| steps.bucket(t) <= steps.last))
+        .map(|&(j, i, _)| (j, i))
+        .collect();
+    report.tally.set_used("follows", follows.len() as u64);
     report.users = n;
-    report.steps = steps;
+    report.steps = steps.count();
     let population = Population {
         agents: n,
-        steps,
+        steps: steps.count(),
         stance: vec![0.5; n],
         followers,
         follows,
@@ -302,11 +378,11 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
         orders: vec![],
     };
     let external_ids = (0..n as u32).map(|i| users.name(i).to_string()).collect();
-    let step_seconds = if is_step { 0 } else { options.step_seconds };
+    let step_seconds = if steps.datetimes { options.step_seconds } else { 0 };
     let meta = Metadata::new(
         "oasis",
         n,
-        steps,
+        steps.count(),
         step_seconds,
         None,
         serde_json::to_value(&report).expect("serialises"),
