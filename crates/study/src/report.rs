@@ -39,9 +39,6 @@ document.addEventListener('DOMContentLoaded', function () {
       });
     });
   });
-  document.querySelectorAll('tr[data-agent]').forEach(function (row) {
-    row.addEventListener('click', function () { row.classList.toggle('picked'); });
-  });
   var status = document.getElementById('status');
   status.dataset.charts = charts.length;
   status.textContent = bad.length ? 'error: ' + bad.join('; ') : 'rendered ' + charts.length + ' charts';

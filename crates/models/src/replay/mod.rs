@@ -133,6 +133,32 @@ impl Replay {
         self.gates.step(gate.index())
     }
 
+    /// The replay agent behind a gate.
+    pub fn gate_replay_agent(&self, gate: Gate) -> ReplayAgent {
+        ReplayAgent(self.gates.agent(gate.index()))
+    }
+
+    /// What the agent posted at the gate's step (duplicates summed; 0 when
+    /// the gate exists only for orders or engagements).
+    pub fn gate_activity(&self, gate: Gate) -> f64 {
+        self.activity[gate.index()]
+    }
+
+    /// The agent's net order flow at the gate's step.
+    pub fn gate_order(&self, gate: Gate) -> f64 {
+        self.orders[gate.index()]
+    }
+
+    /// An agent's initial stance.
+    pub fn stance(&self, agent: ReplayAgent) -> f64 {
+        self.stance[agent.index()]
+    }
+
+    /// An agent's follower count (the population's column).
+    pub fn followers(&self, agent: ReplayAgent) -> f64 {
+        self.followers[agent.index()]
+    }
+
     /// The gates of a step, in order.
     pub fn step_gates(&self, step: usize) -> impl ExactSizeIterator<Item = Gate> + use<> {
         self.gates.range(step).map(|g| Gate(g as u32))
