@@ -54,7 +54,12 @@ impl ReplayRun {
 
 /// Generates the built-in population at `agents` and `steps`, builds the
 /// replay and attributes `indicator` with `engine`, timing each stage.
-pub fn measure(agents: usize, steps: usize, indicator: Indicator, engine: &AumannShapley) -> Result<ReplayRun, BenchError> {
+pub fn measure(
+    agents: usize,
+    steps: usize,
+    indicator: Indicator,
+    engine: &AumannShapley,
+) -> Result<ReplayRun, BenchError> {
     let t = Instant::now();
     let data = generate(
         &SynthParams {

@@ -1,9 +1,9 @@
 //! Aumann–Shapley against permutation Shapley (and exact Shapley where the
 //! population is small enough) on the same indicator and machine.
 
+use crate::BenchError;
 use crate::budget::run_within;
 use crate::fit::{growth_exponent, relative_l2, z_scores};
-use crate::BenchError;
 use aumann_data::synth::{SynthParams, generate};
 use aumann_engine::{AumannShapley, NodeCount, PermutationShapley, SweepGame, exact_shapley};
 use aumann_models::{Indicator, Replay, Workspace, attribute};
@@ -155,7 +155,10 @@ impl ShapleyBench {
                 format!("{s:.3e}{}", if r.shapley_extrapolated { " (extrapolated)" } else { "" })
             });
             let measured = if r.shapley_seconds.is_some() {
-                format!("{} perm. in {:.1} s", r.shapley_permutations_run, r.shapley_measured_seconds)
+                format!(
+                    "{} perm. in {:.1} s",
+                    r.shapley_permutations_run, r.shapley_measured_seconds
+                )
             } else {
                 String::new()
             };
@@ -211,7 +214,12 @@ impl ShapleyBench {
             .iter()
             .filter_map(|r| r.shapley_seconds.map(|s| (log(r.agents as f64), log(s))))
             .collect();
-        chart.line(&aumann, COLORS[0], &format!("Aumann–Shapley ({})", self.engine_label()), false);
+        chart.line(
+            &aumann,
+            COLORS[0],
+            &format!("Aumann–Shapley ({})", self.engine_label()),
+            false,
+        );
         chart.line(
             &shapley,
             COLORS[1],

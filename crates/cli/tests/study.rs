@@ -78,7 +78,12 @@ assert abs(s.groupby("agent").phi.sum().reindex(a.agent, fill_value=0).values - 
 print("ok")
 "#;
     let py = Command::new("python3").arg("-c").arg(check).arg(&out).output().unwrap();
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let stderr = String::from_utf8_lossy(&py.stderr);
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "this test reads the tables with pandas, which python3 lacks: run `bash scripts/test`, which installs pandas and pyarrow\n{stderr}"
+    );
+    assert!(py.status.success(), "{stderr}");
 
     render_in_chromium(&out.join("report.html"), 5 * 4 + 1);
 }
@@ -105,7 +110,12 @@ fn render_in_chromium(page: &Path, charts: usize) {
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
-        .expect("chromium is installed (Debian package chromium; .ci/setup installs it)");
+        .unwrap_or_else(|e| {
+            panic!(
+                "this test opens the report in a real browser and could not start chromium ({e}): \
+                 install Debian's chromium package, or run `bash scripts/test`, which installs it"
+            )
+        });
     let dom = String::from_utf8_lossy(&browser.stdout);
     let log = String::from_utf8_lossy(&browser.stderr);
     assert!(browser.status.success(), "{log}");

@@ -93,9 +93,11 @@ fn spinner_style() -> ProgressStyle {
 pub fn bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), target());
     bar.set_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:32}] {percent:>3}% {binary_bytes}/{binary_total_bytes} ({eta} left)")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>12} [{bar:32}] {percent:>3}% {binary_bytes}/{binary_total_bytes} ({eta} left)",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
@@ -140,6 +142,9 @@ impl Observer for Recorder {
         self.0.lock().expect("recorder").push(Event::Stage(name.into(), total));
     }
     fn advance(&self, done: u64, total: u64, detail: &str) {
-        self.0.lock().expect("recorder").push(Event::Advance(done, total, detail.into()));
+        self.0
+            .lock()
+            .expect("recorder")
+            .push(Event::Advance(done, total, detail.into()));
     }
 }

@@ -84,7 +84,10 @@ fn malformed_lines_name_what_is_wrong() {
     let e = parse_line(br#"{"did":"d","time_us":"soon","kind":"commit"}"#).unwrap_err();
     assert!(matches!(e, ParseError::Shape(_)) && e.to_string().starts_with("unexpected shape"));
     assert_eq!(e.class(), "unexpected shape");
-    assert_eq!(parse_line(br#"{"time_us":1}"#).unwrap_err(), ParseError::Incomplete("missing kind"));
+    assert_eq!(
+        parse_line(br#"{"time_us":1}"#).unwrap_err(),
+        ParseError::Incomplete("missing kind")
+    );
     let like_without_subject = r#"{"did":"did:a","time_us":1,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.like","rkey":"k","record":{}}}"#;
     let e = parse_line(like_without_subject.as_bytes()).unwrap_err();
     assert_eq!(e, ParseError::NoSubject("likes"));

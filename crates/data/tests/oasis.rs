@@ -96,7 +96,10 @@ fn twitter_mode_with_integer_and_text_steps() {
         check(&data);
         assert!(report.mode.starts_with("twitter"));
         assert_eq!(report.tally.skipped["follows of unknown users"], 1);
-        assert_eq!(report.tally.skipped["dislikes (not engagement in the attention model)"], 1);
+        assert_eq!(
+            report.tally.skipped["dislikes (not engagement in the attention model)"],
+            1
+        );
     }
 }
 

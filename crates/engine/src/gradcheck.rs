@@ -83,9 +83,11 @@ pub fn check_gradient<G: ValueFunction + ?Sized>(
     worst
 }
 
-/// Checks a game's batched path sweep against single-point gradients: the
-/// values at every node and both accumulator rows must agree to `rtol`.
-/// Returns the largest relative disagreement found.
+/// Checks a game's batched path sweep against single-point gradients at the
+/// same nodes (values at every node, and both accumulator rows under
+/// arbitrary weights). Returns the largest disagreement found, relative to
+/// the largest value or accumulated gradient; callers compare it with
+/// their tolerance.
 pub fn check_path_batch<G: ValueFunction + ?Sized>(game: &G, baseline: &[f64], input: &[f64], taus: &[f64]) -> f64 {
     let n = game.players();
     let k = taus.len();

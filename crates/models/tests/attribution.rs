@@ -185,7 +185,10 @@ fn duplicate_follows_count_once_and_self_follows_are_ignored() {
     let clean = Replay::new(&population).unwrap();
     let dirty = Replay::new(&noisy).unwrap();
     assert_eq!(clean.graph().edges(), dirty.graph().edges());
-    assert_eq!(dirty.graph().dropped_self_follows, 25 + clean.graph().dropped_self_follows);
+    assert_eq!(
+        dirty.graph().dropped_self_follows,
+        25 + clean.graph().dropped_self_follows
+    );
     let a = attribute(&clean, Indicator::Cascade(Default::default()), &engine()).unwrap();
     let b = attribute(&dirty, Indicator::Cascade(Default::default()), &engine()).unwrap();
     assert_eq!(a.gates.phi, b.gates.phi);
@@ -336,5 +339,8 @@ fn two_attributions_on_one_replay_count_their_own_edges() {
     // gradient sweep (8 nodes and their 4-node companion, in batches of 8:
     // two sweeps) reads them twice and the active edges once.
     let forward = replay.forward_edges();
-    assert_eq!(first.edges_read, 2 * forward + 2 * (2 * forward + replay.active_edges()));
+    assert_eq!(
+        first.edges_read,
+        2 * forward + 2 * (2 * forward + replay.active_edges())
+    );
 }

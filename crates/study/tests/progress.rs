@@ -34,7 +34,11 @@ fn every_stage_reports_positions_that_reach_their_total() {
         .collect();
     assert_eq!(
         stages,
-        ["building the replay", "attributing cascade over 1500 agents", "panels (cascade)"]
+        [
+            "building the replay",
+            "attributing cascade over 1500 agents",
+            "panels (cascade)"
+        ]
     );
     assert_eq!(events[0], Event::Stage("building the replay".into(), Some(3)));
     // Each stage's last position is its total, and positions never go back.
@@ -63,5 +67,9 @@ fn every_stage_reports_positions_that_reach_their_total() {
     // status names the adaptive level.
     let evaluations = result.indicators[0].full.gradient_evaluations as u64;
     assert_eq!(finals[1], (evaluations, evaluations));
-    assert!(events.iter().any(|e| matches!(e, Event::Advance(_, _, d) if d.contains("level 1 (12 nodes)"))));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Advance(_, _, d) if d.contains("level 1 (12 nodes)")))
+    );
 }

@@ -109,11 +109,12 @@ impl<'a> Db<'a> {
                 message: "no such file".into(),
             });
         }
-        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|source| OasisError::Sqlite {
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+            |source| OasisError::Sqlite {
                 path: path.to_path_buf(),
                 source,
-            })?;
+            },
+        )?;
         Ok(Self { path, conn })
     }
 
@@ -301,16 +302,15 @@ impl Steps {
 fn activity_and_engagements(records: &Records, steps: &Steps, tally: &mut Tally) -> (Vec<Activity>, Vec<Engagement>) {
     let mut activity: HashMap<(u32, u32), f64> = HashMap::new();
     let mut engagements: HashMap<(u32, u32, u32), f64> = HashMap::new();
-    let mut engage = |tally: &mut Tally, from: u32, post: i64, at: u32, what: &'static str| {
-        match records.post_author.get(&post) {
+    let mut engage =
+        |tally: &mut Tally, from: u32, post: i64, at: u32, what: &'static str| match records.post_author.get(&post) {
             Some(&to) if to != from => {
                 *engagements.entry((from, to, at)).or_default() += 1.0;
                 tally.use_one(what);
             }
             Some(_) => tally.skip(Skip::OwnPost(what)),
             None => tally.skip(Skip::UnknownPost(what)),
-        }
-    };
+        };
     for &(act, actor, time) in &records.events {
         let at = steps.step(time);
         if !matches!(act, Act::Like { .. }) {

@@ -150,4 +150,3 @@ impl PathSweep for Attention<'_> {
         }
     }
 }
-

@@ -41,4 +41,3 @@ impl PathSweep for LinearControl<'_> {
         }
     }
 }
-

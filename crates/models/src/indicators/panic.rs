@@ -92,4 +92,3 @@ impl PathSweep for Panic<'_> {
         }
     }
 }
-
