@@ -31,6 +31,7 @@ enum Command {
     Attribute(commands::attribute::Args),
     Synth(commands::synth::Args),
     Ingest(commands::ingest::Args),
+    Stance(commands::stance::Args),
     Bench(commands::bench::Args),
 }
 
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Attribute(args) => commands::attribute::run(args),
         Command::Synth(args) => commands::synth::run(args),
         Command::Ingest(args) => commands::ingest::run(args),
+        Command::Stance(args) => commands::stance::run(args),
         Command::Bench(args) => commands::bench::run(args),
     };
     match result {

@@ -1,9 +1,11 @@
 //! Options shared by several commands.
 
+use aumann_data::stance::{StanceMethod, StanceRequest};
 use aumann_data::synth::{DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_STEPS, SynthParams};
 use aumann_data::{Dataset, format, progress};
 use aumann_engine::{AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, Rule};
 use aumann_models::Indicator;
+use aumann_stance::CaOptions;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -117,4 +119,67 @@ pub fn indicators(name: &str) -> Result<Vec<Indicator>, String> {
             .map(|i| vec![i])
             .map_err(|e| format!("{e}, or all"))
     }
+}
+
+/// How stance is estimated, shared by `aumann stance` and `--stance` on
+/// ingest (where the flags carry a `stance-` prefix).
+#[derive(Args, Clone, Debug)]
+pub struct StanceSettings {
+    /// Columns of the correspondence analysis: the K most-followed
+    /// accounts (follows) or most-engaged authors (engagements).
+    #[arg(long, default_value_t = CaOptions::default().elites, value_name = "K")]
+    pub elites: usize,
+    /// Accounts that follow (or engage) at least this many of the K are
+    /// fitted; those with fewer, but at least one, are placed as
+    /// supplementary rows; those with none keep 0.5, flagged low-signal.
+    #[arg(long, default_value_t = CaOptions::default().min_elites, value_name = "M")]
+    pub min_elites: usize,
+    /// Slope of the logistic that maps the standardised score to (0, 1).
+    #[arg(long, default_value_t = CaOptions::default().slope)]
+    pub slope: f64,
+}
+
+impl StanceSettings {
+    pub fn request(&self, method: StanceMethod, file: Option<PathBuf>) -> StanceRequest {
+        StanceRequest {
+            method,
+            file,
+            ca: CaOptions {
+                elites: self.elites,
+                min_elites: self.min_elites,
+                slope: self.slope,
+                ..CaOptions::default()
+            },
+        }
+    }
+}
+
+/// The stance diagnostics, one line each.
+pub fn print_stance(d: &aumann_stance::Diagnostics) {
+    let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("n/a".to_string(), f);
+    println!(
+        "stance ({}): {} of {} agents estimated, {:.1}% low signal",
+        d.method,
+        d.estimated,
+        d.agents,
+        100.0 * d.low_signal_share
+    );
+    if d.explained_inertia.is_some() {
+        println!(
+            "  {} columns, {} fitted rows, {} iterations; inertia on dimension 1 {}, dimension 2 {}",
+            d.columns.unwrap_or(0),
+            d.fitted_rows.unwrap_or(0),
+            d.iterations.unwrap_or(0),
+            opt(d.explained_inertia, &|v| format!("{:.1}%", 100.0 * v)),
+            opt(d.second_inertia, &|v| format!("{:.1}%", 100.0 * v)),
+        );
+    }
+    if let (Some(given), Some(matched)) = (d.labels_given, d.labels_matched) {
+        println!("  {matched} of {given} labelled accounts found in the population");
+    }
+    println!(
+        "  bimodality coefficient {} (above 0.556 suggests two camps); orientation: {}",
+        opt(d.bimodality, &|v| format!("{v:.3}")),
+        d.orientation
+    );
 }

@@ -10,6 +10,23 @@ pub struct Dataset {
     /// One per agent, in id order: a DID for Bluesky, a user id for OASIS.
     pub external_ids: Vec<String>,
     pub meta: Metadata,
+    /// Where each stance came from and how sure it is, when a stance
+    /// estimate wrote them (`aumann stance`, `--stance` on ingest).
+    pub stance_detail: Option<StanceDetail>,
+    /// Per agent, the hits of a lexicon's (lower, upper) terms in what it
+    /// wrote, counted at ingest when a lexicon was given. Kept in memory for
+    /// the stance step only: no text, and no count, is written.
+    pub lexicon_hits: Option<Vec<[u64; 2]>>,
+}
+
+/// The stance columns beside `stance` in agents.parquet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StanceDetail {
+    /// "fitted", "supplementary", "column", "seed", "propagated", "lexicon",
+    /// "label" or "low-signal".
+    pub source: Vec<String>,
+    /// In [0, 1]; 0 for no signal.
+    pub confidence: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -30,6 +47,10 @@ pub struct Metadata {
     pub created: String,
     /// The source's own settings (generator parameters, ingest counts).
     pub parameters: serde_json::Value,
+    /// The stance estimate that wrote the stances (method, settings,
+    /// diagnostics), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stance: Option<serde_json::Value>,
 }
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -53,6 +74,7 @@ impl Metadata {
             seed,
             created: now_rfc3339(),
             parameters,
+            stance: None,
         }
     }
 }

@@ -13,7 +13,7 @@
 //! Files are written with zstd compression; any compression pandas or
 //! polars use (snappy, zstd, lz4, gzip) reads back.
 
-use crate::dataset::{Dataset, FORMAT_VERSION, Metadata};
+use crate::dataset::{Dataset, FORMAT_VERSION, Metadata, StanceDetail};
 use crate::progress::Observer;
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use arrow_schema::{DataType, Field, Schema};
@@ -242,6 +242,13 @@ impl Table {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Whether the table has a column of that name.
+    pub fn has(&self, name: &str) -> bool {
+        self.batches
+            .first()
+            .is_some_and(|b| b.schema().column_with_name(name).is_some())
+    }
 }
 
 pub const AGENTS: &str = "agents.parquet";
@@ -255,15 +262,17 @@ pub const METADATA: &str = "metadata.json";
 pub fn write(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let p = &data.population;
-    write_table(
-        &dir.join(AGENTS),
-        vec![
-            Column::U32("agent", (0..p.agents as u32).collect()),
-            Column::Str("external_id", &data.external_ids),
-            Column::F64("followers", p.followers.clone()),
-            Column::F64("stance", p.stance.clone()),
-        ],
-    )?;
+    let mut agents = vec![
+        Column::U32("agent", (0..p.agents as u32).collect()),
+        Column::Str("external_id", &data.external_ids),
+        Column::F64("followers", p.followers.clone()),
+        Column::F64("stance", p.stance.clone()),
+    ];
+    if let Some(detail) = &data.stance_detail {
+        agents.push(Column::Str("stance_source", &detail.source));
+        agents.push(Column::F64("stance_confidence", detail.confidence.clone()));
+    }
+    write_table(&dir.join(AGENTS), agents)?;
     write_table(
         &dir.join(FOLLOWS),
         vec![
@@ -359,6 +368,15 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
     let external_ids = agents.strings("external_id", "agent, external_id, followers, stance")?;
     let followers = agents.f64("followers", "agent, external_id, followers, stance")?;
     let stance = agents.f64("stance", "agent, external_id, followers, stance")?;
+    let stance_detail = if agents.has("stance_source") {
+        let needs = "stance_source and stance_confidence together";
+        Some(StanceDetail {
+            source: agents.strings("stance_source", needs)?,
+            confidence: agents.f64("stance_confidence", needs)?,
+        })
+    } else {
+        None
+    };
 
     let follows_table = next()?;
     let follower = follows_table.u32("follower", "follower, followee")?;
@@ -404,6 +422,8 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
         population,
         external_ids,
         meta,
+        stance_detail,
+        lexicon_hits: None,
     })
 }
 

@@ -8,7 +8,8 @@ mod dataset;
 pub mod format;
 pub mod ingest;
 pub mod progress;
+pub mod stance;
 pub mod stats;
 pub mod synth;
 
-pub use dataset::{Dataset, FORMAT_VERSION, Metadata, days_from_civil, now_rfc3339, rfc3339};
+pub use dataset::{Dataset, FORMAT_VERSION, Metadata, StanceDetail, days_from_civil, now_rfc3339, rfc3339};

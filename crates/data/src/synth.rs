@@ -172,6 +172,13 @@ fn traits(p: &SynthParams) -> Traits {
     t
 }
 
+/// The community (0 or 1) the generator planted each agent in, as
+/// [`generate`] draws it for the same parameters: the ground truth that
+/// stance estimates are checked against.
+pub fn planted_communities(p: &SynthParams) -> Vec<u8> {
+    traits(p).community
+}
+
 /// Counts finished chunks of a parallel stage for a progress display.
 struct ChunkCounter<'a> {
     done: AtomicU64,
@@ -348,6 +355,8 @@ pub fn generate(p: &SynthParams, progress: &dyn Observer) -> Dataset {
         population,
         external_ids,
         meta,
+        stance_detail: None,
+        lexicon_hits: None,
     }
 }
 

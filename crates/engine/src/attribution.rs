@@ -40,6 +40,10 @@ pub struct Attribution {
     pub gradient_evaluations: usize,
     /// The tolerance on the relative completeness gap, in adaptive mode.
     pub tolerance: Option<f64>,
+    /// The game does not move along the path: F(x) = F(x') within the flat
+    /// tolerance and no gradient along the path at its midpoint. phi is 0
+    /// for every player and no quadrature ran.
+    pub flat: bool,
     pub levels: Vec<Level>,
     #[serde(serialize_with = "as_seconds")]
     pub elapsed: Duration,

@@ -147,6 +147,15 @@ impl AumannShapley {
         let path = Path { baseline, input };
         let value_input = check_output("value at the input", game.value(input))?;
         let value_baseline = check_output("value at the baseline", game.value(baseline))?;
+        if let Some(flat) = flat_attribution(game, path, self, value_input, value_baseline, started)? {
+            observer(&Progress {
+                level: 1,
+                level_nodes: 0,
+                evaluations: 1,
+                expected: 1,
+            });
+            return Ok(flat);
+        }
         let mut sweeper = Sweeper::new(game, path, self.batch, observer);
 
         let (first, tolerance, max) = match self.nodes {
@@ -184,6 +193,7 @@ impl AumannShapley {
             companion_nodes: companion,
             gradient_evaluations: 0,
             tolerance,
+            flat: false,
             levels: Vec::new(),
             elapsed: started.elapsed(),
         };
@@ -228,6 +238,62 @@ impl AumannShapley {
         result.elapsed = started.elapsed();
         Ok(result)
     }
+}
+
+/// |F(x) - F(x')| at most this times max(|F(x)|, |F(x')|) makes an
+/// indicator a candidate for being flat (both values 0 included).
+pub const FLAT_TOLERANCE: f64 = 1e-12;
+
+/// The result for a game that does not move along the path, or None.
+///
+/// Flat means: F(x) and F(x') agree within [`FLAT_TOLERANCE`], and at the
+/// path's midpoint no player's gradient has a component along the path
+/// (|(x_i - x'_i) dF/dx_i| within the same tolerance, for every i). Then
+/// phi = 0 for every player, with no quadrature. The midpoint check keeps
+/// games whose players cancel (F = x_0 - x_1 from 0 to 1: Delta F = 0, phi
+/// = (1, -1)) out of this shortcut: they are attributed as usual.
+fn flat_attribution<G: ValueFunction + ?Sized>(
+    game: &G,
+    path: Path<'_>,
+    settings: &AumannShapley,
+    value_input: f64,
+    value_baseline: f64,
+    started: Instant,
+) -> Result<Option<Attribution>> {
+    let scale = value_input.abs().max(value_baseline.abs());
+    if (value_input - value_baseline).abs() > FLAT_TOLERANCE * scale {
+        return Ok(None);
+    }
+    let n = path.players();
+    let mut midpoint = vec![0.0; n];
+    path.point_into(0.5, &mut midpoint);
+    let mut gradient = vec![0.0; n];
+    check_output("value on the path", game.value_and_gradient(&midpoint, &mut gradient))?;
+    let moves = gradient
+        .iter()
+        .zip(path.input.iter().zip(path.baseline))
+        .any(|(g, (x, b))| ((x - b) * g).abs() > FLAT_TOLERANCE * scale || !g.is_finite());
+    if moves {
+        return Ok(None);
+    }
+    let tolerance = match settings.nodes {
+        NodeCount::Adaptive { tolerance, .. } => Some(tolerance),
+        NodeCount::Fixed(_) => None,
+    };
+    Ok(Some(Attribution {
+        phi: vec![0.0; n],
+        error: vec![0.0; n],
+        value_input,
+        value_baseline,
+        rule: settings.rule,
+        nodes: 0,
+        companion_nodes: 0,
+        gradient_evaluations: 1,
+        tolerance,
+        flat: true,
+        levels: Vec::new(),
+        elapsed: started.elapsed(),
+    }))
 }
 
 /// The next node count of the adaptive mode. Gauss–Legendre doubles: its

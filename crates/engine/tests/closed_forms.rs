@@ -259,3 +259,30 @@ fn a_first_level_that_converges_still_gets_its_error_estimate() {
     assert_eq!((r.nodes, r.companion_nodes, r.gradient_evaluations), (12, 6, 18));
     assert!(r.error.iter().all(|&e| e != 0.0 && e.abs() < 1e-8), "{:?}", r.error);
 }
+
+#[test]
+fn a_game_that_does_not_move_is_flat_and_one_whose_players_cancel_is_not() {
+    // F = 0 everywhere: flat, phi = 0, one gradient evaluation, no nodes.
+    let constant = Linear::new(vec![0.0; 3]);
+    let r = AumannShapley::default()
+        .attribute(&constant, &[1.0; 3], &[0.0; 3])
+        .unwrap();
+    assert!(r.flat && r.phi == vec![0.0; 3] && r.nodes == 0 && r.gradient_evaluations == 1);
+    assert_eq!(r.relative_gap(), 0.0);
+    assert!(r.converged());
+    // F = x0 - x1 from 0 to 1: Delta F = 0, yet phi = (1, -1); the midpoint
+    // gradient keeps it out of the shortcut.
+    let cancelling = Linear::new(vec![1.0, -1.0]);
+    let r = AumannShapley::default()
+        .attribute(&cancelling, &[1.0; 2], &[0.0; 2])
+        .unwrap();
+    assert!(!r.flat);
+    assert!((r.phi[0] - 1.0).abs() < 1e-12 && (r.phi[1] + 1.0).abs() < 1e-12);
+    // A player whose weight is 0 does not move the game: moving it alone is
+    // flat, although the game is not constant.
+    let partly = Linear::new(vec![2.0, 0.0]);
+    let r = AumannShapley::default()
+        .attribute(&partly, &[0.0, 1.0], &[0.0, 0.0])
+        .unwrap();
+    assert!(r.flat && r.phi == vec![0.0, 0.0]);
+}

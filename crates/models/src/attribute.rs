@@ -22,6 +22,9 @@ pub struct ReplayAttribution {
     /// The (original) agent and the step of each gate, in gate order.
     pub gate_agents: Vec<u32>,
     pub gate_steps: Vec<u32>,
+    /// Why the indicator does not move, when it does not (the engine found
+    /// it flat: phi is 0 everywhere and no quadrature ran).
+    pub flat: Option<String>,
     /// Graph edges read by this attribution's sweeps (0 for indicators that
     /// do not use the graph, and for results built by [`summarize`]).
     pub edges_read: u64,
@@ -96,8 +99,10 @@ pub fn attribute_observed(
             });
         }
     };
+    let flat = gates.flat.then(|| indicator.flat_cause(replay));
     let mut result = summarize(replay, indicator, gates);
     result.edges_read = workspace.edges_read();
+    result.flat = flat;
     Ok(result)
 }
 
@@ -118,6 +123,7 @@ pub fn summarize(replay: &Replay, indicator: Indicator, gates: Attribution) -> R
         agent_error: per_agent.error,
         step_phi,
         gates,
+        flat: None,
         edges_read: 0,
     }
 }

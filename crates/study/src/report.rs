@@ -89,6 +89,16 @@ Aumann–Shapley attribution over every agent; the top-{n} panel by followers an
 fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStudy) {
     let f = &study.full;
     let name = study.indicator.name();
+    if let Some(cause) = &f.flat_cause {
+        let _ = write!(
+            h,
+            r#"<h2>{name}</h2><p class="verdict">Flat: F = {:.6e} with everyone silent and with what happened, and no agent moves it
+(φ = 0 for every agent; no tier shares or panel comparisons). Likely cause: {}.</p>"#,
+            f.value_input,
+            escape(cause)
+        );
+        return;
+    }
     let _ = write!(
         h,
         r#"<h2>{name}</h2><p>F(all gates open) − F(all closed) = <b>{:.6e}</b>, split over {} agents by {} with {} nodes
@@ -114,7 +124,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
         h,
         "<table><tr><th>tier</th><th>agents</th><th>min followers</th><th>share of Σφ</th><th>share of Σ|φ|</th></tr>"
     );
-    for t in &study.tiers {
+    for t in study.tiers.iter().flatten() {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td></tr>",
@@ -241,7 +251,7 @@ fn tier_chart(result: &StudyResult, study: &IndicatorStudy) -> String {
     let categories: Vec<String> = Tier::ALL.iter().map(|t| t.name().to_string()).collect();
     let mut series = vec![(
         "full scale".to_string(),
-        study.tiers.iter().map(|t| 100.0 * t.abs_share).collect(),
+        study.tiers.iter().flatten().map(|t| 100.0 * t.abs_share).collect(),
     )];
     for panel in study.panels.iter().filter(|p| has_attribution(p)) {
         let total: f64 = panel.phi.iter().map(|p| p.abs()).sum();

@@ -49,6 +49,11 @@ pub enum StudyError {
 /// The full-scale attribution's numbers, as they go into summary.json.
 #[derive(Clone, Debug, Serialize)]
 pub struct FullScale {
+    /// "attributed", or "flat" when the indicator does not move (phi = 0,
+    /// no quadrature, tiers and panels left out).
+    pub verdict: &'static str,
+    /// Why the indicator is flat, in one line that says what to do.
+    pub flat_cause: Option<String>,
     pub value_input: f64,
     pub value_baseline: f64,
     pub gap: f64,
@@ -104,7 +109,8 @@ pub struct PanelStudy {
 pub struct IndicatorStudy {
     pub indicator: Indicator,
     pub full: FullScale,
-    pub tiers: Vec<TierShare>,
+    /// None when the indicator is flat: shares of zero are not shares.
+    pub tiers: Option<Vec<TierShare>>,
     pub panels: Vec<PanelStudy>,
     #[serde(skip)]
     pub attribution: ReplayAttribution,
@@ -177,6 +183,8 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         let seconds = started.elapsed().as_secs_f64();
         let g = &attribution.gates;
         let full = FullScale {
+            verdict: if g.flat { "flat" } else { "attributed" },
+            flat_cause: attribution.flat.clone(),
             value_input: g.value_input,
             value_baseline: g.value_baseline,
             gap: g.gap(),
@@ -193,6 +201,19 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             step_phi: attribution.step_phi.clone(),
         };
         let full_abs: f64 = neumaier_sum(attribution.agent_phi.iter().map(|p| p.abs()));
+        if let Some(cause) = &attribution.flat {
+            studies.push(IndicatorStudy {
+                indicator,
+                tiers: None,
+                full,
+                panels: panels
+                    .iter()
+                    .map(|p| PanelStudy::skipped(p, &format!("the indicator is flat: {cause}")))
+                    .collect(),
+                attribution,
+            });
+            continue;
+        }
         if !panels.is_empty() {
             progress.stage(&format!("panels ({})", indicator.name()), Some(panels.len() as u64));
         }
@@ -208,7 +229,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             .collect::<Result<Vec<_>, _>>()?;
         studies.push(IndicatorStudy {
             indicator,
-            tiers: shares(&attribution.agent_phi, &population.followers, &tiers),
+            tiers: Some(shares(&attribution.agent_phi, &population.followers, &tiers)),
             full,
             panels: panel_studies,
             attribution,
@@ -220,6 +241,25 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         indicators: studies,
         tiers,
     })
+}
+
+impl PanelStudy {
+    /// A panel that was not attributed, and why.
+    fn skipped(panel: &Panel, why: &str) -> Self {
+        Self {
+            kind: panel.kind,
+            size: panel.members.len(),
+            members_active: 0,
+            follows: panel.population.follows.len(),
+            value_input: 0.0,
+            value_baseline: 0.0,
+            attributions: Vec::new(),
+            skipped: Some(why.to_string()),
+            members: panel.members.clone(),
+            phi: vec![0.0; panel.members.len()],
+            shapley_phi: None,
+        }
+    }
 }
 
 fn study_panel(

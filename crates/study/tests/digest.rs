@@ -75,7 +75,7 @@ fn the_built_in_population_gives_the_same_bits_as_before() {
             bits.f64s(&panel.phi);
             bits.f64s(panel.shapley_phi.iter().flatten());
         }
-        bits.f64s(study.tiers.iter().map(|t| &t.share));
+        bits.f64s(study.tiers.iter().flatten().map(|t| &t.share));
     }
     let out = tempfile::tempdir().unwrap();
     let mut written = output::write(out.path(), &data, &result).unwrap();

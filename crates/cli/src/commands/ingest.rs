@@ -1,8 +1,11 @@
 //! `aumann ingest`: build a population directory from real data.
 
+use crate::options::{StanceSettings, print_stance};
 use aumann_data::ingest::jetstream::{self, JetstreamOptions};
 use aumann_data::ingest::oasis::{self, OasisOptions};
+use aumann_data::stance::{self, StanceMethod};
 use aumann_data::{format, progress, stats::PopulationStats};
+use aumann_stance::Lexicon;
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -46,6 +49,8 @@ enum Source {
         /// Fail on the first malformed line or truncated file.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        stance: IngestStance,
         #[arg(long, default_value = "out/population", value_name = "DIR")]
         out: PathBuf,
         /// Print the ingest report as JSON on stdout.
@@ -60,12 +65,63 @@ enum Source {
         /// uses its integer time steps).
         #[arg(long, default_value_t = 3600, value_name = "S")]
         step_seconds: u64,
+        #[command(flatten)]
+        stance: IngestStance,
         #[arg(long, default_value = "out/population", value_name = "DIR")]
         out: PathBuf,
         /// Print the ingest report as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Stance estimated right after ingest (see `aumann stance --help`).
+#[derive(clap::Args)]
+struct IngestStance {
+    /// Estimate every agent's stance from the data: follows, engagements,
+    /// seeds, lexicon or csv. Without it every stance is 0.5 and
+    /// polarization is flat.
+    #[arg(long = "stance", value_name = "METHOD")]
+    method: Option<StanceMethod>,
+    /// The method's file: labels (external_id,stance) for seeds and csv, and
+    /// to orient follows or engagements; term lists (side,term) for lexicon.
+    #[arg(long = "stance-file", value_name = "FILE")]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    settings: StanceSettings,
+}
+
+impl IngestStance {
+    /// The lexicon to score post text with while reading, if asked for.
+    fn lexicon(&self) -> Result<Option<Lexicon>, crate::Error> {
+        match (self.method, &self.file) {
+            (Some(StanceMethod::Lexicon), Some(file)) => Ok(Some(Lexicon::read(file)?)),
+            (Some(StanceMethod::Lexicon), None) => {
+                Err("--stance lexicon needs --stance-file TERMS (CSV of side,term)".into())
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Runs the stance step on the ingested data, if asked for.
+    fn apply(&self, data: &mut aumann_data::Dataset) -> Result<Option<aumann_stance::Diagnostics>, crate::Error> {
+        let Some(method) = self.method else { return Ok(None) };
+        let request = self.settings.request(method, self.file.clone());
+        Ok(Some(stance::apply(data, &request)?))
+    }
+}
+
+/// The ingest report as JSON, with the stance diagnostics when a stance was
+/// estimated.
+fn report_json(
+    report: &impl serde::Serialize,
+    stance: &Option<aumann_stance::Diagnostics>,
+) -> Result<String, crate::Error> {
+    let mut value = serde_json::to_value(report)?;
+    if let (Some(d), Some(object)) = (stance, value.as_object_mut()) {
+        object.insert("stance".into(), serde_json::to_value(d)?);
+    }
+    Ok(serde_json::to_string_pretty(&value)?)
 }
 
 /// "YYYY-MM-DD" as Unix microseconds at 00:00 UTC.
@@ -93,6 +149,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             follows,
             stances,
             strict,
+            stance,
             out,
             json,
         } => {
@@ -103,11 +160,13 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 follow_snapshot: follows,
                 stances,
                 strict,
+                lexicon: stance.lexicon()?,
             };
-            let (data, report) = jetstream::ingest(&files, &options)?;
+            let (mut data, report) = jetstream::ingest(&files, &options)?;
+            let diagnostics = stance.apply(&mut data)?;
             write(&out, &data)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                println!("{}", report_json(&report, &diagnostics)?);
                 return Ok(());
             }
             println!(
@@ -130,17 +189,26 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 println!("  truncated: {t}");
             }
             println!("{}", PopulationStats::of(&data.population));
+            if let Some(d) = &diagnostics {
+                print_stance(d);
+            }
         }
         Source::Oasis {
             db,
             step_seconds,
+            stance,
             out,
             json,
         } => {
-            let (data, report) = oasis::ingest(&db, &OasisOptions { step_seconds })?;
+            let options = OasisOptions {
+                step_seconds,
+                lexicon: stance.lexicon()?,
+            };
+            let (mut data, report) = oasis::ingest(&db, &options)?;
+            let diagnostics = stance.apply(&mut data)?;
             write(&out, &data)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                println!("{}", report_json(&report, &diagnostics)?);
                 return Ok(());
             }
             println!("{} users, {} steps ({})", report.users, report.steps, report.mode);
@@ -151,6 +219,9 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 println!("  skipped  {n:>10}  {why}");
             }
             println!("{}", PopulationStats::of(&data.population));
+            if let Some(d) = &diagnostics {
+                print_stance(d);
+            }
         }
     }
     Ok(())

@@ -103,6 +103,14 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
     for study in &result.indicators {
         let f = &study.full;
         println!();
+        if let Some(cause) = &f.flat_cause {
+            println!(
+                "{}: flat (F = {:.6e} with everyone silent and with what happened; phi = 0 for every agent): {cause}",
+                study.indicator.name(),
+                f.value_input
+            );
+            continue;
+        }
         println!(
             "{}: F(all) - F(none) = {:.6e}; {} nodes of {}, completeness gap {:.1e} (relative), {:.1} s",
             study.indicator.name(),
@@ -119,7 +127,7 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
             "  {:<8}{:>10}{:>14}{:>12}{:>12}",
             "tier", "agents", "min followers", "share", "|share|"
         );
-        for t in &study.tiers {
+        for t in study.tiers.iter().flatten() {
             println!(
                 "  {:<8}{:>10}{:>14}{:>11.1}%{:>11.1}%",
                 t.tier.name(),

@@ -13,6 +13,7 @@
 use crate::ingest::{Interner, Skip, Tally};
 use crate::{Dataset, Metadata, progress};
 use aumann_models::{Activity, Engagement, Population};
+use aumann_stance::Lexicon;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -33,6 +34,8 @@ pub struct JetstreamOptions {
     pub stances: Option<PathBuf>,
     /// Stop at the first malformed line or truncated file.
     pub strict: bool,
+    /// Term lists to score over post text (for the lexicon stance).
+    pub lexicon: Option<Lexicon>,
 }
 
 impl Default for JetstreamOptions {
@@ -44,6 +47,7 @@ impl Default for JetstreamOptions {
             follow_snapshot: None,
             stances: None,
             strict: false,
+            lexicon: None,
         }
     }
 }
@@ -152,6 +156,8 @@ struct Record {
     reply: Option<Reply>,
     embed: Option<Embed>,
     via: Option<StrongRef>,
+    /// A post's text: read only to score a lexicon, never kept.
+    text: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -194,6 +200,8 @@ pub enum Line {
         rkey: String,
         target: Option<String>,
         via: bool,
+        /// The text of a post, reply or quote.
+        text: Option<String>,
     },
     Delete {
         did: String,
@@ -269,6 +277,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, ParseError> {
         "create" => {
             let record = commit.record.ok_or(Incomplete("create without record"))?;
             let via = record.via.is_some();
+            let text = if base == Collection::Post { record.text } else { None };
             let (collection, target) = match base {
                 Collection::Post => {
                     if let Some(reply) = record.reply {
@@ -299,6 +308,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, ParseError> {
                 rkey,
                 target,
                 via,
+                text,
             })
         }
         "delete" => Ok(Line::Delete {
@@ -321,6 +331,8 @@ struct Contribution {
     step: i32,
     collection: Collection,
     target: u32,
+    /// Lexicon hits of a post's text, so that its delete takes them back.
+    hits: [u16; 2],
 }
 
 #[derive(Default)]
@@ -334,6 +346,9 @@ struct Aggregates {
     /// Live follow records per pair, and the first step one was made.
     follows: HashMap<(u32, u32), (u32, i32)>,
     creates: HashMap<u64, Contribution>,
+    /// With a lexicon: each DID's hits of its (lower, upper) terms.
+    lexicon: Option<Lexicon>,
+    text_hits: HashMap<u32, [u64; 2]>,
 }
 
 fn key(did: &str, collection: Collection, rkey: &str) -> u64 {
@@ -369,6 +384,7 @@ impl Aggregates {
                 rkey,
                 target,
                 via,
+                text,
             } => {
                 let k = key(&did, collection, &rkey);
                 if self.creates.contains_key(&k) {
@@ -379,11 +395,16 @@ impl Aggregates {
                 let agent = self.dids.id(&did);
                 let target = target.map(|t| self.dids.id(&t)).unwrap_or(u32::MAX);
                 self.active_steps.insert((agent, step));
+                let hits = match (&self.lexicon, &text) {
+                    (Some(lexicon), Some(text)) => lexicon.score(text).map(|h| h.min(u16::MAX as u64) as u16),
+                    _ => [0, 0],
+                };
                 let contribution = Contribution {
                     agent,
                     step,
                     collection,
                     target,
+                    hits,
                 };
                 self.add(contribution, 1.0);
                 self.creates.insert(k, contribution);
@@ -408,6 +429,16 @@ impl Aggregates {
     }
 
     fn add(&mut self, c: Contribution, sign: f64) {
+        if c.hits != [0, 0] {
+            let hits = self.text_hits.entry(c.agent).or_default();
+            for (h, &n) in hits.iter_mut().zip(&c.hits) {
+                *h = if sign > 0.0 {
+                    *h + n as u64
+                } else {
+                    h.saturating_sub(n as u64)
+                };
+            }
+        }
         match c.collection {
             Collection::Post => *self.activity.entry((c.agent, c.step)).or_default() += sign,
             Collection::Reply | Collection::Quote | Collection::Repost => {
@@ -468,7 +499,10 @@ pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset,
         files: files.len(),
         ..Default::default()
     };
-    let mut agg = Aggregates::default();
+    let mut agg = Aggregates {
+        lexicon: options.lexicon.clone(),
+        ..Aggregates::default()
+    };
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -759,11 +793,22 @@ fn build(
         serde_json::to_value(&report).expect("report serialises"),
     );
     meta.start_time_us = Some(report.window_start_us);
+    let lexicon_hits = options.lexicon.as_ref().map(|_| {
+        let mut hits = vec![[0u64; 2]; n];
+        for (&id, &h) in &agg.text_hits {
+            if let Some(a) = agents.get(id) {
+                hits[a as usize] = h;
+            }
+        }
+        hits
+    });
     Ok((
         Dataset {
             population,
             external_ids: agents.external_ids,
             meta,
+            stance_detail: None,
+            lexicon_hits,
         },
         report,
     ))

@@ -13,6 +13,7 @@
 use crate::ingest::{Interner, Skip, Tally};
 use crate::{Dataset, Metadata};
 use aumann_models::{Activity, Engagement, Population};
+use aumann_stance::Lexicon;
 use rusqlite::types::Value;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -22,11 +23,18 @@ use std::path::{Path, PathBuf};
 pub struct OasisOptions {
     /// Step length for Reddit-mode datetimes.
     pub step_seconds: u64,
+    /// Term lists to score over what each user wrote (for the lexicon
+    /// stance): `post.content` of original posts and `quote_content` of
+    /// quotes; a repost's content is its author's, not the reposter's.
+    pub lexicon: Option<Lexicon>,
 }
 
 impl Default for OasisOptions {
     fn default() -> Self {
-        Self { step_seconds: 3600 }
+        Self {
+            step_seconds: 3600,
+            lexicon: None,
+        }
     }
 }
 
@@ -347,6 +355,27 @@ fn activity_and_engagements(records: &Records, steps: &Steps, tally: &mut Tally)
     (activity, engagements)
 }
 
+/// Each user's lexicon hits over what they wrote: the content of original
+/// posts and the quote text of quotes.
+fn text_hits(db: &Db<'_>, users: &Interner, lexicon: &Lexicon) -> Result<Vec<[u64; 2]>, OasisError> {
+    let mut hits = vec![[0u64; 2]; users.len()];
+    for row in db.rows("SELECT user_id, original_post_id, content, quote_content FROM post")? {
+        let Some(user) = int(&row[0]).and_then(|i| users.get(&i.to_string())) else {
+            continue;
+        };
+        let text = match (&row[1], &row[2], &row[3]) {
+            (Value::Null, Value::Text(content), _) => content,
+            (_, _, Value::Text(quote)) => quote,
+            _ => continue,
+        };
+        let h = lexicon.score(text);
+        for (total, n) in hits[user as usize].iter_mut().zip(h) {
+            *total += n;
+        }
+    }
+    Ok(hits)
+}
+
 /// Reads an OASIS database into a population: users, then the timed
 /// records, then the steps they fall on, then the tables.
 pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisReport), OasisError> {
@@ -378,6 +407,10 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
         orders: vec![],
     };
     let external_ids = (0..n as u32).map(|i| users.name(i).to_string()).collect();
+    let lexicon_hits = match &options.lexicon {
+        Some(lexicon) => Some(text_hits(&db, &users, lexicon)?),
+        None => None,
+    };
     let step_seconds = if steps.datetimes { options.step_seconds } else { 0 };
     let meta = Metadata::new(
         "oasis",
@@ -392,6 +425,8 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
             population,
             external_ids,
             meta,
+            stance_detail: None,
+            lexicon_hits,
         },
         report,
     ))

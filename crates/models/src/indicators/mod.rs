@@ -63,6 +63,40 @@ impl Indicator {
         }
     }
 
+    /// The likely reason the indicator does not move on this replay, in one
+    /// line that says what to do (for a result that came back flat).
+    pub fn flat_cause(&self, replay: &Replay) -> String {
+        let no_follows = replay.graph.edges() == 0;
+        let cause = match self {
+            Indicator::Polarization(_) => {
+                let first = replay.stance.first().copied().unwrap_or(0.5);
+                if replay.stance.iter().all(|&s| s == 0.5) {
+                    Some("stances are all 0.5: estimate them from the data with `aumann stance`".to_string())
+                } else if replay.stance.iter().all(|&s| s == first) {
+                    Some(format!("every stance is {first}: estimate them with `aumann stance`"))
+                } else if no_follows {
+                    Some("no follow edges: nobody reads anybody".into())
+                } else {
+                    None
+                }
+            }
+            Indicator::Cascade(_) => no_follows.then(|| "no follow edges: nothing can spread".to_string()),
+            Indicator::Attention(_) => replay
+                .engagements
+                .is_empty()
+                .then(|| "no engagements in this population".to_string()),
+            Indicator::Panic(_) => (replay.traders() == 0).then(|| "no orders in this population".to_string()),
+            Indicator::Linear => replay
+                .followers
+                .iter()
+                .all(|&f| f == 0.0)
+                .then(|| "every follower count is 0".to_string()),
+        };
+        cause.unwrap_or_else(|| {
+            "the indicator is the same with everyone silent and with what happened, and does not move between".into()
+        })
+    }
+
     /// The indicator as a model of the replay's gates: a sweep along a path
     /// that writes its buffers into `workspace` (wrap it in
     /// [`aumann_engine::SweepGame`] for the engine's value-function calls).

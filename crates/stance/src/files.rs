@@ -1,0 +1,158 @@
+//! The files a user brings: labelled accounts, and term lists.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StanceFileError {
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+fn invalid(path: &Path, message: String) -> StanceFileError {
+    StanceFileError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Reads `external_id,stance` rows (a header row is allowed: a first row
+/// whose stance is not a number), stance in (0, 1). Returns the agents the
+/// ids name, with their stance, and how many rows the file held.
+pub fn read_labels(path: &Path, external_ids: &[String]) -> Result<(Vec<(u32, f64)>, usize), StanceFileError> {
+    let index: HashMap<&str, u32> = external_ids
+        .iter()
+        .enumerate()
+        .map(|(a, id)| (id.as_str(), a as u32))
+        .collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| invalid(path, e.to_string()))?;
+    let (mut given, mut rows) = (Vec::new(), 0);
+    for (k, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| invalid(path, e.to_string()))?;
+        let fields: Vec<&str> = record.iter().map(str::trim).collect();
+        let [id, value] = fields[..] else {
+            return Err(invalid(path, format!("row {}: expected external_id,stance", k + 1)));
+        };
+        let Ok(value) = value.parse::<f64>() else {
+            if k == 0 {
+                continue;
+            }
+            return Err(invalid(
+                path,
+                format!("row {}: stance '{value}' is not a number", k + 1),
+            ));
+        };
+        if !(value > 0.0 && value < 1.0) {
+            return Err(invalid(
+                path,
+                format!("row {}: stance {value} is outside (0, 1)", k + 1),
+            ));
+        }
+        rows += 1;
+        if let Some(&a) = index.get(id) {
+            given.push((a, value));
+        }
+    }
+    given.sort_unstable_by_key(|g| g.0);
+    given.dedup_by_key(|g| g.0);
+    Ok((given, rows))
+}
+
+/// Two term lists, the lower and the upper side of the stance axis.
+///
+/// The file is CSV `side,term`, side `lower` or `upper` (a header row
+/// `side,term` is allowed). Terms are single tokens, matched
+/// case-insensitively against the words of a text (letters, digits, '_' and
+/// a leading '#', so hashtags match as written).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lexicon {
+    terms: HashMap<String, usize>,
+}
+
+impl Lexicon {
+    pub fn read(path: &Path) -> Result<Self, StanceFileError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_path(path)
+            .map_err(|e| invalid(path, e.to_string()))?;
+        let mut terms = HashMap::new();
+        for (k, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| invalid(path, e.to_string()))?;
+            let fields: Vec<&str> = record.iter().map(str::trim).collect();
+            let [side, term] = fields[..] else {
+                return Err(invalid(path, format!("row {}: expected side,term", k + 1)));
+            };
+            let side = match side.to_ascii_lowercase().as_str() {
+                "lower" => 0,
+                "upper" => 1,
+                "side" if k == 0 => continue,
+                other => {
+                    return Err(invalid(
+                        path,
+                        format!("row {}: side '{other}' is neither lower nor upper", k + 1),
+                    ));
+                }
+            };
+            terms.insert(term.to_lowercase(), side);
+        }
+        let sides = [0, 1].map(|s| terms.values().filter(|&&v| v == s).count());
+        if sides.contains(&0) {
+            return Err(invalid(path, "needs at least one lower and one upper term".into()));
+        }
+        Ok(Self { terms })
+    }
+
+    /// Hits of each side in a text.
+    pub fn score(&self, text: &str) -> [u64; 2] {
+        let mut hits = [0u64; 2];
+        for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '#')) {
+            if word.is_empty() {
+                continue;
+            }
+            if let Some(&side) = self.terms.get(&word.to_lowercase()) {
+                hits[side] += 1;
+            }
+        }
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_lexicons_are_read_with_their_errors_named() {
+        let dir = std::env::temp_dir().join(format!("aumann-stance-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let labels = dir.join("seeds.csv");
+        std::fs::write(&labels, "id,stance\nb,0.9\nnobody,0.2\na,0.1\n").unwrap();
+        let ids = ["a".to_string(), "b".to_string()];
+        assert_eq!(read_labels(&labels, &ids).unwrap(), (vec![(0, 0.1), (1, 0.9)], 3));
+        std::fs::write(&labels, "a,1.5\n").unwrap();
+        assert!(
+            read_labels(&labels, &ids)
+                .unwrap_err()
+                .to_string()
+                .contains("outside (0, 1)")
+        );
+
+        let terms = dir.join("terms.csv");
+        std::fs::write(&terms, "side,term\nlower,#Left\nupper,right\n").unwrap();
+        let lexicon = Lexicon::read(&terms).unwrap();
+        assert_eq!(lexicon.score("#left and RIGHT, right; left"), [1, 2]);
+        std::fs::write(&terms, "lower,a\n").unwrap();
+        assert!(
+            Lexicon::read(&terms)
+                .unwrap_err()
+                .to_string()
+                .contains("one lower and one upper")
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

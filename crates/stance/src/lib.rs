@@ -1,0 +1,455 @@
+//! Stance from the data itself, for populations that carry no labels.
+//!
+//! Polarization starts from every agent's stance in (0, 1). Real data
+//! rarely has one, so this crate estimates it, label-free where possible:
+//!
+//! - [`follows`]: correspondence analysis of the account x followed-elite
+//!   matrix (Barberá 2015, in its CA form): the K most-followed accounts
+//!   are the columns, accounts that follow at least `min_elites` of them
+//!   the fitted rows, every other account with an elite a supplementary row.
+//! - [`engagements`]: the same on the engager x most-engaged-author matrix
+//!   (Flamino et al. 2023), weighted by the engagements' amounts.
+//! - [`seeds`]: a few labelled accounts spread over the follow graph by
+//!   harmonic label propagation (Zhu, Ghahramani & Lafferty 2003).
+//! - [`lexicon`]: two term lists scored over what each agent wrote.
+//! - [`labels`]: a CSV of stances, as given.
+//!
+//! A one-dimensional score becomes a stance by a documented map
+//! ([`to_stance`]): oriented (by seeds when given, else so that the
+//! most-followed scored account sits above 0.5), standardised, and passed
+//! through a logistic. Agents without signal keep 0.5 and are flagged, never
+//! given an invented position. docs/stance.md says why each choice is made.
+
+pub mod ca;
+mod eigen;
+mod files;
+mod propagate;
+
+pub use files::{Lexicon, StanceFileError, read_labels};
+pub use propagate::seeds;
+
+use aumann_models::{FollowGraph, Population};
+use serde::Serialize;
+
+/// Where an agent's stance came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// A fitted row of the correspondence analysis.
+    Fitted,
+    /// A supplementary row: fewer columns than the fit asks, placed by the
+    /// transition formula.
+    Supplementary,
+    /// An elite placed by its column coordinate (it follows too few elites
+    /// to be a row).
+    Column,
+    /// A labelled seed.
+    Seed,
+    /// Reached from the seeds over the follow graph.
+    Propagated,
+    /// Scored from its text by the lexicon.
+    Lexicon,
+    /// Given in a CSV of stances.
+    Label,
+    /// No signal: the stance is the neutral 0.5.
+    LowSignal,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Fitted => "fitted",
+            Source::Supplementary => "supplementary",
+            Source::Column => "column",
+            Source::Seed => "seed",
+            Source::Propagated => "propagated",
+            Source::Lexicon => "lexicon",
+            Source::Label => "label",
+            Source::LowSignal => "low-signal",
+        }
+    }
+}
+
+/// What a stance estimate tells about itself.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Diagnostics {
+    pub method: String,
+    pub agents: usize,
+    /// Agents with an estimate (not flagged as low signal).
+    pub estimated: usize,
+    pub low_signal_share: f64,
+    /// Share of the total inertia on the leading dimension, and on the
+    /// second (CA methods only).
+    pub explained_inertia: Option<f64>,
+    pub second_inertia: Option<f64>,
+    /// Columns of the fit (elites or authors), rows fitted, iterations.
+    pub columns: Option<usize>,
+    pub fitted_rows: Option<usize>,
+    pub iterations: Option<usize>,
+    /// Sarle's bimodality coefficient of the estimated stances: above 5/9
+    /// (0.556) suggests two modes.
+    pub bimodality: Option<f64>,
+    /// How the sign of the score was chosen.
+    pub orientation: String,
+    /// Seeds or labels given, and how many named an agent.
+    pub labels_given: Option<usize>,
+    pub labels_matched: Option<usize>,
+}
+
+/// Stances for every agent, where each came from, how sure it is, and the
+/// diagnostics.
+#[derive(Clone, Debug)]
+pub struct Estimate {
+    pub stance: Vec<f64>,
+    pub source: Vec<Source>,
+    /// In [0, 1]: 0 for no signal, growing with the evidence behind the
+    /// estimate (see each method).
+    pub confidence: Vec<f64>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StanceError {
+    #[error("{0}")]
+    Settings(String),
+    #[error(
+        "no agent has enough signal for the {method} method ({detail}); try another method (`aumann stance --help`) or lower --min-elites"
+    )]
+    NoSignal { method: &'static str, detail: String },
+}
+
+/// Settings of the correspondence-analysis methods.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CaOptions {
+    /// Columns: the K most-followed accounts (or most-engaged authors).
+    pub elites: usize,
+    /// Rows in the fit follow (or engage) at least this many columns; rows
+    /// with fewer but at least one are supplementary.
+    pub min_elites: usize,
+    /// The logistic's slope on the standardised score.
+    pub slope: f64,
+    pub max_iterations: usize,
+    pub tolerance: f64,
+}
+
+impl Default for CaOptions {
+    fn default() -> Self {
+        Self {
+            elites: 10_000,
+            min_elites: 3,
+            slope: 1.0,
+            max_iterations: 300,
+            tolerance: 1e-9,
+        }
+    }
+}
+
+impl CaOptions {
+    fn validate(&self) -> Result<(), StanceError> {
+        if self.elites < 2 {
+            return Err(StanceError::Settings("--elites must be at least 2".into()));
+        }
+        if self.min_elites < 1 {
+            return Err(StanceError::Settings("--min-elites must be at least 1".into()));
+        }
+        if !(self.slope.is_finite() && self.slope > 0.0) {
+            return Err(StanceError::Settings("--slope must be a positive number".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The K columns with the most weight, by descending weight then id.
+fn top_columns(weight: &[f64], k: usize) -> Vec<u32> {
+    let mut ids: Vec<u32> = (0..weight.len() as u32).filter(|&a| weight[a as usize] > 0.0).collect();
+    ids.sort_by(|&a, &b| weight[b as usize].total_cmp(&weight[a as usize]).then(a.cmp(&b)));
+    ids.truncate(k);
+    ids
+}
+
+/// Stance from the follow graph: CA of who follows which of the K
+/// most-followed accounts. `orient` (agent, stance) pairs choose the sign.
+pub fn follows(population: &Population, options: &CaOptions, orient: &[(u32, f64)]) -> Result<Estimate, StanceError> {
+    options.validate()?;
+    let graph = FollowGraph::from_follows(population.agents, &population.follows)
+        .map_err(|e| StanceError::Settings(e.to_string()))?;
+    let followers: Vec<f64> = (0..population.agents).map(|a| graph.follower_count(a) as f64).collect();
+    let elites = top_columns(&followers, options.elites);
+    let mut column_of = vec![u32::MAX; population.agents];
+    for (c, &a) in elites.iter().enumerate() {
+        column_of[a as usize] = c as u32;
+    }
+    let rows: Vec<Vec<(u32, f64)>> = (0..population.agents)
+        .map(|j| {
+            graph
+                .followees(j)
+                .iter()
+                .map(|&i| column_of[i as usize])
+                .filter(|&c| c != u32::MAX)
+                .map(|c| (c, 1.0))
+                .collect()
+        })
+        .collect();
+    let matrix = ca::Sparse::from_rows(elites.len(), rows);
+    let mut estimate = from_ca("follows", population, &matrix, &elites, &followers, options, orient)?;
+    estimate.diagnostics.method = "follows".into();
+    Ok(estimate)
+}
+
+/// Stance from engagements: CA of who engages which of the K most-engaged
+/// authors, weighted by the engagements' amounts over the window.
+pub fn engagements(
+    population: &Population,
+    options: &CaOptions,
+    orient: &[(u32, f64)],
+) -> Result<Estimate, StanceError> {
+    options.validate()?;
+    let n = population.agents;
+    let mut received = vec![0.0; n];
+    for e in population.engagements.iter().filter(|e| e.engager != e.author) {
+        received[e.author as usize] += e.amount;
+    }
+    let authors = top_columns(&received, options.elites);
+    let mut column_of = vec![u32::MAX; n];
+    for (c, &a) in authors.iter().enumerate() {
+        column_of[a as usize] = c as u32;
+    }
+    let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+    for e in population
+        .engagements
+        .iter()
+        .filter(|e| e.engager != e.author && e.amount > 0.0)
+    {
+        let c = column_of[e.author as usize];
+        if c != u32::MAX {
+            rows[e.engager as usize].push((c, e.amount));
+        }
+    }
+    let matrix = ca::Sparse::from_rows(authors.len(), rows);
+    let mut estimate = from_ca("engagements", population, &matrix, &authors, &received, options, orient)?;
+    estimate.diagnostics.method = "engagements".into();
+    Ok(estimate)
+}
+
+/// The shared part of both CA methods: fit, place, orient, map.
+fn from_ca(
+    method: &'static str,
+    population: &Population,
+    matrix: &ca::Sparse,
+    columns: &[u32],
+    prominence: &[f64],
+    options: &CaOptions,
+    orient: &[(u32, f64)],
+) -> Result<Estimate, StanceError> {
+    let n = population.agents;
+    let distinct: Vec<usize> = (0..n).map(|i| matrix.row(i).0.len()).collect();
+    let core: Vec<bool> = distinct.iter().map(|&d| d >= options.min_elites).collect();
+    let fitted_rows = core.iter().filter(|&&c| c).count();
+    if fitted_rows < 2 || columns.len() < 2 {
+        return Err(StanceError::NoSignal {
+            method,
+            detail: format!(
+                "{fitted_rows} accounts reach {} of the {} columns",
+                options.min_elites,
+                columns.len()
+            ),
+        });
+    }
+    let fit = ca::fit(matrix, &core, 8, options.max_iterations, options.tolerance);
+    let mut score = vec![f64::NAN; n];
+    let mut source = vec![Source::LowSignal; n];
+    let mut confidence = vec![0.0; n];
+    for i in 0..n {
+        if fit.row_scores[i].is_finite() {
+            score[i] = fit.row_scores[i];
+            source[i] = if core[i] { Source::Fitted } else { Source::Supplementary };
+            // Half at the fit's threshold, approaching 1 with more columns.
+            confidence[i] = distinct[i] as f64 / (distinct[i] + options.min_elites) as f64;
+        }
+    }
+    for (c, &a) in columns.iter().enumerate() {
+        let a = a as usize;
+        if !score[a].is_finite() && fit.column_scores[c].is_finite() {
+            score[a] = fit.column_scores[c];
+            source[a] = Source::Column;
+            confidence[a] = 0.5;
+        }
+    }
+    let (stance, orientation) = to_stance(&score, prominence, orient, options.slope);
+    let sigma = &fit.singular_values;
+    let share = |s: Option<&f64>| s.map(|s| s * s / fit.total_inertia).filter(|v| v.is_finite());
+    let diagnostics = Diagnostics {
+        method: method.into(),
+        explained_inertia: share(sigma.first()),
+        second_inertia: share(sigma.get(1)),
+        columns: Some(columns.len()),
+        fitted_rows: Some(fitted_rows),
+        iterations: Some(fit.iterations),
+        orientation,
+        ..Diagnostics::default()
+    };
+    Ok(finish(stance, source, confidence, diagnostics))
+}
+
+/// Fills the counts and the bimodality coefficient.
+fn finish(stance: Vec<f64>, source: Vec<Source>, confidence: Vec<f64>, mut diagnostics: Diagnostics) -> Estimate {
+    let estimated: Vec<f64> = stance
+        .iter()
+        .zip(&source)
+        .filter(|(_, s)| **s != Source::LowSignal)
+        .map(|(v, _)| *v)
+        .collect();
+    diagnostics.agents = stance.len();
+    diagnostics.estimated = estimated.len();
+    diagnostics.low_signal_share = if stance.is_empty() {
+        0.0
+    } else {
+        1.0 - estimated.len() as f64 / stance.len() as f64
+    };
+    diagnostics.bimodality = bimodality_coefficient(&estimated);
+    Estimate {
+        stance,
+        source,
+        confidence,
+        diagnostics,
+    }
+}
+
+/// The smallest and largest stance a map writes: the population format
+/// needs the open interval (0, 1).
+pub const STANCE_FLOOR: f64 = 1e-6;
+
+/// Turns scores (NaN for none) into stances: orientation, then the
+/// logistic of the standardised score, `1 / (1 + exp(-slope z))`, clamped
+/// into [1e-6, 1 - 1e-6]; agents without a score get 0.5.
+///
+/// Orientation: with labelled agents, the sign under which their scores
+/// correlate positively with their labels; without, the sign that puts the
+/// most prominent scored agent (most followers, or most engagement) above
+/// 0.5. Returns the stances and a sentence that says which rule applied.
+pub fn to_stance(score: &[f64], prominence: &[f64], orient: &[(u32, f64)], slope: f64) -> (Vec<f64>, String) {
+    let scored: Vec<f64> = score.iter().copied().filter(|s| s.is_finite()).collect();
+    if scored.is_empty() {
+        return (vec![0.5; score.len()], "no agent has a score".into());
+    }
+    let mean = scored.iter().sum::<f64>() / scored.len() as f64;
+    let sd = (scored.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / scored.len() as f64).sqrt();
+    let labelled: Vec<(f64, f64)> = orient
+        .iter()
+        .filter(|&&(a, _)| score[a as usize].is_finite())
+        .map(|&(a, label)| (score[a as usize], label))
+        .collect();
+    let (sign, orientation) = if labelled.len() >= 2 {
+        let (ms, ml) = (
+            labelled.iter().map(|p| p.0).sum::<f64>() / labelled.len() as f64,
+            labelled.iter().map(|p| p.1).sum::<f64>() / labelled.len() as f64,
+        );
+        let cov: f64 = labelled.iter().map(|(s, l)| (s - ms) * (l - ml)).sum();
+        (
+            if cov < 0.0 { -1.0 } else { 1.0 },
+            format!("by {} labelled agents with a score", labelled.len()),
+        )
+    } else {
+        let top = (0..score.len())
+            .filter(|&a| score[a].is_finite())
+            .max_by(|&a, &b| prominence[a].total_cmp(&prominence[b]).then(b.cmp(&a)))
+            .expect("a scored agent");
+        (
+            if score[top] < mean { -1.0 } else { 1.0 },
+            format!("the most prominent scored agent (id {top}) is above 0.5"),
+        )
+    };
+    let stance = score
+        .iter()
+        .map(|&s| {
+            if !s.is_finite() {
+                0.5
+            } else if sd == 0.0 {
+                0.5
+            } else {
+                let z = sign * (s - mean) / sd;
+                (1.0 / (1.0 + (-slope * z).exp())).clamp(STANCE_FLOOR, 1.0 - STANCE_FLOOR)
+            }
+        })
+        .collect();
+    (stance, orientation)
+}
+
+/// Sarle's bimodality coefficient (g^2 + 1) / (k + 3 (n-1)^2 / ((n-2)(n-3)))
+/// with g the sample skewness and k the excess kurtosis; None below four
+/// values or without spread. A uniform distribution gives 5/9; above it
+/// suggests two modes.
+pub fn bimodality_coefficient(values: &[f64]) -> Option<f64> {
+    let n = values.len() as f64;
+    if values.len() < 4 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    let m2 = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    if m2 <= 0.0 {
+        return None;
+    }
+    let m3 = values.iter().map(|v| (v - mean).powi(3)).sum::<f64>() / n;
+    let m4 = values.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / n;
+    // Bias-corrected skewness and excess kurtosis, as in SAS and scipy.
+    let g1 = m3 / m2.powf(1.5);
+    let skew = g1 * (n * (n - 1.0)).sqrt() / (n - 2.0);
+    let g2 = m4 / (m2 * m2) - 3.0;
+    let kurt = ((n + 1.0) * g2 + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
+    Some((skew * skew + 1.0) / (kurt + 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))))
+}
+
+/// Stance from lexicon hits per agent: (hits of the lower list, hits of the
+/// upper list). The stance is the share of an agent's hits on the upper
+/// side, upper / (upper + lower), kept inside [1e-6, 1 - 1e-6]: already in
+/// (0, 1), oriented by the lists, and with the same meaning on any data, so
+/// it is not standardised. Agents without a hit keep 0.5, flagged.
+/// Confidence grows with the hits: h / (h + 3).
+pub fn lexicon(hits: &[[u64; 2]]) -> Estimate {
+    let mut stance = vec![0.5; hits.len()];
+    let mut source = vec![Source::LowSignal; hits.len()];
+    let mut confidence = vec![0.0; hits.len()];
+    for (a, &[lo, hi]) in hits.iter().enumerate() {
+        let h = (lo + hi) as f64;
+        if h > 0.0 {
+            stance[a] = (hi as f64 / h).clamp(STANCE_FLOOR, 1.0 - STANCE_FLOOR);
+            source[a] = Source::Lexicon;
+            confidence[a] = h / (h + 3.0);
+        }
+    }
+    finish(
+        stance,
+        source,
+        confidence,
+        Diagnostics {
+            method: "lexicon".into(),
+            orientation: "the second term list is the upper side (stance above 0.5)".into(),
+            ..Diagnostics::default()
+        },
+    )
+}
+
+/// Stances given in a file, for the agents they name; the rest keep 0.5
+/// and are flagged.
+pub fn labels(agents: usize, given: &[(u32, f64)], in_file: usize) -> Estimate {
+    let mut stance = vec![0.5; agents];
+    let mut source = vec![Source::LowSignal; agents];
+    let mut confidence = vec![0.0; agents];
+    for &(a, s) in given {
+        stance[a as usize] = s;
+        source[a as usize] = Source::Label;
+        confidence[a as usize] = 1.0;
+    }
+    finish(
+        stance,
+        source,
+        confidence,
+        Diagnostics {
+            method: "csv".into(),
+            orientation: "as given".into(),
+            labels_given: Some(in_file),
+            labels_matched: Some(given.len()),
+            ..Diagnostics::default()
+        },
+    )
+}
