@@ -100,3 +100,61 @@ mod tests {
         assert_eq!(z_scores(&[1.0], &[2.0], &[0.0]), None);
     }
 }
+
+/// The area under the ROC curve of `score` for telling label true from
+/// false, ties counting half (the Mann–Whitney statistic over the product
+/// of the class sizes). None when a class is empty.
+pub fn auc(score: &[f64], label: &[bool]) -> Option<f64> {
+    let ranks = ranks(score);
+    let ones = label.iter().filter(|&&l| l).count() as f64;
+    let zeros = label.len() as f64 - ones;
+    if ones == 0.0 || zeros == 0.0 {
+        return None;
+    }
+    let rank_sum: f64 = ranks.iter().zip(label).filter(|(_, l)| **l).map(|(r, _)| r).sum();
+    Some((rank_sum - ones * (ones + 1.0) / 2.0) / (ones * zeros))
+}
+
+/// 1-based ranks, ties sharing their mean rank.
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut ranks = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        for k in i..=j {
+            ranks[order[k]] = (i + j) as f64 / 2.0 + 1.0;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+/// Spearman's rank correlation (Pearson on mid-ranks).
+pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
+}
+
+#[cfg(test)]
+mod rank_tests {
+    use super::*;
+
+    #[test]
+    fn auc_and_spearman_match_hand_values() {
+        assert_eq!(auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]), Some(0.75));
+        assert_eq!(auc(&[1.0, 1.0], &[false, true]), Some(0.5));
+        assert_eq!(auc(&[1.0, 2.0], &[true, true]), None);
+        assert!((spearman(&[1.0, 2.0, 3.0], &[10.0, 30.0, 20.0]).unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(spearman(&[1.0, 1.0], &[1.0, 2.0]), None);
+    }
+}

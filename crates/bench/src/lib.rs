@@ -9,12 +9,15 @@
 //!   Shapley on small populations) on the same indicator and machine.
 //! - [`budget`]: how many permutations a time cap affords, and what the
 //!   whole budget would cost.
-//! - [`fit`]: growth exponents and distances between attributions.
+//! - [`stance`]: how well the `follows` stance recovers planted
+//!   communities, and its cost against the attribution.
+//! - [`fit`]: growth exponents, distances, AUC and rank correlation.
 
 pub mod budget;
 pub mod fit;
 pub mod replay;
 pub mod shapley;
+pub mod stance;
 
 /// Anything a benchmark run can fail on.
 #[derive(Debug, thiserror::Error)]
@@ -27,4 +30,6 @@ pub enum BenchError {
     Engine(#[from] aumann_engine::Error),
     #[error("unknown indicator: {0}")]
     Indicator(String),
+    #[error("stance: {0}")]
+    Stance(String),
 }

@@ -108,7 +108,11 @@ fn reddit_mode_buckets_datetimes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reddit.db");
     database(&path, |t| format!("2025-03-0{} 10:15:00.123456", 1 + t));
-    let (data, report) = ingest(&path, &OasisOptions { step_seconds: 86_400 }).unwrap();
+    let options = OasisOptions {
+        step_seconds: 86_400,
+        ..OasisOptions::default()
+    };
+    let (data, report) = ingest(&path, &options).unwrap();
     check(&data);
     assert!(report.mode.starts_with("reddit"));
 }

@@ -96,3 +96,93 @@ fn follows_stance_separates_the_planted_communities_at_200k_agents() {
         assert_eq!(detail.confidence[a], 0.0);
     }
 }
+
+/// scipy's sparse SVD of the same CA matrix, built in Python from the
+/// population's follows.parquet by the definition (top-K followed accounts
+/// as columns, rows that follow at least M of them, standardised residuals
+/// applied as a sparse product less a rank-one term), must give the same
+/// leading dimension: |Pearson| >= 0.99 between its row scores and the
+/// logit of ours (the map to (0, 1) is a logistic of a linear function of
+/// the score).
+#[test]
+fn an_independent_correspondence_analysis_in_scipy_agrees() {
+    let params = SynthParams {
+        agents: 20_000,
+        steps: 2,
+        seed: 5,
+        ..SynthParams::default()
+    };
+    let mut data = generate(&params, &());
+    let ca = CaOptions {
+        elites: 400,
+        min_elites: 3,
+        ..CaOptions::default()
+    };
+    let d = apply(
+        &mut data,
+        &StanceRequest {
+            method: StanceMethod::Follows,
+            file: None,
+            ca: ca.clone(),
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    aumann_data::format::write(dir.path(), &data).unwrap();
+    let script = r#"
+import sys, numpy as np, pandas as pd, scipy.sparse as sp
+from scipy.sparse.linalg import svds, LinearOperator
+d, K, M = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+agents = pd.read_parquet(f"{d}/agents.parquet")
+f = pd.read_parquet(f"{d}/follows.parquet")
+f = f[f.follower != f.followee].drop_duplicates()
+n = len(agents)
+count = np.bincount(f.followee.to_numpy(), minlength=n)
+order = sorted((a for a in range(n) if count[a] > 0), key=lambda a: (-count[a], a))[:K]
+col = {a: j for j, a in enumerate(order)}
+e = f[f.followee.isin(col)]
+X = sp.csr_matrix((np.ones(len(e)), (e.follower.to_numpy(), e.followee.map(col).to_numpy())), shape=(n, len(order)))
+core = np.asarray(X.sum(axis=1)).ravel() >= M
+Xc = X[core]
+P = Xc / Xc.sum()
+r = np.asarray(P.sum(axis=1)).ravel(); c = np.asarray(P.sum(axis=0)).ravel()
+Dr, Dc = sp.diags(1 / np.sqrt(r)), sp.diags(1 / np.sqrt(np.where(c > 0, c, 1)))
+A = Dr @ P @ Dc
+sr, sc = np.sqrt(r), np.sqrt(c)
+S = LinearOperator(A.shape, matvec=lambda v: A @ v.ravel() - sr * (sc @ v.ravel()), rmatvec=lambda u: A.T @ u.ravel() - sc * (sr @ u.ravel()), dtype=float)
+u, s, vt = svds(S, k=2, random_state=0)
+v = vt[np.argmax(s)]
+b = np.where(c > 0, v / np.where(c > 0, sc, 1), 0.0)
+has = np.asarray(X.sum(axis=1)).ravel() > 0
+score = (X @ b)[has] / np.asarray(X.sum(axis=1)).ravel()[has]
+ours = agents.stance.to_numpy()[has]
+src = agents.stance_source.to_numpy()[has]
+keep = np.isin(src, ["fitted", "supplementary"])
+logit = np.log(ours[keep] / (1 - ours[keep]))
+print(abs(np.corrcoef(score[keep], logit)[0, 1]), s.max(), keep.sum())
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .arg(ca.elites.to_string())
+        .arg(ca.min_elites.to_string())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "this test compares with scipy, which python3 lacks: run `bash scripts/test`, which installs it\n{stderr}"
+    );
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<f64> = text.split_whitespace().map(|f| f.parse().unwrap()).collect();
+    let (correlation, sigma, compared) = (fields[0], fields[1], fields[2] as usize);
+    eprintln!(
+        "scipy: |correlation| {correlation:.6}, leading singular value {sigma:.6}, {compared} agents compared; ours: {d:?}"
+    );
+    assert!(correlation >= 0.99, "{correlation}");
+    assert!(compared > 10_000);
+    let ours = d.explained_inertia.unwrap();
+    assert!(ours > 0.0 && ours < 1.0);
+}

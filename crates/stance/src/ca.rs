@@ -386,7 +386,7 @@ mod tests {
             })
             .collect();
         let m = Sparse::from_rows(6, rows);
-        let fit = fit(&m, &vec![true; 12], 4, 500, 1e-13);
+        let fit = fit(&m, &[true; 12], 4, 500, 1e-13);
         let (sigma, standard) = dense_leading(&x);
         assert!(
             (fit.singular_values[0] - sigma).abs() < 1e-10,

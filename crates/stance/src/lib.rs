@@ -362,9 +362,7 @@ pub fn to_stance(score: &[f64], prominence: &[f64], orient: &[(u32, f64)], slope
     let stance = score
         .iter()
         .map(|&s| {
-            if !s.is_finite() {
-                0.5
-            } else if sd == 0.0 {
+            if !s.is_finite() || sd == 0.0 {
                 0.5
             } else {
                 let z = sign * (s - mean) / sd;

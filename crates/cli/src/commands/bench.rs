@@ -61,6 +61,30 @@ enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// The `follows` stance: recovery of the built-in population's planted
+    /// communities at several homophily levels, and its time at full scale
+    /// against the polarization attribution it feeds.
+    Stance {
+        /// Population of the recovery table.
+        #[arg(long, default_value_t = 200_000)]
+        recovery_agents: usize,
+        /// Homophily levels (share of follows within one's community).
+        #[arg(long, value_delimiter = ',', default_value = "0.5,0.55,0.6,0.65,0.7,0.8,0.9")]
+        homophily: Vec<f64>,
+        /// Population of the speed run (0 skips it).
+        #[arg(long, default_value_t = 1_671_587)]
+        agents: usize,
+        #[arg(long, default_value_t = 14)]
+        days: usize,
+        #[command(flatten)]
+        settings: crate::options::StanceSettings,
+        #[command(flatten)]
+        engine: Engine,
+        #[arg(long, default_value = "out/bench", value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// One replay measurement (used by `bench replay` in a child process).
     #[command(hide = true)]
     One {
@@ -129,6 +153,61 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             }
             let report = serde_json::json!({ "streaming_bytes_per_second": rate, "runs": runs });
             std::fs::write(out.join("replay.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+        }
+        Which::Stance {
+            recovery_agents,
+            homophily,
+            agents,
+            days,
+            settings,
+            engine,
+            out,
+            json,
+        } => {
+            std::fs::create_dir_all(&out)?;
+            let ca = settings.request(aumann_data::stance::StanceMethod::Follows, None).ca;
+            let mut rows = Vec::new();
+            for &h in &homophily {
+                let row = aumann_bench::stance::recovery(recovery_agents, h, &ca)?;
+                if !json {
+                    println!(
+                        "homophily {:.2}: AUC {:.4}, |Spearman| {:.3}, {:.1}% estimated, inertia {:.2}%, bimodality {:.3} ({:.1} s)",
+                        row.homophily,
+                        row.auc,
+                        row.spearman,
+                        100.0 * row.estimated_share,
+                        100.0 * row.explained_inertia.unwrap_or(0.0),
+                        row.bimodality.unwrap_or(0.0),
+                        row.seconds
+                    );
+                }
+                rows.push(row);
+            }
+            let speed = if agents > 0 {
+                let run = aumann_bench::stance::speed(agents, days, &ca, &engine.build())?;
+                if !json {
+                    println!(
+                        "{} agents, {} follows: stance {:.2} s, replay build {:.2} s, polarization attribution {:.2} s ({} nodes, {} evaluations, gap {:.1e}): stance / attribution = {:.3}",
+                        run.agents,
+                        run.follows,
+                        run.stance_seconds,
+                        run.build_seconds,
+                        run.attribute_seconds,
+                        run.nodes,
+                        run.gradient_evaluations,
+                        run.relative_gap,
+                        run.ratio
+                    );
+                }
+                Some(run)
+            } else {
+                None
+            };
+            let report = serde_json::json!({ "settings": ca, "recovery": rows, "speed": speed });
+            std::fs::write(out.join("stance.json"), serde_json::to_string_pretty(&report)? + "\n")?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
