@@ -37,6 +37,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if let Some(n) = cli.threads {
+        if n == 0 || n > MAX_THREADS {
+            eprintln!("error: --threads takes 1 to {MAX_THREADS}, got {n}");
+            return ExitCode::from(2);
+        }
+        if n > cores {
+            eprintln!("warning: {n} threads on {cores} cores: the extra threads only wait (results are the same)");
+        }
+    }
     if let Some(n) = cli.threads
         && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global()
     {
@@ -66,3 +76,6 @@ fn main() -> ExitCode {
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// More threads than this is a typo, not a machine.
+const MAX_THREADS: usize = 4096;

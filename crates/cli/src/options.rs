@@ -1,5 +1,6 @@
 //! Options shared by several commands.
 
+use aumann_data::staged::Manifest;
 use aumann_data::stance::{StanceMethod, StanceRequest};
 use aumann_data::synth::{DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_STEPS, SynthParams};
 use aumann_data::{Dataset, format, progress};
@@ -8,6 +9,10 @@ use aumann_models::Indicator;
 use aumann_stance::CaOptions;
 use clap::Args;
 use std::path::PathBuf;
+
+/// The largest built-in population: at about 40 follows per agent, 100
+/// million agents are 4 billion edges and some 60 GB to generate.
+pub const MAX_SYNTH_AGENTS: usize = 100_000_000;
 
 /// Where the population comes from: a population directory, or the
 /// built-in generator.
@@ -29,6 +34,18 @@ pub struct Source {
 }
 
 impl Source {
+    /// The manifest of a run on this source: the input and its fingerprint.
+    pub fn manifest(&self, data: &Dataset) -> Manifest {
+        let input = match &self.input {
+            Some(dir) => dir.display().to_string(),
+            None => format!(
+                "the built-in population (--agents {} --days {} --seed {})",
+                self.agents, self.days, self.seed
+            ),
+        };
+        Manifest::new(&input, &format::fingerprint(data))
+    }
+
     pub fn load(&self) -> Result<Dataset, crate::Error> {
         match &self.input {
             Some(dir) => {
@@ -41,6 +58,14 @@ impl Source {
                 if self.agents < 2 || self.days < 1 {
                     return Err("the built-in population needs --agents >= 2 and --days >= 1".into());
                 }
+                if self.agents > MAX_SYNTH_AGENTS {
+                    return Err(format!(
+                        "the built-in generator makes at most {MAX_SYNTH_AGENTS} agents (about 40 follows each: 4 billion edges); got --agents {}",
+                        self.agents
+                    )
+                    .into());
+                }
+                aumann_models::population::check_size(self.agents, self.days)?;
                 let params = SynthParams {
                     agents: self.agents,
                     steps: self.days,
@@ -81,15 +106,24 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn build(&self) -> AumannShapley {
+    pub fn build(&self) -> Result<AumannShapley, String> {
+        if let Some(n) = self.nodes
+            && self.max_nodes != DEFAULT_MAX_NODES
+            && n > self.max_nodes
+        {
+            return Err(format!(
+                "--nodes {n} is above --max-nodes {}: give one or the other",
+                self.max_nodes
+            ));
+        }
         let engine = AumannShapley::default().rule(self.rule).batch(self.batch);
-        match self.nodes {
+        Ok(match self.nodes {
             Some(n) => engine.fixed(n),
             None => {
                 let start = DEFAULT_START_NODES.min(self.max_nodes).max(self.rule.min_nodes());
                 engine.adaptive(start, self.max_nodes, self.tolerance)
             }
-        }
+        })
     }
 
     /// The same options as command-line arguments (for a child process).

@@ -51,6 +51,11 @@ pub struct Metadata {
     /// diagnostics), when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stance: Option<serde_json::Value>,
+    /// The id of the run that wrote the directory; each table carries it
+    /// too, and a reader refuses tables of another run (files of two runs
+    /// mixed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -75,6 +80,7 @@ impl Metadata {
             created: now_rfc3339(),
             parameters,
             stance: None,
+            run: None,
         }
     }
 }

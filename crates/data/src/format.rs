@@ -15,7 +15,11 @@
 
 use crate::dataset::{Dataset, FORMAT_VERSION, Metadata, StanceDetail};
 use crate::progress::Observer;
+use crate::staged::{Manifest, OutputError, StagedDir};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
+use arrow_cast::{CastOptions, cast_with_options};
 use arrow_schema::{DataType, Field, Schema};
 use aumann_models::{Activity, Engagement, Order, Population};
 use parquet::arrow::ArrowWriter;
@@ -25,6 +29,7 @@ use parquet::file::properties::WriterProperties;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use twox_hash::XxHash64;
 
 /// What went wrong reading or writing a population directory.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +66,16 @@ pub enum FormatError {
     Metadata { path: PathBuf, source: serde_json::Error },
     #[error("{0}: not a population directory (no metadata.json); create one with `aumann synth` or `aumann ingest`")]
     NotAPopulation(PathBuf),
+    #[error(
+        "{path} was written by run {found}, but metadata.json by run {expected}: the directory mixes files of two runs; write the population again"
+    )]
+    Mixed {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FormatError + '_ {
@@ -82,6 +97,14 @@ pub enum Column<'a> {
 
 /// Writes one Parquet table, zstd-compressed, in row groups of 1M rows.
 pub fn write_table(path: &Path, columns: Vec<Column<'_>>) -> Result<(), FormatError> {
+    write_tagged(path, columns, None)
+}
+
+/// The Parquet key under which a population's tables carry their run's id.
+pub const RUN_KEY: &str = "aumann.run";
+
+/// [`write_table`], with the run id in the file's key-value metadata.
+fn write_tagged(path: &Path, columns: Vec<Column<'_>>, run: Option<&str>) -> Result<(), FormatError> {
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for column in columns {
@@ -108,7 +131,14 @@ pub fn write_table(path: &Path, columns: Vec<Column<'_>>) -> Result<(), FormatEr
             }
         }
     }
-    let schema = Arc::new(Schema::new(fields));
+    let mut schema = Schema::new(fields);
+    if let Some(run) = run {
+        schema = schema.with_metadata(std::collections::HashMap::from([(
+            RUN_KEY.to_string(),
+            run.to_string(),
+        )]));
+    }
+    let schema = Arc::new(schema);
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| FormatError::Invalid {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -185,57 +215,90 @@ impl Table {
         Opened::open(path)?.read(&|_| {})
     }
 
-    fn column<'a, T: Array + 'static>(
-        &'a self,
+    /// The column's arrays, one per batch, cast to `expected` when their
+    /// type is one Arrow writers use for the same values (`accepts` says
+    /// which): pandas writes strings as LargeUtf8, polars as Utf8View,
+    /// either may dictionary-encode them, and ids and steps come as any
+    /// integer width. A value that does not fit (a negative id, an id
+    /// above u32::MAX) is an error naming its row.
+    fn column(
+        &self,
         name: &'static str,
         expected: DataType,
+        accepts: fn(&DataType) -> bool,
         needs: &'static str,
-    ) -> Result<Vec<&'a T>, FormatError> {
-        let mut out = Vec::new();
+    ) -> Result<Vec<ArrayRef>, FormatError> {
+        let mut out: Vec<ArrayRef> = Vec::new();
+        let mut offset = 0;
         for batch in &self.batches {
             let column = batch.column_by_name(name).ok_or_else(|| FormatError::MissingColumn {
                 path: self.path.clone(),
                 column: name,
                 expected: needs,
             })?;
-            let typed = column
-                .as_any()
-                .downcast_ref::<T>()
-                .ok_or_else(|| FormatError::WrongType {
-                    path: self.path.clone(),
-                    column: name,
-                    found: column.data_type().clone(),
-                    expected: expected.clone(),
-                })?;
-            if typed.null_count() > 0 {
-                let offset: usize = out.iter().map(|a: &&T| a.len()).sum();
-                let row = (0..typed.len()).find(|&i| typed.is_null(i)).unwrap_or(0) + offset;
+            let wrong_type = || FormatError::WrongType {
+                path: self.path.clone(),
+                column: name,
+                found: column.data_type().clone(),
+                expected: expected.clone(),
+            };
+            if column.null_count() > 0 {
+                let row = (0..column.len()).find(|&i| column.is_null(i)).unwrap_or(0) + offset;
                 return Err(FormatError::Null {
                     path: self.path.clone(),
                     column: name,
                     row,
                 });
             }
+            let typed = if column.data_type() == &expected {
+                column.clone()
+            } else if accepts(column.data_type()) {
+                let options = CastOptions {
+                    safe: true,
+                    ..CastOptions::default()
+                };
+                let cast = cast_with_options(column, &expected, &options).map_err(|_| wrong_type())?;
+                // A safe cast turns values that do not fit into nulls.
+                if let Some(row) = (0..cast.len()).find(|&i| cast.is_null(i)) {
+                    return Err(FormatError::Invalid {
+                        path: self.path.clone(),
+                        message: format!(
+                            "column '{name}' row {}: the value does not fit in {expected}",
+                            row + offset
+                        ),
+                    });
+                }
+                cast
+            } else {
+                return Err(wrong_type());
+            };
+            offset += typed.len();
             out.push(typed);
         }
         Ok(out)
     }
 
     pub fn u32(&self, name: &'static str, needs: &'static str) -> Result<Vec<u32>, FormatError> {
-        let parts = self.column::<UInt32Array>(name, DataType::UInt32, needs)?;
-        Ok(parts.iter().flat_map(|a| a.values().iter().copied()).collect())
+        let parts = self.column(name, DataType::UInt32, DataType::is_integer, needs)?;
+        Ok(parts
+            .iter()
+            .flat_map(|a| a.as_primitive::<UInt32Type>().values().iter().copied())
+            .collect())
     }
 
     pub fn f64(&self, name: &'static str, needs: &'static str) -> Result<Vec<f64>, FormatError> {
-        let parts = self.column::<Float64Array>(name, DataType::Float64, needs)?;
-        Ok(parts.iter().flat_map(|a| a.values().iter().copied()).collect())
+        let parts = self.column(name, DataType::Float64, |t| t.is_floating() || t.is_integer(), needs)?;
+        Ok(parts
+            .iter()
+            .flat_map(|a| a.as_primitive::<Float64Type>().values().iter().copied())
+            .collect())
     }
 
     pub fn strings(&self, name: &'static str, needs: &'static str) -> Result<Vec<String>, FormatError> {
-        let parts = self.column::<StringArray>(name, DataType::Utf8, needs)?;
+        let parts = self.column(name, DataType::Utf8, is_string, needs)?;
         Ok(parts
             .iter()
-            .flat_map(|a| a.iter().map(|s| s.unwrap_or_default().to_string()))
+            .flat_map(|a| a.as_string::<i32>().iter().map(|s| s.unwrap_or_default().to_string()))
             .collect())
     }
 
@@ -258,10 +321,39 @@ pub const ENGAGEMENTS: &str = "engagements.parquet";
 pub const ORDERS: &str = "orders.parquet";
 pub const METADATA: &str = "metadata.json";
 
-/// Writes a dataset as a population directory (created if missing).
+/// Writes a dataset as a population directory, whole or not at all (see
+/// [`crate::staged`]): a directory that already holds a population is
+/// replaced, never mixed with the new one.
 pub fn write(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let staged = StagedDir::create(dir)?;
+    write_into(staged.dir(), data)?;
+    staged.commit(Some(Manifest::new("a dataset in memory", &fingerprint(data))))?;
+    Ok(())
+}
+
+/// A short fingerprint of a dataset's input: the run that wrote the
+/// population it was read from, or (for a population generated or ingested
+/// in this run) its source and the source's settings.
+pub fn fingerprint(data: &Dataset) -> String {
+    let text = match &data.meta.run {
+        Some(run) => format!("run {run}"),
+        None => format!(
+            "{} {:?} {}",
+            data.meta.source,
+            data.meta.seed,
+            serde_json::to_string(&data.meta.parameters).unwrap_or_default()
+        ),
+    };
+    format!("{:016x}", XxHash64::oneshot(0, text.as_bytes()))
+}
+
+/// Writes the tables, each tagged with the population's content id, then
+/// metadata.json with the same id, into an existing directory (a
+/// [`StagedDir`]'s).
+pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
     let p = &data.population;
+    let run = content_id(data);
+    let write_table = |path: &Path, columns| write_tagged(path, columns, Some(&run));
     let mut agents = vec![
         Column::U32("agent", (0..p.agents as u32).collect()),
         Column::Str("external_id", &data.external_ids),
@@ -305,10 +397,85 @@ pub fn write(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
             Column::F64("flow", p.orders.iter().map(|o| o.flow).collect()),
         ],
     )?;
+    let mut meta = data.meta.clone();
+    meta.run = Some(run.clone());
     let meta_path = dir.join(METADATA);
-    let json = serde_json::to_string_pretty(&data.meta).expect("metadata serialises");
+    let json = serde_json::to_string_pretty(&meta).expect("metadata serialises");
     std::fs::write(&meta_path, json + "\n").map_err(io(&meta_path))?;
     Ok(())
+}
+
+/// A hash of everything a population directory holds but its creation
+/// time: the same population written twice gets the same id (and the same
+/// bytes), two different ones almost surely different ids.
+pub fn content_id(data: &Dataset) -> String {
+    use std::hash::Hasher;
+    let p = &data.population;
+    let mut h = XxHash64::with_seed(0);
+    // Fixed-width values go in as they are; each table and string is
+    // preceded by its length, so that no two layouts hash alike.
+    h.write_u64(p.agents as u64);
+    h.write_u64(p.steps as u64);
+    for column in [&p.stance, &p.followers] {
+        h.write_u64(column.len() as u64);
+        column.iter().for_each(|x| h.write_u64(x.to_bits()));
+    }
+    h.write_u64(p.follows.len() as u64);
+    for &(j, i) in &p.follows {
+        h.write_u32(j);
+        h.write_u32(i);
+    }
+    h.write_u64(p.activity.len() as u64);
+    for a in &p.activity {
+        h.write_u32(a.agent);
+        h.write_u32(a.step);
+        h.write_u64(a.amount.to_bits());
+    }
+    h.write_u64(p.engagements.len() as u64);
+    for e in &p.engagements {
+        h.write_u32(e.engager);
+        h.write_u32(e.author);
+        h.write_u32(e.step);
+        h.write_u64(e.amount.to_bits());
+    }
+    h.write_u64(p.orders.len() as u64);
+    for o in &p.orders {
+        h.write_u32(o.agent);
+        h.write_u32(o.step);
+        h.write_u64(o.flow.to_bits());
+    }
+    let mut text = |t: &str| {
+        h.write_u64(t.len() as u64);
+        h.write(t.as_bytes());
+    };
+    data.external_ids.iter().for_each(|id| text(id));
+    if let Some(detail) = &data.stance_detail {
+        detail.source.iter().for_each(|s| text(s));
+    }
+    text(&data.meta.source);
+    text(&serde_json::to_string(&data.meta.parameters).unwrap_or_default());
+    if let Some(detail) = &data.stance_detail {
+        detail.confidence.iter().for_each(|c| h.write_u64(c.to_bits()));
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// The tables of a population directory, in reading order.
+pub const TABLES: [&str; 5] = [AGENTS, FOLLOWS, ACTIVITY, ENGAGEMENTS, ORDERS];
+
+/// Refuses a table written by another run than metadata.json's: the
+/// directory mixes files of two runs. A table without a run id (rewritten
+/// by pandas or polars, say) is the user's edit and is accepted.
+fn check_run(opened: &Opened, meta: &Metadata) -> Result<(), FormatError> {
+    let found = opened.builder.schema().metadata().get(RUN_KEY);
+    match (found, &meta.run) {
+        (Some(found), Some(expected)) if found != expected => Err(FormatError::Mixed {
+            path: opened.path.clone(),
+            expected: expected.clone(),
+            found: found.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a population directory, checking every table against the metadata
@@ -338,10 +505,16 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
             ),
         });
     }
-    let opened = [AGENTS, FOLLOWS, ACTIVITY, ENGAGEMENTS, ORDERS].map(|name| Opened::open(&dir.join(name)));
+    aumann_models::population::check_size(meta.agents, meta.steps).map_err(|e| FormatError::Invalid {
+        path: meta_path.clone(),
+        message: e.to_string(),
+    })?;
+    let opened = TABLES.map(|name| Opened::open(&dir.join(name)));
     let mut tables = Vec::with_capacity(opened.len());
     for table in opened {
-        tables.push(table?);
+        let table = table?;
+        check_run(&table, &meta)?;
+        tables.push(table);
     }
     let total: u64 = tables.iter().map(Opened::rows).sum();
     progress.stage(&format!("reading {}", dir.display()), Some(total));
@@ -425,6 +598,16 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
         stance_detail,
         lexicon_hits: None,
     })
+}
+
+/// String types that Arrow writers use: Utf8, LargeUtf8, Utf8View, and
+/// dictionaries of them.
+fn is_string(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, values) => is_string(values),
+        _ => false,
+    }
 }
 
 fn zip3<A, B, C>(a: Vec<A>, b: Vec<B>, c: Vec<C>) -> impl Iterator<Item = (A, B, C)> {

@@ -8,6 +8,7 @@ mod dataset;
 pub mod format;
 pub mod ingest;
 pub mod progress;
+pub mod staged;
 pub mod stance;
 pub mod stats;
 pub mod synth;

@@ -44,6 +44,8 @@ pub const DEFAULT_TOLERANCE: f64 = 1e-6;
 pub const DEFAULT_START_NODES: usize = 12;
 pub const DEFAULT_MAX_NODES: usize = 1024;
 pub const DEFAULT_BATCH: usize = 8;
+/// The most nodes a rule may use (fixed, or as the adaptive mode's limit).
+pub const MAX_NODES: usize = 1 << 16;
 
 impl Default for AumannShapley {
     /// Gauss–Legendre, adaptive from 12 nodes up to 1024, relative
@@ -88,6 +90,15 @@ impl AumannShapley {
 
     fn validate(&self) -> Result<()> {
         let min = self.rule.min_nodes();
+        let most = match self.nodes {
+            NodeCount::Fixed(n) => n,
+            NodeCount::Adaptive { max, .. } => max,
+        };
+        if most > MAX_NODES {
+            return Err(Error::InvalidSetting(format!(
+                "at most {MAX_NODES} nodes, got {most}: past that the quadrature gains nothing f64 can show"
+            )));
+        }
         if self.batch == 0 {
             return Err(Error::InvalidSetting("the batch size must be at least 1".into()));
         }

@@ -39,8 +39,8 @@ mod sweep;
 
 pub use attribution::{Attribution, GroupAttribution, Level, neumaier_sum};
 pub use aumann_shapley::{
-    AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, FLAT_TOLERANCE, NodeCount,
-    Progress, attribute,
+    AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, FLAT_TOLERANCE, MAX_NODES,
+    NodeCount, Progress, attribute,
 };
 pub use error::{Error, Result};
 pub use exact::{MAX_EXACT_PLAYERS, ShapleyValues, exact_shapley};

@@ -50,6 +50,10 @@ pub struct Order {
 pub enum PopulationError {
     #[error("the population has no agents")]
     NoAgents,
+    #[error(
+        "{agents} agents over {steps} steps is beyond what a replay can hold (at most 100,000 steps and 2^32 agent-steps): check the population's metadata"
+    )]
+    TooLarge { agents: usize, steps: usize },
     #[error("the population has no steps: a replay needs at least one")]
     NoSteps,
     #[error("{table} has {found} rows but the population has {agents} agents")]
@@ -82,6 +86,23 @@ pub enum PopulationError {
     },
 }
 
+/// The most steps a population may have.
+pub const MAX_STEPS: usize = 100_000;
+/// The most agents (ids are u32, and u32::MAX marks "none" inside).
+pub const MAX_AGENTS: usize = u32::MAX as usize - 1;
+/// The most agent-steps: a replay's build index holds 4 bytes for each
+/// (16 GiB at this bound), so a larger population is refused before any
+/// allocation rather than aborted by one.
+pub const MAX_AGENT_STEPS: u64 = 1 << 32;
+
+/// Refuses sizes no machine can replay, before anything is allocated.
+pub fn check_size(agents: usize, steps: usize) -> Result<(), PopulationError> {
+    if agents > MAX_AGENTS || steps > MAX_STEPS || agents as u64 * steps as u64 > MAX_AGENT_STEPS {
+        return Err(PopulationError::TooLarge { agents, steps });
+    }
+    Ok(())
+}
+
 impl Population {
     /// Checks every table against N and T and every value against its domain.
     pub fn validate(&self) -> Result<(), PopulationError> {
@@ -92,6 +113,7 @@ impl Population {
         if self.steps == 0 {
             return Err(PopulationError::NoSteps);
         }
+        check_size(n, self.steps)?;
         for (table, len) in [("stance", self.stance.len()), ("followers", self.followers.len())] {
             if len != n {
                 return Err(PopulationError::WrongLength {

@@ -41,6 +41,9 @@ pub enum Verdict {
     /// replayed alone, or the members did nothing): there is nothing to
     /// rescale, and no verdict.
     Undefined,
+    /// The panel is the whole population: its replay is the full-scale one,
+    /// so there is no scaling to compare.
+    SamePopulation,
 }
 
 impl Verdict {
@@ -49,6 +52,7 @@ impl Verdict {
             Verdict::ScalingBias => "scaling bias: no global rescaling reconciles panel and full scale",
             Verdict::Reconciled => "reconciled by one global factor",
             Verdict::Undefined => "undefined: the panel's attribution is zero",
+            Verdict::SamePopulation => "same population: the panel is every agent, so there is no scaling to compare",
         }
     }
 }

@@ -155,7 +155,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
             let class = match c.verdict {
                 crate::compare::Verdict::ScalingBias => "bias",
                 crate::compare::Verdict::Reconciled => "ok",
-                crate::compare::Verdict::Undefined => "muted",
+                crate::compare::Verdict::Undefined | crate::compare::Verdict::SamePopulation => "muted",
             };
             let _ = write!(
                 h,
@@ -173,6 +173,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
                     crate::compare::Verdict::ScalingBias => "scaling bias",
                     crate::compare::Verdict::Reconciled => "reconciled",
                     crate::compare::Verdict::Undefined => "undefined",
+                    crate::compare::Verdict::SamePopulation => "same population",
                 },
                 a.seconds
             );

@@ -1,7 +1,7 @@
 //! The scaling study: full-scale attribution, tiers, panels, comparison.
 
 use crate::agent_game::AgentGame;
-use crate::compare::{Comparison, compare};
+use crate::compare::{Comparison, Verdict, compare};
 use crate::panel::{Panel, PanelKind};
 use crate::tiers::{Tier, TierShare, TierSpec, shares};
 use aumann_data::Dataset;
@@ -145,6 +145,12 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         return Err(StudyError::Settings("no indicator chosen".into()));
     }
     let population = &data.population;
+    if config.panel_size > population.agents {
+        return Err(StudyError::Settings(format!(
+            "--sample {} is larger than the population ({} agents)",
+            config.panel_size, population.agents
+        )));
+    }
     progress.stage("building the replay", Some(population.steps as u64));
     let started = Instant::now();
     let replay = Replay::with_progress(population, &|built, steps| {
@@ -262,6 +268,17 @@ impl PanelStudy {
     }
 }
 
+/// The comparison, with the verdict "same population" when the panel is
+/// every agent.
+fn compare_panel(panel: &[f64], full: &[f64], full_abs: f64, whole: bool) -> Comparison {
+    let mut c = compare(panel, full, full_abs);
+    if whole {
+        c.verdict = Verdict::SamePopulation;
+        c.scaling_bias = false;
+    }
+    c
+}
+
 fn study_panel(
     panel: &Panel,
     indicator: Indicator,
@@ -270,6 +287,7 @@ fn study_panel(
     full_abs: f64,
 ) -> Result<PanelStudy, StudyError> {
     let full: Vec<f64> = panel.members.iter().map(|&a| full_phi[a as usize]).collect();
+    let whole = panel.members.len() == full_phi.len();
     let active: std::collections::HashSet<u32> = panel.population.activity.iter().map(|a| a.agent).collect();
     let mut study = PanelStudy {
         kind: panel.kind,
@@ -302,7 +320,7 @@ fn study_panel(
         seconds: started.elapsed().as_secs_f64(),
         evaluations: result.gates.gradient_evaluations,
         relative_gap: result.gates.relative_gap(),
-        comparison: compare(&study.phi, &full, full_abs),
+        comparison: compare_panel(&study.phi, &full, full_abs, whole),
         max_std_error: None,
     });
     if config.permutations > 0 {
@@ -324,7 +342,7 @@ fn study_panel(
             seconds: started.elapsed().as_secs_f64(),
             evaluations: estimate.evaluations,
             relative_gap: 0.0,
-            comparison: compare(&estimate.phi, &full, full_abs),
+            comparison: compare_panel(&estimate.phi, &full, full_abs, whole),
             max_std_error: Some(estimate.std_error.iter().copied().fold(0.0, f64::max)),
         });
         study.shapley_phi = Some(estimate.phi);

@@ -2,6 +2,7 @@
 
 use crate::options::{Engine, Source, indicators};
 use aumann_data::progress::{self, Observer};
+use aumann_data::staged::StagedDir;
 use aumann_study::{StudyConfig, output};
 use std::path::PathBuf;
 
@@ -31,16 +32,18 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = std::time::Instant::now();
     let config = StudyConfig {
         indicators: indicators(&args.indicator)?,
-        engine: args.engine.build(),
+        engine: args.engine.build()?,
         tiers: super::study::parse_tiers(&args.tiers)?,
         panel_size: 0,
         ..Default::default()
     };
+    let staged = StagedDir::create(&args.out)?;
     let data = args.source.load()?;
     let terminal = progress::Terminal::new();
     let result = aumann_study::run(&data, &config, &terminal)?;
     terminal.stage("writing outputs", None);
-    let written = output::write(&args.out, &data, &result)?;
+    output::write(staged.dir(), &data, &result)?;
+    let written = staged.commit(Some(args.source.manifest(&data)))?;
     terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);

@@ -108,7 +108,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             engine,
         } => {
             let indicator: Indicator = indicator.parse()?;
-            let run = measure(agents, days, indicator, &engine.build())?;
+            let run = measure(agents, days, indicator, &engine.build()?)?;
             println!("{}", serde_json::to_string(&run)?);
         }
         Which::Replay {
@@ -187,7 +187,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 rows.push(row);
             }
             let speed = if agents > 0 {
-                let run = aumann_bench::stance::speed(agents, days, &ca, &engine.build())?;
+                let run = aumann_bench::stance::speed(agents, days, &ca, &engine.build()?)?;
                 if !json {
                     println!(
                         "{} agents, {} follows: stance {:.2} s, replay build {:.2} s, polarization attribution {:.2} s ({} nodes, {} evaluations, gap {:.1e}): stance / attribution = {:.3}",
@@ -229,7 +229,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 steps: days,
                 permutations,
                 time_cap,
-                engine: engine.build(),
+                engine: engine.build()?,
             };
             let mut rows = Vec::new();
             for &n in &sizes {

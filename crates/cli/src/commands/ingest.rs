@@ -3,6 +3,7 @@
 use crate::options::{StanceSettings, print_stance};
 use aumann_data::ingest::jetstream::{self, JetstreamOptions};
 use aumann_data::ingest::oasis::{self, OasisOptions};
+use aumann_data::staged::{Manifest, StagedDir};
 use aumann_data::stance::{self, StanceMethod};
 use aumann_data::{format, progress, stats::PopulationStats};
 use aumann_stance::Lexicon;
@@ -153,6 +154,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             out,
             json,
         } => {
+            let staged = StagedDir::create(&out)?;
             let options = JetstreamOptions {
                 steps: days,
                 start_us: start.as_deref().map(parse_date).transpose()?,
@@ -164,7 +166,8 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             };
             let (mut data, report) = jetstream::ingest(&files, &options)?;
             let diagnostics = stance.apply(&mut data)?;
-            write(&out, &data)?;
+            let input: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            write(staged, &out, &input.join(" "), &data)?;
             if json {
                 println!("{}", report_json(&report, &diagnostics)?);
                 return Ok(());
@@ -200,13 +203,14 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             out,
             json,
         } => {
+            let staged = StagedDir::create(&out)?;
             let options = OasisOptions {
                 step_seconds,
                 lexicon: stance.lexicon()?,
             };
             let (mut data, report) = oasis::ingest(&db, &options)?;
             let diagnostics = stance.apply(&mut data)?;
-            write(&out, &data)?;
+            write(staged, &out, &db.display().to_string(), &data)?;
             if json {
                 println!("{}", report_json(&report, &diagnostics)?);
                 return Ok(());
@@ -227,9 +231,15 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     Ok(())
 }
 
-fn write(out: &std::path::Path, data: &aumann_data::Dataset) -> Result<(), crate::Error> {
+fn write(
+    staged: StagedDir,
+    out: &std::path::Path,
+    input: &str,
+    data: &aumann_data::Dataset,
+) -> Result<(), crate::Error> {
     let spinner = progress::spinner(&format!("writing {}", out.display()));
-    format::write(out, data)?;
+    format::write_into(staged.dir(), data)?;
+    staged.commit(Some(Manifest::new(input, &format::fingerprint(data))))?;
     spinner.finish_and_clear();
     eprintln!("wrote {}", out.display());
     Ok(())

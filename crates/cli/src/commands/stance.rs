@@ -1,6 +1,7 @@
 //! `aumann stance`: estimate every agent's stance from the data.
 
 use crate::options::{StanceSettings, print_stance};
+use aumann_data::staged::{Manifest, StagedDir};
 use aumann_data::stance::{self, StanceMethod};
 use aumann_data::{format, progress};
 use std::path::PathBuf;
@@ -41,13 +42,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), crate::Error> {
+    let staged = StagedDir::create(&args.out)?;
     let terminal = progress::Terminal::new();
     let mut data = format::read_observed(&args.input, &terminal)?;
     terminal.finish();
     let spinner = progress::spinner(&format!("estimating stance ({})", args.method.name()));
     let diagnostics = stance::apply(&mut data, &args.settings.request(args.method, args.file.clone()))?;
     spinner.finish_and_clear();
-    format::write(&args.out, &data)?;
+    let fingerprint = format::fingerprint(&data);
+    format::write_into(staged.dir(), &data)?;
+    staged.commit(Some(Manifest::new(&args.input.display().to_string(), &fingerprint)))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&diagnostics)?);
     } else {

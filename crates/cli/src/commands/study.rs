@@ -2,6 +2,7 @@
 
 use crate::options::{Engine, Source, indicators};
 use aumann_data::progress::{self, Observer};
+use aumann_data::staged::StagedDir;
 use aumann_study::tiers::TierSpec;
 use aumann_study::{StudyConfig, StudyResult, output, report};
 use std::path::PathBuf;
@@ -69,21 +70,27 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = Instant::now();
     let config = StudyConfig {
         indicators: indicators(&args.indicator)?,
-        engine: args.engine.build(),
+        engine: args.engine.build()?,
         tiers: parse_tiers(&args.tiers)?,
         panel_size: args.sample,
         panel_seed: args.panel_seed,
         permutations: args.permutations,
     };
+    let staged = StagedDir::create(&args.out)?;
     let data = args.source.load()?;
     let loaded = started.elapsed().as_secs_f64();
     let terminal = progress::Terminal::new();
     let result = aumann_study::run(&data, &config, &terminal)?;
     terminal.stage("writing outputs", None);
-    let mut written = output::write(&args.out, &data, &result)?;
+    output::write(staged.dir(), &data, &result)?;
+    report::write(
+        &staged.path("report.html"),
+        &result,
+        loaded,
+        started.elapsed().as_secs_f64(),
+    )?;
+    staged.commit(Some(args.source.manifest(&data)))?;
     let report = args.out.join("report.html");
-    report::write(&report, &result, loaded, started.elapsed().as_secs_f64())?;
-    written.push(report.clone());
     terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);

@@ -1,6 +1,7 @@
 //! `aumann synth`: write the built-in population as a population directory.
 
 use crate::options::Source;
+use aumann_data::staged::StagedDir;
 use aumann_data::{format, progress, stats::PopulationStats};
 use std::path::PathBuf;
 
@@ -28,11 +29,13 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     if args.source.input.is_some() {
         return Err("synth generates a population; it takes no --input".into());
     }
+    let staged = StagedDir::create(&args.out)?;
     let started = std::time::Instant::now();
     let data = args.source.load()?;
     let generated = started.elapsed();
     let spinner = progress::spinner(&format!("writing {}", args.out.display()));
-    format::write(&args.out, &data)?;
+    format::write_into(staged.dir(), &data)?;
+    staged.commit(Some(args.source.manifest(&data)))?;
     spinner.finish_and_clear();
     let stats = PopulationStats::of(&data.population);
     if args.json {

@@ -38,6 +38,52 @@ pub struct JetstreamOptions {
     pub lexicon: Option<Lexicon>,
 }
 
+/// The most steps a window may have (a century of days).
+pub const MAX_WINDOW_STEPS: usize = 36_600;
+/// The longest step: a leap year.
+pub const MAX_STEP_SECONDS: u64 = 366 * 86_400;
+/// Events dated before this (2000-01-01T00:00:00Z, Unix microseconds) are
+/// implausible for Bluesky and are counted and skipped.
+pub const EARLIEST_US: i64 = 946_684_800_000_000;
+
+/// Events dated after this are counted and skipped: the present plus a day.
+pub fn latest_us() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    now + 86_400_000_000
+}
+
+/// A step counts as busy, for the default window's end, when it holds at
+/// least this share of the busiest step's creates.
+pub const BUSY_SHARE: f64 = 0.01;
+
+impl JetstreamOptions {
+    fn validate(&self) -> Result<(), IngestError> {
+        if self.steps == 0 || self.steps > MAX_WINDOW_STEPS {
+            return Err(IngestError::Empty(format!(
+                "the window needs 1 to {MAX_WINDOW_STEPS} steps, got {}",
+                self.steps
+            )));
+        }
+        if self.step_seconds == 0 || self.step_seconds > MAX_STEP_SECONDS {
+            return Err(IngestError::Empty(format!(
+                "a step lasts 1 second to 366 days, got {} seconds",
+                self.step_seconds
+            )));
+        }
+        if let Some(start) = self.start_us
+            && !(EARLIEST_US..=latest_us()).contains(&start)
+        {
+            return Err(IngestError::Empty(format!(
+                "the window start {} is outside 2000-01-01 .. tomorrow",
+                crate::rfc3339(start.div_euclid(1_000_000))
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for JetstreamOptions {
     fn default() -> Self {
         Self {
@@ -224,6 +270,15 @@ pub enum Collection {
 }
 
 impl Collection {
+    const ALL: [Collection; 6] = [
+        Collection::Post,
+        Collection::Reply,
+        Collection::Quote,
+        Collection::Repost,
+        Collection::Like,
+        Collection::Follow,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             Collection::Post => "posts",
@@ -243,6 +298,9 @@ fn uri_did(uri: &str) -> Option<&str> {
     did.starts_with("did:").then_some(did)
 }
 
+/// The longest DID accepted (the DID specification's limit).
+pub const MAX_DID_BYTES: usize = 2048;
+
 /// Parses one line of a Jetstream archive. Unknown fields are ignored;
 /// missing or mistyped ones are an error that names them.
 pub fn parse_line(bytes: &[u8]) -> Result<Line, ParseError> {
@@ -260,6 +318,9 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, ParseError> {
         return Ok(Line::Other(kind));
     }
     let did = event.did.ok_or(Incomplete("missing did"))?;
+    if did.is_empty() || did.len() > MAX_DID_BYTES {
+        return Err(Incomplete("did is empty or longer than 2048 bytes"));
+    }
     let time_us = event.time_us.ok_or(Incomplete("missing time_us"))?;
     let commit = event.commit.ok_or(Incomplete("commit event without commit"))?;
     let collection = commit.collection.ok_or(Incomplete("commit without collection"))?;
@@ -349,6 +410,12 @@ struct Aggregates {
     /// With a lexicon: each DID's hits of its (lower, upper) terms.
     lexicon: Option<Lexicon>,
     text_hits: HashMap<u32, [u64; 2]>,
+    /// Creates per step and collection: counted as used when the step is in
+    /// the window, as skipped otherwise; their totals per step choose the
+    /// default window's end.
+    created: HashMap<i32, [u64; 6]>,
+    /// Plausible event times, [earliest, latest] in Unix microseconds.
+    time_range: (i64, i64),
 }
 
 fn key(did: &str, collection: Collection, rkey: &str) -> u64 {
@@ -386,12 +453,17 @@ impl Aggregates {
                 via,
                 text,
             } => {
+                if !(self.time_range.0..=self.time_range.1).contains(&time_us) {
+                    tally.skip(Skip::ImplausibleTime);
+                    return;
+                }
                 let k = key(&did, collection, &rkey);
                 if self.creates.contains_key(&k) {
                     tally.skip(Skip::Duplicate);
                     return;
                 }
                 let step = time_us.div_euclid(step_us) as i32;
+                self.created.entry(step).or_default()[collection as usize] += 1;
                 let agent = self.dids.id(&did);
                 let target = target.map(|t| self.dids.id(&t)).unwrap_or(u32::MAX);
                 self.active_steps.insert((agent, step));
@@ -408,7 +480,6 @@ impl Aggregates {
                 };
                 self.add(contribution, 1.0);
                 self.creates.insert(k, contribution);
-                tally.use_one(collection.name());
                 if via {
                     tally.use_one("likes and reposts with via");
                 }
@@ -489,11 +560,7 @@ fn open(path: &Path, bar: &indicatif::ProgressBar) -> Result<Box<dyn BufRead>, I
 
 /// Reads the archives and builds the population of the window.
 pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset, IngestReport), IngestError> {
-    if options.steps == 0 || options.step_seconds == 0 {
-        return Err(IngestError::Empty(
-            "the window needs at least one step of at least one second".into(),
-        ));
-    }
+    options.validate()?;
     let step_us = options.step_seconds as i64 * 1_000_000;
     let mut report = IngestReport {
         files: files.len(),
@@ -501,6 +568,7 @@ pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset,
     };
     let mut agg = Aggregates {
         lexicon: options.lexicon.clone(),
+        time_range: (EARLIEST_US, latest_us()),
         ..Aggregates::default()
     };
     let total: u64 = files
@@ -582,10 +650,26 @@ impl Window {
         };
         let first = match options.start_us {
             Some(us) => us.div_euclid(step_us) as i32,
-            None => max_step - options.steps as i32 + 1,
+            None => Self::last_busy_step(agg) - options.steps as i32 + 1,
         };
         let last = first + options.steps as i32 - 1;
         Ok((Self { first, last }, (min_step, max_step)))
+    }
+
+    /// The last step holding at least [`BUSY_SHARE`] of the busiest step's
+    /// creates: a few stray events dated later do not move the default
+    /// window (they fall outside it and are counted as skipped).
+    fn last_busy_step(agg: &Aggregates) -> i32 {
+        let total = |c: &[u64; 6]| c.iter().sum::<u64>();
+        let busiest = agg.created.values().map(total).max().unwrap_or(0);
+        let threshold = ((busiest as f64 * BUSY_SHARE).ceil() as u64).max(1);
+        agg.created
+            .iter()
+            .filter(|(_, c)| total(c) >= threshold)
+            .map(|(&s, _)| s)
+            .max()
+            .or_else(|| agg.active_steps.iter().map(|&(_, s)| s).max())
+            .unwrap_or(0)
     }
 
     fn contains(&self, step: i32) -> bool {
@@ -645,6 +729,16 @@ fn window_tables(
 ) -> (Vec<Activity>, Vec<Engagement>, Vec<(u32, u32)>) {
     let outside = agg.active_steps.iter().filter(|(_, s)| !window.contains(*s)).count() as u64;
     tally.skip_n(Skip::OutsideWindow, outside);
+    for (&step, counts) in &agg.created {
+        for collection in Collection::ALL {
+            let n = counts[collection as usize];
+            if window.contains(step) {
+                tally.use_n(collection.name(), n);
+            } else {
+                tally.skip_n(Skip::RecordsOutsideWindow, n);
+            }
+        }
+    }
     let mut activity: Vec<Activity> = agg
         .activity
         .iter()

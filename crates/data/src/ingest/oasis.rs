@@ -72,6 +72,21 @@ enum Time {
     Seconds(i64),
 }
 
+/// The largest integer time step accepted (Twitter mode).
+pub const MAX_STEP: i64 = 1_000_000;
+/// The most steps a run may span once times are bucketed.
+pub const MAX_STEPS: i64 = 100_000;
+
+/// A time within the plausible range: steps 0..=MAX_STEP, datetimes in the
+/// years 1970 to 2200. Anything else is counted and skipped, never cast.
+fn plausible(t: Time) -> bool {
+    match t {
+        Time::Step(s) => (0..=MAX_STEP).contains(&s),
+        // 1970-01-01 .. 2201-01-01 in Unix seconds.
+        Time::Seconds(s) => (0..7_289_654_400).contains(&s),
+    }
+}
+
 fn parse_time(value: &Value) -> Option<Time> {
     match value {
         Value::Integer(i) => Some(Time::Step(*i)),
@@ -95,10 +110,17 @@ fn parse_datetime(t: &str) -> Option<i64> {
     let time = time.trim_end_matches('Z');
     let mut h = time.split(':');
     let (hh, mm) = (h.next()?.parse::<i64>().ok()?, h.next()?.parse::<i64>().ok()?);
-    let ss = h.next().map_or(Some(0.0), |s| s.parse::<f64>().ok())? as i64;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+    let ss = h.next().map_or(Some(0.0), |s| s.parse::<f64>().ok())?;
+    if !(1970..=2200).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || !(0..=23).contains(&hh)
+        || !(0..=59).contains(&mm)
+        || !(0.0..61.0).contains(&ss)
+    {
         return None;
     }
+    let ss = ss as i64;
     let days = crate::days_from_civil(y, m, day);
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
@@ -152,6 +174,17 @@ impl<'a> Db<'a> {
     }
 }
 
+/// A value as a user would recognise it in an error message.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Text(t) => format!("'{}'", t.chars().take(40).collect::<String>()),
+        Value::Blob(_) => "a blob".into(),
+    }
+}
+
 /// An integer as SQLite may store it: an integer, or text that parses.
 fn int(v: &Value) -> Option<i64> {
     match v {
@@ -165,13 +198,31 @@ fn int(v: &Value) -> Option<i64> {
 fn read_users(db: &Db<'_>, tally: &mut Tally) -> Result<(Interner, Vec<f64>), OasisError> {
     let mut users = Interner::default();
     let mut followers = Vec::new();
-    for row in db.rows("SELECT user_id, num_followers FROM user ORDER BY user_id")? {
+    for (k, row) in db
+        .rows("SELECT user_id, num_followers FROM user ORDER BY user_id")?
+        .into_iter()
+        .enumerate()
+    {
         let Some(id) = int(&row[0]) else {
             tally.skip(Skip::UserWithoutId);
             continue;
         };
-        users.id(&id.to_string());
-        followers.push(int(&row[1]).unwrap_or(0).max(0) as f64);
+        let key = id.to_string();
+        if users.get(&key).is_some() {
+            return Err(db.invalid(format!("table user: user_id {id} appears more than once")));
+        }
+        let count = match &row[1] {
+            Value::Null => 0,
+            v => int(v).filter(|&c| c >= 0).ok_or_else(|| {
+                db.invalid(format!(
+                    "table user, row {} (user_id {id}): num_followers {} is not a count >= 0",
+                    k + 1,
+                    describe(v)
+                ))
+            })?,
+        };
+        users.id(&key);
+        followers.push(count as f64);
     }
     if users.is_empty() {
         return Err(db.invalid("the user table is empty"));
@@ -197,6 +248,10 @@ fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Reco
             tally.skip(Skip::PostUnresolved);
             continue;
         };
+        if !plausible(time) {
+            tally.skip(Skip::TimeOutOfRange);
+            continue;
+        }
         post_author.insert(post, author);
         let act = match (int(&row[2]), matches!(row[3], Value::Null)) {
             (None, _) => Act::Post,
@@ -223,6 +278,7 @@ fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Reco
     tally.set_used("repost traces", repost_traces);
     for row in db.rows("SELECT user_id, post_id, created_at FROM \"like\"")? {
         match (user(&row[0]), int(&row[1]), parse_time(&row[2])) {
+            (Some(_), Some(_), Some(t)) if !plausible(t) => tally.skip(Skip::TimeOutOfRange),
             (Some(u), Some(p), Some(t)) => events.push((Act::Like { post: p }, u, t)),
             _ => tally.skip(Skip::LikeUnresolved),
         }
@@ -235,7 +291,10 @@ fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Reco
     let mut follows = Vec::new();
     for row in db.rows("SELECT follower_id, followee_id, created_at FROM follow")? {
         match (user(&row[0]), user(&row[1])) {
-            (Some(j), Some(i)) => follows.push((j, i, parse_time(&row[2]))),
+            (Some(j), Some(i)) => match parse_time(&row[2]) {
+                Some(t) if !plausible(t) => tally.skip(Skip::TimeOutOfRange),
+                t => follows.push((j, i, t)),
+            },
             _ => tally.skip(Skip::FollowOfUnknownUser),
         }
     }
@@ -277,6 +336,17 @@ impl Steps {
             .map(|e| steps.bucket(e.2))
             .fold((i64::MAX, i64::MIN), |(a, b), s| (a.min(s), b.max(s)));
         (steps.first, steps.last) = (first, last);
+        if last - first >= MAX_STEPS {
+            return Err(db.invalid(format!(
+                "the records span {} steps (at most {MAX_STEPS}): {}",
+                last - first + 1,
+                if steps.datetimes {
+                    "choose a longer --step-seconds"
+                } else {
+                    "the time steps are far apart; check created_at"
+                }
+            )));
+        }
         Ok(steps)
     }
 

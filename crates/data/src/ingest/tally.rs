@@ -24,6 +24,15 @@ pub enum Skip {
     DeleteBeforeStream,
     /// An agent's activity on a step outside the window.
     OutsideWindow,
+    /// A record (post, like, follow, ...) created on a step outside the
+    /// window.
+    RecordsOutsideWindow,
+    /// An event dated outside the plausible range (before 2000-01-01 or
+    /// after tomorrow, for Jetstream).
+    ImplausibleTime,
+    /// An OASIS record whose time step or datetime is outside the plausible
+    /// range.
+    TimeOutOfRange,
     /// An engagement aimed at an account that is not in the population.
     EngagementOutside,
     /// A follow of or by an account that is not in the population.
@@ -59,6 +68,9 @@ impl fmt::Display for Skip {
             Skip::Duplicate => f.write_str("duplicate events"),
             Skip::DeleteBeforeStream => f.write_str("deletes of records created before the stream"),
             Skip::OutsideWindow => f.write_str("agent-steps outside the window"),
+            Skip::RecordsOutsideWindow => f.write_str("records outside the window"),
+            Skip::ImplausibleTime => f.write_str("events dated before 2000-01-01 or after tomorrow"),
+            Skip::TimeOutOfRange => f.write_str("records timed outside steps 0..1,000,000 or years 1970..2200"),
             Skip::EngagementOutside => f.write_str("engagements with accounts outside the population"),
             Skip::FollowOutside => f.write_str("follows of accounts outside the population"),
             Skip::UserWithoutId => f.write_str("users without an integer user_id"),
