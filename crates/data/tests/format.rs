@@ -166,3 +166,111 @@ print("ok", len(follows))
     assert!(out.status.success(), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok"));
 }
+
+#[test]
+fn tables_that_pandas_3_and_pyarrow_write_back_are_read_as_the_same_population() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small();
+    format::write(dir.path(), &data).unwrap();
+    // pandas 3 writes strings as large_string; pyarrow here also widens ids
+    // to int64 and dictionary-encodes or views the strings, as polars and
+    // edited frames do.
+    let script = r#"
+import sys, pandas as pd, pyarrow as pa, pyarrow.parquet as pq
+d = sys.argv[1]
+for t in ["agents", "follows", "activity", "engagements", "orders"]:
+    pd.read_parquet(f"{d}/{t}.parquet").to_parquet(f"{d}/{t}.parquet")
+print(pq.read_schema(f"{d}/agents.parquet").field("external_id").type)
+a = pq.read_table(f"{d}/activity.parquet")
+a = a.set_column(0, "agent", a.column("agent").cast(pa.int64())).set_column(1, "step", a.column("step").cast(pa.int16()))
+pq.write_table(a, f"{d}/activity.parquet")
+g = pq.read_table(f"{d}/agents.parquet")
+g = g.set_column(1, "external_id", g.column("external_id").cast(pa.string()).dictionary_encode())
+pq.write_table(g, f"{d}/agents.parquet")
+e = pq.read_table(f"{d}/engagements.parquet")
+pq.write_table(e.cast(pa.schema([pa.field(n, pa.int32() if n != "amount" else pa.float32()) for n in e.column_names])), f"{d}/engagements.parquet")
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "large_string");
+    let back = format::read(dir.path()).unwrap();
+    assert_eq!(back.external_ids, data.external_ids);
+    assert_eq!(back.population.follows, data.population.follows);
+    assert_eq!(back.population.stance, data.population.stance);
+    let act = |p: &aumann_models::Population| {
+        p.activity
+            .iter()
+            .map(|a| (a.agent, a.step, a.amount))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(act(&back.population), act(&data.population));
+
+    // A negative id does not fit a u32: an error naming the row.
+    let script = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+d = sys.argv[1]
+f = pq.read_table(f"{d}/follows.parquet")
+ids = f.column("follower").cast(pa.int64()).to_pylist()
+ids[3] = -1
+pq.write_table(f.set_column(0, "follower", pa.array(ids, pa.int64())), f"{d}/follows.parquet")
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = format::read(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("'follower' row 3") && err.contains("does not fit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tables_of_two_runs_in_one_directory_are_refused() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    format::write(a.path(), &small()).unwrap();
+    let other = generate(
+        &SynthParams {
+            agents: 3000,
+            steps: 5,
+            seed: 10,
+            ..Default::default()
+        },
+        &(),
+    );
+    format::write(b.path(), &other).unwrap();
+    std::fs::copy(b.path().join(format::ACTIVITY), a.path().join(format::ACTIVITY)).unwrap();
+    let err = format::read(a.path()).unwrap_err();
+    assert!(matches!(err, FormatError::Mixed { .. }), "{err}");
+    assert!(err.to_string().contains("mixes files of two runs"), "{err}");
+    // Writing the same population twice gives the same bytes.
+    let c = tempfile::tempdir().unwrap();
+    format::write(c.path(), &other).unwrap();
+    for table in format::TABLES {
+        assert_eq!(
+            std::fs::read(b.path().join(table)).unwrap(),
+            std::fs::read(c.path().join(table)).unwrap(),
+            "{table}"
+        );
+    }
+}
+
+#[test]
+fn absurd_sizes_in_metadata_are_refused_before_reading_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    format::write(dir.path(), &small()).unwrap();
+    let path = dir.path().join(format::METADATA);
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    meta["steps"] = serde_json::json!(10_000_000);
+    std::fs::write(&path, meta.to_string()).unwrap();
+    let err = format::read(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("beyond what a replay can hold"), "{err}");
+}

@@ -281,3 +281,50 @@ proptest::proptest! {
         let _ = parse_line(&bytes);
     }
 }
+
+#[test]
+fn stray_events_dated_in_the_future_or_the_past_do_not_move_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    // 500 posts by 177 accounts over two days of 2026, then one event
+    // dated 2100, one near i64::MAX, one before 2000, one three days later.
+    for k in 0..500 {
+        let t = T0 + (k % 2) as i64 * DAY_US + k as i64;
+        lines.push(post(&format!("did:plc:u{}", k % 177), t, &format!("p{k}")));
+    }
+    lines.push(post("did:plc:late", 4_102_444_800_000_000, "x")); // 2100-01-01
+    lines.push(post("did:plc:max", i64::MAX - 5, "y"));
+    lines.push(post("did:plc:old", 1_000_000, "z"));
+    lines.push(post("did:plc:straggler", T0 + 5 * DAY_US, "s"));
+    lines.push(r#"{"did":"","time_us":1767225600000000,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post","rkey":"e","record":{}}}"#.to_string());
+    let file = write(dir.path(), "mixed.jsonl", &lines);
+    let options = JetstreamOptions {
+        steps: 2,
+        ..Default::default()
+    };
+    let (data, report) = ingest(std::slice::from_ref(&file), &options).unwrap();
+    assert_eq!(data.population.agents, 177);
+    assert_eq!(report.window_start_us, T0);
+    let skipped = |k: &str| report.tally.skipped.get(k).unwrap_or(0);
+    assert_eq!(skipped("events dated before 2000-01-01 or after tomorrow"), 3);
+    // The straggler is a valid time outside the window: skipped, not used.
+    assert_eq!(skipped("records outside the window"), 1);
+    assert_eq!(report.tally.used["posts"], 500);
+    assert_eq!(skipped("malformed: did is empty or longer than 2048 bytes"), 1);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+    /// Any i64 time, and any window start, is an event or a counted skip,
+    /// never a panic or an overflowing cast.
+    #[test]
+    fn any_time_is_ingested_or_skipped_without_panicking(times in proptest::collection::vec(proptest::prelude::any::<i64>(), 1..6), start in proptest::prelude::any::<Option<i64>>(), days in 1usize..40) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lines: Vec<String> = times.iter().enumerate().map(|(k, &t)| post(&format!("did:plc:p{k}"), t, "r")).collect();
+        lines.push(post("did:plc:anchor", T0, "a"));
+        let file = write(dir.path(), "t.jsonl", &lines);
+        let options = JetstreamOptions { steps: days, start_us: start, ..Default::default() };
+        let _ = ingest(&[file], &options);
+    }
+}

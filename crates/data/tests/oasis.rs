@@ -133,3 +133,82 @@ fn missing_files_and_tables_are_clear_errors() {
     std::fs::write(&path, b"this is not a database at all, just text").unwrap();
     assert!(ingest(&path, &OasisOptions::default()).is_err());
 }
+
+#[test]
+fn implausible_times_are_skipped_and_bad_user_rows_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // Post times: a step of 2^32, 1e12, a datetime in the year 999999999999.
+    for (k, bad) in ["4294967296", "1000000000000", "999999999999-01-01 00:00:00"]
+        .iter()
+        .enumerate()
+    {
+        let path = dir.path().join(format!("t{k}.db"));
+        database(&path, |t| t.to_string());
+        let db = Connection::open(&path).unwrap();
+        db.execute(
+            "INSERT INTO post (user_id, content, created_at) VALUES (1, 'x', ?1)",
+            [bad],
+        )
+        .unwrap();
+        drop(db);
+        let (data, report) = ingest(&path, &OasisOptions::default()).unwrap();
+        assert_eq!(data.population.steps, 3, "{bad}");
+        let skipped = report
+            .tally
+            .skipped
+            .get("records timed outside steps 0..1,000,000 or years 1970..2200");
+        let unresolved = report.tally.skipped.get("posts with an unknown user, id or time");
+        assert_eq!(
+            skipped.unwrap_or(0) + unresolved.unwrap_or(0),
+            1,
+            "{bad}: {:?}",
+            report.tally
+        );
+    }
+    let path = dir.path().join("followers.db");
+    database(&path, |t| t.to_string());
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE user SET num_followers = -5 WHERE user_id = 3", [])
+        .unwrap();
+    let err = ingest(&path, &OasisOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("row 3 (user_id 3): num_followers -5"), "{err}");
+    let path = dir.path().join("text-followers.db");
+    database(&path, |t| t.to_string());
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE user SET num_followers = 'many' WHERE user_id = 2", [])
+        .unwrap();
+    let err = ingest(&path, &OasisOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("num_followers 'many'"), "{err}");
+    let path = dir.path().join("duplicate.db");
+    let db = Connection::open(&path).unwrap();
+    db.execute_batch(
+        "CREATE TABLE user (user_id INTEGER, num_followers INTEGER); INSERT INTO user VALUES (1, 0), (1, 2);",
+    )
+    .unwrap();
+    drop(db);
+    let err = ingest(&path, &OasisOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("table user: user_id 1 appears more than once"), "{err}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 120, ..Default::default() })]
+
+    /// Any i64 step, as an integer or as text, is used or counted and
+    /// skipped, never a panic or an overflowing cast.
+    #[test]
+    fn any_step_value_is_ingested_or_skipped_without_panicking(steps in proptest::collection::vec(proptest::prelude::any::<i64>(), 1..5), as_text in proptest::prelude::any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        database(&path, |t| t.to_string());
+        let db = Connection::open(&path).unwrap();
+        for s in &steps {
+            let value: rusqlite::types::Value = if as_text { s.to_string().into() } else { (*s).into() };
+            db.execute("INSERT INTO post (user_id, content, created_at) VALUES (2, 'x', ?1)", [value]).unwrap();
+            db.execute("INSERT INTO \"like\" (user_id, post_id, created_at) VALUES (3, 1, ?1)", [s.to_string()]).unwrap();
+        }
+        drop(db);
+        let _ = ingest(&path, &OasisOptions::default());
+    }
+}

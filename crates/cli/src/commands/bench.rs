@@ -3,6 +3,7 @@
 use crate::options::Engine;
 use aumann_bench::replay::{ReplayRun, measure, streaming_rate};
 use aumann_bench::shapley::ShapleyBench;
+use aumann_data::staged::write_file;
 use aumann_models::Indicator;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -152,7 +153,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 }
             }
             let report = serde_json::json!({ "streaming_bytes_per_second": rate, "runs": runs });
-            std::fs::write(out.join("replay.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+            write_file(
+                &out.join("replay.json"),
+                (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
+            )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
@@ -207,7 +211,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 None
             };
             let report = serde_json::json!({ "settings": ca, "recovery": rows, "speed": speed });
-            std::fs::write(out.join("stance.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+            write_file(
+                &out.join("stance.json"),
+                (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
+            )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
@@ -240,14 +247,17 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             }
             let table = bench.table(&rows);
             let (aumann_growth, shapley_growth) = ShapleyBench::growth(&rows);
-            std::fs::write(out.join("shapley.md"), &table)?;
-            std::fs::write(out.join("shapley.svg"), bench.plot(&rows))?;
+            write_file(&out.join("shapley.md"), table.as_bytes())?;
+            write_file(&out.join("shapley.svg"), bench.plot(&rows).as_bytes())?;
             let report = serde_json::json!({
                 "indicator": bench.indicator.name(), "permutations": permutations, "time_cap_seconds": time_cap,
                 "engine": bench.engine_label(),
                 "aumann_growth_exponent": aumann_growth, "shapley_growth_exponent": shapley_growth, "rows": rows,
             });
-            std::fs::write(out.join("shapley.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+            write_file(
+                &out.join("shapley.json"),
+                (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
+            )?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
