@@ -232,6 +232,29 @@ fn remove_stale(parent: &Path, name: &str) {
     }
 }
 
+/// Writes one file whole or not at all: into a temporary sibling, made
+/// durable, then renamed over `path`. For outputs that share a directory
+/// with others (the benchmarks' results), where replacing the directory
+/// would remove its other files.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let result = (|| {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.map_err(io(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,27 +311,4 @@ mod tests {
         assert!(!stale.exists() || !Path::new("/proc/self").exists());
         drop(staged);
     }
-}
-
-/// Writes one file whole or not at all: into a temporary sibling, made
-/// durable, then renamed over `path`. For outputs that share a directory
-/// with others (the benchmarks' results), where replacing the directory
-/// would remove its other files.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-    let result = (|| {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.map_err(io(path))
 }
