@@ -1,5 +1,7 @@
 //! Fits and distances used to summarise benchmark rows.
 
+pub use aumann_study::compare::{ranks, spearman};
+
 /// Least-squares slope of log(seconds) against log(N): the exponent b of
 /// seconds ~ a N^b. Points with a non-positive time are left out (they
 /// carry no information on a log scale); None below two usable points or
@@ -113,36 +115,6 @@ pub fn auc(score: &[f64], label: &[bool]) -> Option<f64> {
     }
     let rank_sum: f64 = ranks.iter().zip(label).filter(|(_, l)| **l).map(|(r, _)| r).sum();
     Some((rank_sum - ones * (ones + 1.0) / 2.0) / (ones * zeros))
-}
-
-/// 1-based ranks, ties sharing their mean rank.
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut ranks = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
-            j += 1;
-        }
-        for k in i..=j {
-            ranks[order[k]] = (i + j) as f64 / 2.0 + 1.0;
-        }
-        i = j + 1;
-    }
-    ranks
-}
-
-/// Spearman's rank correlation (Pearson on mid-ranks).
-pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = a.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
 }
 
 #[cfg(test)]

@@ -202,6 +202,24 @@ fn assert_camps_split(camps: &Camps, dir: &Path) {
     );
 }
 
+/// `aumann study` over every indicator with small panels; its summary.
+fn small_study(pop: &Path, out: &Path) -> serde_json::Value {
+    ok(aumann(&[
+        "study",
+        "--input",
+        pop.to_str().unwrap(),
+        "--indicator",
+        "all",
+        "--sample",
+        "10",
+        "--permutations",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    summary(out)
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -271,20 +289,7 @@ fn a_jetstream_capture_without_stance_is_flat_and_says_why_and_with_follows_it_m
     assert!(text.contains("stance (follows)"), "{text}");
     assert_camps_split(&camps, &pop);
     let study = dir.path().join("study");
-    ok(aumann(&[
-        "study",
-        "--input",
-        pop.to_str().unwrap(),
-        "--indicator",
-        "all",
-        "--sample",
-        "10",
-        "--permutations",
-        "20",
-        "--out",
-        study.to_str().unwrap(),
-    ]));
-    let s = summary(&study);
+    let s = small_study(&pop, &study);
     let p = indicator(&s, "polarization");
     assert_eq!(p["full"]["verdict"], "attributed");
     let change = p["full"]["value_input"].as_f64().unwrap() - p["full"]["value_baseline"].as_f64().unwrap();
@@ -404,20 +409,7 @@ fn an_oasis_run_gets_its_stance_from_follows_and_the_study_runs_end_to_end() {
     ]));
     assert_camps_split(&camps, &pop);
     let study = dir.path().join("study");
-    ok(aumann(&[
-        "study",
-        "--input",
-        pop.to_str().unwrap(),
-        "--indicator",
-        "all",
-        "--sample",
-        "10",
-        "--permutations",
-        "20",
-        "--out",
-        study.to_str().unwrap(),
-    ]));
-    let s = summary(&study);
+    let s = small_study(&pop, &study);
     assert_eq!(indicator(&s, "polarization")["full"]["verdict"], "attributed");
     assert_eq!(indicator(&s, "panic")["full"]["verdict"], "flat");
     assert!(

@@ -55,8 +55,15 @@ fn study_writes_its_tables_summary_and_a_report_that_renders_in_chromium() {
         let name = study["indicator"]["name"].as_str().unwrap();
         let top = &study["panels"][0];
         assert_eq!(top["kind"], "top-followers");
+        let errors = &study["full"]["agent_errors"];
+        assert!(errors["max_abs_error"].as_f64().unwrap() >= 0.0);
+        assert!(errors["agents_above_floor"].as_u64().unwrap() > 0, "{errors}");
         if name == "linear" {
-            // The separable linear control is reconciled exactly, by c* = 1.
+            // The study's own check of the control, and the comparison it
+            // reads: the separable linear control is reconciled by c* = 1.
+            let check = &study["control_check"];
+            assert_eq!(check["passed"], true, "{check}");
+            assert!(check["panels_checked"].as_u64().unwrap() >= 1);
             for a in top["attributions"].as_array().unwrap() {
                 assert_eq!(a["comparison"]["verdict"], "reconciled", "{a}");
                 assert!((a["comparison"]["rescale"].as_f64().unwrap() - 1.0).abs() < 1e-6);

@@ -19,12 +19,13 @@ pub struct Level {
 pub struct Attribution {
     /// phi_i, one per player.
     pub phi: Vec<f64>,
-    /// Signed difference between phi and the companion rule's phi (the same
-    /// rule at half the nodes); its magnitude is the per-player error
-    /// estimate. For a rule of order p it is about (2^p - 1) times phi's own
-    /// error once the rule is in its asymptotic regime: about the error for
-    /// the first-order Riemann left/right rules, three times it for midpoint
-    /// and trapezoid, and a wide upper bound for Gauss–Legendre.
+    /// Signed difference between phi and the companion rule's phi (fewer
+    /// nodes: half at a fixed count, the previous level in adaptive mode);
+    /// its magnitude is the per-player error estimate. Asymptotic, not a
+    /// bound: for a rule of order p it is about ((n / n_c)^p - 1) times
+    /// phi's own error once the error behaves like n^-p (n_c the companion's
+    /// nodes), and for Gauss–Legendre it overstates the error once the rule
+    /// resolves the integrand and can understate it before (docs/method.md).
     pub error: Vec<f64>,
     /// F(input).
     pub value_input: f64,
@@ -85,7 +86,9 @@ impl Attribution {
         self.error[player].abs()
     }
 
-    /// The largest per-player error estimate, relative to max |phi|.
+    /// The largest per-player error estimate over the largest |phi| (a
+    /// ratio of maxima, for a quick look; per-agent relative errors are the
+    /// study's `AgentErrors`).
     pub fn max_relative_error(&self) -> f64 {
         let scale = self.phi.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let worst = self.error.iter().fold(0.0f64, |m, v| m.max(v.abs()));

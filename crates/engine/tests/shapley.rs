@@ -131,19 +131,95 @@ fn a_linear_game_has_no_sampling_error() {
 }
 
 #[test]
-fn aumann_shapley_equals_exact_shapley_on_multilinear_interactions_only_when_linear() {
-    // For a product game F = x_0 x_1 on 0/1 participation both methods split
-    // the unit evenly; for x_0^2 x_1 they do not (Aumann–Shapley gives 2/3 to
-    // player 0, Shapley 1/2): atoms against non-atomic players.
-    let game = support::Homogeneous {
+fn aumann_shapley_equals_exact_shapley_on_multilinear_games_and_not_only_there() {
+    // Multilinear (each player enters each term at most once): the path
+    // method on 0/1 participation is the Shapley value of the game.
+    let multilinear = support::Homogeneous {
+        n: 3,
+        terms: vec![(1.0, vec![0, 1]), (3.0, vec![1, 2]), (-2.0, vec![0, 2])],
+    };
+    let (x, x0) = coalition_game(&multilinear);
+    let exact = exact_shapley(&multilinear, &x, &x0).unwrap().phi;
+    let path = AumannShapley::default().attribute(&multilinear, &x, &x0).unwrap().phi;
+    assert_close(&path, &exact, 1e-13, 0.0, "multilinear");
+    // Not multilinear, and they differ: x_0^2 x_1 gives Aumann–Shapley
+    // (2/3, 1/3), Shapley (1/2, 1/2): atoms against non-atomic players.
+    let convex = support::Homogeneous {
         n: 2,
         terms: vec![(1.0, vec![0, 0, 1])],
     };
-    let (x, x0) = coalition_game(&game);
-    let exact = exact_shapley(&game, &x, &x0).unwrap().phi;
-    let path = AumannShapley::default().attribute(&game, &x, &x0).unwrap().phi;
-    assert_close(&exact, &[0.5, 0.5], 1e-15, 0.0, "exact");
-    assert_close(&path, &[2.0 / 3.0, 1.0 / 3.0], 1e-14, 0.0, "aumann");
+    let (x, x0) = coalition_game(&convex);
+    assert_close(
+        &exact_shapley(&convex, &x, &x0).unwrap().phi,
+        &[0.5, 0.5],
+        1e-15,
+        0.0,
+        "exact",
+    );
+    assert_close(
+        &AumannShapley::default().attribute(&convex, &x, &x0).unwrap().phi,
+        &[2.0 / 3.0, 1.0 / 3.0],
+        1e-14,
+        0.0,
+        "aumann",
+    );
+    // Not multilinear, yet they agree: x_0^2 + x_0 x_1 gives (3/2, 1/2) by
+    // both (Shapley: v(0) = 1, v(1) = 0, v(01) = 2; the path: the integrals
+    // of 3 tau and tau). Multilinearity is sufficient, not necessary.
+    let agreeing = support::Homogeneous {
+        n: 2,
+        terms: vec![(1.0, vec![0, 0]), (1.0, vec![0, 1])],
+    };
+    let (x, x0) = coalition_game(&agreeing);
+    assert_close(
+        &exact_shapley(&agreeing, &x, &x0).unwrap().phi,
+        &[1.5, 0.5],
+        1e-15,
+        0.0,
+        "exact",
+    );
+    assert_close(
+        &AumannShapley::default().attribute(&agreeing, &x, &x0).unwrap().phi,
+        &[1.5, 0.5],
+        1e-14,
+        0.0,
+        "aumann",
+    );
+}
+
+#[test]
+fn grouped_aumann_shapley_differs_from_the_agents_shapley_value_for_multi_gate_agents() {
+    // Gates alpha_00, alpha_01 of agent 0 and alpha_10 of agent 1, F their
+    // product (multilinear in the gates). Per gate, Aumann–Shapley gives 1/3
+    // each, so agent 0 gets 2/3 and agent 1 gets 1/3. The agents' own game,
+    // each agent opening all of its gates at once, is v(0) = v(1) = 0,
+    // v(01) = 1: Shapley (1/2, 1/2). Multilinear in the gates is not
+    // multilinear in the agents.
+    let product = support::Homogeneous {
+        n: 3,
+        terms: vec![(1.0, vec![0, 1, 2])],
+    };
+    let r = AumannShapley::default()
+        .attribute(&product, &[1.0; 3], &[0.0; 3])
+        .unwrap();
+    let groups = aumann_engine::Groups::new(vec![0, 0, 1], 2).unwrap();
+    assert_close(&r.grouped(&groups).phi, &[2.0 / 3.0, 1.0 / 3.0], 1e-13, 0.0, "grouped");
+    struct AgentGame;
+    impl aumann_engine::ValueFunction for AgentGame {
+        fn players(&self) -> usize {
+            2
+        }
+        fn value(&self, x: &[f64]) -> f64 {
+            x[0] * x[0] * x[1]
+        }
+        fn value_and_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+            g[0] = 2.0 * x[0] * x[1];
+            g[1] = x[0] * x[0];
+            self.value(x)
+        }
+    }
+    let shapley = exact_shapley(&AgentGame, &[1.0, 1.0], &[0.0, 0.0]).unwrap().phi;
+    assert_close(&shapley, &[0.5, 0.5], 1e-15, 0.0, "agent shapley");
 }
 
 #[test]

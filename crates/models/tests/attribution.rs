@@ -328,7 +328,8 @@ fn an_unreachable_tolerance_returns_the_best_attribution_flagged() {
 
 #[test]
 fn two_attributions_on_one_replay_count_their_own_edges() {
-    let replay = Replay::new(&random_population(50, 3, 9)).unwrap();
+    let population = random_population(50, 3, 9);
+    let replay = Replay::new(&population).unwrap();
     let cascade = Indicator::Cascade(Default::default());
     let engine = engine().fixed(8);
     let first = attribute(&replay, cascade, &engine).unwrap();

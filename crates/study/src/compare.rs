@@ -37,10 +37,13 @@ pub enum Verdict {
     ScalingBias,
     /// One factor reconciles them (to the threshold).
     Reconciled,
-    /// The panel's attribution is zero (its indicator does not move when
-    /// replayed alone, or the members did nothing): there is nothing to
-    /// rescale, and no verdict.
+    /// The panel's attribution and the members' full-scale attribution are
+    /// both zero: every factor reconciles them, so none is meaningful.
     Undefined,
+    /// The panel's attribution is zero but the members' full-scale one is
+    /// not: no factor can reconcile them (the panel replay does not move,
+    /// while the members move the full system).
+    NoFactor,
     /// The panel is the whole population: its replay is the full-scale one,
     /// so there is no scaling to compare.
     SamePopulation,
@@ -51,7 +54,10 @@ impl Verdict {
         match self {
             Verdict::ScalingBias => "scaling bias: no global rescaling reconciles panel and full scale",
             Verdict::Reconciled => "reconciled by one global factor",
-            Verdict::Undefined => "undefined: the panel's attribution is zero",
+            Verdict::Undefined => "undefined: the members' attribution is zero in the panel and at full scale",
+            Verdict::NoFactor => {
+                "no factor: the panel's attribution is zero, but the members' full-scale attribution is not"
+            }
             Verdict::SamePopulation => "same population: the panel is every agent, so there is no scaling to compare",
         }
     }
@@ -79,13 +85,18 @@ pub fn compare(panel: &[f64], full: &[f64], full_abs_total: f64) -> Comparison {
     let rescale = ratio(dot(full, panel), pp);
     let norm_full = dot(full, full).sqrt();
     let residual_vec: Vec<f64> = full.iter().zip(panel).map(|(f, p)| f - rescale * p).collect();
-    let residual = if norm_full > 0.0 {
+    let residual = if pp == 0.0 && norm_full > 0.0 {
+        // No factor: all of the full-scale attribution is unexplained.
+        1.0
+    } else if norm_full > 0.0 {
         dot(&residual_vec, &residual_vec).sqrt() / norm_full
     } else {
         0.0
     };
-    let verdict = if pp == 0.0 {
+    let verdict = if pp == 0.0 && norm_full == 0.0 {
         Verdict::Undefined
+    } else if pp == 0.0 {
+        Verdict::NoFactor
     } else if residual > BIAS_THRESHOLD {
         Verdict::ScalingBias
     } else {
@@ -105,7 +116,7 @@ pub fn compare(panel: &[f64], full: &[f64], full_abs_total: f64) -> Comparison {
 }
 
 /// Average ranks (ties share the mean of their ranks), 1-based.
-fn ranks(v: &[f64]) -> Vec<f64> {
+pub fn ranks(v: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..v.len()).collect();
     order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
     let mut r = vec![0.0; v.len()];
@@ -161,10 +172,12 @@ mod tests {
         shuffled.reverse();
         let c = compare(&panel, &shuffled, 100.0);
         assert!(c.residual > 0.5 && c.scaling_bias);
-        assert_eq!(
-            compare(&[0.0; 4], &[1.0, 2.0, 3.0, 4.0], 10.0).verdict,
-            Verdict::Undefined
-        );
+        // A panel replay that does not move, against members that move the
+        // full system: no factor reconciles them (not "undefined").
+        let none = compare(&[0.0; 4], &[1.0, 2.0, 3.0, 4.0], 10.0);
+        assert_eq!(none.verdict, Verdict::NoFactor);
+        assert_eq!(none.residual, 1.0);
+        assert_eq!(compare(&[0.0; 4], &[0.0; 4], 10.0).verdict, Verdict::Undefined);
         assert_eq!(c.spearman, Some(-1.0));
         assert_eq!(c.top10_overlap, 0.0);
         // top 5 of 1..=20 hold (16+..+20)/210 of the panel's mass

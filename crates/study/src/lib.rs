@@ -16,6 +16,6 @@ pub mod svg;
 pub mod tiers;
 
 pub use study::{
-    FullScale, IndicatorStudy, PanelAttribution, PanelStudy, PopulationSummary, StudyConfig, StudyError, StudyResult,
-    run,
+    AgentErrors, CONTROL_TOLERANCE, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelStudy,
+    PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult, run,
 };

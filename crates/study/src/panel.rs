@@ -58,6 +58,11 @@ impl Panel {
         Self::induce(PanelKind::Random, population, members)
     }
 
+    /// The panel of the given members (in that order), induced as above.
+    pub fn with_members(kind: PanelKind, full: &Population, members: Vec<u32>) -> Self {
+        Self::induce(kind, full, members)
+    }
+
     fn induce(kind: PanelKind, full: &Population, members: Vec<u32>) -> Self {
         let mut local = vec![u32::MAX; full.agents];
         for (new, &old) in members.iter().enumerate() {

@@ -103,7 +103,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
         h,
         r#"<h2>{name}</h2><p>F(all gates open) − F(all closed) = <b>{:.6e}</b>, split over {} agents by {} with {} nodes
 ({} gradient evaluations, {:.1} s, {:.0} passes over the follow graph). Completeness gap: <b>{:.1e}</b> relative
-{}; largest per-agent error estimate {:.1e} of the largest |φ|.</p>"#,
+{}; per-agent error estimates: largest {:.1e} absolute, largest {:.1e} relative to the agent's |φ| (over the {} agents with |φ| at least 1e-6 of the largest).</p>"#,
         f.value_input - f.value_baseline,
         result.population.agents,
         f.rule,
@@ -117,7 +117,9 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
         } else {
             "(<b>above tolerance</b>)"
         },
-        f.max_relative_error,
+        f.agent_errors.max_abs_error,
+        f.agent_errors.max_relative_error,
+        f.agent_errors.agents_above_floor,
     );
     // tiers
     let _ = write!(
@@ -156,6 +158,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
                 crate::compare::Verdict::ScalingBias => "bias",
                 crate::compare::Verdict::Reconciled => "ok",
                 crate::compare::Verdict::Undefined | crate::compare::Verdict::SamePopulation => "muted",
+                crate::compare::Verdict::NoFactor => "bias",
             };
             let _ = write!(
                 h,
@@ -174,6 +177,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
                     crate::compare::Verdict::Reconciled => "reconciled",
                     crate::compare::Verdict::Undefined => "undefined",
                     crate::compare::Verdict::SamePopulation => "same population",
+                    crate::compare::Verdict::NoFactor => "no factor",
                 },
                 a.seconds
             );

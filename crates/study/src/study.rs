@@ -63,14 +63,77 @@ pub struct FullScale {
     pub nodes: usize,
     pub gradient_evaluations: usize,
     pub levels: Vec<aumann_engine::Level>,
-    /// Largest per-agent error estimate relative to max |phi|.
-    pub max_relative_error: f64,
+    /// Error estimates per agent (each agent's gate errors summed with their
+    /// signs, like phi): the largest absolute one, and the largest relative
+    /// one, |error_i| / |phi_i|, among agents whose |phi_i| is at least
+    /// [`RELATIVE_ERROR_FLOOR`] times the largest |phi| (below it a ratio
+    /// measures rounding, not quadrature).
+    pub agent_errors: AgentErrors,
     pub seconds: f64,
     pub edges_read: u64,
     /// Edges read over the follow graph's edge count.
     pub graph_passes: f64,
     pub step_phi: Vec<f64>,
 }
+
+/// Agents whose |phi| is below this share of the largest |phi| are left
+/// out of the largest relative error.
+pub const RELATIVE_ERROR_FLOOR: f64 = 1e-6;
+
+/// The per-agent error estimates, summarised.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AgentErrors {
+    pub max_abs_error: f64,
+    /// The agent (population id) with the largest absolute error.
+    pub max_abs_agent: Option<u32>,
+    pub max_relative_error: f64,
+    pub max_relative_agent: Option<u32>,
+    /// Agents above the floor, over which the relative error is taken.
+    pub agents_above_floor: usize,
+}
+
+impl AgentErrors {
+    pub fn of(phi: &[f64], error: &[f64]) -> Self {
+        let largest = phi.iter().fold(0.0f64, |m, p| m.max(p.abs()));
+        let floor = RELATIVE_ERROR_FLOOR * largest;
+        let mut out = Self {
+            max_abs_error: 0.0,
+            max_abs_agent: None,
+            max_relative_error: 0.0,
+            max_relative_agent: None,
+            agents_above_floor: 0,
+        };
+        for (a, (&p, &e)) in phi.iter().zip(error).enumerate() {
+            if e.abs() > out.max_abs_error {
+                out.max_abs_error = e.abs();
+                out.max_abs_agent = Some(a as u32);
+            }
+            if largest > 0.0 && p.abs() >= floor {
+                out.agents_above_floor += 1;
+                let relative = e.abs() / p.abs();
+                if relative > out.max_relative_error {
+                    out.max_relative_error = relative;
+                    out.max_relative_agent = Some(a as u32);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The study's own check of the linear control (docs/scaling-bias.md,
+/// Proposition 1): every panel it attributes must read c* = 1 and r = 0.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ControlCheck {
+    pub passed: bool,
+    /// The largest |c* - 1| and r over the Aumann–Shapley panel comparisons.
+    pub worst_rescale_error: f64,
+    pub worst_residual: f64,
+    pub panels_checked: usize,
+}
+
+/// The tolerance of the control check: rounding over sums of panel phi.
+pub const CONTROL_TOLERANCE: f64 = 1e-9;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct PanelAttribution {
@@ -111,6 +174,8 @@ pub struct IndicatorStudy {
     pub full: FullScale,
     /// None when the indicator is flat: shares of zero are not shares.
     pub tiers: Option<Vec<TierShare>>,
+    /// For the linear control: the check that it reconciles with c = 1.
+    pub control_check: Option<ControlCheck>,
     pub panels: Vec<PanelStudy>,
     #[serde(skip)]
     pub attribution: ReplayAttribution,
@@ -200,7 +265,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             nodes: g.nodes,
             gradient_evaluations: g.gradient_evaluations,
             levels: g.levels.clone(),
-            max_relative_error: g.max_relative_error(),
+            agent_errors: AgentErrors::of(&attribution.agent_phi, &attribution.agent_error),
             seconds,
             edges_read: attribution.edges_read,
             graph_passes: attribution.edges_read as f64 / replay.graph().edges().max(1) as f64,
@@ -211,6 +276,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             studies.push(IndicatorStudy {
                 indicator,
                 tiers: None,
+                control_check: None,
                 full,
                 panels: panels
                     .iter()
@@ -233,8 +299,10 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
                 study
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let control_check = (indicator == Indicator::Linear).then(|| control_check(&panel_studies));
         studies.push(IndicatorStudy {
             indicator,
+            control_check,
             tiers: Some(shares(&attribution.agent_phi, &population.followers, &tiers)),
             full,
             panels: panel_studies,
@@ -247,6 +315,31 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         indicators: studies,
         tiers,
     })
+}
+
+/// Checks that every Aumann–Shapley panel comparison of the linear control
+/// reads c* = 1 and r = 0 (panels whose verdict is undefined or "same
+/// population" have no factor to check).
+fn control_check(panels: &[PanelStudy]) -> ControlCheck {
+    let (mut worst_rescale_error, mut worst_residual, mut checked) = (0.0f64, 0.0f64, 0);
+    for a in panels
+        .iter()
+        .flat_map(|p| &p.attributions)
+        .filter(|a| a.method == "aumann-shapley")
+    {
+        if matches!(a.comparison.verdict, Verdict::Undefined | Verdict::SamePopulation) {
+            continue;
+        }
+        checked += 1;
+        worst_rescale_error = worst_rescale_error.max((a.comparison.rescale - 1.0).abs());
+        worst_residual = worst_residual.max(a.comparison.residual);
+    }
+    ControlCheck {
+        passed: worst_rescale_error <= CONTROL_TOLERANCE && worst_residual <= CONTROL_TOLERANCE,
+        worst_rescale_error,
+        worst_residual,
+        panels_checked: checked,
+    }
 }
 
 impl PanelStudy {

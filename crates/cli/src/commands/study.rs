@@ -130,6 +130,25 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
         if !f.converged {
             println!("  warning: the gap is above the tolerance; raise --max-nodes or see the levels in summary.json");
         }
+        let e = &f.agent_errors;
+        println!(
+            "  per-agent error estimate: largest {:.1e} absolute, {:.1e} relative (over {} agents with |phi| >= 1e-6 of the largest)",
+            e.max_abs_error, e.max_relative_error, e.agents_above_floor
+        );
+        if let Some(check) = &study.control_check {
+            if check.passed {
+                println!(
+                    "  control check: c* = 1 and r = 0 on {} panels (within {:.0e})",
+                    check.panels_checked,
+                    aumann_study::CONTROL_TOLERANCE
+                );
+            } else {
+                println!(
+                    "  warning: the linear control is not reconciled with c = 1 (|c* - 1| = {:.1e}, r = {:.1e}): the panel replay and the full replay disagree; please report it",
+                    check.worst_rescale_error, check.worst_residual
+                );
+            }
+        }
         println!(
             "  {:<8}{:>10}{:>14}{:>12}{:>12}",
             "tier", "agents", "min followers", "share", "|share|"
