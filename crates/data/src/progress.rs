@@ -31,9 +31,9 @@ pub struct Terminal {
 
 impl Terminal {
     pub fn new() -> Self {
-        Self {
-            bar: ProgressBar::with_draw_target(None, target()),
-        }
+        let bar = ProgressBar::with_draw_target(None, target());
+        bar.set_style(spinner_style());
+        Self { bar }
     }
 
     /// Clears the line (call before printing results).
@@ -50,18 +50,22 @@ impl Default for Terminal {
 
 impl Observer for Terminal {
     fn stage(&self, name: &str, total: Option<u64>) {
+        // The style first: a redraw between these calls must not show the
+        // previous stage's style with the new stage's numbers.
+        match total {
+            Some(_) => {
+                self.bar.disable_steady_tick();
+                self.bar.set_style(bar_style());
+            }
+            None => self.bar.set_style(spinner_style()),
+        }
         self.bar.reset();
         self.bar.set_prefix(name.to_string());
         self.bar.set_message("");
         match total {
-            Some(total) => {
-                self.bar.disable_steady_tick();
-                self.bar.set_length(total);
-                self.bar.set_style(bar_style());
-            }
+            Some(total) => self.bar.set_length(total),
             None => {
                 self.bar.unset_length();
-                self.bar.set_style(spinner_style());
                 self.bar.enable_steady_tick(Duration::from_millis(120));
             }
         }

@@ -8,8 +8,9 @@ use aumann_models::Indicator;
 use clap::Subcommand;
 use std::path::PathBuf;
 
-/// Benchmarks: the replay at scale, and Aumann–Shapley against sampled
-/// Shapley. Results go to stdout (a table, or --json) and to --out.
+/// Benchmarks: the replay at scale, Aumann–Shapley against sampled Shapley,
+/// and the stance estimate. Results go to stdout (a table, or --json) and
+/// to --out.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
