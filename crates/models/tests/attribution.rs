@@ -345,3 +345,23 @@ fn two_attributions_on_one_replay_count_their_own_edges() {
         2 * forward + 2 * (2 * forward + replay.active_edges())
     );
 }
+
+#[test]
+fn batches_above_sixteen_nodes_are_split_and_agree_with_small_batches() {
+    let replay = Replay::new(&random_population(40, 3, 11)).unwrap();
+    for indicator in [
+        Indicator::Polarization(Default::default()),
+        Indicator::Cascade(Default::default()),
+    ] {
+        let small = attribute(&replay, indicator, &engine().fixed(40).batch(8)).unwrap();
+        let large = attribute(&replay, indicator, &engine().fixed(40).batch(40)).unwrap();
+        for (a, b) in small.gates.phi.iter().zip(&large.gates.phi) {
+            assert!(
+                (a - b).abs() <= 1e-12 * a.abs().max(1e-9),
+                "{}: {a} vs {b}",
+                indicator.name()
+            );
+        }
+        assert_eq!(small.gates.gradient_evaluations, large.gates.gradient_evaluations);
+    }
+}
