@@ -41,6 +41,11 @@ pub enum FormatError {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },
+    #[error("{path}: could not write the Parquet file: {source}; nothing of this run was kept")]
+    ParquetWrite {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
     #[error("{path}: column '{column}' is missing; the table needs {expected}")]
     MissingColumn {
         path: PathBuf,
@@ -148,7 +153,7 @@ fn write_tagged(path: &Path, columns: Vec<Column<'_>>, run: Option<&str>) -> Res
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
         .set_max_row_group_row_count(Some(1 << 20))
         .build();
-    let parquet = |source| FormatError::Parquet {
+    let parquet = |source| FormatError::ParquetWrite {
         path: path.to_path_buf(),
         source,
     };

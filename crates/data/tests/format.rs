@@ -274,3 +274,20 @@ fn absurd_sizes_in_metadata_are_refused_before_reading_the_tables() {
     let err = format::read(dir.path()).unwrap_err().to_string();
     assert!(err.contains("beyond what a replay can hold"), "{err}");
 }
+
+#[test]
+fn a_full_disk_is_a_write_error_not_an_unreadable_file() {
+    // /dev/full accepts the open and refuses every write with ENOSPC.
+    let full = std::path::Path::new("/dev/full");
+    if !full.exists() {
+        return;
+    }
+    let err = format::write_table(full, vec![Column::U32("agent", (0..100_000).collect())]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, FormatError::ParquetWrite { .. } | FormatError::Io { .. }),
+        "{text}"
+    );
+    assert!(text.contains("No space left on device"), "{text}");
+    assert!(!text.contains("not a readable"), "{text}");
+}
