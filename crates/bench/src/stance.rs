@@ -4,13 +4,24 @@
 
 use crate::BenchError;
 use crate::fit::{auc, spearman};
+use aumann_data::Dataset;
 use aumann_data::stance::{StanceMethod, StanceRequest, apply};
 use aumann_data::synth::{SynthParams, generate, planted_communities};
 use aumann_engine::AumannShapley;
 use aumann_models::{Indicator, Replay, attribute};
-use aumann_stance::CaOptions;
+use aumann_stance::{CaOptions, Diagnostics};
 use serde::Serialize;
 use std::time::Instant;
+
+/// The `follows` stance step on a dataset, as `aumann stance` runs it.
+fn follows_stance(data: &mut Dataset, ca: &CaOptions) -> Result<Diagnostics, BenchError> {
+    let request = StanceRequest {
+        method: StanceMethod::Follows,
+        file: None,
+        ca: ca.clone(),
+    };
+    apply(data, &request).map_err(|e| BenchError::Stance(e.to_string()))
+}
 
 /// Recovery of the planted communities at one homophily level.
 #[derive(Clone, Debug, Serialize)]
@@ -42,15 +53,7 @@ pub fn recovery(agents: usize, homophily: f64, ca: &CaOptions) -> Result<Recover
     let planted = data.population.stance.clone();
     let community = planted_communities(&params);
     let started = Instant::now();
-    let d = apply(
-        &mut data,
-        &StanceRequest {
-            method: StanceMethod::Follows,
-            file: None,
-            ca: ca.clone(),
-        },
-    )
-    .map_err(|e| BenchError::Stance(e.to_string()))?;
+    let d = follows_stance(&mut data, ca)?;
     let seconds = started.elapsed().as_secs_f64();
     let detail = data.stance_detail.as_ref().expect("a stance step writes its detail");
     let kept: Vec<usize> = (0..agents).filter(|&a| detail.source[a] != "low-signal").collect();
@@ -99,15 +102,7 @@ pub fn speed(agents: usize, steps: usize, ca: &CaOptions, engine: &AumannShapley
         &(),
     );
     let started = Instant::now();
-    apply(
-        &mut data,
-        &StanceRequest {
-            method: StanceMethod::Follows,
-            file: None,
-            ca: ca.clone(),
-        },
-    )
-    .map_err(|e| BenchError::Stance(e.to_string()))?;
+    follows_stance(&mut data, ca)?;
     let stance_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let replay = Replay::new(&data.population)?;

@@ -101,6 +101,17 @@ enum Which {
     },
 }
 
+/// Writes a benchmark's JSON report (whole or not at all), and prints it
+/// with --json.
+fn write_report(path: &std::path::Path, report: &serde_json::Value, json: bool) -> Result<(), crate::Error> {
+    let text = serde_json::to_string_pretty(report)?;
+    write_file(path, (text.clone() + "\n").as_bytes())?;
+    if json {
+        println!("{text}");
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<(), crate::Error> {
     match args.which {
         Which::One {
@@ -154,13 +165,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 }
             }
             let report = serde_json::json!({ "streaming_bytes_per_second": rate, "runs": runs });
-            write_file(
-                &out.join("replay.json"),
-                (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
-            )?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            }
+            write_report(&out.join("replay.json"), &report, json)?;
         }
         Which::Stance {
             recovery_agents,
@@ -212,13 +217,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 None
             };
             let report = serde_json::json!({ "settings": ca, "recovery": rows, "speed": speed });
-            write_file(
-                &out.join("stance.json"),
-                (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
-            )?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            }
+            write_report(&out.join("stance.json"), &report, json)?;
         }
         Which::Shapley {
             sizes,
@@ -255,13 +254,8 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 "engine": bench.engine_label(),
                 "aumann_growth_exponent": aumann_growth, "shapley_growth_exponent": shapley_growth, "rows": rows,
             });
-            write_file(
-                &out.join("shapley.json"),
-                (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
-            )?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
+            write_report(&out.join("shapley.json"), &report, json)?;
+            if !json {
                 print!("{table}");
                 println!("wrote {}/shapley.md, shapley.svg, shapley.json", out.display());
             }
