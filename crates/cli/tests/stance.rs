@@ -202,6 +202,25 @@ fn assert_camps_split(camps: &Camps, dir: &Path) {
     );
 }
 
+/// The two camps written as a Jetstream capture in a fresh directory.
+fn jetstream_capture() -> (tempfile::TempDir, Camps, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let camps = Camps::new();
+    let capture = dir.path().join("capture.jsonl");
+    camps.jetstream(&capture);
+    let capture = capture.to_str().unwrap().to_string();
+    (dir, camps, capture)
+}
+
+/// `aumann ingest jetstream` over the 4 days of a capture, with `extra`
+/// options; its standard output.
+fn ingest_jetstream(capture: &str, out: &Path, extra: &[&str]) -> String {
+    let out = out.to_str().unwrap();
+    let mut args = vec!["ingest", "jetstream", capture, "--days", "4", "--out", out];
+    args.extend_from_slice(extra);
+    ok(aumann(&args))
+}
+
 /// `aumann study` over every indicator with small panels; its summary.
 fn small_study(pop: &Path, out: &Path) -> serde_json::Value {
     ok(aumann(&[
@@ -235,23 +254,11 @@ fn indicator<'a>(s: &'a serde_json::Value, name: &str) -> &'a serde_json::Value 
 
 #[test]
 fn a_jetstream_capture_without_stance_is_flat_and_says_why_and_with_follows_it_moves() {
-    let dir = tempfile::tempdir().unwrap();
-    let camps = Camps::new();
-    let capture = dir.path().join("capture.jsonl");
-    camps.jetstream(&capture);
-    let capture = capture.to_str().unwrap();
+    let (dir, camps, capture) = jetstream_capture();
 
     // Without a stance: polarization is flat, said plainly, exit 0.
     let plain = dir.path().join("plain");
-    ok(aumann(&[
-        "ingest",
-        "jetstream",
-        capture,
-        "--days",
-        "4",
-        "--out",
-        plain.to_str().unwrap(),
-    ]));
+    ingest_jetstream(&capture, &plain, &[]);
     let out = dir.path().join("plain-attr");
     let text = ok(aumann(&[
         "attribute",
@@ -275,17 +282,7 @@ fn a_jetstream_capture_without_stance_is_flat_and_says_why_and_with_follows_it_m
 
     // With --stance follows: the camps split, and polarization moves.
     let pop = dir.path().join("pop");
-    let text = ok(aumann(&[
-        "ingest",
-        "jetstream",
-        capture,
-        "--days",
-        "4",
-        "--stance",
-        "follows",
-        "--out",
-        pop.to_str().unwrap(),
-    ]));
+    let text = ingest_jetstream(&capture, &pop, &["--stance", "follows"]);
     assert!(text.contains("stance (follows)"), "{text}");
     assert_camps_split(&camps, &pop);
     let study = dir.path().join("study");
@@ -305,27 +302,15 @@ fn a_jetstream_capture_without_stance_is_flat_and_says_why_and_with_follows_it_m
 
 #[test]
 fn lexicon_engagements_and_seeds_split_the_camps_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let camps = Camps::new();
-    let capture = dir.path().join("capture.jsonl");
-    camps.jetstream(&capture);
-    let capture = capture.to_str().unwrap();
+    let (dir, camps, capture) = jetstream_capture();
     let terms = dir.path().join("terms.csv");
     std::fs::write(&terms, "side,term\nlower,#lefty\nupper,#righty\n").unwrap();
     let lex = dir.path().join("lex");
-    ok(aumann(&[
-        "ingest",
-        "jetstream",
-        capture,
-        "--days",
-        "4",
-        "--stance",
-        "lexicon",
-        "--stance-file",
-        terms.to_str().unwrap(),
-        "--out",
-        lex.to_str().unwrap(),
-    ]));
+    ingest_jetstream(
+        &capture,
+        &lex,
+        &["--stance", "lexicon", "--stance-file", terms.to_str().unwrap()],
+    );
     assert_camps_split(&camps, &lex);
     // The lexicon is oriented by its lists: the lower list's camp is below.
     let left = stances(&lex).into_iter().find(|r| r.0.contains("left-member")).unwrap();
