@@ -5,7 +5,8 @@ use aumann_data::stance::{StanceMethod, StanceRequest};
 use aumann_data::synth::{DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_STEPS, SynthParams};
 use aumann_data::{Dataset, format, progress};
 use aumann_engine::{AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, Rule};
-use aumann_models::Indicator;
+use aumann_models::indicators::{AttentionParams, CascadeParams, PanicParams, PolarizationParams};
+use aumann_models::{Indicator, Network, ReplayOptions};
 use aumann_stance::CaOptions;
 use clap::Args;
 use std::path::PathBuf;
@@ -144,14 +145,99 @@ impl Engine {
     }
 }
 
-/// `--indicator NAME` or `all`.
-pub fn indicators(name: &str) -> Result<Vec<Indicator>, String> {
-    if name == "all" {
-        Ok(Indicator::all())
-    } else {
-        name.parse::<Indicator>()
-            .map(|i| vec![i])
-            .map_err(|e| format!("{e}, or all"))
+/// What is attributed: the indicators, their parameters, and the network
+/// the diffusion indicators replay.
+#[derive(Args, Clone, Debug)]
+pub struct Model {
+    /// polarization, cascade, attention, panic, linear, or all.
+    #[arg(long, default_value = "polarization")]
+    pub indicator: String,
+    /// The network polarization and cascade replay: follows (each while it
+    /// held), exposures (who was shown whose items), or both.
+    #[arg(long, default_value = "both", value_name = "NETWORK")]
+    pub network: Network,
+    /// Polarization: the inertia kappa of a stance against what it reads
+    /// (larger moves stances less).
+    #[arg(long, default_value_t = PolarizationParams::default().kappa, help_heading = "Indicator parameters")]
+    pub kappa: f64,
+    /// Cascade: the hazard beta per unit of content read.
+    #[arg(long, default_value_t = CascadeParams::default().beta, help_heading = "Indicator parameters")]
+    pub beta: f64,
+    /// Cascade: the share c of the hazard that any content carries; the
+    /// rest (1 - c) needs a reached author.
+    #[arg(long = "cascade-c", default_value_t = CascadeParams::default().c, value_name = "C", help_heading = "Indicator parameters")]
+    pub cascade_c: f64,
+    /// Attention: the attention epsilon every account has without
+    /// engagement.
+    #[arg(long, default_value_t = AttentionParams::default().eps, help_heading = "Indicator parameters")]
+    pub epsilon: f64,
+    /// Panic: the price impact lambda of net selling per unit of depth.
+    #[arg(long, default_value_t = PanicParams::default().lambda, help_heading = "Indicator parameters")]
+    pub lambda: f64,
+    /// Panic: the market depth D (default: the number of agents that
+    /// traded).
+    #[arg(long, value_name = "D", help_heading = "Indicator parameters")]
+    pub depth: Option<f64>,
+}
+
+impl Model {
+    /// The chosen indicators with the given parameters, checked.
+    pub fn indicators(&self) -> Result<Vec<Indicator>, String> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(v)
+            } else {
+                Err(format!("--{name} must be a finite number above 0; got {v}"))
+            }
+        };
+        let nonnegative = |name: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(format!("--{name} must be a finite number >= 0; got {v}"))
+            }
+        };
+        if !(0.0..=1.0).contains(&self.cascade_c) {
+            return Err(format!(
+                "--cascade-c is a share between 0 and 1; got {}",
+                self.cascade_c
+            ));
+        }
+        let polarization = PolarizationParams {
+            kappa: positive("kappa", self.kappa)?,
+        };
+        let cascade = CascadeParams {
+            beta: nonnegative("beta", self.beta)?,
+            c: self.cascade_c,
+        };
+        let attention = AttentionParams {
+            eps: positive("epsilon", self.epsilon)?,
+        };
+        let panic = PanicParams {
+            lambda: nonnegative("lambda", self.lambda)?,
+            depth: self.depth.map(|d| positive("depth", d)).transpose()?,
+        };
+        let with_params = |indicator: Indicator| match indicator {
+            Indicator::Polarization(_) => Indicator::Polarization(polarization),
+            Indicator::Cascade(_) => Indicator::Cascade(cascade),
+            Indicator::Attention(_) => Indicator::Attention(attention),
+            Indicator::Panic(_) => Indicator::Panic(panic),
+            Indicator::Linear => Indicator::Linear,
+        };
+        let chosen = if self.indicator == "all" {
+            Indicator::all()
+        } else {
+            vec![
+                self.indicator
+                    .parse::<Indicator>()
+                    .map_err(|e| format!("{e}, or all"))?,
+            ]
+        };
+        Ok(chosen.into_iter().map(with_params).collect())
+    }
+
+    pub fn replay(&self) -> ReplayOptions {
+        ReplayOptions { network: self.network }
     }
 }
 

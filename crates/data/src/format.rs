@@ -5,9 +5,13 @@
 //! DIR/metadata.json       N, T, step length, source, seed, creation time, parameters
 //! DIR/agents.parquet      agent: u32, external_id: string, followers: f64, stance: f64
 //! DIR/follows.parquet     follower: u32, followee: u32      (follower reads followee)
+//!                         [step: u32?, end_step: u32?]     (when it held; null: all along)
 //! DIR/activity.parquet    agent: u32, step: u32, amount: f64
 //! DIR/engagements.parquet engager: u32, author: u32, step: u32, amount: f64
 //! DIR/orders.parquet      agent: u32, step: u32, flow: f64
+//! DIR/exposures.parquet   reader: u32, author: u32, step: u32, amount: f64, [posted: u32?]   optional
+//! DIR/reposts.parquet     reposter: u32, step: u32, parent_author: u32, parent_step: u32,
+//!                         amount: f64                                                        optional
 //! ```
 //!
 //! Files are written with zstd compression; any compression pandas or
@@ -21,7 +25,7 @@ use arrow_array::types::{Float64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use arrow_cast::{CastOptions, cast_with_options};
 use arrow_schema::{DataType, Field, Schema};
-use aumann_models::{Activity, Engagement, Order, Population};
+use aumann_models::{Activity, Engagement, Exposure, FollowSpan, Order, Population, Repost};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
@@ -96,6 +100,7 @@ pub enum Column<'a> {
     F64(&'static str, Vec<f64>),
     /// Nullable: None is written as null.
     OptF64(&'static str, Vec<Option<f64>>),
+    OptU32(&'static str, Vec<Option<u32>>),
     Str(&'static str, &'a [String]),
     Strs(&'static str, Vec<&'a str>),
 }
@@ -125,6 +130,10 @@ fn write_tagged(path: &Path, columns: Vec<Column<'_>>, run: Option<&str>) -> Res
             Column::OptF64(name, v) => {
                 fields.push(Field::new(name, DataType::Float64, true));
                 arrays.push(Arc::new(Float64Array::from(v)));
+            }
+            Column::OptU32(name, v) => {
+                fields.push(Field::new(name, DataType::UInt32, true));
+                arrays.push(Arc::new(UInt32Array::from(v)));
             }
             Column::Str(name, v) => {
                 fields.push(Field::new(name, DataType::Utf8, false));
@@ -233,6 +242,18 @@ impl Table {
         accepts: fn(&DataType) -> bool,
         needs: &'static str,
     ) -> Result<Vec<ArrayRef>, FormatError> {
+        self.column_with_nulls(name, expected, accepts, needs, false)
+    }
+
+    /// [`Table::column`], with nulls kept when `nullable`.
+    fn column_with_nulls(
+        &self,
+        name: &'static str,
+        expected: DataType,
+        accepts: fn(&DataType) -> bool,
+        needs: &'static str,
+        nullable: bool,
+    ) -> Result<Vec<ArrayRef>, FormatError> {
         let mut out: Vec<ArrayRef> = Vec::new();
         let mut offset = 0;
         for batch in &self.batches {
@@ -247,7 +268,7 @@ impl Table {
                 found: column.data_type().clone(),
                 expected: expected.clone(),
             };
-            if column.null_count() > 0 {
+            if column.null_count() > 0 && !nullable {
                 let row = (0..column.len()).find(|&i| column.is_null(i)).unwrap_or(0) + offset;
                 return Err(FormatError::Null {
                     path: self.path.clone(),
@@ -264,7 +285,7 @@ impl Table {
                 };
                 let cast = cast_with_options(column, &expected, &options).map_err(|_| wrong_type())?;
                 // A safe cast turns values that do not fit into nulls.
-                if let Some(row) = (0..cast.len()).find(|&i| cast.is_null(i)) {
+                if let Some(row) = (0..cast.len()).find(|&i| cast.is_null(i) && !column.is_null(i)) {
                     return Err(FormatError::Invalid {
                         path: self.path.clone(),
                         message: format!(
@@ -289,6 +310,20 @@ impl Table {
             .iter()
             .flat_map(|a| a.as_primitive::<UInt32Type>().values().iter().copied())
             .collect())
+    }
+
+    /// A nullable integer column, or None when the table lacks it.
+    pub fn opt_u32(&self, name: &'static str) -> Result<Option<Vec<Option<u32>>>, FormatError> {
+        if !self.has(name) {
+            return Ok(None);
+        }
+        let parts = self.column_with_nulls(name, DataType::UInt32, DataType::is_integer, "", true)?;
+        Ok(Some(
+            parts
+                .iter()
+                .flat_map(|a| a.as_primitive::<UInt32Type>().iter())
+                .collect(),
+        ))
     }
 
     pub fn f64(&self, name: &'static str, needs: &'static str) -> Result<Vec<f64>, FormatError> {
@@ -324,6 +359,8 @@ pub const FOLLOWS: &str = "follows.parquet";
 pub const ACTIVITY: &str = "activity.parquet";
 pub const ENGAGEMENTS: &str = "engagements.parquet";
 pub const ORDERS: &str = "orders.parquet";
+pub const EXPOSURES: &str = "exposures.parquet";
+pub const REPOSTS: &str = "reposts.parquet";
 pub const METADATA: &str = "metadata.json";
 
 /// Writes a dataset as a population directory, whole or not at all (see
@@ -370,13 +407,18 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
         agents.push(Column::F64("stance_confidence", detail.confidence.clone()));
     }
     write_table(&dir.join(AGENTS), agents)?;
-    write_table(
-        &dir.join(FOLLOWS),
-        vec![
-            Column::U32("follower", p.follows.iter().map(|f| f.0).collect()),
-            Column::U32("followee", p.follows.iter().map(|f| f.1).collect()),
-        ],
-    )?;
+    let mut follows = vec![
+        Column::U32("follower", p.follows.iter().map(|f| f.0).collect()),
+        Column::U32("followee", p.follows.iter().map(|f| f.1).collect()),
+    ];
+    if !p.follow_spans.is_empty() {
+        follows.push(Column::OptU32("step", p.follow_spans.iter().map(|s| s.begin).collect()));
+        follows.push(Column::OptU32(
+            "end_step",
+            p.follow_spans.iter().map(|s| s.end).collect(),
+        ));
+    }
+    write_table(&dir.join(FOLLOWS), follows)?;
     write_table(
         &dir.join(ACTIVITY),
         vec![
@@ -402,6 +444,30 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
             Column::F64("flow", p.orders.iter().map(|o| o.flow).collect()),
         ],
     )?;
+    if !p.exposures.is_empty() {
+        write_table(
+            &dir.join(EXPOSURES),
+            vec![
+                Column::U32("reader", p.exposures.iter().map(|e| e.reader).collect()),
+                Column::U32("author", p.exposures.iter().map(|e| e.author).collect()),
+                Column::U32("step", p.exposures.iter().map(|e| e.step).collect()),
+                Column::F64("amount", p.exposures.iter().map(|e| e.amount).collect()),
+                Column::OptU32("posted", p.exposures.iter().map(|e| e.posted).collect()),
+            ],
+        )?;
+    }
+    if !p.reposts.is_empty() {
+        write_table(
+            &dir.join(REPOSTS),
+            vec![
+                Column::U32("reposter", p.reposts.iter().map(|r| r.reposter).collect()),
+                Column::U32("step", p.reposts.iter().map(|r| r.step).collect()),
+                Column::U32("parent_author", p.reposts.iter().map(|r| r.parent_author).collect()),
+                Column::U32("parent_step", p.reposts.iter().map(|r| r.parent_step).collect()),
+                Column::F64("amount", p.reposts.iter().map(|r| r.amount).collect()),
+            ],
+        )?;
+    }
     let mut meta = data.meta.clone();
     meta.run = Some(run.clone());
     let meta_path = dir.join(METADATA);
@@ -449,6 +515,36 @@ pub fn content_id(data: &Dataset) -> String {
         h.write_u32(o.step);
         h.write_u64(o.flow.to_bits());
     }
+    // The newer tables enter only when present, so that a population
+    // without them keeps the id it had before they existed.
+    let step = |s: Option<u32>| s.map_or(u64::MAX, u64::from);
+    if !p.follow_spans.is_empty() {
+        h.write_u64(p.follow_spans.len() as u64);
+        for s in &p.follow_spans {
+            h.write_u64(step(s.begin));
+            h.write_u64(step(s.end));
+        }
+    }
+    if !p.exposures.is_empty() {
+        h.write_u64(p.exposures.len() as u64);
+        for e in &p.exposures {
+            h.write_u32(e.reader);
+            h.write_u32(e.author);
+            h.write_u32(e.step);
+            h.write_u64(step(e.posted));
+            h.write_u64(e.amount.to_bits());
+        }
+    }
+    if !p.reposts.is_empty() {
+        h.write_u64(p.reposts.len() as u64);
+        for r in &p.reposts {
+            h.write_u32(r.reposter);
+            h.write_u32(r.step);
+            h.write_u32(r.parent_author);
+            h.write_u32(r.parent_step);
+            h.write_u64(r.amount.to_bits());
+        }
+    }
     let mut text = |t: &str| {
         h.write_u64(t.len() as u64);
         h.write(t.as_bytes());
@@ -465,8 +561,10 @@ pub fn content_id(data: &Dataset) -> String {
     format!("{:016x}", h.finish())
 }
 
-/// The tables of a population directory, in reading order.
+/// The tables every population directory has, in reading order.
 pub const TABLES: [&str; 5] = [AGENTS, FOLLOWS, ACTIVITY, ENGAGEMENTS, ORDERS];
+/// The tables a population directory may have.
+pub const OPTIONAL_TABLES: [&str; 2] = [EXPOSURES, REPOSTS];
 
 /// Refuses a table written by another run than metadata.json's: the
 /// directory mixes files of two runs. A table without a run id (rewritten
@@ -521,7 +619,18 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
         check_run(&table, &meta)?;
         tables.push(table);
     }
-    let total: u64 = tables.iter().map(Opened::rows).sum();
+    let mut optional = Vec::new();
+    for name in OPTIONAL_TABLES {
+        let path = dir.join(name);
+        optional.push(if path.exists() {
+            let table = Opened::open(&path)?;
+            check_run(&table, &meta)?;
+            Some(table)
+        } else {
+            None
+        });
+    }
+    let total: u64 = tables.iter().chain(optional.iter().flatten()).map(Opened::rows).sum();
     progress.stage(&format!("reading {}", dir.display()), Some(total));
     let done = std::sync::atomic::AtomicU64::new(0);
     let on_rows = |n: u64| {
@@ -559,6 +668,19 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
     let follows_table = next()?;
     let follower = follows_table.u32("follower", "follower, followee")?;
     let followee = follows_table.u32("followee", "follower, followee")?;
+    let follow_spans = match (follows_table.opt_u32("step")?, follows_table.opt_u32("end_step")?) {
+        (None, None) => Vec::new(),
+        (begin, end) => {
+            let rows = follower.len();
+            let begin = begin.unwrap_or_else(|| vec![None; rows]);
+            let end = end.unwrap_or_else(|| vec![None; rows]);
+            begin
+                .into_iter()
+                .zip(end)
+                .map(|(begin, end)| FollowSpan { begin, end })
+                .collect()
+        }
+    };
 
     let t = next()?;
     let needs = "agent, step, amount";
@@ -582,15 +704,62 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
     let orders = zip3(t.u32("agent", needs)?, t.u32("step", needs)?, t.f64("flow", needs)?)
         .map(|(agent, step, flow)| Order { agent, step, flow })
         .collect();
+    let [exposures_table, reposts_table] = optional.try_into().ok().expect("two optional tables");
+    let exposures = match exposures_table {
+        None => Vec::new(),
+        Some(t) => {
+            let t = t.read(&on_rows)?;
+            let needs = "reader, author, step, amount (and optionally posted)";
+            let readers = t.u32("reader", needs)?;
+            let posted = t.opt_u32("posted")?.unwrap_or_else(|| vec![None; readers.len()]);
+            zip3(t.u32("author", needs)?, t.u32("step", needs)?, t.f64("amount", needs)?)
+                .zip(readers)
+                .zip(posted)
+                .map(|(((author, step, amount), reader), posted)| Exposure {
+                    reader,
+                    author,
+                    step,
+                    posted,
+                    amount,
+                })
+                .collect()
+        }
+    };
+    let reposts = match reposts_table {
+        None => Vec::new(),
+        Some(t) => {
+            let t = t.read(&on_rows)?;
+            let needs = "reposter, step, parent_author, parent_step, amount";
+            let reposters = t.u32("reposter", needs)?;
+            let steps = t.u32("step", needs)?;
+            zip3(
+                t.u32("parent_author", needs)?,
+                t.u32("parent_step", needs)?,
+                t.f64("amount", needs)?,
+            )
+            .zip(reposters.into_iter().zip(steps))
+            .map(|((parent_author, parent_step, amount), (reposter, step))| Repost {
+                reposter,
+                step,
+                parent_author,
+                parent_step,
+                amount,
+            })
+            .collect()
+        }
+    };
     let population = Population {
         agents: meta.agents,
         steps: meta.steps,
         stance,
         followers,
         follows: follower.into_iter().zip(followee).collect(),
+        follow_spans,
         activity,
         engagements,
         orders,
+        exposures,
+        reposts,
     };
     population.validate().map_err(|e| FormatError::Invalid {
         path: dir.to_path_buf(),

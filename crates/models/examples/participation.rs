@@ -99,6 +99,7 @@ pub fn population() -> Population {
         activity,
         engagements: vec![],
         orders: vec![],
+        ..Default::default()
     }
 }
 

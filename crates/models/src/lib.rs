@@ -22,6 +22,6 @@ mod workspace;
 pub use attribute::{AttributeError, ReplayAttribution, attribute, attribute_between, attribute_observed, summarize};
 pub use graph::FollowGraph;
 pub use indicators::Indicator;
-pub use population::{Activity, Engagement, Order, Population, PopulationError};
-pub use replay::{Gate, GateError, Replay, ReplayAgent};
+pub use population::{Activity, Engagement, Exposure, FollowSpan, Order, Population, PopulationError, Repost};
+pub use replay::{Gate, GateError, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions};
 pub use workspace::Workspace;

@@ -15,12 +15,63 @@ pub struct Population {
     pub followers: Vec<f64>,
     /// (follower, followee): the follower sees the followee's posts.
     pub follows: Vec<(u32, u32)>,
+    /// When each follow held, row for row with `follows`; empty when every
+    /// follow held over the whole window.
+    pub follow_spans: Vec<FollowSpan>,
     /// Posts and reposts of an agent at a step, a >= 0.
     pub activity: Vec<Activity>,
     /// Engagements (likes, reposts) of one agent with another's content.
     pub engagements: Vec<Engagement>,
     /// Signed order flow (positive = selling).
     pub orders: Vec<Order>,
+    /// What readers were shown, beyond (or instead of) their follows.
+    pub exposures: Vec<Exposure>,
+    /// Reposts and quotes, with the content they carry.
+    pub reposts: Vec<Repost>,
+}
+
+/// The steps over which a follow held: from `begin` (None: from before the
+/// window) up to but not including `end` (None: to the end of the window,
+/// or beyond). A follow made at step t reads the content of step t on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FollowSpan {
+    pub begin: Option<u32>,
+    pub end: Option<u32>,
+}
+
+impl FollowSpan {
+    /// Held over the whole window.
+    pub fn always(&self) -> bool {
+        self.begin.unwrap_or(0) == 0 && self.end.is_none()
+    }
+
+    /// Held at step t.
+    pub fn holds_at(&self, step: u32) -> bool {
+        self.begin.unwrap_or(0) <= step && self.end.is_none_or(|e| step < e)
+    }
+}
+
+/// A reader was shown `amount` items of an author at `step`: items the
+/// author posted at `posted` (None: at `step` itself).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Exposure {
+    pub reader: u32,
+    pub author: u32,
+    pub step: u32,
+    pub posted: Option<u32>,
+    pub amount: f64,
+}
+
+/// `amount` of the reposter's activity at `step` carried content that the
+/// parent author posted at `parent_step` (a repost or a quote). The amount
+/// is part of the reposter's activity at that step, not in addition to it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Repost {
+    pub reposter: u32,
+    pub step: u32,
+    pub parent_author: u32,
+    pub parent_step: u32,
+    pub amount: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,6 +127,15 @@ pub enum PopulationError {
     },
     #[error("the stance of agent {agent} is {value}: stances must lie strictly between 0 and 1")]
     StanceOutOfRange { agent: usize, value: f64 },
+    #[error(
+        "agent {agent} reposted {reposts} items at step {step} but its activity there is {activity}: activity counts posts and reposts together, so reposts cannot exceed it"
+    )]
+    RepostsExceedActivity {
+        agent: u32,
+        step: u32,
+        reposts: f64,
+        activity: f64,
+    },
     #[error("{table} row {row} has {field} = {value}: {rule}")]
     BadValue {
         table: &'static str,
@@ -166,6 +226,7 @@ impl Population {
             agent("follows", j)?;
             agent("follows", i)?;
         }
+        self.validate_spans()?;
         for (row, a) in self.activity.iter().enumerate() {
             agent("activity", a.agent)?;
             step("activity", a.step)?;
@@ -193,6 +254,129 @@ impl Population {
             if !o.flow.is_finite() {
                 return Err(bad("orders", row, "flow", o.flow, "order flow is finite"));
             }
+        }
+        for (row, e) in self.exposures.iter().enumerate() {
+            agent("exposures", e.reader)?;
+            agent("exposures", e.author)?;
+            step("exposures", e.step)?;
+            if let Some(posted) = e.posted
+                && posted > e.step
+            {
+                return Err(bad(
+                    "exposures",
+                    row,
+                    "posted",
+                    posted as f64,
+                    "an item is shown at or after the step it was posted",
+                ));
+            }
+            if !(e.amount.is_finite() && e.amount >= 0.0) {
+                return Err(bad(
+                    "exposures",
+                    row,
+                    "amount",
+                    e.amount,
+                    "exposures are finite and >= 0",
+                ));
+            }
+        }
+        self.validate_reposts()
+    }
+
+    fn validate_spans(&self) -> Result<(), PopulationError> {
+        if self.follow_spans.is_empty() {
+            return Ok(());
+        }
+        if self.follow_spans.len() != self.follows.len() {
+            return Err(PopulationError::WrongLength {
+                table: "follow spans",
+                found: self.follow_spans.len(),
+                agents: self.follows.len(),
+            });
+        }
+        for (row, span) in self.follow_spans.iter().enumerate() {
+            if let Some(begin) = span.begin
+                && begin as usize >= self.steps
+            {
+                return Err(PopulationError::UnknownStep {
+                    table: "follows",
+                    step: begin,
+                    steps: self.steps,
+                });
+            }
+            if let Some(end) = span.end
+                && end <= span.begin.unwrap_or(0)
+            {
+                return Err(bad(
+                    "follows",
+                    row,
+                    "end_step",
+                    end as f64,
+                    "a follow ends after the step it began",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reposts name known agents and steps, carry content posted no later
+    /// than themselves, and fit within the reposter's activity.
+    fn validate_reposts(&self) -> Result<(), PopulationError> {
+        for (row, r) in self.reposts.iter().enumerate() {
+            for a in [r.reposter, r.parent_author] {
+                if a as usize >= self.agents {
+                    return Err(PopulationError::UnknownAgent {
+                        table: "reposts",
+                        agent: a as u64,
+                        agents: self.agents,
+                    });
+                }
+            }
+            if r.step as usize >= self.steps {
+                return Err(PopulationError::UnknownStep {
+                    table: "reposts",
+                    step: r.step,
+                    steps: self.steps,
+                });
+            }
+            if r.parent_step > r.step {
+                return Err(bad(
+                    "reposts",
+                    row,
+                    "parent_step",
+                    r.parent_step as f64,
+                    "a repost carries content posted at or before its own step",
+                ));
+            }
+            if !(r.amount.is_finite() && r.amount >= 0.0) {
+                return Err(bad("reposts", row, "amount", r.amount, "reposts are finite and >= 0"));
+            }
+        }
+        if self.reposts.is_empty() {
+            return Ok(());
+        }
+        let mut carried: std::collections::HashMap<(u32, u32), f64> = std::collections::HashMap::new();
+        for r in &self.reposts {
+            *carried.entry((r.reposter, r.step)).or_default() += r.amount;
+        }
+        let mut posted: std::collections::HashMap<(u32, u32), f64> = std::collections::HashMap::new();
+        for a in &self.activity {
+            if carried.contains_key(&(a.agent, a.step)) {
+                *posted.entry((a.agent, a.step)).or_default() += a.amount;
+            }
+        }
+        let mut over: Vec<_> = carried
+            .iter()
+            .filter(|&(key, &amount)| amount > posted.get(key).copied().unwrap_or(0.0) * (1.0 + 1e-12))
+            .collect();
+        over.sort_by_key(|(key, _)| **key);
+        if let Some(&(&(agent, step), &amount)) = over.first() {
+            return Err(PopulationError::RepostsExceedActivity {
+                agent,
+                step,
+                reposts: amount,
+                activity: posted.get(&(agent, step)).copied().unwrap_or(0.0),
+            });
         }
         Ok(())
     }

@@ -6,9 +6,9 @@ mod support;
 use aumann_engine::SweepGame;
 use aumann_engine::gradcheck::{check_gradient, check_path_batch};
 use aumann_models::indicators::{CascadeParams, PanicParams, PolarizationParams};
-use aumann_models::{Indicator, Replay, Workspace};
+use aumann_models::{Indicator, Network, Replay, ReplayOptions, Workspace};
 use proptest::prelude::*;
-use support::{interior_gates, random_population};
+use support::{interior_gates, random_population, with_network};
 
 fn indicators() -> Vec<Indicator> {
     let mut all = Indicator::all();
@@ -52,6 +52,34 @@ proptest! {
             let model = SweepGame(indicator.model(&replay, &workspace));
             let err = check_path_batch(&model, &x0, &x, &[0.0, 0.13, 0.5, 0.91, 1.0]);
             prop_assert!(err < 1e-12, "{}: {err:e}", indicator.name());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Timed follows, exposures and reposts make the sweeps time-varying
+    /// and their emissions products of gates; the reverse sweep still
+    /// matches finite differences on every network.
+    #[test]
+    fn gradients_over_exposures_and_reposts_match_finite_differences(
+        seed in any::<u64>(), agents in 2usize..20, steps in 1usize..5,
+    ) {
+        let population = with_network(random_population(agents, steps, seed), seed ^ 7);
+        for network in [Network::Follows, Network::Exposures, Network::Both] {
+            let replay = Replay::with_progress(&population, ReplayOptions { network }, &|_, _| {}).unwrap();
+            prop_assume!(replay.players() > 0);
+            let x = interior_gates(replay.players(), seed ^ 9);
+            let x0 = interior_gates(replay.players(), seed ^ 4);
+            for indicator in indicators() {
+                let workspace = Workspace::new();
+                let model = SweepGame(indicator.model(&replay, &workspace));
+                let check = check_gradient(&model, &x, None, 1e-6, 1e-5, 1e-8, Some((0.0, 1.0)));
+                prop_assert!(check.passed(), "{} over {network:?}: {check:?}", indicator.name());
+                let err = check_path_batch(&model, &x0, &x, &[0.0, 0.13, 0.5, 0.91, 1.0]);
+                prop_assert!(err < 1e-12, "{} over {network:?}: {err:e}", indicator.name());
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Convenience panels: a small set of accounts replayed as a system of
 //! their own, as small-scale studies do.
 
-use aumann_models::{Activity, Engagement, Order, Population};
+use aumann_models::{Activity, Engagement, Exposure, Order, Population, Repost};
 use rand::SeedableRng;
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
@@ -27,9 +27,11 @@ impl PanelKind {
 }
 
 /// A panel: its members (ids in the full population) and the population it
-/// induces: the follows among members, the members' own activity and
-/// orders, and the engagements between members. Follower counts and
-/// stances are agent properties and are kept.
+/// induces: the follows among members (with their spans), the members' own
+/// activity and orders, and the engagements, exposures and reposts between
+/// members (a member's repost of an outsider's post stays in its activity,
+/// as content of its own). Follower counts and stances are agent
+/// properties and are kept.
 pub struct Panel {
     pub kind: PanelKind,
     pub members: Vec<u32>,
@@ -69,17 +71,26 @@ impl Panel {
             local[old as usize] = new as u32;
         }
         let inside = |a: u32| local[a as usize] != u32::MAX;
+        let kept_follows: Vec<usize> = (0..full.follows.len())
+            .filter(|&r| inside(full.follows[r].0) && inside(full.follows[r].1))
+            .collect();
         let population = Population {
             agents: members.len(),
             steps: full.steps,
             stance: members.iter().map(|&a| full.stance[a as usize]).collect(),
             followers: members.iter().map(|&a| full.followers[a as usize]).collect(),
-            follows: full
-                .follows
+            follows: kept_follows
                 .iter()
-                .filter(|&&(j, i)| inside(j) && inside(i))
-                .map(|&(j, i)| (local[j as usize], local[i as usize]))
+                .map(|&r| {
+                    let (j, i) = full.follows[r];
+                    (local[j as usize], local[i as usize])
+                })
                 .collect(),
+            follow_spans: if full.follow_spans.is_empty() {
+                Vec::new()
+            } else {
+                kept_follows.iter().map(|&r| full.follow_spans[r]).collect()
+            },
             activity: full
                 .activity
                 .iter()
@@ -106,6 +117,26 @@ impl Panel {
                 .map(|o| Order {
                     agent: local[o.agent as usize],
                     ..*o
+                })
+                .collect(),
+            exposures: full
+                .exposures
+                .iter()
+                .filter(|e| inside(e.reader) && inside(e.author))
+                .map(|e| Exposure {
+                    reader: local[e.reader as usize],
+                    author: local[e.author as usize],
+                    ..*e
+                })
+                .collect(),
+            reposts: full
+                .reposts
+                .iter()
+                .filter(|r| inside(r.reposter) && inside(r.parent_author))
+                .map(|r| Repost {
+                    reposter: local[r.reposter as usize],
+                    parent_author: local[r.parent_author as usize],
+                    ..*r
                 })
                 .collect(),
         };

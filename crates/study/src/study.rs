@@ -7,7 +7,10 @@ use crate::tiers::{Tier, TierShare, TierSpec, shares};
 use aumann_data::Dataset;
 use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
-use aumann_models::{AttributeError, Indicator, Replay, ReplayAttribution, Workspace, attribute, attribute_observed};
+use aumann_models::{
+    AttributeError, Indicator, NetworkSummary, Replay, ReplayAttribution, ReplayOptions, Workspace, attribute,
+    attribute_observed,
+};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -21,6 +24,8 @@ pub struct StudyConfig {
     pub panel_seed: u64,
     /// Permutations of permutation Shapley on each panel (0 skips it).
     pub permutations: usize,
+    /// The network the population and its panels are replayed over.
+    pub replay: ReplayOptions,
 }
 
 impl Default for StudyConfig {
@@ -32,6 +37,7 @@ impl Default for StudyConfig {
             panel_size: 100,
             panel_seed: 1,
             permutations: 1000,
+            replay: ReplayOptions::default(),
         }
     }
 }
@@ -187,6 +193,8 @@ pub struct PopulationSummary {
     pub agents: usize,
     pub steps: usize,
     pub follow_edges: usize,
+    /// The network replayed and the size of each part.
+    pub network: NetworkSummary,
     pub gates: usize,
     pub replay_seconds: f64,
     pub replay_bytes: usize,
@@ -218,7 +226,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
     }
     progress.stage("building the replay", Some(population.steps as u64));
     let started = Instant::now();
-    let replay = Replay::with_progress(population, &|built, steps| {
+    let replay = Replay::with_progress(population, config.replay, &|built, steps| {
         progress.advance(built as u64, steps as u64, "steps")
     })?;
     let summary = PopulationSummary {
@@ -226,6 +234,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         agents: replay.agents(),
         steps: replay.steps(),
         follow_edges: replay.graph().edges(),
+        network: replay.network().clone(),
         gates: replay.players(),
         replay_seconds: started.elapsed().as_secs_f64(),
         replay_bytes: replay.memory_bytes(),
@@ -395,7 +404,7 @@ fn study_panel(
         phi: vec![0.0; panel.members.len()],
         shapley_phi: None,
     };
-    let replay = Replay::new(&panel.population)?;
+    let replay = Replay::with_progress(&panel.population, config.replay, &|_, _| {})?;
     let started = Instant::now();
     let result = match attribute(&replay, indicator, &config.engine) {
         Ok(r) => r,

@@ -1,6 +1,6 @@
 //! `aumann attribute`: one attribution, without the study.
 
-use crate::options::{Engine, Source, indicators};
+use crate::options::{Engine, Model, Source};
 use aumann_data::progress::{self, Observer};
 use aumann_data::staged::StagedDir;
 use aumann_study::{StudyConfig, output};
@@ -12,9 +12,8 @@ use std::path::PathBuf;
 pub struct Args {
     #[command(flatten)]
     source: Source,
-    /// polarization, cascade, attention, panic, linear, or all.
-    #[arg(long, default_value = "polarization")]
-    indicator: String,
+    #[command(flatten)]
+    model: Model,
     /// Tier fractions by follower count: head,middle.
     #[arg(long, default_value = "0.01,0.09", value_name = "HEAD,MIDDLE")]
     tiers: String,
@@ -31,7 +30,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = std::time::Instant::now();
     let config = StudyConfig {
-        indicators: indicators(&args.indicator)?,
+        indicators: args.model.indicators()?,
+        replay: args.model.replay(),
         engine: args.engine.build()?,
         tiers: super::study::parse_tiers(&args.tiers)?,
         panel_size: 0,

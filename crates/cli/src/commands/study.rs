@@ -1,6 +1,6 @@
 //! `aumann study`: the main job.
 
-use crate::options::{Engine, Source, indicators};
+use crate::options::{Engine, Model, Source};
 use aumann_data::progress::{self, Observer};
 use aumann_data::staged::StagedDir;
 use aumann_study::tiers::TierSpec;
@@ -20,9 +20,8 @@ use std::time::Instant;
 pub struct Args {
     #[command(flatten)]
     source: Source,
-    /// polarization, cascade, attention, panic, linear, or all.
-    #[arg(long, default_value = "polarization")]
-    indicator: String,
+    #[command(flatten)]
+    model: Model,
     /// Panel size: the top N accounts by followers, and N random accounts
     /// as a control (0 skips the panels).
     #[arg(long, default_value_t = 100, value_name = "N")]
@@ -69,7 +68,8 @@ pub fn parse_tiers(text: &str) -> Result<TierSpec, String> {
 pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = Instant::now();
     let config = StudyConfig {
-        indicators: indicators(&args.indicator)?,
+        indicators: args.model.indicators()?,
+        replay: args.model.replay(),
         engine: args.engine.build()?,
         tiers: parse_tiers(&args.tiers)?,
         panel_size: args.sample,

@@ -877,6 +877,9 @@ fn build(
         activity,
         engagements,
         orders: vec![],
+        follow_spans: vec![],
+        exposures: vec![],
+        reposts: vec![],
     };
     let mut meta = Metadata::new(
         "jetstream",

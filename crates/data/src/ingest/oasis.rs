@@ -475,6 +475,9 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
         activity,
         engagements,
         orders: vec![],
+        follow_spans: vec![],
+        exposures: vec![],
+        reposts: vec![],
     };
     let external_ids = (0..n as u32).map(|i| users.name(i).to_string()).collect();
     let lexicon_hits = match &options.lexicon {

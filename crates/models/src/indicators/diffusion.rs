@@ -15,7 +15,7 @@
 
 use super::sweep::AGENT_CHUNK;
 use crate::Workspace;
-use crate::replay::{Replay, StepGraph};
+use crate::replay::{Replay, Source, StepGraph};
 use aumann_engine::{GradientSink, NodeWeights, Path};
 use rayon::prelude::*;
 
@@ -32,52 +32,122 @@ pub(crate) trait Dynamics: Sync {
     fn indicator_gradient(&self, finals: &[f64], k: usize, adjoint: &mut [f64]);
 }
 
-/// One step's senders at K nodes, gathered into compact arrays so that the
+/// One step's sources at K nodes (the senders, then the extra sources of
+/// timed follows and exposures), gathered into compact arrays so that the
 /// pulls read small arrays rather than the whole state.
 ///
 /// Along a straight path a gate is affine in tau, so a sender's emission is
 /// too: e[m] = c0 + tau_m c1 with c0 = a x'_g and c1 = a (x_g - x'_g). A
 /// pull then reads two scalars per sender rather than K values, and A_j
-/// needs two scalar sums. The buffers are reused from step to step.
+/// needs two scalar sums. A gate whose activity carries reposted content is
+/// a product of two affine factors (its own gate and its parents'), so its
+/// emission has a third coefficient, of tau^2, read only when `QUAD`. The
+/// buffers are reused from step to step.
 struct Senders<const K: usize> {
-    /// (c0, c1) per sender.
+    /// (c0, c1) per source.
     emissions: Vec<[f64; 2]>,
+    /// c2 per source (0 unless some gate carries reposted content).
+    quad: Vec<f64>,
     states: Vec<[f64; K]>,
     taus: [f64; K],
+}
+
+/// The gate factor gamma(tau) = x0 + tau d of a gate along the path.
+#[inline]
+fn gate_factor(path: &Path<'_>, g: usize) -> (f64, f64) {
+    (path.baseline[g], path.input[g] - path.baseline[g])
+}
+
+/// The content factor k0 + tau k1 of a gate: its own activity plus what it
+/// reposted, each reposted amount scaled by its parent's gate factor.
+#[inline]
+fn content_factor(replay: &Replay, path: &Path<'_>, g: usize) -> (f64, f64) {
+    let (mut k0, mut k1) = (replay.content.own(g), 0.0);
+    for &(parent, amount) in replay.content.links(g) {
+        let (x0, d) = gate_factor(path, parent as usize);
+        k0 += amount * x0;
+        k1 += amount * d;
+    }
+    (k0, k1)
+}
+
+/// ([c0, c1], c2) of a gate's emission along the path.
+#[inline]
+fn emission_coefficients(replay: &Replay, path: &Path<'_>, g: usize) -> ([f64; 2], f64) {
+    let (x0, d) = gate_factor(path, g);
+    if replay.content.links(g).is_empty() {
+        let a = replay.activity[g];
+        return ([a * x0, a * d], 0.0);
+    }
+    let (k0, k1) = content_factor(replay, path, g);
+    ([x0 * k0, x0 * k1 + d * k0], d * k1)
+}
+
+/// The replay agent and the gate (or [`Source::NO_GATE`]) at a position of
+/// a step.
+#[inline]
+fn source_at(replay: &Replay, step: &StepGraph, p: usize) -> (usize, u32) {
+    let senders = step.senders();
+    if p < senders.len() {
+        let g = senders[p];
+        (replay.gates.agent(g as usize) as usize, g)
+    } else {
+        let s = step
+            .extra()
+            .expect("positions past the senders are extra sources")
+            .sources[p - senders.len()];
+        (s.agent as usize, s.gate)
+    }
 }
 
 impl<const K: usize> Senders<K> {
     fn new(taus: [f64; K]) -> Self {
         Self {
             emissions: Vec::new(),
+            quad: Vec::new(),
             states: Vec::new(),
             taus,
         }
     }
 
-    fn gather(&mut self, replay: &Replay, path: &Path<'_>, step: usize, states: &[[f64; K]]) {
-        let senders = replay.step_graphs[step].senders();
+    fn gather(&mut self, replay: &Replay, path: &Path<'_>, step: &StepGraph, states: &[[f64; K]]) {
+        let sources = step.sources();
         self.emissions.clear();
-        self.emissions.resize(senders.len(), [0.0; 2]);
+        self.emissions.resize(sources, [0.0; 2]);
+        self.quad.clear();
+        self.quad.resize(sources, 0.0);
         self.states.clear();
-        self.states.resize(senders.len(), [0.0; K]);
+        self.states.resize(sources, [0.0; K]);
         self.emissions
             .par_iter_mut()
             .zip(self.states.par_iter_mut())
-            .zip(senders.par_iter())
-            .for_each(|((e, s), &g)| {
-                let g = g as usize;
-                let a = replay.activity[g];
-                *e = [a * path.baseline[g], a * (path.input[g] - path.baseline[g])];
-                *s = states[replay.gates.agent(g) as usize];
+            .zip(self.quad.par_iter_mut())
+            .enumerate()
+            .for_each(|(p, ((e, s), q))| {
+                let (agent, g) = source_at(replay, step, p);
+                if g == Source::NO_GATE {
+                    // Content nobody in the window silences: one unit at
+                    // every node (the edge's weight is the amount).
+                    *e = [1.0, 0.0];
+                } else {
+                    let (c, c2) = emission_coefficients(replay, path, g as usize);
+                    *e = c;
+                    *q = c2;
+                }
+                *s = states[agent];
             });
     }
 
-    /// The emission of the p-th sender at each node.
+    /// The emission of the p-th source at each node.
     #[inline]
-    fn emission(&self, p: usize) -> [f64; K] {
+    fn emission<const QUAD: bool>(&self, p: usize) -> [f64; K] {
         let [c0, c1] = self.emissions[p];
-        std::array::from_fn(|m| c0 + self.taus[m] * c1)
+        if QUAD {
+            let c2 = self.quad[p];
+            std::array::from_fn(|m| c0 + self.taus[m] * c1 + self.taus[m] * self.taus[m] * c2)
+        } else {
+            std::array::from_fn(|m| c0 + self.taus[m] * c1)
+        }
     }
 
     /// (A_j, B_j) for receiver j. The accumulators are arrays of a constant
@@ -85,12 +155,16 @@ impl<const K: usize> Senders<K> {
     /// `AFFINE` is false when every c0 is 0 (the usual all-silent baseline),
     /// which halves the work.
     #[inline(always)]
-    fn pull<const AFFINE: bool>(&self, step: &StepGraph, j: usize) -> ([f64; K], [f64; K]) {
-        let (mut a0, mut a1) = (0.0, 0.0);
-        let (mut b0, mut b1) = ([0.0; K], [0.0; K]);
-        for &p in step.row(j) {
-            let [c0, c1] = self.emissions[p as usize];
-            let s = &self.states[p as usize];
+    fn pull<const AFFINE: bool, const QUAD: bool>(&self, step: &StepGraph, j: usize) -> ([f64; K], [f64; K]) {
+        let (mut a0, mut a1, mut a2) = (0.0, 0.0, 0.0);
+        let (mut b0, mut b1, mut b2) = ([0.0; K], [0.0; K], [0.0; K]);
+        let mut read = |p: usize, w: Option<f64>| {
+            let [mut c0, mut c1] = self.emissions[p];
+            let mut c2 = if QUAD { self.quad[p] } else { 0.0 };
+            if let Some(w) = w {
+                (c0, c1, c2) = (w * c0, w * c1, w * c2);
+            }
+            let s = &self.states[p];
             a1 += c1;
             for m in 0..K {
                 b1[m] += c1 * s[m];
@@ -101,10 +175,32 @@ impl<const K: usize> Senders<K> {
                     b0[m] += c0 * s[m];
                 }
             }
+            if QUAD {
+                a2 += c2;
+                for m in 0..K {
+                    b2[m] += c2 * s[m];
+                }
+            }
+        };
+        for &p in step.row(j) {
+            read(p as usize, None);
         }
-        let a = std::array::from_fn(|m| a0 + self.taus[m] * a1);
-        let b = std::array::from_fn(|m| b0[m] + self.taus[m] * b1[m]);
-        (a, b)
+        if let Some(extra) = step.extra() {
+            let (positions, weights) = extra.row(j);
+            for (&p, &w) in positions.iter().zip(weights) {
+                read(p as usize, Some(w));
+            }
+        }
+        let taus = &self.taus;
+        if QUAD {
+            let a = std::array::from_fn(|m| a0 + taus[m] * a1 + taus[m] * taus[m] * a2);
+            let b = std::array::from_fn(|m| b0[m] + taus[m] * b1[m] + taus[m] * taus[m] * b2[m]);
+            (a, b)
+        } else {
+            let a = std::array::from_fn(|m| a0 + taus[m] * a1);
+            let b = std::array::from_fn(|m| b0[m] + taus[m] * b1[m]);
+            (a, b)
+        }
     }
 }
 
@@ -190,20 +286,23 @@ fn sweep_fixed<D: Dynamics, const K: usize>(
     values: &mut [f64],
     gradient: Option<&mut GradientSink<'_>>,
 ) {
-    let affine = ctx
-        .replay
-        .activity
-        .iter()
-        .zip(ctx.path.baseline)
-        .any(|(&a, &b)| a > 0.0 && b != 0.0);
-    if affine {
-        sweep_path::<D, K, true>(dynamics, ctx, taus, values, gradient)
-    } else {
-        sweep_path::<D, K, false>(dynamics, ctx, taus, values, gradient)
+    let affine = ctx.replay.unattributed
+        || ctx
+            .replay
+            .activity
+            .iter()
+            .zip(ctx.path.baseline)
+            .any(|(&a, &b)| a > 0.0 && b != 0.0);
+    // Three of the four variants: reposted content is rare enough that its
+    // sweep need not skip the c0 terms.
+    match (affine, ctx.replay.content.any()) {
+        (false, false) => sweep_path::<D, K, false, false>(dynamics, ctx, taus, values, gradient),
+        (true, false) => sweep_path::<D, K, true, false>(dynamics, ctx, taus, values, gradient),
+        (_, true) => sweep_path::<D, K, true, true>(dynamics, ctx, taus, values, gradient),
     }
 }
 
-fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
+fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
     dynamics: &D,
     ctx: &Context<'_>,
     taus: &[f64; K],
@@ -234,8 +333,8 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
             scratch.take(n * K)
         };
         let current = states.last().expect("initial state").as_chunks::<K>().0;
-        senders.gather(replay, &path, t, current);
         let step = &replay.step_graphs[t];
+        senders.gather(replay, &path, step, current);
         next.as_chunks_mut::<K>()
             .0
             .par_chunks_mut(AGENT_CHUNK)
@@ -243,7 +342,7 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
             .for_each(|(c, chunk)| {
                 for (r, out) in chunk.iter_mut().enumerate() {
                     let j = c * AGENT_CHUNK + r;
-                    let (a, b) = senders.pull::<AFFINE>(step, j);
+                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, j);
                     let s = &current[j];
                     for m in 0..K {
                         out[m] = dynamics.next(s[m], a[m], b[m]);
@@ -270,8 +369,8 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
     let mut gate_grads = scratch.take(0);
     for t in (0..steps).rev() {
         let current = states[t].as_chunks::<K>().0;
-        senders.gather(replay, &path, t, current);
         let step = &replay.step_graphs[t];
+        senders.gather(replay, &path, step, current);
         // Through f: adjoint(t) = adjoint(t+1) df/ds; the adjoints of A and
         // B wait for the senders.
         adjoint
@@ -283,7 +382,7 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
             .for_each(|(c, (adj, gab))| {
                 for (r, adj) in adj.iter_mut().enumerate() {
                     let j = c * AGENT_CHUNK + r;
-                    let (a, b) = senders.pull::<AFFINE>(step, j);
+                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, j);
                     let s = &current[j];
                     let (ga, gb) = gab[2 * r..].split_at_mut(1);
                     for m in 0..K {
@@ -294,53 +393,99 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool>(
                     }
                 }
             });
-        // Each sender pulls the adjoints of A and B over its followers and
-        // turns them into its gate's gradient and its own state's adjoint.
+        // Each source pulls the adjoints of A and B over its readers (its
+        // followers if it is a sender, then its extra edges) and turns them
+        // into the adjoint of its emission and of its own state.
+        let sources = step.sources();
         let step_senders = step.senders();
         let grad_ab = grad_ab.as_chunks::<K>().0;
         sums.clear();
-        sums.resize(step_senders.len() * K, 0.0);
+        sums.resize(sources * K, 0.0);
         gate_grads.clear();
-        gate_grads.resize(step_senders.len() * K, 0.0);
+        gate_grads.resize(sources * K, 0.0);
         sums.as_chunks_mut::<K>()
             .0
             .par_iter_mut()
             .zip(gate_grads.as_chunks_mut::<K>().0.par_iter_mut())
-            .zip(step_senders.par_iter().enumerate())
-            .for_each(|((own, gate_grad), (p, &g))| {
+            .enumerate()
+            .for_each(|(p, (own, emission_grad))| {
                 let (mut sa, mut sb) = ([0.0; K], [0.0; K]);
-                for &j in replay.graph.followers(replay.gates.agent(g as usize) as usize) {
-                    let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
-                    for m in 0..K {
-                        sa[m] += ga[m];
-                        sb[m] += gb[m];
+                if p < step_senders.len() {
+                    let agent = replay.gates.agent(step_senders[p] as usize) as usize;
+                    for &j in replay.graph.followers(agent) {
+                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
+                        for m in 0..K {
+                            sa[m] += ga[m];
+                            sb[m] += gb[m];
+                        }
                     }
                 }
-                let e = senders.emission(p);
+                if let Some(extra) = step.extra() {
+                    let (readers, weights) = extra.readers(p);
+                    for (&j, &w) in readers.iter().zip(weights) {
+                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
+                        for m in 0..K {
+                            sa[m] += w * ga[m];
+                            sb[m] += w * gb[m];
+                        }
+                    }
+                }
+                let e = senders.emission::<QUAD>(p);
                 let s = &senders.states[p];
-                let activity = replay.activity[g as usize];
                 for m in 0..K {
                     own[m] = e[m] * sb[m];
-                    gate_grad[m] = activity * (sa[m] + s[m] * sb[m]);
+                    emission_grad[m] = sa[m] + s[m] * sb[m];
                 }
             });
-        // One gate per (agent, step): each sender's adjoint row is its own.
+        // Sources write to their agents' adjoint rows and to their gates (and
+        // their parents' gates) in position order: an agent or a gate may
+        // appear at several positions, and the sums keep one order.
         let adjoint_rows = adjoint.as_chunks_mut::<K>().0;
-        for ((own, gate_grad), &g) in sums
+        for (p, (own, emission_grad)) in sums
             .as_chunks::<K>()
             .0
             .iter()
             .zip(gate_grads.as_chunks::<K>().0)
-            .zip(step_senders)
+            .enumerate()
         {
-            let i = replay.gates.agent(g as usize) as usize;
+            let (agent, g) = source_at(replay, step, p);
             for m in 0..K {
-                adjoint_rows[i][m] += own[m];
+                adjoint_rows[agent][m] += own[m];
             }
-            sink.add(g as usize, gate_grad);
+            if g != Source::NO_GATE {
+                send_gate_gradients::<K>(replay, &path, g as usize, emission_grad, taus, sink);
+            }
         }
     }
     for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
         scratch.give(buffer);
+    }
+}
+
+/// Turns the adjoint of a gate's emission into the gradients of its own gate
+/// and of the gates whose content it reposted.
+#[inline]
+fn send_gate_gradients<const K: usize>(
+    replay: &Replay,
+    path: &Path<'_>,
+    g: usize,
+    emission_grad: &[f64; K],
+    taus: &[f64; K],
+    sink: &mut GradientSink<'_>,
+) {
+    let links = replay.content.links(g);
+    if links.is_empty() {
+        let activity = replay.activity[g];
+        let grad: [f64; K] = std::array::from_fn(|m| activity * emission_grad[m]);
+        sink.add(g, &grad);
+        return;
+    }
+    let (k0, k1) = content_factor(replay, path, g);
+    let grad: [f64; K] = std::array::from_fn(|m| (k0 + taus[m] * k1) * emission_grad[m]);
+    sink.add(g, &grad);
+    let (x0, d) = gate_factor(path, g);
+    for &(parent, amount) in links {
+        let grad: [f64; K] = std::array::from_fn(|m| emission_grad[m] * (x0 + taus[m] * d) * amount);
+        sink.add(parent as usize, &grad);
     }
 }

@@ -6,12 +6,16 @@
 //! after another or at once) can share it. What a sweep writes lives in the
 //! [`crate::Workspace`] its caller passes in.
 
+mod extra;
 mod gates;
 mod ids;
+mod network;
 mod step_graph;
 
 pub(crate) use gates::Gates;
 pub use ids::{Gate, ReplayAgent};
+pub(crate) use network::{Content, ExtraEdges, Source};
+pub use network::{Network, NetworkSummary, ReplayOptions};
 pub(crate) use step_graph::StepGraph;
 
 use crate::graph::FollowGraph;
@@ -56,6 +60,11 @@ pub struct Replay {
     pub(crate) engagements: Vec<GateEngagement>,
     /// One per step: who receives whose posts at that step.
     pub(crate) step_graphs: Vec<StepGraph>,
+    /// What reposts carry from their parents.
+    pub(crate) content: Content,
+    /// Some step reads content that no gate silences.
+    pub(crate) unattributed: bool,
+    network: NetworkSummary,
     /// Agents with any nonzero order over the window.
     traders: usize,
     /// internal id -> original id, and back.
@@ -67,15 +76,21 @@ pub struct Replay {
 impl Replay {
     /// Validates the population and compiles it.
     pub fn new(population: &Population) -> Result<Self, PopulationError> {
-        Self::with_progress(population, &|_, _| {})
+        Self::with_progress(population, ReplayOptions::default(), &|_, _| {})
     }
 
-    /// [`Replay::new`], telling `on_step(built, steps)` after each step's
-    /// graph is built (the longest part of the build).
-    pub fn with_progress(population: &Population, on_step: &dyn Fn(usize, usize)) -> Result<Self, PopulationError> {
+    /// [`Replay::new`] over the chosen network, telling `on_step(built,
+    /// steps)` after each step's graph is built (the longest part of the
+    /// build).
+    pub fn with_progress(
+        population: &Population,
+        options: ReplayOptions,
+        on_step: &dyn Fn(usize, usize),
+    ) -> Result<Self, PopulationError> {
         population.validate()?;
         let n = population.agents;
-        let graph = FollowGraph::from_follows(n, &population.follows)?;
+        let split = network::SplitFollows::new(population, options.network);
+        let graph = FollowGraph::from_follows(n, &split.always)?;
         let mut original: Vec<u32> = (0..n as u32).collect();
         original.par_sort_unstable_by_key(|&a| (std::cmp::Reverse(graph.follower_count(a as usize)), a));
         let mut internal = vec![0u32; n];
@@ -83,19 +98,39 @@ impl Replay {
             internal[old as usize] = new as u32;
         }
         let graph = graph.relabeled(&internal);
-        let tables = GateTables::build(population, &internal);
+        let mut tables = GateTables::build(population, &internal);
+        let mut extras = extra::Builder::new(population, &split.timed, &tables, &internal, options.network, &graph);
         let step_graphs: Vec<StepGraph> = (0..population.steps)
             .map(|t| {
-                let step = StepGraph::build(&graph, &tables.gates, &tables.activity, t);
+                let senders = StepGraph::senders_of(&tables.gates, &tables.activity, t);
+                let position = StepGraph::positions_of(&tables.gates, &senders, n);
+                let extra = extras.step(t, &senders, &position, &tables);
+                let step = StepGraph::build(&graph, senders, &position, extra);
                 on_step(t + 1, population.steps);
                 step
             })
             .collect();
+        let mut network = extras.summary;
+        network.follows_always = graph.edges() as u64;
+        network.follows_timed = split.timed.len() as u64;
+        network.reposts_linked = tables.reposts_linked;
+        network.reposts_unlinked = tables.reposts_unlinked;
+        let unattributed = step_graphs.iter().any(|s| {
+            s.extra()
+                .is_some_and(|e| e.sources.iter().any(|s| s.gate == Source::NO_GATE))
+        });
         let active_edges = step_graphs
             .iter()
-            .flat_map(|s| s.senders())
-            .map(|&g| graph.follower_count(tables.gates.agent(g as usize) as usize) as u64)
+            .map(|s| {
+                let follows: u64 = s
+                    .senders()
+                    .iter()
+                    .map(|&g| graph.follower_count(tables.gates.agent(g as usize) as usize) as u64)
+                    .sum();
+                follows + s.extra().map_or(0, |e| e.edges() as u64)
+            })
             .sum();
+        let content = std::mem::take(&mut tables.content);
         let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
         Ok(Self {
             stance: permute(&population.stance),
@@ -106,6 +141,9 @@ impl Replay {
             orders: tables.orders,
             engagements: tables.engagements,
             step_graphs,
+            content,
+            unattributed,
+            network,
             traders: tables.traders,
             original,
             internal,
@@ -193,6 +231,11 @@ impl Replay {
         self.traders
     }
 
+    /// Which network the diffusion indicators replay, and its parts.
+    pub fn network(&self) -> &NetworkSummary {
+        &self.network
+    }
+
     /// Gate -> original agent id, for summing per-gate attributions per agent.
     pub fn agent_groups(&self) -> Groups {
         let group_of = self.gate_ids().map(|g| self.gate_agent(g)).collect();
@@ -218,6 +261,7 @@ impl Replay {
             + self.gates.memory_bytes()
             + self.players() * 16
             + self.engagements.len() * std::mem::size_of::<GateEngagement>()
+            + self.content.memory_bytes()
     }
 
     /// Gate vectors (input and baseline of a path) must lie in [0, 1]: a gate
@@ -245,12 +289,18 @@ impl Replay {
 }
 
 /// The per-gate tables of a replay, resolved from the population's rows.
-struct GateTables {
-    gates: Gates,
-    activity: Vec<f64>,
+pub(crate) struct GateTables {
+    pub(crate) gates: Gates,
+    pub(crate) activity: Vec<f64>,
     orders: Vec<f64>,
     engagements: Vec<GateEngagement>,
     traders: usize,
+    content: Content,
+    reposts_linked: u64,
+    reposts_unlinked: u64,
+    /// Per exposure row (amount > 0): the gate of the item shown, if the
+    /// activity table records it.
+    pub(crate) exposure_gates: Vec<Option<u32>>,
 }
 
 impl GateTables {
@@ -304,6 +354,28 @@ impl GateTables {
                 amount: e.amount,
             })
             .collect();
+        let posted_gate = |agent: u32, step: u32| {
+            let g = gate_of(agent, step);
+            (g != u32::MAX && activity[g as usize] > 0.0).then_some(g)
+        };
+        let exposure_gates = population
+            .exposures
+            .iter()
+            .filter(|e| e.amount > 0.0)
+            .map(|e| posted_gate(e.author, e.posted.unwrap_or(e.step)))
+            .collect();
+        let (mut reposts_linked, mut reposts_unlinked) = (0, 0);
+        let mut links = Vec::new();
+        for r in population.reposts.iter().filter(|r| r.amount > 0.0) {
+            match posted_gate(r.parent_author, r.parent_step) {
+                Some(parent) => {
+                    reposts_linked += 1;
+                    links.push((gate_of(r.reposter, r.step), parent, r.amount));
+                }
+                None => reposts_unlinked += 1,
+            }
+        }
+        let content = Content::from_links(links, &activity);
         engagements.par_sort_unstable_by_key(|e| (e.author, e.author_gate, e.engager_gate));
         engagements.dedup_by(|later, kept| {
             let same = later.author_gate == kept.author_gate && later.engager_gate == kept.engager_gate;
@@ -318,6 +390,10 @@ impl GateTables {
             orders,
             engagements,
             traders,
+            content,
+            reposts_linked,
+            reposts_unlinked,
+            exposure_gates,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One step's senders and who reads them.
 
 use super::Gates;
+use super::network::ExtraEdges;
 use crate::graph::FollowGraph;
 use rayon::prelude::*;
 
@@ -19,21 +20,36 @@ pub(crate) struct StepGraph {
     /// offsets[j]..offsets[j+1] index `positions` for receiver j.
     offsets: Vec<u64>,
     positions: Vec<u32>,
+    /// Timed follows and exposures of this step, if any.
+    extra: Option<ExtraEdges>,
 }
 
+/// Marks an agent that did not post at a step, in [`StepGraph::positions_of`].
+pub(crate) const SILENT: u32 = u32::MAX;
+
 impl StepGraph {
-    pub(crate) fn build(graph: &FollowGraph, gates: &Gates, activity: &[f64], step: usize) -> Self {
-        let n = graph.agents();
-        let senders: Vec<u32> = gates
+    /// The step's senders, in gate order (so by agent).
+    pub(crate) fn senders_of(gates: &Gates, activity: &[f64], step: usize) -> Vec<u32> {
+        gates
             .range(step)
             .filter(|&g| activity[g] > 0.0)
             .map(|g| g as u32)
-            .collect();
-        const SILENT: u32 = u32::MAX;
-        let mut position = vec![SILENT; n];
+            .collect()
+    }
+
+    /// Per agent, its position among `senders`, or [`SILENT`].
+    pub(crate) fn positions_of(gates: &Gates, senders: &[u32], agents: usize) -> Vec<u32> {
+        let mut position = vec![SILENT; agents];
         for (p, &g) in senders.iter().enumerate() {
             position[gates.agent(g as usize) as usize] = p as u32;
         }
+        position
+    }
+
+    /// The step over the follow graph, for `senders` at their `position`s,
+    /// with the step's extra edges.
+    pub(crate) fn build(graph: &FollowGraph, senders: Vec<u32>, position: &[u32], extra: Option<ExtraEdges>) -> Self {
+        let n = graph.agents();
         let counts: Vec<u64> = (0..n)
             .into_par_iter()
             .map(|j| {
@@ -72,7 +88,19 @@ impl StepGraph {
             senders,
             offsets,
             positions,
+            extra,
         }
+    }
+
+    /// The step's timed follows and exposures, if any.
+    #[inline]
+    pub(crate) fn extra(&self) -> Option<&ExtraEdges> {
+        self.extra.as_ref()
+    }
+
+    /// Positions read at this step: the senders, then the extra sources.
+    pub(crate) fn sources(&self) -> usize {
+        self.senders.len() + self.extra.as_ref().map_or(0, |e| e.sources.len())
     }
 
     /// Gates of this step with activity > 0, in id order (so by agent).
@@ -87,12 +115,15 @@ impl StepGraph {
         &self.positions[self.offsets[receiver] as usize..self.offsets[receiver + 1] as usize]
     }
 
-    /// Edges from a sender to a receiver at this step.
+    /// Edges from a source to a receiver at this step.
     pub(crate) fn edges(&self) -> usize {
-        self.positions.len()
+        self.positions.len() + self.extra.as_ref().map_or(0, ExtraEdges::edges)
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.offsets.len() * 8 + self.positions.len() * 4 + self.senders.len() * 4
+        self.offsets.len() * 8
+            + self.positions.len() * 4
+            + self.senders.len() * 4
+            + self.extra.as_ref().map_or(0, ExtraEdges::memory_bytes)
     }
 }

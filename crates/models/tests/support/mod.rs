@@ -1,6 +1,6 @@
 #![allow(dead_code)]
 
-use aumann_models::{Activity, Engagement, Order, Population};
+use aumann_models::{Activity, Engagement, Exposure, FollowSpan, Order, Population, Repost};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -56,10 +56,82 @@ pub fn random_population(agents: usize, steps: usize, seed: u64) -> Population {
         activity,
         engagements,
         orders,
+        ..Default::default()
     }
 }
 
 pub fn interior_gates(players: usize, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..players).map(|_| rng.random_range(0.1..0.9)).collect()
+}
+
+/// The same population with what changes from step to step: spans on about
+/// half the follows, exposures (to items of the same step, of earlier
+/// steps, and of items the activity table does not record, some to
+/// followed authors), and reposts that fit in their reposters' activity.
+pub fn with_network(mut population: Population, seed: u64) -> Population {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (n, steps) = (population.agents as u32, population.steps as u32);
+    population.follow_spans = population
+        .follows
+        .iter()
+        .map(|_| {
+            if rng.random_bool(0.5) {
+                return FollowSpan::default();
+            }
+            let begin = rng.random_range(0..steps);
+            let end = rng.random_bool(0.5).then(|| rng.random_range(begin + 1..=steps));
+            FollowSpan {
+                begin: Some(begin),
+                end,
+            }
+        })
+        .collect();
+    let posted: Vec<(u32, u32, f64)> = population
+        .activity
+        .iter()
+        .map(|a| (a.agent, a.step, a.amount))
+        .collect();
+    for _ in 0..(n * steps * 2) {
+        let reader = rng.random_range(0..n);
+        let step = rng.random_range(0..steps);
+        let (author, posted_at) = if rng.random_bool(0.8) && !posted.is_empty() {
+            let &(a, t, _) = &posted[rng.random_range(0..posted.len())];
+            (a, t)
+        } else {
+            (rng.random_range(0..n), rng.random_range(0..steps))
+        };
+        let (step, posted_at) = (step.max(posted_at), Some(posted_at));
+        population.exposures.push(Exposure {
+            reader,
+            author,
+            step,
+            posted: if rng.random_bool(0.2) && posted_at == Some(step) {
+                None
+            } else {
+                posted_at
+            },
+            amount: rng.random_range(0.2..3.0),
+        });
+    }
+    let mut carried = std::collections::HashMap::new();
+    for &(agent, step, amount) in &posted {
+        if rng.random_bool(0.4) {
+            let &(parent_author, parent_step, _) = &posted[rng.random_range(0..posted.len())];
+            if parent_step > step {
+                continue;
+            }
+            let room: &mut f64 = carried.entry((agent, step)).or_insert(amount);
+            let share = *room * rng.random_range(0.2..1.0);
+            *room -= share;
+            population.reposts.push(Repost {
+                reposter: agent,
+                step,
+                parent_author,
+                parent_step,
+                amount: share,
+            });
+        }
+    }
+    population
 }

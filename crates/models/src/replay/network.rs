@@ -1,0 +1,316 @@
+//! Who reads whom at each step beyond the follows that held all along:
+//! follows with a begin or an end, observed exposures, and the content that
+//! reposts carry.
+//!
+//! The follows that held over the whole window stay in the
+//! [`crate::FollowGraph`], stored once and walked by every step's sweep as
+//! before. Everything that changes from step to step is a short list of
+//! weighted edges per step ([`ExtraEdges`]), kept in both directions so that
+//! the forward sweep pulls over a receiver's row and the reverse sweep over
+//! a source's row, both without atomics and in a fixed order.
+
+use crate::graph::FollowGraph;
+use crate::population::Population;
+use serde::Serialize;
+
+/// Which recorded network the diffusion indicators replay.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// Follows only, each while it held.
+    Follows,
+    /// Exposures only: who was shown whose content.
+    Exposures,
+    /// Follows and exposures together; a reader who both follows an author
+    /// and was shown the author's items reads them once, at the larger of
+    /// the two weights.
+    #[default]
+    Both,
+}
+
+impl Network {
+    pub const NAMES: [&'static str; 3] = ["follows", "exposures", "both"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::Follows => "follows",
+            Network::Exposures => "exposures",
+            Network::Both => "both",
+        }
+    }
+
+    fn follows(self) -> bool {
+        self != Network::Exposures
+    }
+
+    fn exposures(self) -> bool {
+        self != Network::Follows
+    }
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "follows" => Ok(Network::Follows),
+            "exposures" => Ok(Network::Exposures),
+            "both" => Ok(Network::Both),
+            _ => Err(format!(
+                "unknown network '{s}'; choose one of {}",
+                Network::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// How a replay is built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayOptions {
+    pub network: Network,
+}
+
+/// What the replayed network is made of, for reports.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NetworkSummary {
+    pub network: Network,
+    /// Follow edges held over the whole window (duplicates and self-follows
+    /// dropped).
+    pub follows_always: u64,
+    /// Follow rows with a begin or an end step.
+    pub follows_timed: u64,
+    /// Exposure rows replayed, and how many of them no follow held at their
+    /// step (the reader did not follow the author).
+    pub exposures: u64,
+    pub exposures_outside_follows: u64,
+    /// Exposures to items that no activity row records (posted before the
+    /// window, or by an author whose activity is missing): replayed as
+    /// content nobody in the window can silence.
+    pub exposures_unattributed: u64,
+    /// Repost rows whose parent content is in the window (gated by the
+    /// parent author), and those whose parent is not (the reposter's own).
+    pub reposts_linked: u64,
+    pub reposts_unlinked: u64,
+    /// Weighted edges read per sweep beyond the follows that always held.
+    pub extra_edges: u64,
+}
+
+/// A source that is not one of the step's senders: an item posted at an
+/// earlier step (gated by that step's gate), or content nobody in the
+/// window can silence (no gate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Source {
+    pub(crate) gate: u32,
+    pub(crate) agent: u32,
+}
+
+impl Source {
+    pub(crate) const NO_GATE: u32 = u32::MAX;
+}
+
+/// One step's weighted edges beyond the always-held follows: per receiver
+/// the positions it reads (among the step's senders, then `sources`) with
+/// their weights, and the same edges per position.
+///
+/// A weight scales the emission of the source's gate: 1 is all that the
+/// author posted at that step (what a follow carries), `amount / activity`
+/// is an exposure to part of it; for a source without a gate the weight is
+/// the amount itself.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ExtraEdges {
+    pub(crate) sources: Vec<Source>,
+    offsets: Vec<u64>,
+    positions: Vec<u32>,
+    weights: Vec<f64>,
+    back_offsets: Vec<u64>,
+    receivers: Vec<u32>,
+    back_weights: Vec<f64>,
+}
+
+impl ExtraEdges {
+    /// Builds the lists from (receiver, position, weight) entries, one per
+    /// pair, for `agents` receivers and `positions` sources in all.
+    pub(crate) fn from_entries(
+        mut entries: Vec<(u32, u32, f64)>,
+        agents: usize,
+        positions: usize,
+        sources: Vec<Source>,
+    ) -> Self {
+        entries.sort_unstable_by_key(|&(j, p, _)| (j, p));
+        let mut offsets = vec![0u64; agents + 1];
+        for &(j, _, _) in &entries {
+            offsets[j as usize + 1] += 1;
+        }
+        for j in 0..agents {
+            offsets[j + 1] += offsets[j];
+        }
+        let mut back_offsets = vec![0u64; positions + 1];
+        for &(_, p, _) in &entries {
+            back_offsets[p as usize + 1] += 1;
+        }
+        for p in 0..positions {
+            back_offsets[p + 1] += back_offsets[p];
+        }
+        // Entries are sorted by receiver, so each source's row comes out
+        // sorted by receiver too: sums over it have a fixed order.
+        let mut receivers = vec![0u32; entries.len()];
+        let mut back_weights = vec![0.0; entries.len()];
+        let mut cursor = back_offsets.clone();
+        for &(j, p, w) in &entries {
+            let c = &mut cursor[p as usize];
+            receivers[*c as usize] = j;
+            back_weights[*c as usize] = w;
+            *c += 1;
+        }
+        Self {
+            sources,
+            offsets,
+            positions: entries.iter().map(|e| e.1).collect(),
+            weights: entries.iter().map(|e| e.2).collect(),
+            back_offsets,
+            receivers,
+            back_weights,
+        }
+    }
+
+    /// (positions, weights) read by `receiver`.
+    #[inline]
+    pub(crate) fn row(&self, receiver: usize) -> (&[u32], &[f64]) {
+        let range = self.offsets[receiver] as usize..self.offsets[receiver + 1] as usize;
+        (&self.positions[range.clone()], &self.weights[range])
+    }
+
+    /// (receivers, weights) that read `position`.
+    #[inline]
+    pub(crate) fn readers(&self, position: usize) -> (&[u32], &[f64]) {
+        let range = self.back_offsets[position] as usize..self.back_offsets[position + 1] as usize;
+        (&self.receivers[range.clone()], &self.back_weights[range])
+    }
+
+    pub(crate) fn edges(&self) -> usize {
+        self.positions.len()
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        (self.offsets.len() + self.back_offsets.len()) * 8 + self.positions.len() * 24 + self.sources.len() * 8
+    }
+}
+
+/// The content that reposts carry: for each gate, the parent gates whose
+/// content part of its activity is, and how much.
+///
+/// A gate g with links emits gamma_g (own_g + sum_k amount_k gamma_{p_k}):
+/// silencing a parent author at the parent's step silences what others
+/// reposted of it. Only direct parents are linked, as the data names them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Content {
+    /// offsets[g]..offsets[g+1] index `links`; empty when nothing links.
+    offsets: Vec<u32>,
+    links: Vec<(u32, f64)>,
+    /// Per gate with links: activity minus the linked amounts.
+    own: Vec<f64>,
+}
+
+impl Content {
+    /// Links from (reposter gate, parent gate, amount) triples.
+    pub(crate) fn from_links(mut triples: Vec<(u32, u32, f64)>, activity: &[f64]) -> Self {
+        if triples.is_empty() {
+            return Self::default();
+        }
+        triples.sort_unstable_by_key(|&(g, p, _)| (g, p));
+        triples.dedup_by(|later, kept| {
+            let same = later.0 == kept.0 && later.1 == kept.1;
+            if same {
+                kept.2 += later.2;
+            }
+            same
+        });
+        let players = activity.len();
+        let mut offsets = vec![0u32; players + 1];
+        for &(g, _, _) in &triples {
+            offsets[g as usize + 1] += 1;
+        }
+        for g in 0..players {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut own = activity.to_vec();
+        for &(g, _, amount) in &triples {
+            own[g as usize] = (own[g as usize] - amount).max(0.0);
+        }
+        Self {
+            offsets,
+            links: triples.into_iter().map(|(_, p, a)| (p, a)).collect(),
+            own,
+        }
+    }
+
+    pub(crate) fn any(&self) -> bool {
+        !self.links.is_empty()
+    }
+
+    /// The (parent gate, amount) links of a gate.
+    #[inline]
+    pub(crate) fn links(&self, gate: usize) -> &[(u32, f64)] {
+        if self.offsets.is_empty() {
+            return &[];
+        }
+        &self.links[self.offsets[gate] as usize..self.offsets[gate + 1] as usize]
+    }
+
+    /// Activity of a gate that is its own (not carried from a parent).
+    #[inline]
+    pub(crate) fn own(&self, gate: usize) -> f64 {
+        self.own[gate]
+    }
+
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.offsets.len() * 4 + self.links.len() * 16 + self.own.len() * 8
+    }
+}
+
+/// The follows of the population that the replay keeps in its follow
+/// graph (held all along), and the others with their spans.
+pub(crate) struct SplitFollows {
+    pub(crate) always: Vec<(u32, u32)>,
+    pub(crate) timed: Vec<(u32, u32, crate::population::FollowSpan)>,
+}
+
+impl SplitFollows {
+    pub(crate) fn new(population: &Population, network: Network) -> Self {
+        if !network.follows() {
+            return Self {
+                always: Vec::new(),
+                timed: Vec::new(),
+            };
+        }
+        if population.follow_spans.is_empty() {
+            return Self {
+                always: population.follows.clone(),
+                timed: Vec::new(),
+            };
+        }
+        let mut always = Vec::new();
+        let mut timed = Vec::new();
+        for (&(j, i), span) in population.follows.iter().zip(&population.follow_spans) {
+            if i == j {
+                continue;
+            }
+            if span.always() {
+                always.push((j, i));
+            } else {
+                timed.push((j, i, *span));
+            }
+        }
+        Self { always, timed }
+    }
+}
+
+/// Whether the replay reads the population's exposures.
+pub(crate) fn reads_exposures(network: Network) -> bool {
+    network.exposures()
+}
+
+/// Whether `reader` follows `author` over the whole window, in the graph's
+/// own labels.
+pub(crate) fn always_follows(graph: &FollowGraph, reader: u32, author: u32) -> bool {
+    graph.followees(reader as usize).binary_search(&author).is_ok()
+}
