@@ -32,6 +32,11 @@ pub struct Source {
     /// Seed of the built-in population (same seed, same population).
     #[arg(long, default_value_t = DEFAULT_SEED, conflicts_with = "input")]
     pub seed: u64,
+    /// A recommended feed for the built-in population: this many items of
+    /// authors beyond one's follows shown to every agent at every step,
+    /// written as exposures (0: none).
+    #[arg(long, default_value_t = 0, value_name = "N", conflicts_with = "input")]
+    pub feed: usize,
 }
 
 impl Source {
@@ -40,8 +45,15 @@ impl Source {
         let input = match &self.input {
             Some(dir) => dir.display().to_string(),
             None => format!(
-                "the built-in population (--agents {} --days {} --seed {})",
-                self.agents, self.days, self.seed
+                "the built-in population (--agents {} --days {} --seed {}{})",
+                self.agents,
+                self.days,
+                self.seed,
+                if self.feed > 0 {
+                    format!(" --feed {}", self.feed)
+                } else {
+                    String::new()
+                }
             ),
         };
         Manifest::new(&input, &format::fingerprint(data))
@@ -67,10 +79,18 @@ impl Source {
                     .into());
                 }
                 aumann_models::population::check_size(self.agents, self.days)?;
+                if self.feed > 1000 {
+                    return Err(format!(
+                        "--feed {} shows every agent more than 1000 items a step; the feed is meant as a handful",
+                        self.feed
+                    )
+                    .into());
+                }
                 let params = SynthParams {
                     agents: self.agents,
                     steps: self.days,
                     seed: self.seed,
+                    feed: self.feed,
                     ..Default::default()
                 };
                 let terminal = progress::Terminal::new();

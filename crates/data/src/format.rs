@@ -312,18 +312,39 @@ impl Table {
             .collect())
     }
 
-    /// A nullable integer column, or None when the table lacks it.
+    /// A nullable step or id column, or None when the table lacks it.
+    ///
+    /// Integers of any width are read, and so are floats that hold whole
+    /// numbers: pandas turns a nullable integer column into float64 with
+    /// NaN, and writes it back so.
     pub fn opt_u32(&self, name: &'static str) -> Result<Option<Vec<Option<u32>>>, FormatError> {
         if !self.has(name) {
             return Ok(None);
         }
-        let parts = self.column_with_nulls(name, DataType::UInt32, DataType::is_integer, "", true)?;
-        Ok(Some(
-            parts
-                .iter()
-                .flat_map(|a| a.as_primitive::<UInt32Type>().iter())
-                .collect(),
-        ))
+        let parts = self.column_with_nulls(
+            name,
+            DataType::Float64,
+            |t| t.is_floating() || t.is_integer(),
+            "",
+            true,
+        )?;
+        let mut out = Vec::with_capacity(self.rows);
+        for value in parts.iter().flat_map(|a| a.as_primitive::<Float64Type>().iter()) {
+            out.push(match value {
+                None => None,
+                Some(v) if v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) => Some(v as u32),
+                Some(v) => {
+                    return Err(FormatError::Invalid {
+                        path: self.path.clone(),
+                        message: format!(
+                            "column '{name}' row {}: {v} is not a step or an id (a whole number from 0 to 4294967295, or null)",
+                            out.len()
+                        ),
+                    });
+                }
+            });
+        }
+        Ok(Some(out))
     }
 
     pub fn f64(&self, name: &'static str, needs: &'static str) -> Result<Vec<f64>, FormatError> {

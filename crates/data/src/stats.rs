@@ -51,6 +51,10 @@ pub struct PopulationStats {
     pub activity_rows: usize,
     pub engagements: usize,
     pub orders: usize,
+    /// Follow rows with a begin or an end step.
+    pub timed_follows: usize,
+    pub exposures: usize,
+    pub reposts: usize,
     /// Follower counts (the agents' property).
     pub followers: Quantiles,
     /// Accounts followed, from the follow edges.
@@ -83,6 +87,9 @@ impl PopulationStats {
             activity_rows: p.activity.len(),
             engagements: p.engagements.len(),
             orders: p.orders.len(),
+            timed_follows: p.follow_spans.iter().filter(|s| !s.always()).count(),
+            exposures: p.exposures.len(),
+            reposts: p.reposts.len(),
             over_100k_followers: p.followers.iter().filter(|&&w| w > 1e5).count(),
             followers: Quantiles::of(p.followers.clone()),
             followees: Quantiles::of(followees),
@@ -99,6 +106,13 @@ impl fmt::Display for PopulationStats {
             "{} agents, {} steps, {} follow edges, {} activity rows, {} engagements, {} orders",
             self.agents, self.steps, self.follow_edges, self.activity_rows, self.engagements, self.orders
         )?;
+        if self.timed_follows + self.exposures + self.reposts > 0 {
+            writeln!(
+                f,
+                "{} timed follows, {} exposures, {} reposts",
+                self.timed_follows, self.exposures, self.reposts
+            )?;
+        }
         writeln!(
             f,
             "{:<22}{:>9}{:>9}{:>9}{:>9}{:>10}{:>10}{:>10}",

@@ -6,7 +6,7 @@
 use crate::Dataset;
 use crate::dataset::Metadata;
 use crate::progress::Observer;
-use aumann_models::{Activity, Engagement, Order, Population};
+use aumann_models::{Activity, Engagement, Exposure, Order, Population};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal, Normal, Poisson, weighted::WeightedAliasIndex};
@@ -62,6 +62,15 @@ pub struct SynthParams {
     pub panic_start: usize,
     pub panic_length: usize,
     pub panic_drift: f64,
+    /// Recommended authors per agent and step: a feed that shows each agent,
+    /// beyond its follows, items of authors drawn in proportion to what
+    /// they posted at that step (written as exposures; 0 writes none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub feed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Default for SynthParams {
@@ -89,6 +98,7 @@ impl Default for SynthParams {
             panic_start: 9,
             panic_length: 2,
             panic_drift: 0.8,
+            feed: 0,
         }
     }
 }
@@ -342,6 +352,9 @@ pub fn generate(p: &SynthParams, progress: &dyn Observer) -> Dataset {
         population.engagements.extend(e);
         population.orders.extend(o);
     }
+    if p.feed > 0 {
+        population.exposures = feed(p, &population.activity, progress);
+    }
     let external_ids = (0..p.agents).map(|i| format!("synth:{i}")).collect();
     let meta = Metadata::new(
         "synth",
@@ -358,6 +371,47 @@ pub fn generate(p: &SynthParams, progress: &dyn Observer) -> Dataset {
         stance_detail: None,
         lexicon_hits: None,
     }
+}
+
+/// `p.feed` exposures per agent and step, each to one item of an author
+/// drawn in proportion to what the author posted at that step.
+fn feed(p: &SynthParams, activity: &[Activity], progress: &dyn Observer) -> Vec<Exposure> {
+    let mut posted: Vec<Vec<(u32, f64)>> = vec![Vec::new(); p.steps];
+    for a in activity {
+        posted[a.step as usize].push((a.agent, a.amount));
+    }
+    let samplers: Vec<Option<WeightedAliasIndex<f64>>> = posted
+        .iter()
+        .map(|authors| WeightedAliasIndex::new(authors.iter().map(|a| a.1).collect()).ok())
+        .collect();
+    let counter = ChunkCounter::start(progress, "generating: feed", p.agents.div_ceil(CHUNK));
+    let chunks: Vec<Vec<Exposure>> = (0..p.agents.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            counter.tick();
+            let mut rng = chunk_rng(p.seed, 4, c);
+            let mut shown = Vec::new();
+            for j in c * CHUNK..((c + 1) * CHUNK).min(p.agents) {
+                for (t, sampler) in samplers.iter().enumerate() {
+                    let Some(sampler) = sampler else { continue };
+                    for _ in 0..p.feed {
+                        let author = posted[t][sampler.sample(&mut rng)].0;
+                        if author as usize != j {
+                            shown.push(Exposure {
+                                reader: j as u32,
+                                author,
+                                step: t as u32,
+                                posted: None,
+                                amount: 1.0,
+                            });
+                        }
+                    }
+                }
+            }
+            shown
+        })
+        .collect();
+    chunks.concat()
 }
 
 fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> f64 {

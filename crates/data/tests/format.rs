@@ -291,3 +291,111 @@ fn a_full_disk_is_a_write_error_not_an_unreadable_file() {
     assert!(text.contains("No space left on device"), "{text}");
     assert!(!text.contains("not a readable"), "{text}");
 }
+
+/// `small()` with a feed, timed follows (nulls for "all along") and a
+/// repost.
+fn small_with_network() -> aumann_data::Dataset {
+    let mut data = generate(
+        &SynthParams {
+            agents: 3000,
+            steps: 5,
+            seed: 9,
+            feed: 2,
+            ..Default::default()
+        },
+        &(),
+    );
+    let p = &mut data.population;
+    p.follow_spans = (0..p.follows.len())
+        .map(|r| aumann_models::FollowSpan {
+            begin: (r % 3 == 1).then_some(2),
+            end: (r % 5 == 2).then_some(4),
+        })
+        .collect();
+    p.exposures[0].posted = Some(0);
+    p.exposures[0].step = p.exposures[0].step.max(1);
+    let a = p.activity.iter().find(|a| a.step == 1).copied().unwrap();
+    let parent = p.activity.iter().find(|b| b.step == 0).copied().unwrap();
+    p.reposts.push(aumann_models::Repost {
+        reposter: a.agent,
+        step: 1,
+        parent_author: parent.agent,
+        parent_step: 0,
+        amount: a.amount / 2.0,
+    });
+    p.validate().unwrap();
+    data
+}
+
+#[test]
+fn exposures_reposts_and_follow_spans_round_trip_and_pandas_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_with_network();
+    assert!(data.population.exposures.len() > 20_000);
+    format::write(dir.path(), &data).unwrap();
+    let back = format::read(dir.path()).unwrap();
+    let (a, b) = (&back.population, &data.population);
+    assert!(a.follow_spans == b.follow_spans, "follow spans differ");
+    assert!(a.exposures == b.exposures, "exposures differ");
+    assert!(a.reposts == b.reposts, "reposts differ");
+    assert_eq!(format::content_id(&back), format::content_id(&data));
+    // A population without the new tables keeps the directory it had.
+    let plain = tempfile::tempdir().unwrap();
+    format::write(plain.path(), &small()).unwrap();
+    assert!(!plain.path().join(format::EXPOSURES).exists());
+    assert!(!plain.path().join(format::REPOSTS).exists());
+
+    let script = r#"
+import sys, pandas as pd
+d = sys.argv[1]
+f = pd.read_parquet(f"{d}/follows.parquet")
+assert list(f.columns) == ["follower", "followee", "step", "end_step"], f.columns
+assert f.step.isna().any() and (f.step.dropna() == 2).all()
+e = pd.read_parquet(f"{d}/exposures.parquet")
+assert list(e.columns) == ["reader", "author", "step", "amount", "posted"], e.columns
+assert e.posted.isna().sum() == len(e) - 1
+r = pd.read_parquet(f"{d}/reposts.parquet")
+assert len(r) == 1 and r.parent_step[0] == 0
+# Edited in pandas (nullable ints become floats with NaN, then Int64) and
+# written back: still the same population.
+e["posted"] = e.posted.astype("Int64")
+e.to_parquet(f"{d}/exposures.parquet")
+f.to_parquet(f"{d}/follows.parquet")
+print("ok")
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let edited = format::read(dir.path()).unwrap();
+    assert!(edited.population.exposures == data.population.exposures);
+    assert!(edited.population.follow_spans == data.population.follow_spans);
+}
+
+#[test]
+fn bad_network_tables_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    format::write(dir.path(), &small_with_network()).unwrap();
+    let script = r#"
+import sys, pandas as pd
+d = sys.argv[1]
+e = pd.read_parquet(f"{d}/exposures.parquet")
+e.loc[5, "amount"] = -1.0
+e.to_parquet(f"{d}/exposures.parquet")
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = format::read(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("exposures row 5 has amount = -1"), "{err}");
+    std::fs::write(dir.path().join(format::REPOSTS), b"not parquet").unwrap();
+    let err = format::read(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("reposts.parquet") && err.contains("not a readable Parquet file"), "{err}");
+}
