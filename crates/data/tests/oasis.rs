@@ -3,17 +3,10 @@
 use aumann_data::ingest::oasis::{OasisOptions, ingest};
 use rusqlite::Connection;
 
-const SCHEMA: &str = r#"
-CREATE TABLE user (user_id INTEGER PRIMARY KEY AUTOINCREMENT, agent_id INTEGER, user_name TEXT, name TEXT, bio TEXT,
-  created_at DATETIME, num_followings INTEGER DEFAULT 0, num_followers INTEGER DEFAULT 0);
-CREATE TABLE post (post_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, original_post_id INTEGER, content TEXT DEFAULT '',
-  quote_content TEXT, created_at DATETIME, num_likes INTEGER DEFAULT 0, num_dislikes INTEGER DEFAULT 0,
-  num_shares INTEGER DEFAULT 0, num_reports INTEGER DEFAULT 0);
-CREATE TABLE follow (follow_id INTEGER PRIMARY KEY AUTOINCREMENT, follower_id INTEGER, followee_id INTEGER, created_at DATETIME);
-CREATE TABLE "like" (like_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, post_id INTEGER, created_at DATETIME);
-CREATE TABLE dislike (dislike_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, post_id INTEGER, created_at DATETIME);
-CREATE TABLE trace (user_id INTEGER, created_at DATETIME, action TEXT, info TEXT, PRIMARY KEY(user_id, created_at, action, info));
-"#;
+#[path = "support/oasis_run.rs"]
+mod oasis_run;
+
+use oasis_run::SCHEMA;
 
 /// Users 1..=4. At step 0 user 1 posts (post 1); at step 1 user 2 reposts
 /// it (post 2, root 1); at step 2 user 3 reposts user 2's repost (post 3,
@@ -211,4 +204,137 @@ proptest::proptest! {
         drop(db);
         let _ = ingest(&path, &OasisOptions::default());
     }
+}
+
+/// The database of `database()` with what OASIS records of who saw whom:
+/// refresh traces (one malformed, one without posts, one naming a post that
+/// is not in the post table, one showing a post before it was made), a
+/// quote trace, a follow made at step 1 and an unfollow at step 2.
+fn database_with_feeds(path: &std::path::Path) {
+    database(path, |t| t.to_string());
+    let db = Connection::open(path).unwrap();
+    let trace = |user: i64, t: i64, action: &str, info: &str| {
+        db.execute(
+            "INSERT INTO trace (user_id, created_at, action, info) VALUES (?1, ?2, ?3, ?4)",
+            (user, t, action, info),
+        )
+        .unwrap();
+    };
+    trace(2, 1, "refresh", r#"{"posts": [{"post_id": 1, "user_id": 1, "created_at": 0}]}"#);
+    trace(3, 2, "refresh", r#"{"posts": [{"post_id": 2, "user_id": 2}, {"post_id": 1, "user_id": 1}, {"post_id": 3, "user_id": 3}]}"#);
+    trace(4, 1, "refresh", r#"{"posts": [{"post_id": 99, "user_id": 1, "created_at": 0}, {"post_id": 98}]}"#);
+    trace(4, 2, "refresh", "not json");
+    trace(1, 2, "refresh", r#"{"foo": 1}"#);
+    trace(1, 1, "refresh", r#"{"posts": [{"post_id": 4, "user_id": 4}]}"#);
+    trace(4, 2, "quote_post", r#"{"quoted_id": 1, "new_post_id": 4}"#);
+    trace(3, 2, "unfollow", r#"{"followee_id": 1}"#);
+    db.execute("INSERT INTO follow (follower_id, followee_id, created_at) VALUES (1, 3, 1)", [])
+        .unwrap();
+}
+
+#[test]
+fn feeds_reposts_and_follow_times_are_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feeds.db");
+    database_with_feeds(&path);
+    let (data, report) = ingest(&path, &OasisOptions::default()).unwrap();
+    let p = &data.population;
+    p.validate().unwrap();
+    // Users 1..4 are agents 0..3.
+    let shown: Vec<(u32, u32, u32, Option<u32>, f64)> = p
+        .exposures
+        .iter()
+        .map(|e| (e.reader, e.author, e.step, e.posted, e.amount))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            (1, 0, 1, Some(0), 1.0),
+            (3, 0, 1, Some(0), 1.0),
+            (2, 0, 2, Some(0), 1.0),
+            (2, 1, 2, Some(1), 1.0),
+        ]
+    );
+    // User 3 unfollowed user 1 at step 2: that exposure is outside follows.
+    assert_eq!((report.exposures, report.exposures_outside_follows), (4, 1));
+    let skipped = &report.tally.skipped;
+    assert_eq!(skipped["trace rows whose info is not JSON"], 1);
+    assert_eq!(skipped["feed traces whose info lists no posts"], 1);
+    assert_eq!(skipped["items shown with an unknown author or posting time"], 1);
+    assert_eq!(skipped["items shown before they were posted"], 1);
+    assert_eq!(skipped["items shown of one's own post"], 1);
+    // The repost of a repost carries its direct parent's content; the quote
+    // its quoted post's.
+    let reposts: Vec<(u32, u32, u32, u32)> = p
+        .reposts
+        .iter()
+        .map(|r| (r.reposter, r.step, r.parent_author, r.parent_step))
+        .collect();
+    assert_eq!(reposts, vec![(1, 1, 0, 0), (2, 2, 1, 1), (3, 2, 0, 0)]);
+    // Follows: the three of the table at step 0 (before the window's first
+    // change: held all along), user 1 -> 3 from step 1, and user 3 -> 1
+    // until step 2.
+    let spans: Vec<((u32, u32), Option<u32>, Option<u32>)> = p
+        .follows
+        .iter()
+        .zip(&p.follow_spans)
+        .map(|(&f, s)| (f, s.begin, s.end))
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            ((1, 0), None, None),
+            ((2, 1), None, None),
+            ((3, 0), None, None),
+            ((0, 2), Some(1), None),
+            ((2, 0), None, Some(2)),
+        ]
+    );
+    assert_eq!(report.tally.used["unfollows"], 1);
+}
+
+#[test]
+fn a_run_without_refresh_traces_reads_the_rec_snapshot_at_the_last_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rec.db");
+    database(&path, |t| t.to_string());
+    let db = Connection::open(&path).unwrap();
+    db.execute_batch(
+        "INSERT INTO rec VALUES (3, 1), (3, 2), (1, 1), (2, 77);",
+    )
+    .unwrap();
+    let (data, report) = ingest(&path, &OasisOptions::default()).unwrap();
+    let shown: Vec<(u32, u32, u32, Option<u32>)> = data
+        .population
+        .exposures
+        .iter()
+        .map(|e| (e.reader, e.author, e.step, e.posted))
+        .collect();
+    assert_eq!(shown, vec![(2, 0, 2, Some(0)), (2, 1, 2, Some(1))]);
+    assert_eq!(
+        report.tally.used["items shown (from the rec snapshot, at the last step)"],
+        2
+    );
+    assert_eq!(report.tally.skipped["items shown of one's own post"], 1);
+    assert_eq!(report.tally.skipped["items shown with an unknown author or posting time"], 1);
+}
+
+#[test]
+fn a_simulated_run_ingests_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.db");
+    let facts = oasis_run::simulate(&path, 60, 6, 8, 3);
+    let (data, report) = ingest(&path, &OasisOptions::default()).unwrap();
+    let p = &data.population;
+    p.validate().unwrap();
+    assert_eq!(p.reposts.len(), facts.reposts);
+    let items: f64 = p.exposures.iter().map(|e| e.amount).sum();
+    assert_eq!(items as u64, report.tally.used["items shown"]);
+    assert!(report.exposures_outside_follows * 10 > report.exposures * 9, "{report:?}");
+    // Every repost's parent author gets the shares the run counted.
+    let mut shares = vec![0u64; p.agents];
+    for r in &p.reposts {
+        shares[r.parent_author as usize] += 1;
+    }
+    assert_eq!(shares, facts.direct_shares);
 }

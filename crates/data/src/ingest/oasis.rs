@@ -9,10 +9,20 @@
 //! `reposted_id` in its `trace` row (its post row points at the cascade's
 //! root). Follows come from `follow`; follower counts from
 //! `user.num_followers`.
+//!
+//! Who saw whom: every `refresh` trace lists the posts its user was shown
+//! at that step, and each becomes an exposure of the reader to the post's
+//! author, dated at the step the post was made (a run that kept no refresh
+//! traces falls back on the `rec` table, the last recommendation snapshot,
+//! placed at the last step). Follows begin at their `created_at` step, and
+//! an `unfollow` trace ends one: OASIS deletes the follow row, so a follow
+//! that was undone is taken to hold from before the window. Reposts and
+//! quotes carry their parent's content (`reposts.parquet`): the parent is
+//! the trace's `reposted_id` or `quoted_id`.
 
 use crate::ingest::{Interner, Skip, Tally};
 use crate::{Dataset, Metadata};
-use aumann_models::{Activity, Engagement, Population};
+use aumann_models::{Activity, Engagement, Exposure, FollowSpan, Population, Repost};
 use aumann_stance::Lexicon;
 use rusqlite::types::Value;
 use serde::Serialize;
@@ -51,6 +61,10 @@ pub struct OasisReport {
     pub mode: String,
     pub users: usize,
     pub steps: usize,
+    /// Exposure rows (reader, author, step, posted), and how many of them
+    /// no follow held at their step.
+    pub exposures: usize,
+    pub exposures_outside_follows: usize,
     /// Records used, by what they are, and rows skipped, by reason.
     #[serde(flatten)]
     pub tally: Tally,
@@ -60,7 +74,7 @@ pub struct OasisReport {
 #[derive(Clone, Copy, Debug)]
 enum Act {
     Post,
-    Quote { quoted: i64 },
+    Quote { own: i64, quoted: i64 },
     Repost { own: i64, root: i64 },
     Like { post: i64 },
 }
@@ -231,18 +245,27 @@ fn read_users(db: &Db<'_>, tally: &mut Tally) -> Result<(Interner, Vec<f64>), Oa
 }
 
 /// The timed records of a run: posts, quotes, reposts and likes by agent,
-/// each post's author, and each repost's true parent from the trace.
+/// each post's author and time, each repost's and quote's true parent from
+/// the trace, follows and unfollows, and the feeds shown.
 struct Records {
     events: Vec<(Act, u32, Time)>,
     post_author: HashMap<i64, u32>,
+    post_time: HashMap<i64, Time>,
     parent_of: HashMap<i64, i64>,
     follows: Vec<(u32, u32, Option<Time>)>,
+    /// (follower, followee, when it was undone).
+    unfollows: Vec<(u32, u32, Time)>,
+    /// (reader, author, shown at, posted at), one per item shown.
+    shown: Vec<(u32, u32, Time, Time)>,
+    /// Whether the feeds come from the rec snapshot (no time of their own).
+    shown_from_rec: bool,
 }
 
 fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Records, OasisError> {
     let user = |v: &Value| int(v).and_then(|i| users.get(&i.to_string()));
     let mut events: Vec<(Act, u32, Time)> = Vec::new();
     let mut post_author: HashMap<i64, u32> = HashMap::new();
+    let mut post_time: HashMap<i64, Time> = HashMap::new();
     for row in db.rows("SELECT post_id, user_id, original_post_id, quote_content, created_at FROM post")? {
         let (Some(post), Some(author), Some(time)) = (int(&row[0]), user(&row[1]), parse_time(&row[4])) else {
             tally.skip(Skip::PostUnresolved);
@@ -253,29 +276,41 @@ fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Reco
             continue;
         }
         post_author.insert(post, author);
+        post_time.insert(post, time);
         let act = match (int(&row[2]), matches!(row[3], Value::Null)) {
             (None, _) => Act::Post,
-            (Some(original), false) => Act::Quote { quoted: original },
+            (Some(original), false) => Act::Quote {
+                own: post,
+                quoted: original,
+            },
             (Some(root), true) => Act::Repost { own: post, root },
         };
         events.push((act, author, time));
     }
     let mut parent_of: HashMap<i64, i64> = HashMap::new();
-    let mut repost_traces = 0u64;
-    for row in db.rows("SELECT action, info FROM trace WHERE action = 'repost'")? {
+    let (mut repost_traces, mut quote_traces) = (0u64, 0u64);
+    for row in db.rows("SELECT action, info FROM trace WHERE action IN ('repost', 'quote_post')")? {
         let Value::Text(info) = &row[1] else { continue };
         let Ok(info) = serde_json::from_str::<serde_json::Value>(info) else {
             tally.skip(Skip::TraceInfoNotJson);
             continue;
         };
-        let reposted = info.get("reposted_id").and_then(|v| v.as_i64());
+        let quote = matches!(&row[0], Value::Text(a) if a == "quote_post");
+        let parent = info
+            .get(if quote { "quoted_id" } else { "reposted_id" })
+            .and_then(|v| v.as_i64());
         let new_post = info.get("new_post_id").and_then(|v| v.as_i64());
-        if let (Some(r), Some(p)) = (reposted, new_post) {
+        if let (Some(r), Some(p)) = (parent, new_post) {
             parent_of.insert(p, r);
-            repost_traces += 1;
+            if quote {
+                quote_traces += 1;
+            } else {
+                repost_traces += 1;
+            }
         }
     }
     tally.set_used("repost traces", repost_traces);
+    tally.set_used("quote traces", quote_traces);
     for row in db.rows("SELECT user_id, post_id, created_at FROM \"like\"")? {
         match (user(&row[0]), int(&row[1]), parse_time(&row[2])) {
             (Some(_), Some(_), Some(t)) if !plausible(t) => tally.skip(Skip::TimeOutOfRange),
@@ -301,12 +336,135 @@ fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Reco
     if events.is_empty() {
         return Err(db.invalid("no posts or likes: nothing happened in this run"));
     }
+    let unfollows = read_unfollows(db, users, tally)?;
+    let mut shown = read_feeds(db, users, &post_author, &post_time, tally)?;
+    let shown_from_rec = shown.is_empty();
+    if shown_from_rec {
+        shown = read_rec(db, users, &post_author, &post_time, tally);
+    }
     Ok(Records {
         events,
         post_author,
+        post_time,
         parent_of,
         follows,
+        unfollows,
+        shown,
+        shown_from_rec,
     })
+}
+
+/// Unfollows from `unfollow` traces: the follower is the trace's user, the
+/// followee the info's `followee_id`.
+fn read_unfollows(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Vec<(u32, u32, Time)>, OasisError> {
+    let user = |v: Option<i64>| v.and_then(|i| users.get(&i.to_string()));
+    let mut out = Vec::new();
+    for row in db.rows("SELECT user_id, created_at, info FROM trace WHERE action = 'unfollow'")? {
+        let info = match &row[2] {
+            Value::Text(info) => serde_json::from_str::<serde_json::Value>(info).ok(),
+            _ => None,
+        };
+        let Some(info) = info else {
+            tally.skip(Skip::TraceInfoNotJson);
+            continue;
+        };
+        let followee = user(info.get("followee_id").and_then(|v| v.as_i64()));
+        match (user(int(&row[0])), followee, parse_time(&row[1])) {
+            (Some(_), Some(_), Some(t)) if !plausible(t) => tally.skip(Skip::TimeOutOfRange),
+            (Some(j), Some(i), Some(t)) => out.push((j, i, t)),
+            _ => tally.skip(Skip::UnfollowUnresolved),
+        }
+    }
+    Ok(out)
+}
+
+/// The items of every `refresh` trace: (reader, author, shown at, posted
+/// at). The author and time come from the post table when it has the post,
+/// else from the item itself.
+fn read_feeds(
+    db: &Db<'_>,
+    users: &Interner,
+    post_author: &HashMap<i64, u32>,
+    post_time: &HashMap<i64, Time>,
+    tally: &mut Tally,
+) -> Result<Vec<(u32, u32, Time, Time)>, OasisError> {
+    let user = |v: Option<i64>| v.and_then(|i| users.get(&i.to_string()));
+    let mut out = Vec::new();
+    let mut traces = 0u64;
+    for row in db.rows("SELECT user_id, created_at, info FROM trace WHERE action = 'refresh'")? {
+        let (Some(reader), Some(at)) = (user(int(&row[0])), parse_time(&row[1])) else {
+            tally.skip(Skip::FeedItemUnresolved);
+            continue;
+        };
+        if !plausible(at) {
+            tally.skip(Skip::TimeOutOfRange);
+            continue;
+        }
+        let info = match &row[2] {
+            Value::Text(info) => serde_json::from_str::<serde_json::Value>(info).ok(),
+            _ => None,
+        };
+        let Some(info) = info else {
+            tally.skip(Skip::TraceInfoNotJson);
+            continue;
+        };
+        let Some(posts) = info.get("posts").and_then(|p| p.as_array()) else {
+            tally.skip(Skip::FeedWithoutPosts);
+            continue;
+        };
+        traces += 1;
+        for item in posts {
+            let id = item.get("post_id").and_then(|v| v.as_i64());
+            let author = id
+                .and_then(|id| post_author.get(&id).copied())
+                .or_else(|| user(item.get("user_id").and_then(|v| v.as_i64())));
+            let posted = id.and_then(|id| post_time.get(&id).copied()).or_else(|| {
+                let v = item.get("created_at")?;
+                parse_time(&match v {
+                    serde_json::Value::Number(n) => Value::Integer(n.as_i64()?),
+                    serde_json::Value::String(s) => Value::Text(s.clone()),
+                    _ => return None,
+                })
+            });
+            match (author, posted) {
+                (Some(author), _) if author == reader => tally.skip(Skip::OwnPost("items shown")),
+                (Some(author), Some(posted)) if plausible(posted) => out.push((reader, author, at, posted)),
+                _ => tally.skip(Skip::FeedItemUnresolved),
+            }
+        }
+    }
+    tally.set_used("feed traces", traces);
+    Ok(out)
+}
+
+/// The `rec` table's snapshot, for runs that kept no refresh traces: each
+/// (user, post) an item shown (placed at the window's last step by
+/// [`exposures`]: OASIS rewrites the table every round, so it holds the
+/// last round's recommendations).
+fn read_rec(
+    db: &Db<'_>,
+    users: &Interner,
+    post_author: &HashMap<i64, u32>,
+    post_time: &HashMap<i64, Time>,
+    tally: &mut Tally,
+) -> Vec<(u32, u32, Time, Time)> {
+    // Older runs have no rec table: then there is no feed to read.
+    let Ok(rows) = db.rows("SELECT user_id, post_id FROM rec") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        let reader = int(&row[0]).and_then(|i| users.get(&i.to_string()));
+        let post = int(&row[1]);
+        let author = post.and_then(|p| post_author.get(&p).copied());
+        let posted = post.and_then(|p| post_time.get(&p).copied());
+        match (reader, author, posted) {
+            (Some(r), Some(a), _) if r == a => tally.skip(Skip::OwnPost("items shown")),
+            (Some(r), Some(a), Some(p)) => out.push((r, a, p, p)),
+            _ => tally.skip(Skip::FeedItemUnresolved),
+        }
+    }
+    out
 }
 
 /// How times become steps: integer steps as they are (Twitter mode), or
@@ -396,7 +554,13 @@ fn activity_and_engagements(records: &Records, steps: &Steps, tally: &mut Tally)
         }
         match act {
             Act::Post => tally.use_one("posts"),
-            Act::Quote { quoted } => engage(tally, actor, quoted, at, "quotes"),
+            Act::Quote { own, quoted } => engage(
+                tally,
+                actor,
+                records.parent_of.get(&own).copied().unwrap_or(quoted),
+                at,
+                "quotes",
+            ),
             Act::Repost { own, root } => match records.parent_of.get(&own) {
                 Some(&parent) => engage(tally, actor, parent, at, "reposts (parent from trace)"),
                 None => {
@@ -423,6 +587,149 @@ fn activity_and_engagements(records: &Records, steps: &Steps, tally: &mut Tally)
         .collect();
     engagements.sort_by_key(|e| (e.step, e.engager, e.author));
     (activity, engagements)
+}
+
+/// Follows with the steps they held: from `created_at` (None when before
+/// the window), until an `unfollow` of the same pair. An unfollow whose
+/// follow row is gone (OASIS deletes it) becomes a follow held from before
+/// the window until the unfollow.
+fn follows_with_spans(records: &Records, steps: &Steps, tally: &mut Tally) -> (Vec<(u32, u32)>, Vec<FollowSpan>) {
+    let step_in_window = |t: Time| {
+        let b = steps.bucket(t);
+        (b > steps.first).then(|| (b - steps.first) as u32)
+    };
+    let mut follows = Vec::new();
+    let mut spans = Vec::new();
+    let mut timed = 0u64;
+    for &(j, i, t) in &records.follows {
+        if t.is_some_and(|t| steps.bucket(t) > steps.last) {
+            tally.skip(Skip::RecordsOutsideWindow);
+            continue;
+        }
+        let begin = t.and_then(step_in_window);
+        timed += u64::from(begin.is_some());
+        follows.push((j, i));
+        spans.push(FollowSpan { begin, end: None });
+    }
+    let mut unfollows = 0u64;
+    for &(j, i, t) in &records.unfollows {
+        let b = steps.bucket(t);
+        if b <= steps.first || b > steps.last {
+            tally.skip(Skip::RecordsOutsideWindow);
+            continue;
+        }
+        follows.push((j, i));
+        spans.push(FollowSpan {
+            begin: None,
+            end: Some((b - steps.first) as u32),
+        });
+        unfollows += 1;
+    }
+    tally.set_used("follows made in the window", timed);
+    tally.set_used("unfollows", unfollows);
+    if timed + unfollows == 0 {
+        spans.clear();
+    }
+    (follows, spans)
+}
+
+/// Exposure rows from the items shown, summed per (reader, author, step,
+/// posted), and how many lie outside the follows that held at their step.
+fn exposures(
+    records: &Records,
+    steps: &Steps,
+    follows: &[(u32, u32)],
+    spans: &[FollowSpan],
+    report: &mut OasisReport,
+) -> Vec<Exposure> {
+    let tally = &mut report.tally;
+    let mut rows: HashMap<(u32, u32, u32, u32), f64> = HashMap::new();
+    for &(reader, author, at, posted) in &records.shown {
+        // The rec snapshot has no time: it is the last round's feed.
+        let b = if records.shown_from_rec {
+            steps.last
+        } else {
+            steps.bucket(at)
+        };
+        let p = steps.bucket(posted);
+        if !(steps.first..=steps.last).contains(&b) || p < steps.first {
+            tally.skip(Skip::RecordsOutsideWindow);
+            continue;
+        }
+        if p > b {
+            tally.skip(Skip::FeedItemFromTheFuture);
+            continue;
+        }
+        *rows
+            .entry((reader, author, (b - steps.first) as u32, steps.step(posted)))
+            .or_default() += 1.0;
+    }
+    let items: u64 = rows.values().map(|&a| a as u64).sum();
+    tally.set_used(
+        if records.shown_from_rec {
+            "items shown (from the rec snapshot, at the last step)"
+        } else {
+            "items shown"
+        },
+        items,
+    );
+    let mut held: HashMap<(u32, u32), Vec<FollowSpan>> = HashMap::new();
+    for (r, &(j, i)) in follows.iter().enumerate() {
+        held.entry((j, i))
+            .or_default()
+            .push(spans.get(r).copied().unwrap_or_default());
+    }
+    let mut exposures: Vec<Exposure> = rows
+        .into_iter()
+        .map(|((reader, author, step, posted), amount)| Exposure {
+            reader,
+            author,
+            step,
+            posted: Some(posted),
+            amount,
+        })
+        .collect();
+    exposures.sort_by_key(|e| (e.step, e.reader, e.author, e.posted));
+    report.exposures = exposures.len();
+    report.exposures_outside_follows = exposures
+        .iter()
+        .filter(|e| {
+            !held
+                .get(&(e.reader, e.author))
+                .is_some_and(|spans| spans.iter().any(|s| s.holds_at(e.step)))
+        })
+        .count();
+    exposures
+}
+
+/// A row per repost and quote whose parent post is known and not dated
+/// after it: the whole item carries its parent's content.
+fn reposts(records: &Records, steps: &Steps, tally: &mut Tally) -> Vec<Repost> {
+    let mut out = Vec::new();
+    for &(act, actor, time) in &records.events {
+        let parent = match act {
+            Act::Repost { own, root } => records.parent_of.get(&own).copied().unwrap_or(root),
+            Act::Quote { own, quoted } => records.parent_of.get(&own).copied().unwrap_or(quoted),
+            _ => continue,
+        };
+        let (Some(&author), Some(&posted)) = (records.post_author.get(&parent), records.post_time.get(&parent)) else {
+            continue;
+        };
+        if steps.bucket(posted) > steps.bucket(time) {
+            tally.skip(Skip::ParentAfterRepost);
+            continue;
+        }
+        out.push(Repost {
+            reposter: actor,
+            step: steps.step(time),
+            parent_author: author,
+            parent_step: steps.step(posted),
+            amount: 1.0,
+        });
+    }
+    out.sort_by_key(|r| (r.step, r.reposter, r.parent_step, r.parent_author));
+    tally.set_used("reposts and quotes with their parent", out.len() as u64);
+    out
 }
 
 /// Each user's lexicon hits over what they wrote: the content of original
@@ -457,13 +764,10 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
     let steps = Steps::of(&db, &records.events, options)?;
     report.mode = steps.mode().into();
     let (activity, engagements) = activity_and_engagements(&records, &steps, &mut report.tally);
-    let follows: Vec<(u32, u32)> = records
-        .follows
-        .iter()
-        .filter(|&&(_, _, t)| t.is_none_or(|t| steps.bucket(t) <= steps.last))
-        .map(|&(j, i, _)| (j, i))
-        .collect();
+    let (follows, follow_spans) = follows_with_spans(&records, &steps, &mut report.tally);
     report.tally.set_used("follows", follows.len() as u64);
+    let exposures = exposures(&records, &steps, &follows, &follow_spans, &mut report);
+    let reposts = reposts(&records, &steps, &mut report.tally);
     report.users = n;
     report.steps = steps.count();
     let population = Population {
@@ -475,9 +779,9 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
         activity,
         engagements,
         orders: vec![],
-        follow_spans: vec![],
-        exposures: vec![],
-        reposts: vec![],
+        follow_spans,
+        exposures,
+        reposts,
     };
     let external_ids = (0..n as u32).map(|i| users.name(i).to_string()).collect();
     let lexicon_hits = match &options.lexicon {

@@ -56,6 +56,16 @@ pub enum Skip {
     /// A repost without its trace row: its root's author stands in for the
     /// true parent.
     RepostWithoutTrace,
+    /// A feed trace (`refresh`) whose info holds no list of posts.
+    FeedWithoutPosts,
+    /// An item shown in a feed whose author or posting time is unknown.
+    FeedItemUnresolved,
+    /// An item shown in a feed before it was posted.
+    FeedItemFromTheFuture,
+    /// An unfollow naming an unknown user, or with no readable time.
+    UnfollowUnresolved,
+    /// A repost or quote whose parent was posted after it.
+    ParentAfterRepost,
 }
 
 impl fmt::Display for Skip {
@@ -82,6 +92,11 @@ impl fmt::Display for Skip {
             Skip::OwnPost(what) => write!(f, "{what} of one's own post"),
             Skip::UnknownPost(what) => write!(f, "{what} of an unknown post"),
             Skip::RepostWithoutTrace => f.write_str("reposts without a trace row (the root's author is used)"),
+            Skip::FeedWithoutPosts => f.write_str("feed traces whose info lists no posts"),
+            Skip::FeedItemUnresolved => f.write_str("items shown with an unknown author or posting time"),
+            Skip::FeedItemFromTheFuture => f.write_str("items shown before they were posted"),
+            Skip::UnfollowUnresolved => f.write_str("unfollows with an unknown user or time"),
+            Skip::ParentAfterRepost => f.write_str("reposts and quotes whose parent is dated after them"),
         }
     }
 }
