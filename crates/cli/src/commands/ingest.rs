@@ -216,6 +216,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 return Ok(());
             }
             println!("{} users, {} steps ({})", report.users, report.steps, report.mode);
+            println!(
+                "{} exposures (reader, author, step), {} of them outside the follows that held then",
+                report.exposures, report.exposures_outside_follows
+            );
             for (what, n) in report.tally.used.iter() {
                 println!("  used     {n:>10}  {what}");
             }

@@ -64,7 +64,7 @@ pub struct RunFacts {
 /// agent is shown `feed` posts (drawn by how often their cascade was
 /// shared, so that a few posts spread widely), then reposts one of them
 /// (65%), quotes one (10%), writes a post (15%) or likes one (10%); one
-/// agent in twenty follows the author of something it was shown.
+/// agent in seventy follows the author of something it was shown.
 pub fn simulate(path: &std::path::Path, users: usize, steps: usize, feed: usize, seed: u64) -> RunFacts {
     let db = Connection::open(path).unwrap();
     db.execute_batch(SCHEMA).unwrap();
@@ -187,7 +187,7 @@ pub fn simulate(path: &std::path::Path, users: usize, steps: usize, feed: usize,
                 .unwrap();
             }
             let author = posts[chosen].1;
-            if rng.uniform() < 0.05 && !follows.contains(&(u, author)) {
+            if rng.uniform() < 0.015 && !follows.contains(&(u, author)) {
                 follows.push((u, author));
                 db.execute(
                     "INSERT INTO follow (follower_id, followee_id, created_at) VALUES (?1, ?2, ?3)",
