@@ -37,9 +37,20 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("run.db");
     let facts = oasis_run::simulate(&db, 100, 9, 3, 11);
-    assert!(facts.follows < 30 && facts.reposts > 400, "{} follows, {} reposts", facts.follows, facts.reposts);
+    assert!(
+        facts.follows < 30 && facts.reposts > 400,
+        "{} follows, {} reposts",
+        facts.follows,
+        facts.reposts
+    );
     let population = dir.path().join("population");
-    let ingest = aumann(&["ingest", "oasis", db.to_str().unwrap(), "--out", population.to_str().unwrap()]);
+    let ingest = aumann(&[
+        "ingest",
+        "oasis",
+        db.to_str().unwrap(),
+        "--out",
+        population.to_str().unwrap(),
+    ]);
     let text = String::from_utf8_lossy(&ingest.stdout);
     assert!(text.contains("outside the follows that held then"), "{text}");
 

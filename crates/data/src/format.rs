@@ -321,13 +321,7 @@ impl Table {
         if !self.has(name) {
             return Ok(None);
         }
-        let parts = self.column_with_nulls(
-            name,
-            DataType::Float64,
-            |t| t.is_floating() || t.is_integer(),
-            "",
-            true,
-        )?;
+        let parts = self.column_with_nulls(name, DataType::Float64, |t| t.is_floating() || t.is_integer(), "", true)?;
         let mut out = Vec::with_capacity(self.rows);
         for value in parts.iter().flat_map(|a| a.as_primitive::<Float64Type>().iter()) {
             out.push(match value {

@@ -397,5 +397,8 @@ e.to_parquet(f"{d}/exposures.parquet")
     assert!(err.contains("exposures row 5 has amount = -1"), "{err}");
     std::fs::write(dir.path().join(format::REPOSTS), b"not parquet").unwrap();
     let err = format::read(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("reposts.parquet") && err.contains("not a readable Parquet file"), "{err}");
+    assert!(
+        err.contains("reposts.parquet") && err.contains("not a readable Parquet file"),
+        "{err}"
+    );
 }

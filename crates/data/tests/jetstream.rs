@@ -328,3 +328,88 @@ proptest::proptest! {
         let _ = ingest(&[file], &options);
     }
 }
+
+/// The TID record key of a post made at `us` (clock id 0), encoded as the
+/// AT Protocol specifies: 64 bits, base32-sortable, most significant first.
+fn tid(us: i64) -> String {
+    const ALPHABET: &[u8] = b"234567abcdefghijklmnopqrstuvwxyz";
+    let value = (us as u64) << 10;
+    (0..13)
+        .map(|k| ALPHABET[((value >> (60 - 5 * k)) & 31) as usize] as char)
+        .collect()
+}
+
+fn repost(did: &str, t: i64, rkey: &str, author: &str, post: &str) -> String {
+    format!(
+        r#"{{"did":"{did}","time_us":{t},"kind":"commit","commit":{{"rev":"r","operation":"create","collection":"app.bsky.feed.repost","rkey":"{rkey}","record":{{"subject":{{"uri":"at://{author}/app.bsky.feed.post/{post}","cid":"c"}},"createdAt":"x"}},"cid":"c"}}}}"#
+    )
+}
+
+#[test]
+fn engagements_become_exposures_reposts_carry_their_post_and_follows_keep_their_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = ("did:plc:a", "did:plc:b", "did:plc:c");
+    let (p0, p1) = (tid(T0 + 10), tid(T0 + DAY_US + 10));
+    let old = tid(T0 - 5 * DAY_US);
+    let lines = vec![
+        post(a, T0 + 10, &p0),
+        post(a, T0 + DAY_US + 10, &p1),
+        like(b, T0 + DAY_US + 20, "l1", a).replace("/x\"", &format!("/{p0}\"")),
+        repost(c, T0 + 2 * DAY_US + 30, "r1", a, &p1),
+        repost(c, T0 + 2 * DAY_US + 40, "r2", a, &old), // a post from before the window
+        like(c, T0 + 2 * DAY_US + 50, "l2", a),         // rkey "x" dates nothing
+        follow(b, T0 + 60, "f1", a),                    // made on the window's first day
+        follow(c, T0 + DAY_US + 70, "f2", a),           // made on day 1 ...
+        delete(c, T0 + 2 * DAY_US + 80, "app.bsky.graph.follow", "f2"), // ... undone on day 2
+    ];
+    let file = write(dir.path(), "net.jsonl", &lines);
+    let options = JetstreamOptions {
+        steps: 3,
+        ..Default::default()
+    };
+    let (data, report) = ingest(std::slice::from_ref(&file), &options).unwrap();
+    let p = &data.population;
+    p.validate().unwrap();
+    assert_eq!(data.external_ids, vec![a, b, c]);
+    let shown: Vec<(u32, u32, u32, Option<u32>)> = p
+        .exposures
+        .iter()
+        .map(|e| (e.reader, e.author, e.step, e.posted))
+        .collect();
+    // b liked p0 on day 1; c reposted p1 on day 2. The repost of the old
+    // post and the like of an undated key imply no exposure.
+    assert_eq!(shown, vec![(1, 0, 1, Some(0)), (2, 0, 2, Some(1))]);
+    assert_eq!(
+        report.tally.used["engagements of posts made before the window or undated (no exposure)"],
+        2
+    );
+    // c's follow of a held on day 1 only: its exposure on day 2 is outside.
+    assert_eq!((report.exposures, report.exposures_outside_follows), (2, 1));
+    let spans: Vec<SpanRow> = p
+        .follows
+        .iter()
+        .zip(&p.follow_spans)
+        .map(|(&f, s)| (f, s.begin, s.end))
+        .collect();
+    assert_eq!(spans, vec![((1, 0), None, None), ((2, 0), Some(1), Some(2))]);
+    let reposts: Vec<(u32, u32, u32, u32, f64)> = p
+        .reposts
+        .iter()
+        .map(|r| (r.reposter, r.step, r.parent_author, r.parent_step, r.amount))
+        .collect();
+    assert_eq!(reposts, vec![(2, 2, 0, 1, 1.0)]);
+
+    let (quiet, _) = ingest(
+        &[file],
+        &JetstreamOptions {
+            implied_exposures: false,
+            ..options
+        },
+    )
+    .unwrap();
+    assert!(quiet.population.exposures.is_empty());
+    assert_eq!(quiet.population.reposts, p.reposts);
+}
+
+/// A follow and when it held: ((follower, followee), begin, end).
+type SpanRow = ((u32, u32), Option<u32>, Option<u32>);

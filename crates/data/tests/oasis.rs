@@ -220,16 +220,34 @@ fn database_with_feeds(path: &std::path::Path) {
         )
         .unwrap();
     };
-    trace(2, 1, "refresh", r#"{"posts": [{"post_id": 1, "user_id": 1, "created_at": 0}]}"#);
-    trace(3, 2, "refresh", r#"{"posts": [{"post_id": 2, "user_id": 2}, {"post_id": 1, "user_id": 1}, {"post_id": 3, "user_id": 3}]}"#);
-    trace(4, 1, "refresh", r#"{"posts": [{"post_id": 99, "user_id": 1, "created_at": 0}, {"post_id": 98}]}"#);
+    trace(
+        2,
+        1,
+        "refresh",
+        r#"{"posts": [{"post_id": 1, "user_id": 1, "created_at": 0}]}"#,
+    );
+    trace(
+        3,
+        2,
+        "refresh",
+        r#"{"posts": [{"post_id": 2, "user_id": 2}, {"post_id": 1, "user_id": 1}, {"post_id": 3, "user_id": 3}]}"#,
+    );
+    trace(
+        4,
+        1,
+        "refresh",
+        r#"{"posts": [{"post_id": 99, "user_id": 1, "created_at": 0}, {"post_id": 98}]}"#,
+    );
     trace(4, 2, "refresh", "not json");
     trace(1, 2, "refresh", r#"{"foo": 1}"#);
     trace(1, 1, "refresh", r#"{"posts": [{"post_id": 4, "user_id": 4}]}"#);
     trace(4, 2, "quote_post", r#"{"quoted_id": 1, "new_post_id": 4}"#);
     trace(3, 2, "unfollow", r#"{"followee_id": 1}"#);
-    db.execute("INSERT INTO follow (follower_id, followee_id, created_at) VALUES (1, 3, 1)", [])
-        .unwrap();
+    db.execute(
+        "INSERT INTO follow (follower_id, followee_id, created_at) VALUES (1, 3, 1)",
+        [],
+    )
+    .unwrap();
 }
 
 #[test]
@@ -274,7 +292,7 @@ fn feeds_reposts_and_follow_times_are_ingested() {
     // Follows: the three of the table at step 0 (before the window's first
     // change: held all along), user 1 -> 3 from step 1, and user 3 -> 1
     // until step 2.
-    let spans: Vec<((u32, u32), Option<u32>, Option<u32>)> = p
+    let spans: Vec<SpanRow> = p
         .follows
         .iter()
         .zip(&p.follow_spans)
@@ -299,10 +317,8 @@ fn a_run_without_refresh_traces_reads_the_rec_snapshot_at_the_last_step() {
     let path = dir.path().join("rec.db");
     database(&path, |t| t.to_string());
     let db = Connection::open(&path).unwrap();
-    db.execute_batch(
-        "INSERT INTO rec VALUES (3, 1), (3, 2), (1, 1), (2, 77);",
-    )
-    .unwrap();
+    db.execute_batch("INSERT INTO rec VALUES (3, 1), (3, 2), (1, 1), (2, 77);")
+        .unwrap();
     let (data, report) = ingest(&path, &OasisOptions::default()).unwrap();
     let shown: Vec<(u32, u32, u32, Option<u32>)> = data
         .population
@@ -316,7 +332,10 @@ fn a_run_without_refresh_traces_reads_the_rec_snapshot_at_the_last_step() {
         2
     );
     assert_eq!(report.tally.skipped["items shown of one's own post"], 1);
-    assert_eq!(report.tally.skipped["items shown with an unknown author or posting time"], 1);
+    assert_eq!(
+        report.tally.skipped["items shown with an unknown author or posting time"],
+        1
+    );
 }
 
 #[test]
@@ -330,7 +349,10 @@ fn a_simulated_run_ingests_whole() {
     assert_eq!(p.reposts.len(), facts.reposts);
     let items: f64 = p.exposures.iter().map(|e| e.amount).sum();
     assert_eq!(items as u64, report.tally.used["items shown"]);
-    assert!(report.exposures_outside_follows * 10 > report.exposures * 9, "{report:?}");
+    assert!(
+        report.exposures_outside_follows * 10 > report.exposures * 9,
+        "{report:?}"
+    );
     // Every repost's parent author gets the shares the run counted.
     let mut shares = vec![0u64; p.agents];
     for r in &p.reposts {
@@ -338,3 +360,6 @@ fn a_simulated_run_ingests_whole() {
     }
     assert_eq!(shares, facts.direct_shares);
 }
+
+/// A follow and when it held: ((follower, followee), begin, end).
+type SpanRow = ((u32, u32), Option<u32>, Option<u32>);

@@ -25,8 +25,11 @@ enum Source {
     /// Agents are the DIDs that posted, reposted, liked or followed in the
     /// window; posts (replies and quotes included) and reposts are
     /// activity; likes, reposts, replies and quotes are engagements with
-    /// the author of what they point at; deletes undo their create.
-    /// Malformed lines are counted by kind and skipped unless --strict.
+    /// the author of what they point at, and exposures of the engager to
+    /// the author's post (dated by its record key); reposts and quotes
+    /// carry their post's content; follows hold from their create to their
+    /// delete; deletes undo their create. Malformed lines are counted by
+    /// kind and skipped unless --strict.
     Jetstream {
         /// Archive files, in any order.
         #[arg(required = true)]
@@ -50,6 +53,10 @@ enum Source {
         /// Fail on the first malformed line or truncated file.
         #[arg(long)]
         strict: bool,
+        /// Do not write engagements as exposures (who saw whom is then the
+        /// follows alone).
+        #[arg(long)]
+        no_implied_exposures: bool,
         #[command(flatten)]
         stance: IngestStance,
         #[arg(long, default_value = "out/population", value_name = "DIR")]
@@ -150,6 +157,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             follows,
             stances,
             strict,
+            no_implied_exposures,
             stance,
             out,
             json,
@@ -163,6 +171,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 stances,
                 strict,
                 lexicon: stance.lexicon()?,
+                implied_exposures: !no_implied_exposures,
             };
             let (mut data, report) = jetstream::ingest(&files, &options)?;
             let diagnostics = stance.apply(&mut data)?;
@@ -191,6 +200,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             for t in &report.truncated_files {
                 println!("  truncated: {t}");
             }
+            println!(
+                "{} exposures implied by engagements, {} of them outside the follows that held then; {} reposts and quotes carry a post of the window; {} follows timed",
+                report.exposures, report.exposures_outside_follows, report.reposts, report.timed_follows
+            );
             println!("{}", PopulationStats::of(&data.population));
             if let Some(d) = &diagnostics {
                 print_stance(d);

@@ -83,11 +83,11 @@ pub fn simulate(path: &std::path::Path, users: usize, steps: usize, feed: usize,
     };
     // (post_id, author, root, created_at, shares of its cascade)
     let mut posts: Vec<(i64, i64, i64, i64, f64)> = Vec::new();
-    let mut insert_post = |posts: &mut Vec<(i64, i64, i64, i64, f64)>,
-                           author: i64,
-                           original: Option<i64>,
-                           quote: Option<&str>,
-                           t: i64| {
+    let insert_post = |posts: &mut Vec<(i64, i64, i64, i64, f64)>,
+                       author: i64,
+                       original: Option<i64>,
+                       quote: Option<&str>,
+                       t: i64| {
         let id = posts.len() as i64 + 1;
         db.execute(
             "INSERT INTO post (post_id, user_id, original_post_id, content, quote_content, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -159,13 +159,7 @@ pub fn simulate(path: &std::path::Path, users: usize, steps: usize, feed: usize,
             if roll < 0.75 {
                 let quote = roll >= 0.65;
                 let (parent, parent_author, root) = (posts[chosen].0, posts[chosen].1, posts[chosen].2);
-                let id = insert_post(
-                    &mut posts,
-                    u,
-                    Some(root),
-                    quote.then_some("indeed"),
-                    t,
-                );
+                let id = insert_post(&mut posts, u, Some(root), quote.then_some("indeed"), t);
                 let (action, key) = if quote {
                     ("quote_post", "quoted_id")
                 } else {
@@ -177,7 +171,12 @@ pub fn simulate(path: &std::path::Path, users: usize, steps: usize, feed: usize,
                 shares_this_step.push(root as usize - 1);
             } else if roll < 0.9 {
                 let id = insert_post(&mut posts, u, None, None, t);
-                trace(u, t, "create_post", format!(r#"{{"content": "post {id}", "post_id": {id}}}"#));
+                trace(
+                    u,
+                    t,
+                    "create_post",
+                    format!(r#"{{"content": "post {id}", "post_id": {id}}}"#),
+                );
                 facts.posts += 1;
             } else {
                 db.execute(

@@ -12,11 +12,13 @@
 
 use crate::ingest::{Interner, Skip, Tally};
 use crate::{Dataset, Metadata, progress};
-use aumann_models::{Activity, Engagement, Population};
+use aumann_models::{Activity, Engagement, Exposure, FollowSpan, Population};
 use aumann_stance::Lexicon;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
+mod network;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,9 @@ pub struct JetstreamOptions {
     pub strict: bool,
     /// Term lists to score over post text (for the lexicon stance).
     pub lexicon: Option<Lexicon>,
+    /// Write every like, repost, reply and quote as an exposure of the
+    /// engager to the author's post (proof that the engager saw it).
+    pub implied_exposures: bool,
 }
 
 /// The most steps a window may have (a century of days).
@@ -94,6 +99,7 @@ impl Default for JetstreamOptions {
             stances: None,
             strict: false,
             lexicon: None,
+            implied_exposures: true,
         }
     }
 }
@@ -135,6 +141,14 @@ pub struct IngestReport {
     pub follows: usize,
     pub activity_rows: usize,
     pub engagements: usize,
+    /// Follow rows with a begin or an end inside the window.
+    pub timed_follows: usize,
+    /// Exposure rows implied by engagements, and how many of them no
+    /// follow held at their step.
+    pub exposures: usize,
+    pub exposures_outside_follows: usize,
+    /// Repost and quote rows whose parent post was made in the window.
+    pub reposts: usize,
 }
 
 /// Why a line is not a well-formed Jetstream event.
@@ -245,6 +259,9 @@ pub enum Line {
         collection: Collection,
         rkey: String,
         target: Option<String>,
+        /// When the post a like, repost, reply or quote points at was made
+        /// (Unix microseconds, from its record key), if the key dates it.
+        subject_us: Option<i64>,
         via: bool,
         /// The text of a post, reply or quote.
         text: Option<String>,
@@ -334,31 +351,33 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, ParseError> {
         _ => return Ok(Line::Other(collection)),
     };
     let author = |uri: &str, what: &'static str| uri_did(uri).map(str::to_string).ok_or(ParseError::NotAtUri(what));
+    let dated = |uri: &str| network::uri_rkey(uri).and_then(network::tid_micros);
     match operation.as_str() {
         "create" => {
             let record = commit.record.ok_or(Incomplete("create without record"))?;
             let via = record.via.is_some();
             let text = if base == Collection::Post { record.text } else { None };
-            let (collection, target) = match base {
+            let (collection, target, subject_us) = match base {
                 Collection::Post => {
                     if let Some(reply) = record.reply {
-                        (Collection::Reply, Some(author(&reply.parent.uri, "reply parent")?))
+                        let uri = &reply.parent.uri;
+                        (Collection::Reply, Some(author(uri, "reply parent")?), dated(uri))
                     } else if let Some(quoted) = record.embed.and_then(|e| e.record) {
                         let uri = match &quoted {
                             EmbedRecord::Quote(r) => &r.uri,
                             EmbedRecord::WithMedia { record } => &record.uri,
                         };
-                        (Collection::Quote, Some(author(uri, "quoted record")?))
+                        (Collection::Quote, Some(author(uri, "quoted record")?), dated(uri))
                     } else {
-                        (Collection::Post, None)
+                        (Collection::Post, None, None)
                     }
                 }
                 Collection::Repost | Collection::Like => match record.subject {
-                    Some(Subject::Post(r)) => (base, Some(author(&r.uri, "subject")?)),
+                    Some(Subject::Post(r)) => (base, Some(author(&r.uri, "subject")?), dated(&r.uri)),
                     _ => return Err(ParseError::NoSubject(base.name())),
                 },
                 _ => match record.subject {
-                    Some(Subject::Did(d)) if d.starts_with("did:") => (base, Some(d)),
+                    Some(Subject::Did(d)) if d.starts_with("did:") => (base, Some(d), None),
                     _ => return Err(ParseError::FollowWithoutDid),
                 },
             };
@@ -368,6 +387,7 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, ParseError> {
                 collection,
                 rkey,
                 target,
+                subject_us,
                 via,
                 text,
             })
@@ -392,6 +412,10 @@ struct Contribution {
     step: i32,
     collection: Collection,
     target: u32,
+    /// The step the target post was made ([`network::UNDATED`] if unknown).
+    posted: i32,
+    /// A follow's index among its pair's records.
+    record: u32,
     /// Lexicon hits of a post's text, so that its delete takes them back.
     hits: [u16; 2],
 }
@@ -404,8 +428,13 @@ struct Aggregates {
     active_steps: HashSet<(u32, i32)>,
     activity: HashMap<(u32, i32), f64>,
     engagements: HashMap<(u32, u32, i32), f64>,
-    /// Live follow records per pair, and the first step one was made.
-    follows: HashMap<(u32, u32), (u32, i32)>,
+    /// Every follow record per pair: when it was made and deleted.
+    follows: HashMap<(u32, u32), Vec<network::FollowRecord>>,
+    /// Engagements per (engager, author, step, step the post was made).
+    seen: HashMap<(u32, u32, i32, i32), f64>,
+    /// Reposts and quotes per (reposter, author, step, step the post was
+    /// made).
+    carried: HashMap<(u32, u32, i32, i32), f64>,
     creates: HashMap<u64, Contribution>,
     /// With a lexicon: each DID's hits of its (lower, upper) terms.
     lexicon: Option<Lexicon>,
@@ -450,6 +479,7 @@ impl Aggregates {
                 collection,
                 rkey,
                 target,
+                subject_us,
                 via,
                 text,
             } => {
@@ -471,14 +501,23 @@ impl Aggregates {
                     (Some(lexicon), Some(text)) => lexicon.score(text).map(|h| h.min(u16::MAX as u64) as u16),
                     _ => [0, 0],
                 };
+                let posted = subject_us
+                    .filter(|us| (self.time_range.0..=self.time_range.1).contains(us))
+                    .map_or(network::UNDATED, |us| us.div_euclid(step_us) as i32);
+                let record = match collection {
+                    Collection::Follow => self.follows.get(&(agent, target)).map_or(0, |r| r.len() as u32),
+                    _ => 0,
+                };
                 let contribution = Contribution {
                     agent,
                     step,
                     collection,
                     target,
+                    posted,
+                    record,
                     hits,
                 };
-                self.add(contribution, 1.0);
+                self.add(contribution, 1.0, step);
                 self.creates.insert(k, contribution);
                 if via {
                     tally.use_one("likes and reposts with via");
@@ -486,12 +525,18 @@ impl Aggregates {
             }
             Line::Delete {
                 did,
-                time_us: _,
+                time_us,
                 collection,
                 rkey,
             } => match self.creates.remove(&key(&did, collection, &rkey)) {
                 Some(c) => {
-                    self.add(c, -1.0);
+                    // A delete dated implausibly ends the record where it began.
+                    let at = if (self.time_range.0..=self.time_range.1).contains(&time_us) {
+                        (time_us.div_euclid(step_us) as i32).max(c.step)
+                    } else {
+                        c.step
+                    };
+                    self.add(c, -1.0, at);
                     tally.use_one("deletes matched to a create");
                 }
                 None => tally.skip(Skip::DeleteBeforeStream),
@@ -499,7 +544,9 @@ impl Aggregates {
         }
     }
 
-    fn add(&mut self, c: Contribution, sign: f64) {
+    /// Adds a create (sign 1) or takes it away again (sign -1, a delete at
+    /// step `at`).
+    fn add(&mut self, c: Contribution, sign: f64, at: i32) {
         if c.hits != [0, 0] {
             let hits = self.text_hits.entry(c.agent).or_default();
             for (h, &n) in hits.iter_mut().zip(&c.hits) {
@@ -516,20 +563,27 @@ impl Aggregates {
                 *self.activity.entry((c.agent, c.step)).or_default() += sign;
                 if c.target != c.agent {
                     *self.engagements.entry((c.agent, c.target, c.step)).or_default() += sign;
+                    *self.seen.entry((c.agent, c.target, c.step, c.posted)).or_default() += sign;
+                }
+                if c.collection != Collection::Reply {
+                    *self.carried.entry((c.agent, c.target, c.step, c.posted)).or_default() += sign;
                 }
             }
             Collection::Like => {
                 if c.target != c.agent {
                     *self.engagements.entry((c.agent, c.target, c.step)).or_default() += sign;
+                    *self.seen.entry((c.agent, c.target, c.step, c.posted)).or_default() += sign;
                 }
             }
             Collection::Follow => {
-                let entry = self.follows.entry((c.agent, c.target)).or_insert((0, c.step));
+                let records = self.follows.entry((c.agent, c.target)).or_default();
                 if sign > 0.0 {
-                    entry.0 += 1;
-                    entry.1 = entry.1.min(c.step);
+                    records.push(network::FollowRecord {
+                        made: c.step,
+                        deleted: None,
+                    });
                 } else {
-                    entry.0 = entry.0.saturating_sub(1);
+                    records[c.record as usize].deleted = Some(at);
                 }
             }
         }
@@ -726,7 +780,7 @@ fn window_tables(
     window: &Window,
     agents: &Agents,
     tally: &mut Tally,
-) -> (Vec<Activity>, Vec<Engagement>, Vec<(u32, u32)>) {
+) -> (Vec<Activity>, Vec<Engagement>, Vec<network::FollowRow>) {
     let outside = agg.active_steps.iter().filter(|(_, s)| !window.contains(*s)).count() as u64;
     tally.skip_n(Skip::OutsideWindow, outside);
     for (&step, counts) in &agg.created {
@@ -767,16 +821,9 @@ fn window_tables(
         });
     }
     engagements.sort_by_key(|e| (e.step, e.engager, e.author));
-    let mut follows: Vec<(u32, u32)> = Vec::new();
-    for (&(j, i), &(count, made)) in &agg.follows {
-        if count == 0 || made > window.last {
-            continue;
-        }
-        match (agents.get(j), agents.get(i)) {
-            (Some(j), Some(i)) => follows.push((j, i)),
-            _ => tally.skip(Skip::FollowOutside),
-        }
-    }
+    let mut outside = 0;
+    let follows = network::follow_rows(&agg.follows, window, agents, &mut outside);
+    tally.skip_n(Skip::FollowOutside, outside);
     (activity, engagements, follows)
 }
 
@@ -847,16 +894,40 @@ fn build(
             time(max_step + 1),
         )));
     }
-    let (activity, engagements, mut follows) = window_tables(&agg, &window, &agents, &mut report.tally);
+    let (activity, engagements, mut follow_rows) = window_tables(&agg, &window, &agents, &mut report.tally);
     if let Some(path) = &options.follow_snapshot {
-        follows.extend(snapshot_follows(path, &agg, &agents, &mut report.tally)?);
+        let snapshot = snapshot_follows(path, &agg, &agents, &mut report.tally)?;
+        follow_rows.extend(snapshot.into_iter().map(|pair| (pair, FollowSpan::default())));
     }
-    follows.sort_unstable();
-    follows.dedup();
+    follow_rows.sort_unstable_by_key(|&((j, i), s)| (j, i, s.begin, s.end));
+    follow_rows.dedup();
+    // A pair held all along needs no other row.
+    let always: HashSet<(u32, u32)> = follow_rows.iter().filter(|r| r.1.always()).map(|r| r.0).collect();
+    follow_rows.retain(|(pair, span)| span.always() || !always.contains(pair));
     let mut followers = vec![0.0; n];
-    for &(_, i) in &follows {
+    let mut pairs: Vec<(u32, u32)> = follow_rows.iter().map(|r| r.0).collect();
+    pairs.dedup();
+    for &(_, i) in &pairs {
         followers[i as usize] += 1.0;
     }
+    let timed = follow_rows.iter().filter(|r| !r.1.always()).count();
+    let (follows, follow_spans): (Vec<(u32, u32)>, Vec<FollowSpan>) = follow_rows.into_iter().unzip();
+    let follow_spans = if timed == 0 { Vec::new() } else { follow_spans };
+    let exposures = if options.implied_exposures {
+        let (rows, undated) = network::implied_exposures(&agg.seen, &window, &agents);
+        report.tally.set_used(
+            "engagements of posts made before the window or undated (no exposure)",
+            undated,
+        );
+        rows
+    } else {
+        Vec::new()
+    };
+    let reposts = network::repost_rows(&agg.carried, &window, &agents);
+    report.timed_follows = timed;
+    report.exposures = exposures.len();
+    report.exposures_outside_follows = outside_follows(&exposures, &follows, &follow_spans);
+    report.reposts = reposts.len();
     let mut stance = vec![0.5; n];
     if let Some(path) = &options.stances {
         let matched = csv_stances(path, &agg, &agents, &mut stance)?;
@@ -877,9 +948,9 @@ fn build(
         activity,
         engagements,
         orders: vec![],
-        follow_spans: vec![],
-        exposures: vec![],
-        reposts: vec![],
+        follow_spans,
+        exposures,
+        reposts,
     };
     let mut meta = Metadata::new(
         "jetstream",
@@ -909,6 +980,24 @@ fn build(
         },
         report,
     ))
+}
+
+/// How many exposures no follow held at their step.
+fn outside_follows(exposures: &[Exposure], follows: &[(u32, u32)], spans: &[FollowSpan]) -> usize {
+    let mut held: HashMap<(u32, u32), Vec<FollowSpan>> = HashMap::new();
+    for (r, &pair) in follows.iter().enumerate() {
+        held.entry(pair)
+            .or_default()
+            .push(spans.get(r).copied().unwrap_or_default());
+    }
+    exposures
+        .iter()
+        .filter(|e| {
+            !held
+                .get(&(e.reader, e.author))
+                .is_some_and(|s| s.iter().any(|s| s.holds_at(e.step)))
+        })
+        .count()
 }
 
 /// Rows of a headerless or headed CSV file (a first row whose fields do not
