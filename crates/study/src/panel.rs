@@ -147,3 +147,82 @@ impl Panel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aumann_models::FollowSpan;
+
+    #[test]
+    fn a_panel_keeps_the_network_among_its_members_in_their_labels() {
+        let full = Population {
+            agents: 4,
+            steps: 3,
+            stance: vec![0.5; 4],
+            followers: vec![0.0; 4],
+            follows: vec![(0, 2), (1, 3), (3, 2)],
+            follow_spans: vec![
+                FollowSpan {
+                    begin: Some(1),
+                    end: None,
+                },
+                FollowSpan::default(),
+                FollowSpan {
+                    begin: None,
+                    end: Some(2),
+                },
+            ],
+            activity: [(2, 0), (3, 1), (0, 2)]
+                .iter()
+                .map(|&(agent, step)| Activity {
+                    agent,
+                    step,
+                    amount: 1.0,
+                })
+                .collect(),
+            exposures: [(3, 2), (1, 2), (2, 3)]
+                .iter()
+                .map(|&(reader, author)| Exposure {
+                    reader,
+                    author,
+                    step: 1,
+                    posted: Some(0),
+                    amount: 2.0,
+                })
+                .collect(),
+            reposts: vec![
+                Repost {
+                    reposter: 3,
+                    step: 1,
+                    parent_author: 2,
+                    parent_step: 0,
+                    amount: 1.0,
+                },
+                Repost {
+                    reposter: 0,
+                    step: 2,
+                    parent_author: 1,
+                    parent_step: 0,
+                    amount: 1.0,
+                },
+            ],
+            ..Default::default()
+        };
+        // Members 3 and 2, in that order: 3 -> 0, 2 -> 1.
+        let panel = Panel::with_members(PanelKind::Random, &full, vec![3, 2]);
+        let p = &panel.population;
+        p.validate().unwrap();
+        assert_eq!(p.follows, vec![(0, 1)]);
+        assert_eq!(
+            p.follow_spans,
+            vec![FollowSpan {
+                begin: None,
+                end: Some(2)
+            }]
+        );
+        let shown: Vec<(u32, u32)> = p.exposures.iter().map(|e| (e.reader, e.author)).collect();
+        assert_eq!(shown, vec![(0, 1), (1, 0)]);
+        let reposts: Vec<(u32, u32)> = p.reposts.iter().map(|r| (r.reposter, r.parent_author)).collect();
+        assert_eq!(reposts, vec![(0, 1)]);
+    }
+}

@@ -63,12 +63,14 @@ pub fn render(result: &StudyResult, load_seconds: f64, total_seconds: f64) -> St
 <title>aumann study: {agents} agents</title><style>{STYLE}</style></head><body>
 <h1>Who produced the outcome, and how much</h1>
 <p class="muted">{source} population: {agents} agents, {steps} steps, {edges} follow edges, {gates} gates (agent-steps with any action).
+Replayed {network}.
 Aumann–Shapley attribution over every agent; the top-{n} panel by followers and a random panel of the same size replayed on their own.</p>"#,
         source = escape(&p.source),
         agents = p.agents,
         steps = p.steps,
         edges = p.follow_edges,
         gates = p.gates,
+        network = escape(&p.network.describe()),
         n = result
             .indicators
             .first()

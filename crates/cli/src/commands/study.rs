@@ -107,6 +107,7 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
         "{} agents, {} steps, {} follow edges, {} gates ({})",
         p.agents, p.steps, p.follow_edges, p.gates, p.source
     );
+    println!("{}", p.network.describe());
     for study in &result.indicators {
         let f = &study.full;
         println!();

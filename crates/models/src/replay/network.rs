@@ -94,6 +94,36 @@ pub struct NetworkSummary {
     pub extra_edges: u64,
 }
 
+impl NetworkSummary {
+    /// One line for summaries and reports: the network and each part that
+    /// is not empty.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("{} follows held all along", self.follows_always)];
+        if self.follows_timed > 0 {
+            parts.push(format!("{} with a begin or an end", self.follows_timed));
+        }
+        if self.exposures > 0 {
+            parts.push(format!(
+                "{} exposures ({} outside follows{})",
+                self.exposures,
+                self.exposures_outside_follows,
+                if self.exposures_unattributed > 0 {
+                    format!(", {} to items outside the record", self.exposures_unattributed)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if self.reposts_linked + self.reposts_unlinked > 0 {
+            parts.push(format!(
+                "{} reposts carrying their parent ({} whose parent is outside the record)",
+                self.reposts_linked, self.reposts_unlinked
+            ));
+        }
+        format!("network: {}; {}", self.network.name(), parts.join(", "))
+    }
+}
+
 /// A source that is not one of the step's senders: an item posted at an
 /// earlier step (gated by that step's gate), or content nobody in the
 /// window can silence (no gate).
