@@ -66,7 +66,7 @@ impl Indicator {
     /// The likely reason the indicator does not move on this replay, in one
     /// line that says what to do (for a result that came back flat).
     pub fn flat_cause(&self, replay: &Replay) -> String {
-        let no_follows = replay.graph.edges() == 0;
+        let no_follows = replay.graph.edges() == 0 && replay.network().extra_edges == 0;
         let cause = match self {
             Indicator::Polarization(_) => {
                 let first = replay.stance.first().copied().unwrap_or(0.5);
@@ -75,12 +75,17 @@ impl Indicator {
                 } else if replay.stance.iter().all(|&s| s == first) {
                     Some(format!("every stance is {first}: estimate them with `aumann stance`"))
                 } else if no_follows {
-                    Some("no follow edges: nobody reads anybody".into())
+                    Some("no follows or exposures in the replayed network: nobody reads anybody".into())
                 } else {
                     None
                 }
             }
-            Indicator::Cascade(_) => no_follows.then(|| "no follow edges: nothing can spread".to_string()),
+            Indicator::Cascade(_) => no_follows.then(|| {
+                format!(
+                    "no follows or exposures in the replayed network ({}): nothing can spread",
+                    replay.network().network.name()
+                )
+            }),
             Indicator::Attention(_) => replay
                 .engagements
                 .is_empty()

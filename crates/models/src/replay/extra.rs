@@ -6,6 +6,7 @@ use super::step_graph::SILENT;
 use super::{ExtraEdges, GateTables, Source};
 use crate::graph::FollowGraph;
 use crate::population::{FollowSpan, Population};
+use rayon::prelude::*;
 
 /// An exposure row resolved to the replay's labels.
 #[derive(Clone, Copy)]
@@ -58,7 +59,7 @@ impl<'a> Builder<'a> {
         } else {
             Vec::new()
         };
-        shown.sort_by_key(|s| s.step);
+        shown.par_sort_by_key(|s| s.step);
         Self {
             graph,
             network,
@@ -109,21 +110,29 @@ impl<'a> Builder<'a> {
                 raw.push((j, senders[p as usize], i, true, 0.0));
             }
         }
-        for s in shown {
+        raw.extend(shown.iter().map(|s| {
             let weight = if s.gate == Source::NO_GATE {
                 s.amount
             } else {
                 s.amount / tables.activity[s.gate as usize]
             };
-            raw.push((s.reader, s.gate, s.author, false, weight));
-            self.summary.exposures += 1;
-            self.summary.exposures_unattributed += u64::from(s.gate == Source::NO_GATE);
-            let followed =
-                always_follows(self.graph, s.reader, s.author) || alive.binary_search(&(s.reader, s.author)).is_ok();
-            self.summary.exposures_outside_follows += u64::from(!followed);
-        }
-        raw.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then(a.4.total_cmp(&b.4)));
-        let mut merged: Vec<(u32, Source, f64)> = Vec::new();
+            (s.reader, s.gate, s.author, false, weight)
+        }));
+        // Counting reads the follow graph at random: done in parallel.
+        let graph = self.graph;
+        let outside = shown
+            .par_iter()
+            .filter(|s| {
+                !(always_follows(graph, s.reader, s.author) || alive.binary_search(&(s.reader, s.author)).is_ok())
+            })
+            .count();
+        self.summary.exposures += shown.len() as u64;
+        self.summary.exposures_outside_follows += outside as u64;
+        self.summary.exposures_unattributed += shown.iter().filter(|s| s.gate == Source::NO_GATE).count() as u64;
+        // The weight breaks ties, so that the merged sums have one order.
+        raw.par_sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then(a.4.total_cmp(&b.4)));
+        // (reader, source, by a follow, summed exposure weight) per pair.
+        let mut groups: Vec<(u32, Source, bool, f64)> = Vec::new();
         let mut r = 0;
         while r < raw.len() {
             let (j, gate, agent) = (raw[r].0, raw[r].1, raw[r].2);
@@ -133,16 +142,21 @@ impl<'a> Builder<'a> {
                 weight += raw[r].4;
                 r += 1;
             }
-            // A follow delivers all the author posted at this step, once; it
-            // says nothing about items from earlier steps.
-            let sent_now = position[agent as usize] != SILENT && senders[position[agent as usize] as usize] == gate;
-            let always = sent_now && self.network != Network::Exposures && always_follows(self.graph, j, agent);
-            let combined = if follow || always { weight.max(1.0) } else { weight };
-            let extra = if always { combined - 1.0 } else { combined };
-            if extra > 0.0 {
-                merged.push((j, Source { gate, agent }, extra));
-            }
+            groups.push((j, Source { gate, agent }, follow, weight));
         }
+        let reads_follows = self.network != Network::Exposures;
+        let merged: Vec<(u32, Source, f64)> = groups
+            .into_par_iter()
+            .filter_map(|(j, source, follow, weight)| {
+                // A follow delivers all the author posted at this step,
+                // once; it says nothing about items from earlier steps.
+                let always =
+                    reads_follows && is_sender(&source, senders, position) && always_follows(graph, j, source.agent);
+                let combined = if follow || always { weight.max(1.0) } else { weight };
+                let extra = if always { combined - 1.0 } else { combined };
+                (extra > 0.0).then_some((j, source, extra))
+            })
+            .collect();
         let mut sources: Vec<Source> = merged
             .iter()
             .filter(|(_, s, _)| !is_sender(s, senders, position))

@@ -360,7 +360,7 @@ impl GateTables {
         };
         let exposure_gates = population
             .exposures
-            .iter()
+            .par_iter()
             .filter(|e| e.amount > 0.0)
             .map(|e| posted_gate(e.author, e.posted.unwrap_or(e.step)))
             .collect();

@@ -11,6 +11,7 @@
 
 use crate::graph::FollowGraph;
 use crate::population::Population;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Which recorded network the diffusion indicators replay.
@@ -165,7 +166,7 @@ impl ExtraEdges {
         positions: usize,
         sources: Vec<Source>,
     ) -> Self {
-        entries.sort_unstable_by_key(|&(j, p, _)| (j, p));
+        entries.par_sort_unstable_by_key(|&(j, p, _)| (j, p));
         let mut offsets = vec![0u64; agents + 1];
         for &(j, _, _) in &entries {
             offsets[j as usize + 1] += 1;
