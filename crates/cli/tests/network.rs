@@ -87,7 +87,13 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
         assert_eq!(summary["indicators"][0]["indicator"]["beta"], 0.3);
         let rho = spearman(&phi(&out, "cascade"), &shares).unwrap_or(0.0);
         let reposts = if input == &unlinked { "without" } else { "with" };
-        println!("cascade over {network}, {reposts} reposts: Spearman with direct shares per author {rho:.3}");
+        let full = &summary["indicators"][0]["full"];
+        println!(
+            "cascade over {network}, {reposts} reposts: C = {:.2} of {} agents, Spearman with direct shares per author {rho:.3}; {}",
+            full["value_input"].as_f64().unwrap(),
+            summary["population"]["agents"],
+            summary["population"]["network"]
+        );
         correlations.push(rho);
     }
     // Over follows only, reach follows the few accounts with followers;
