@@ -96,6 +96,26 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
         );
         correlations.push(rho);
     }
+    // The study replays its panels over the same network, and says which.
+    let study = dir.path().join("study");
+    let run = aumann(&[
+        "study",
+        "--input",
+        population.to_str().unwrap(),
+        "--indicator",
+        "cascade",
+        "--sample",
+        "20",
+        "--permutations",
+        "50",
+        "--out",
+        study.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("network: both;") && text.contains("exposures"), "{text}");
+    let report = std::fs::read_to_string(study.join("report.html")).unwrap();
+    assert!(report.contains("Replayed network: both;"), "the report names the network");
+
     // Over follows only, reach follows the few accounts with followers;
     // over what agents were shown, and with reposts carrying their
     // parents' content, the authors whose posts were reshared lead.
