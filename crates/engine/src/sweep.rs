@@ -79,6 +79,24 @@ pub trait PathSweep: Sync {
     /// also hands it dF/dx_i at the k nodes for every player i whose
     /// gradient is not zero.
     fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>);
+
+    /// Writes F(points[m]) into `values[m]`: k arbitrary points, not on one
+    /// path (deletion and insertion curves silence different sets at each
+    /// point). A model that can evaluate several points in one pass
+    /// overrides this; the default sweeps each point as the path from it to
+    /// itself.
+    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
+        assert_eq!(points.len(), values.len(), "one value per point");
+        for (point, value) in points.iter().zip(values) {
+            let mut out = [0.0];
+            let path = Path {
+                baseline: point,
+                input: point,
+            };
+            self.sweep(path, &[0.0], &mut out, None);
+            *value = out[0];
+        }
+    }
 }
 
 impl<M: PathSweep + ?Sized> PathSweep for &M {
@@ -88,6 +106,9 @@ impl<M: PathSweep + ?Sized> PathSweep for &M {
     fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
         (**self).sweep(path, taus, values, gradient)
     }
+    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
+        (**self).values_at(points, values)
+    }
 }
 
 impl<M: PathSweep + ?Sized> PathSweep for Box<M> {
@@ -96,6 +117,9 @@ impl<M: PathSweep + ?Sized> PathSweep for Box<M> {
     }
     fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
         (**self).sweep(path, taus, values, gradient)
+    }
+    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
+        (**self).values_at(points, values)
     }
 }
 

@@ -83,3 +83,30 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Arbitrary points evaluated in one pass (deletion and insertion
+    /// curves) agree with each point swept on its own, on every network.
+    #[test]
+    fn batched_points_agree_with_single_points(seed in any::<u64>(), agents in 2usize..20, steps in 1usize..4, k in 1usize..19) {
+        use aumann_engine::ValueFunction;
+        let population = with_network(random_population(agents, steps, seed), seed ^ 5);
+        let replay = Replay::with_progress(&population, ReplayOptions::default(), &|_, _| {}).unwrap();
+        prop_assume!(replay.players() > 0);
+        let points: Vec<Vec<f64>> = (0..k as u64).map(|m| interior_gates(replay.players(), seed ^ (m + 11))).collect();
+        let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
+        for indicator in indicators() {
+            let workspace = Workspace::new();
+            let model = indicator.model(&replay, &workspace);
+            let mut batched = vec![0.0; k];
+            model.values_at(&refs, &mut batched);
+            let single = SweepGame(indicator.model(&replay, &workspace));
+            for (m, p) in points.iter().enumerate() {
+                let v = single.value(p);
+                prop_assert!((batched[m] - v).abs() <= 1e-12 * v.abs().max(1e-300), "{} point {m}: {} against {v}", indicator.name(), batched[m]);
+            }
+        }
+    }
+}

@@ -8,12 +8,15 @@
 
 pub mod agent_game;
 pub mod compare;
+pub mod faithfulness;
 pub mod output;
+pub mod pagerank;
 pub mod panel;
 pub mod report;
 mod study;
 pub mod svg;
 pub mod tiers;
+pub mod when;
 
 pub use study::{
     AgentErrors, CONTROL_TOLERANCE, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelStudy,

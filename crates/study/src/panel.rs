@@ -3,6 +3,7 @@
 
 use aumann_models::{Activity, Engagement, Exposure, Order, Population, Repost};
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -15,6 +16,10 @@ pub enum PanelKind {
     TopFollowers,
     /// N accounts drawn uniformly at random: the control.
     Random,
+    /// N accounts reached breadth-first over follows (either direction)
+    /// from a random active account: the snowball sampling of many small
+    /// studies, connected by construction.
+    Snowball,
 }
 
 impl PanelKind {
@@ -22,6 +27,7 @@ impl PanelKind {
         match self {
             PanelKind::TopFollowers => "top-followers",
             PanelKind::Random => "random",
+            PanelKind::Snowball => "snowball",
         }
     }
 }
@@ -58,6 +64,64 @@ impl Panel {
             .collect();
         members.sort_unstable();
         Self::induce(PanelKind::Random, population, members)
+    }
+
+    /// Breadth-first over follows, in either direction, from a random
+    /// active account until `size` accounts; the last level is taken in a
+    /// random order, and when a component runs out a new random active
+    /// seed starts. One pass over the follows per level: no adjacency index
+    /// is built.
+    pub fn snowball(population: &Population, size: usize, seed: u64) -> Self {
+        let n = population.agents;
+        let size = size.min(n);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_5b0a);
+        let mut active: Vec<u32> = population
+            .activity
+            .iter()
+            .filter(|a| a.amount > 0.0)
+            .map(|a| a.agent)
+            .collect();
+        active.sort_unstable();
+        active.dedup();
+        active.shuffle(&mut rng);
+        let mut seeds = active.into_iter().chain(0..n as u32);
+        let mut taken = vec![false; n];
+        let mut members: Vec<u32> = Vec::with_capacity(size);
+        let mut frontier: Vec<u32> = Vec::new();
+        while members.len() < size {
+            if frontier.is_empty() {
+                let Some(next) = seeds.find(|&a| !taken[a as usize]) else { break };
+                taken[next as usize] = true;
+                members.push(next);
+                frontier.push(next);
+                continue;
+            }
+            let mut in_frontier = vec![false; n];
+            for &a in &frontier {
+                in_frontier[a as usize] = true;
+            }
+            let mut level: Vec<u32> = Vec::new();
+            for &(j, i) in &population.follows {
+                for (from, to) in [(j, i), (i, j)] {
+                    if in_frontier[from as usize] && !taken[to as usize] {
+                        taken[to as usize] = true;
+                        level.push(to);
+                    }
+                }
+            }
+            level.sort_unstable();
+            level.shuffle(&mut rng);
+            let room = size - members.len();
+            if level.len() > room {
+                for &a in &level[room..] {
+                    taken[a as usize] = false;
+                }
+                level.truncate(room);
+            }
+            members.extend(&level);
+            frontier = level;
+        }
+        Self::induce(PanelKind::Snowball, population, members)
     }
 
     /// The panel of the given members (in that order), induced as above.
@@ -152,6 +216,40 @@ impl Panel {
 mod tests {
     use super::*;
     use aumann_models::FollowSpan;
+
+    #[test]
+    fn a_snowball_is_connected_and_has_the_size_asked_for() {
+        // Two chains, 0-1-2-...-9 and 10-11-...-19, only 15 posts.
+        let mut follows: Vec<(u32, u32)> = (0..9).map(|i| (i + 1, i)).collect();
+        follows.extend((10..19).map(|i| (i, i + 1)));
+        let population = Population {
+            agents: 20,
+            steps: 1,
+            stance: vec![0.5; 20],
+            followers: vec![0.0; 20],
+            follows,
+            activity: vec![Activity {
+                agent: 15,
+                step: 0,
+                amount: 1.0,
+            }],
+            ..Default::default()
+        };
+        let panel = Panel::snowball(&population, 6, 3);
+        let mut members = panel.members.clone();
+        assert_eq!(members[0], 15, "the seed is the active account");
+        members.sort_unstable();
+        members.dedup();
+        assert_eq!(members.len(), 6);
+        // Breadth-first along one chain: a contiguous run of ids around 15.
+        assert_eq!(members.last().unwrap() - members.first().unwrap(), 5);
+        assert!(members.iter().all(|&m| (10..20).contains(&m)));
+        assert!(panel.population.follows.len() >= 5, "connected: {:?}", panel.population.follows);
+        // Past a component, another seed: all 20 when 20 are asked for.
+        assert_eq!(Panel::snowball(&population, 20, 3).members.len(), 20);
+        // The same seed, the same panel.
+        assert_eq!(Panel::snowball(&population, 6, 3).members, panel.members);
+    }
 
     #[test]
     fn a_panel_keeps_the_network_among_its_members_in_their_labels() {

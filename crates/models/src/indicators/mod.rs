@@ -5,6 +5,7 @@ mod cascade;
 mod diffusion;
 mod linear;
 mod panic;
+mod points;
 mod polarization;
 mod sweep;
 

@@ -100,4 +100,8 @@ impl PathSweep for Polarization<'_> {
     fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
         diffusion::sweep(self, self.replay, self.workspace, path, taus, values, gradient)
     }
+
+    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
+        super::points::values_at(self, self.replay, self.workspace, points, values)
+    }
 }

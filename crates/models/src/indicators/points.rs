@@ -1,0 +1,161 @@
+//! The diffusion replayed forward at k arbitrary gate vectors in one pass:
+//! what deletion and insertion curves need (each point silences a
+//! different set of agents, so the points are not on one path).
+//!
+//! Values only, no reverse sweep. Each source's emission is read per point
+//! (k numbers) rather than as the two coefficients of a path, so a pass
+//! reads a little more per edge than a path sweep's forward half does.
+
+use super::diffusion::Dynamics;
+use super::sweep::AGENT_CHUNK;
+use crate::Workspace;
+use crate::replay::{Replay, Source, StepGraph};
+use rayon::prelude::*;
+
+/// F at each point, `points.len()` of them, in passes of up to 16 (the node
+/// count is a compile-time constant, padded up with copies of the last
+/// point).
+pub(crate) fn values_at<D: Dynamics>(
+    dynamics: &D,
+    replay: &Replay,
+    workspace: &Workspace,
+    points: &[&[f64]],
+    values: &mut [f64],
+) {
+    assert_eq!(points.len(), values.len(), "one value per point");
+    for p in points {
+        assert_eq!(p.len(), replay.players(), "a point has one gate per player");
+    }
+    for (chunk, out) in points.chunks(16).zip(values.chunks_mut(16)) {
+        let k = chunk.len();
+        let padded = match k {
+            1 => 1,
+            2..=4 => 4,
+            5..=8 => 8,
+            9..=12 => 12,
+            _ => 16,
+        };
+        let mut batch: Vec<&[f64]> = chunk.to_vec();
+        batch.resize(padded, chunk[k - 1]);
+        let mut v = vec![0.0; padded];
+        match padded {
+            1 => forward::<D, 1>(dynamics, replay, workspace, &batch, &mut v),
+            4 => forward::<D, 4>(dynamics, replay, workspace, &batch, &mut v),
+            8 => forward::<D, 8>(dynamics, replay, workspace, &batch, &mut v),
+            12 => forward::<D, 12>(dynamics, replay, workspace, &batch, &mut v),
+            _ => forward::<D, 16>(dynamics, replay, workspace, &batch, &mut v),
+        }
+        out.copy_from_slice(&v[..k]);
+    }
+}
+
+/// A gate's emission at one point: its activity scaled by its gate, the
+/// reposted part also by the parent's gate (docs/indicators.md).
+#[inline]
+fn emission(replay: &Replay, point: &[f64], g: usize) -> f64 {
+    let links = replay.content.links(g);
+    if links.is_empty() {
+        return replay.activity[g] * point[g];
+    }
+    let mut content = replay.content.own(g);
+    for &(parent, amount) in links {
+        content += amount * point[parent as usize];
+    }
+    point[g] * content
+}
+
+fn forward<D: Dynamics, const K: usize>(
+    dynamics: &D,
+    replay: &Replay,
+    workspace: &Workspace,
+    points: &[&[f64]],
+    values: &mut [f64],
+) {
+    let n = replay.agents();
+    let mut current = workspace.take(n * K);
+    let mut next = workspace.take(n * K);
+    current
+        .as_chunks_mut::<K>()
+        .0
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(j, row)| *row = [dynamics.initial(replay, j); K]);
+    let mut emissions: Vec<[f64; K]> = Vec::new();
+    let mut states: Vec<[f64; K]> = Vec::new();
+    for step in &replay.step_graphs {
+        let rows = current.as_chunks::<K>().0;
+        gather(replay, step, points, rows, &mut emissions, &mut states);
+        next.as_chunks_mut::<K>()
+            .0
+            .par_chunks_mut(AGENT_CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (r, out) in chunk.iter_mut().enumerate() {
+                    let j = c * AGENT_CHUNK + r;
+                    let (mut a, mut b) = ([0.0; K], [0.0; K]);
+                    for &p in step.row(j) {
+                        let (e, s) = (&emissions[p as usize], &states[p as usize]);
+                        for m in 0..K {
+                            a[m] += e[m];
+                            b[m] += e[m] * s[m];
+                        }
+                    }
+                    if let Some(extra) = step.extra() {
+                        let (positions, weights) = extra.row(j);
+                        for (&p, &w) in positions.iter().zip(weights) {
+                            let (e, s) = (&emissions[p as usize], &states[p as usize]);
+                            for m in 0..K {
+                                a[m] += w * e[m];
+                                b[m] += w * e[m] * s[m];
+                            }
+                        }
+                    }
+                    let s = &rows[j];
+                    for m in 0..K {
+                        out[m] = dynamics.next(s[m], a[m], b[m]);
+                    }
+                }
+            });
+        std::mem::swap(&mut current, &mut next);
+    }
+    dynamics.indicator(&current, K, values);
+    workspace.count_edges_read(replay.forward_edges());
+    workspace.give(current);
+    workspace.give(next);
+}
+
+/// Each source's emission at every point and its author's state, in the
+/// step's position order.
+fn gather<const K: usize>(
+    replay: &Replay,
+    step: &StepGraph,
+    points: &[&[f64]],
+    rows: &[[f64; K]],
+    emissions: &mut Vec<[f64; K]>,
+    states: &mut Vec<[f64; K]>,
+) {
+    let senders = step.senders();
+    let sources = step.sources();
+    emissions.clear();
+    emissions.resize(sources, [0.0; K]);
+    states.clear();
+    states.resize(sources, [0.0; K]);
+    emissions
+        .par_iter_mut()
+        .zip(states.par_iter_mut())
+        .enumerate()
+        .for_each(|(p, (e, s))| {
+            let (agent, gate) = if p < senders.len() {
+                (replay.gates.agent(senders[p] as usize), senders[p])
+            } else {
+                let source = step.extra().expect("extra sources").sources[p - senders.len()];
+                (source.agent, source.gate)
+            };
+            *e = if gate == Source::NO_GATE {
+                [1.0; K]
+            } else {
+                std::array::from_fn(|m| emission(replay, points[m], gate as usize))
+            };
+            *s = rows[agent as usize];
+        });
+}

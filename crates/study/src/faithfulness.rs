@@ -1,0 +1,254 @@
+//! Deletion and insertion curves: does silencing the agents a ranking puts
+//! first move the indicator more than silencing those another ranking puts
+//! first? (Petsiuk, Das & Saenko, RISE, 2018, for images; here for agents.)
+//!
+//! Deletion starts from what happened and silences the top k agents of a
+//! ranking (every gate of theirs 0); insertion starts from everyone silent
+//! and opens the top k. Each point is one forward replay, no gradient; the
+//! points of a curve are evaluated together, 8 per pass.
+
+use aumann_engine::PathSweep;
+use aumann_models::Replay;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+/// Where the curves are read: shares of the agents silenced (deletion) or
+/// opened (insertion), on a log grid from 0.01% to 50%.
+pub const DEFAULT_FRACTIONS: [f64; 9] = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.25, 0.5];
+/// Random rankings, for the mean and spread of chance.
+pub const DEFAULT_RANDOM_RANKINGS: u64 = 3;
+/// Points per forward pass.
+const POINTS_PER_PASS: usize = 8;
+
+/// How the curves are drawn.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CurveSpec {
+    pub fractions: Vec<f64>,
+    pub random_rankings: u64,
+    pub seed: u64,
+}
+
+impl Default for CurveSpec {
+    fn default() -> Self {
+        Self {
+            fractions: DEFAULT_FRACTIONS.to_vec(),
+            random_rankings: DEFAULT_RANDOM_RANKINGS,
+            seed: 1,
+        }
+    }
+}
+
+/// An order of agents (population ids), most important first.
+pub struct Ranking {
+    pub name: String,
+    pub order: Vec<u32>,
+}
+
+impl Ranking {
+    /// Agents by a score, highest first (ties by id).
+    pub fn by_score(name: &str, score: &[f64]) -> Self {
+        let mut order: Vec<u32> = (0..score.len() as u32).collect();
+        order.sort_by(|&a, &b| score[b as usize].total_cmp(&score[a as usize]).then(a.cmp(&b)));
+        Self {
+            name: name.into(),
+            order,
+        }
+    }
+
+    /// A uniformly random order.
+    pub fn random(agents: usize, seed: u64) -> Self {
+        let mut order: Vec<u32> = (0..agents as u32).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+        Self {
+            name: format!("random (seed {seed})"),
+            order,
+        }
+    }
+}
+
+/// One ranking's curves.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RankingCurves {
+    pub ranking: String,
+    /// F with the top k silenced, and with only the top k open, at each k.
+    pub deletion: Vec<f64>,
+    pub insertion: Vec<f64>,
+    /// The mean over the grid of (F - F(x')) / (F(x) - F(x')): lower is
+    /// more faithful for deletion, higher for insertion.
+    pub deletion_area: f64,
+    pub insertion_area: f64,
+    /// This ranking's area minus the Aumann–Shapley ranking's: positive
+    /// deletion and negative insertion gaps mean Aumann–Shapley does
+    /// better.
+    pub deletion_gap: f64,
+    pub insertion_gap: f64,
+    /// For the mean of random rankings: the lowest and highest curve at each
+    /// k over the seeds.
+    pub deletion_range: Option<(Vec<f64>, Vec<f64>)>,
+    pub insertion_range: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// Every ranking's curves on one grid.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Curves {
+    pub agents: usize,
+    /// Agents silenced or opened at each point.
+    pub ks: Vec<usize>,
+    pub value_input: f64,
+    pub value_baseline: f64,
+    pub rankings: Vec<RankingCurves>,
+    pub forward_replays: usize,
+    pub seconds: f64,
+}
+
+/// The agent counts of the grid: each fraction of `agents`, at least 1,
+/// without repeats.
+pub fn grid(agents: usize, fractions: &[f64]) -> Vec<usize> {
+    let mut ks: Vec<usize> = fractions
+        .iter()
+        .map(|f| ((f * agents as f64).round() as usize).clamp(1, agents))
+        .collect();
+    ks.dedup();
+    ks
+}
+
+/// Deletion and insertion curves of each ranking. The first ranking is the
+/// reference that the gaps are measured against (Aumann–Shapley). Rankings
+/// whose name starts with "random" are folded into one mean curve with its
+/// range.
+pub fn curves(
+    replay: &Replay,
+    model: &dyn PathSweep,
+    rankings: &[Ranking],
+    spec: &CurveSpec,
+    value_input: f64,
+    value_baseline: f64,
+) -> Curves {
+    let started = std::time::Instant::now();
+    let ks = grid(replay.agents(), &spec.fractions);
+    let gate_agent: Vec<u32> = replay.gate_ids().map(|g| replay.gate_agent(g)).collect();
+    let mut each: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut replays = 0;
+    for ranking in rankings {
+        let mut rank = vec![u32::MAX; replay.agents()];
+        for (r, &a) in ranking.order.iter().enumerate() {
+            rank[a as usize] = r as u32;
+        }
+        // (deletion?, k) for each point of this ranking's two curves.
+        let wanted: Vec<(bool, usize)> = [true, false]
+            .iter()
+            .flat_map(|&deletion| ks.iter().map(move |&k| (deletion, k)))
+            .collect();
+        let mut values = vec![0.0; wanted.len()];
+        for (batch, out) in wanted.chunks(POINTS_PER_PASS).zip(values.chunks_mut(POINTS_PER_PASS)) {
+            let points: Vec<Vec<f64>> = batch
+                .iter()
+                .map(|&(deletion, k)| {
+                    gate_agent
+                        .iter()
+                        .map(|&a| {
+                            let top = (rank[a as usize] as usize) < k;
+                            if top != deletion { 1.0 } else { 0.0 }
+                        })
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
+            model.values_at(&refs, out);
+            replays += batch.len();
+        }
+        let (deletion, insertion) = values.split_at(ks.len());
+        each.push((ranking.name.clone(), deletion.to_vec(), insertion.to_vec()));
+    }
+    let delta = value_input - value_baseline;
+    let area = |curve: &[f64]| {
+        if delta == 0.0 || curve.is_empty() {
+            return 0.0;
+        }
+        curve.iter().map(|f| (f - value_baseline) / delta).sum::<f64>() / curve.len() as f64
+    };
+    let mut out: Vec<RankingCurves> = Vec::new();
+    let (random, named): (Vec<_>, Vec<_>) = each.into_iter().partition(|(name, _, _)| name.starts_with("random"));
+    for (name, deletion, insertion) in named {
+        out.push(RankingCurves {
+            ranking: name,
+            deletion_area: area(&deletion),
+            insertion_area: area(&insertion),
+            deletion,
+            insertion,
+            deletion_gap: 0.0,
+            insertion_gap: 0.0,
+            deletion_range: None,
+            insertion_range: None,
+        });
+    }
+    if !random.is_empty() {
+        let mean = |pick: fn(&(String, Vec<f64>, Vec<f64>)) -> &Vec<f64>| -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+            let n = random.len() as f64;
+            let len = ks.len();
+            let mut m = vec![0.0; len];
+            let mut lo = vec![f64::INFINITY; len];
+            let mut hi = vec![f64::NEG_INFINITY; len];
+            for r in &random {
+                for (i, &v) in pick(r).iter().enumerate() {
+                    m[i] += v / n;
+                    lo[i] = lo[i].min(v);
+                    hi[i] = hi[i].max(v);
+                }
+            }
+            (m, lo, hi)
+        };
+        let (deletion, dlo, dhi) = mean(|r| &r.1);
+        let (insertion, ilo, ihi) = mean(|r| &r.2);
+        out.push(RankingCurves {
+            ranking: format!("random (mean of {})", random.len()),
+            deletion_area: area(&deletion),
+            insertion_area: area(&insertion),
+            deletion,
+            insertion,
+            deletion_gap: 0.0,
+            insertion_gap: 0.0,
+            deletion_range: Some((dlo, dhi)),
+            insertion_range: Some((ilo, ihi)),
+        });
+    }
+    if let Some((d0, i0)) = out.first().map(|r| (r.deletion_area, r.insertion_area)) {
+        for r in &mut out {
+            r.deletion_gap = r.deletion_area - d0;
+            r.insertion_gap = r.insertion_area - i0;
+        }
+    }
+    Curves {
+        agents: replay.agents(),
+        ks,
+        value_input,
+        value_baseline,
+        rankings: out,
+        forward_replays: replays,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_covers_the_fractions_without_repeats() {
+        assert_eq!(grid(100, &DEFAULT_FRACTIONS), vec![1, 3, 10, 25, 50]);
+        assert_eq!(grid(1_671_587, &[1e-4, 0.5]), vec![167, 835_794]);
+        assert_eq!(grid(1, &DEFAULT_FRACTIONS), vec![1]);
+    }
+
+    #[test]
+    fn rankings_put_the_highest_score_first_and_random_ones_are_permutations() {
+        let r = Ranking::by_score("x", &[0.5, -1.0, 2.0, 0.5]);
+        assert_eq!(r.order, vec![2, 0, 3, 1]);
+        let mut random = Ranking::random(50, 3).order;
+        assert_ne!(random, (0..50).collect::<Vec<u32>>());
+        random.sort_unstable();
+        assert_eq!(random, (0..50).collect::<Vec<u32>>());
+    }
+}

@@ -1,0 +1,161 @@
+//! When the outcome was produced, how synchronised, how concentrated, and by
+//! which camp: the summary statistics of an attribution over agents and
+//! steps.
+
+use serde::Serialize;
+
+/// The share of the total that the latency waits for, by default.
+pub const DEFAULT_LATENCY_QUANTILE: f64 = 0.5;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Timing {
+    /// T*: the first step at which the cumulative sum of phi over steps
+    /// reaches `quantile` of the total (None when the total is 0).
+    pub quantile: f64,
+    pub latency_step: Option<usize>,
+    /// Z = mean over steps of |sum_i phi_it| / sum_i |phi_it|: 1 when every
+    /// agent pushes the same way at every step, near 0 when they cancel.
+    /// Steps where no gate has phi are left out.
+    pub synchronization: Option<f64>,
+    /// Gini coefficient of |phi_i| over every agent (inactive ones at 0).
+    pub gini: f64,
+    /// Shares of sum |phi| held by the top 1% of agents, and by the top 100.
+    pub top_percent_share: f64,
+    pub top_100_share: f64,
+    /// Sum of phi per stance camp.
+    pub groups: Vec<GroupTotal>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GroupTotal {
+    pub group: String,
+    pub agents: usize,
+    pub phi: f64,
+    /// phi over the sum of phi of every agent.
+    pub share: f64,
+}
+
+/// The statistics of one attribution: per-agent phi, per-gate phi with each
+/// gate's step, the steps, and the agents' stances (for the camps).
+pub fn timing(
+    agent_phi: &[f64],
+    gate_phi: &[f64],
+    gate_steps: &[u32],
+    steps: usize,
+    stance: &[f64],
+    quantile: f64,
+) -> Timing {
+    let mut signed = vec![0.0; steps];
+    let mut absolute = vec![0.0; steps];
+    for (&p, &t) in gate_phi.iter().zip(gate_steps) {
+        signed[t as usize] += p;
+        absolute[t as usize] += p.abs();
+    }
+    let total: f64 = signed.iter().sum();
+    let latency_step = (total != 0.0)
+        .then(|| {
+            let mut cumulative = 0.0;
+            signed.iter().position(|&s| {
+                cumulative += s;
+                cumulative / total >= quantile
+            })
+        })
+        .flatten();
+    let ratios: Vec<f64> = signed
+        .iter()
+        .zip(&absolute)
+        .filter(|(_, a)| **a > 0.0)
+        .map(|(s, a)| s.abs() / a)
+        .collect();
+    let synchronization = (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64);
+    let mut magnitudes: Vec<f64> = agent_phi.iter().map(|p| p.abs()).collect();
+    magnitudes.sort_by(|a, b| b.total_cmp(a));
+    let sum_abs: f64 = magnitudes.iter().sum();
+    let top = |k: usize| {
+        if sum_abs == 0.0 {
+            0.0
+        } else {
+            magnitudes.iter().take(k).sum::<f64>() / sum_abs
+        }
+    };
+    let n = agent_phi.len();
+    let sum_phi: f64 = agent_phi.iter().sum();
+    let camps: [(&str, fn(f64) -> bool); 3] = [
+        ("stance below 0.5", |s| s < 0.5),
+        ("stance 0.5", |s| s == 0.5),
+        ("stance above 0.5", |s| s > 0.5),
+    ];
+    let groups = camps
+        .iter()
+        .map(|&(group, member)| {
+            let (agents, phi) = agent_phi
+                .iter()
+                .zip(stance)
+                .filter(|(_, s)| member(**s))
+                .fold((0, 0.0), |(k, t), (p, _)| (k + 1, t + p));
+            GroupTotal {
+                group: group.into(),
+                agents,
+                phi,
+                share: if sum_phi == 0.0 { 0.0 } else { phi / sum_phi },
+            }
+        })
+        .filter(|g| g.agents > 0)
+        .collect();
+    Timing {
+        quantile,
+        latency_step,
+        synchronization,
+        gini: gini(&magnitudes),
+        top_percent_share: top(n.div_ceil(100)),
+        top_100_share: top(100),
+        groups,
+    }
+}
+
+/// The Gini coefficient of non-negative values sorted in decreasing order:
+/// G = sum_i (2i - n - 1) x_(i) / (n sum x) with x_(i) in increasing order
+/// (0 when all are equal, (n - 1)/n when one holds everything).
+fn gini(decreasing: &[f64]) -> f64 {
+    let n = decreasing.len();
+    let sum: f64 = decreasing.iter().sum();
+    if n == 0 || sum == 0.0 {
+        return 0.0;
+    }
+    let weighted: f64 = decreasing
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| (2.0 * (i + 1) as f64 - n as f64 - 1.0) * x)
+        .sum();
+    weighted / (n as f64 * sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_forms() {
+        // Two steps; step 0 carries 3 of the total 4, with one gate against.
+        let t = timing(&[3.0, 1.0, 0.0], &[4.0, -1.0, 1.0], &[0, 0, 1], 2, &[0.2, 0.8, 0.5], 0.5);
+        assert_eq!(t.latency_step, Some(0));
+        // Step 0: |3| / 5; step 1: 1 / 1.
+        assert!((t.synchronization.unwrap() - (0.6 + 1.0) / 2.0).abs() < 1e-15);
+        // |phi| = 3, 1, 0: G = (-2*0 + 0*1 + 2*3) / (3 * 4) = 0.5.
+        assert!((t.gini - 0.5).abs() < 1e-15);
+        assert_eq!(t.top_percent_share, 0.75);
+        assert_eq!(t.top_100_share, 1.0);
+        let shares: Vec<(&str, f64)> = t.groups.iter().map(|g| (g.group.as_str(), g.share)).collect();
+        assert_eq!(shares, vec![("stance below 0.5", 0.75), ("stance 0.5", 0.0), ("stance above 0.5", 0.25)]);
+        // One agent holds everything: G = (n - 1)/n.
+        assert!((gini(&[5.0, 0.0, 0.0, 0.0]) - 0.75).abs() < 1e-15);
+        assert_eq!(gini(&[1.0, 1.0]), 0.0);
+        // Nothing attributed: no latency, no synchronization.
+        let z = timing(&[0.0], &[0.0], &[0], 1, &[0.5], 0.5);
+        assert_eq!((z.latency_step, z.synchronization), (None, None));
+        // A late step: the quantile is reached at step 2.
+        let late = timing(&[1.0], &[0.1, 0.1, 0.8], &[0, 1, 2], 3, &[0.5], 0.5);
+        assert_eq!(late.latency_step, Some(2));
+    }
+}
