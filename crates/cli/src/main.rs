@@ -29,6 +29,7 @@ struct Cli {
 enum Command {
     Study(commands::study::Args),
     Attribute(commands::attribute::Args),
+    Faithfulness(commands::attribute::FaithfulnessArgs),
     Synth(commands::synth::Args),
     Ingest(commands::ingest::Args),
     Stance(commands::stance::Args),
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Study(args) => commands::study::run(args),
         Command::Attribute(args) => commands::attribute::run(args),
+        Command::Faithfulness(args) => commands::attribute::faithfulness(args),
         Command::Synth(args) => commands::synth::run(args),
         Command::Ingest(args) => commands::ingest::run(args),
         Command::Stance(args) => commands::stance::run(args),

@@ -114,7 +114,10 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(text.contains("network: both;") && text.contains("exposures"), "{text}");
     let report = std::fs::read_to_string(study.join("report.html")).unwrap();
-    assert!(report.contains("Replayed network: both;"), "the report names the network");
+    assert!(
+        report.contains("Replayed network: both;"),
+        "the report names the network"
+    );
 
     // Over follows only, reach follows the few accounts with followers;
     // over what agents were shown, and with reposts carrying their

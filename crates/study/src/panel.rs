@@ -90,7 +90,9 @@ impl Panel {
         let mut frontier: Vec<u32> = Vec::new();
         while members.len() < size {
             if frontier.is_empty() {
-                let Some(next) = seeds.find(|&a| !taken[a as usize]) else { break };
+                let Some(next) = seeds.find(|&a| !taken[a as usize]) else {
+                    break;
+                };
                 taken[next as usize] = true;
                 members.push(next);
                 frontier.push(next);
@@ -244,7 +246,11 @@ mod tests {
         // Breadth-first along one chain: a contiguous run of ids around 15.
         assert_eq!(members.last().unwrap() - members.first().unwrap(), 5);
         assert!(members.iter().all(|&m| (10..20).contains(&m)));
-        assert!(panel.population.follows.len() >= 5, "connected: {:?}", panel.population.follows);
+        assert!(
+            panel.population.follows.len() >= 5,
+            "connected: {:?}",
+            panel.population.follows
+        );
         // Past a component, another seed: all 20 when 20 are asked for.
         assert_eq!(Panel::snowball(&population, 20, 3).members.len(), 20);
         // The same seed, the same panel.

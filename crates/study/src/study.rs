@@ -2,8 +2,11 @@
 
 use crate::agent_game::AgentGame;
 use crate::compare::{Comparison, Verdict, compare};
+use crate::faithfulness::{CurveSpec, Curves, Ranking, curves};
+use crate::pagerank::pagerank;
 use crate::panel::{Panel, PanelKind};
 use crate::tiers::{Tier, TierShare, TierSpec, shares};
+use crate::when::{DEFAULT_LATENCY_QUANTILE, Timing, timing};
 use aumann_data::Dataset;
 use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
@@ -26,6 +29,10 @@ pub struct StudyConfig {
     pub permutations: usize,
     /// The network the population and its panels are replayed over.
     pub replay: ReplayOptions,
+    /// Deletion and insertion curves (None skips them).
+    pub curves: Option<CurveSpec>,
+    /// The share of the total that the latency T* waits for.
+    pub latency_quantile: f64,
 }
 
 impl Default for StudyConfig {
@@ -38,6 +45,8 @@ impl Default for StudyConfig {
             panel_seed: 1,
             permutations: 1000,
             replay: ReplayOptions::default(),
+            curves: Some(CurveSpec::default()),
+            latency_quantile: DEFAULT_LATENCY_QUANTILE,
         }
     }
 }
@@ -172,6 +181,9 @@ pub struct PanelStudy {
     pub phi: Vec<f64>,
     #[serde(skip)]
     pub shapley_phi: Option<Vec<f64>>,
+    /// Deletion and insertion curves inside the panel: its own
+    /// Aumann–Shapley, permutation Shapley and follower rankings.
+    pub curves: Option<Curves>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -182,6 +194,11 @@ pub struct IndicatorStudy {
     pub tiers: Option<Vec<TierShare>>,
     /// For the linear control: the check that it reconciles with c = 1.
     pub control_check: Option<ControlCheck>,
+    /// When, how synchronised and how concentrated (None when flat).
+    pub timing: Option<Timing>,
+    /// Deletion and insertion curves at full scale (None when flat or not
+    /// asked for).
+    pub curves: Option<Curves>,
     pub panels: Vec<PanelStudy>,
     #[serde(skip)]
     pub attribution: ReplayAttribution,
@@ -246,7 +263,15 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         vec![
             Panel::top_followers(population, config.panel_size),
             Panel::random(population, config.panel_size, config.panel_seed),
+            Panel::snowball(population, config.panel_size, config.panel_seed),
         ]
+    };
+    let rankings = match &config.curves {
+        Some(spec) => {
+            progress.stage("rankings: followers, activity, PageRank", None);
+            heuristic_rankings(population, &replay, spec, config.replay)?
+        }
+        None => Vec::new(),
     };
     let mut studies = Vec::new();
     for &indicator in &config.indicators {
@@ -286,6 +311,8 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
                 indicator,
                 tiers: None,
                 control_check: None,
+                timing: None,
+                curves: None,
                 full,
                 panels: panels
                     .iter()
@@ -309,9 +336,40 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             })
             .collect::<Result<Vec<_>, _>>()?;
         let control_check = (indicator == Indicator::Linear).then(|| control_check(&panel_studies));
+        let timing = timing(
+            &attribution.agent_phi,
+            &attribution.gates.phi,
+            &attribution.gate_steps,
+            replay.steps(),
+            &population.stance,
+            config.latency_quantile,
+        );
+        let curves = match &config.curves {
+            Some(spec) => {
+                progress.stage(&format!("deletion and insertion curves ({})", indicator.name()), None);
+                let mut all = vec![Ranking::by_score("aumann-shapley", &attribution.agent_phi)];
+                all.extend(rankings.iter().map(|r| Ranking {
+                    name: r.name.clone(),
+                    order: r.order.clone(),
+                }));
+                let workspace = Workspace::new();
+                let model = indicator.model(&replay, &workspace);
+                Some(curves(
+                    &replay,
+                    model.as_ref(),
+                    &all,
+                    spec,
+                    g.value_input,
+                    g.value_baseline,
+                ))
+            }
+            None => None,
+        };
         studies.push(IndicatorStudy {
             indicator,
             control_check,
+            timing: Some(timing),
+            curves,
             tiers: Some(shares(&attribution.agent_phi, &population.followers, &tiers)),
             full,
             panels: panel_studies,
@@ -366,8 +424,41 @@ impl PanelStudy {
             members: panel.members.clone(),
             phi: vec![0.0; panel.members.len()],
             shapley_phi: None,
+            curves: None,
         }
     }
+}
+
+/// The heuristic rankings that the curves compare Aumann–Shapley with: by
+/// follower count, by activity over the window, by PageRank of the follow
+/// graph, and random orders.
+fn heuristic_rankings(
+    population: &aumann_models::Population,
+    replay: &Replay,
+    spec: &CurveSpec,
+    options: ReplayOptions,
+) -> Result<Vec<Ranking>, StudyError> {
+    let n = population.agents;
+    let mut activity = vec![0.0; n];
+    for a in &population.activity {
+        activity[a.agent as usize] += a.amount;
+    }
+    // The replay's graph holds the follows that held all along, in its own
+    // order; when it is not the whole follow graph, build that.
+    let whole = replay.network().follows_timed == 0 && options.network != aumann_models::Network::Exposures;
+    let rank_of_original = if whole {
+        replay.by_original(&pagerank(replay.graph()).0)
+    } else {
+        let graph = aumann_models::FollowGraph::from_follows(n, &population.follows)?;
+        pagerank(&graph).0
+    };
+    let mut rankings = vec![
+        Ranking::by_score("followers", &population.followers),
+        Ranking::by_score("activity", &activity),
+        Ranking::by_score("pagerank", &rank_of_original),
+    ];
+    rankings.extend((0..spec.random_rankings).map(|k| Ranking::random(n, spec.seed + k)));
+    Ok(rankings)
 }
 
 /// The comparison, with the verdict "same population" when the panel is
@@ -403,6 +494,7 @@ fn study_panel(
         members: panel.members.clone(),
         phi: vec![0.0; panel.members.len()],
         shapley_phi: None,
+        curves: None,
     };
     let replay = Replay::with_progress(&panel.population, config.replay, &|_, _| {})?;
     let started = Instant::now();
@@ -448,6 +540,26 @@ fn study_panel(
             max_std_error: Some(estimate.std_error.iter().copied().fold(0.0, f64::max)),
         });
         study.shapley_phi = Some(estimate.phi);
+    }
+    if let Some(spec) = &config.curves
+        && !result.gates.flat
+    {
+        let mut rankings = vec![Ranking::by_score("aumann-shapley", &study.phi)];
+        if let Some(shapley) = &study.shapley_phi {
+            rankings.push(Ranking::by_score("permutation-shapley", shapley));
+        }
+        rankings.push(Ranking::by_score("followers", &panel.population.followers));
+        rankings.extend((0..spec.random_rankings).map(|k| Ranking::random(panel.members.len(), spec.seed + k)));
+        let workspace = Workspace::new();
+        let model = indicator.model(&replay, &workspace);
+        study.curves = Some(curves(
+            &replay,
+            model.as_ref(),
+            &rankings,
+            spec,
+            study.value_input,
+            study.value_baseline,
+        ));
     }
     Ok(study)
 }

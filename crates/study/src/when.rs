@@ -138,7 +138,14 @@ mod tests {
     #[test]
     fn closed_forms() {
         // Two steps; step 0 carries 3 of the total 4, with one gate against.
-        let t = timing(&[3.0, 1.0, 0.0], &[4.0, -1.0, 1.0], &[0, 0, 1], 2, &[0.2, 0.8, 0.5], 0.5);
+        let t = timing(
+            &[3.0, 1.0, 0.0],
+            &[4.0, -1.0, 1.0],
+            &[0, 0, 1],
+            2,
+            &[0.2, 0.8, 0.5],
+            0.5,
+        );
         assert_eq!(t.latency_step, Some(0));
         // Step 0: |3| / 5; step 1: 1 / 1.
         assert!((t.synchronization.unwrap() - (0.6 + 1.0) / 2.0).abs() < 1e-15);
@@ -147,7 +154,14 @@ mod tests {
         assert_eq!(t.top_percent_share, 0.75);
         assert_eq!(t.top_100_share, 1.0);
         let shares: Vec<(&str, f64)> = t.groups.iter().map(|g| (g.group.as_str(), g.share)).collect();
-        assert_eq!(shares, vec![("stance below 0.5", 0.75), ("stance 0.5", 0.0), ("stance above 0.5", 0.25)]);
+        assert_eq!(
+            shares,
+            vec![
+                ("stance below 0.5", 0.75),
+                ("stance 0.5", 0.0),
+                ("stance above 0.5", 0.25)
+            ]
+        );
         // One agent holds everything: G = (n - 1)/n.
         assert!((gini(&[5.0, 0.0, 0.0, 0.0]) - 0.75).abs() < 1e-15);
         assert_eq!(gini(&[1.0, 1.0]), 0.0);

@@ -20,12 +20,44 @@ pub struct Args {
     #[command(flatten)]
     engine: Engine,
     /// Output directory.
-    #[arg(long, default_value = "out/attribution", value_name = "DIR")]
+    #[arg(long, default_value = DEFAULT_OUT, value_name = "DIR")]
     out: PathBuf,
     /// Print summary.json on stdout instead of the text summary.
     #[arg(long)]
     json: bool,
+    /// Also draw the deletion and insertion curves (what `aumann
+    /// faithfulness` does).
+    #[arg(long)]
+    curves: bool,
+    /// Seed of the random rankings.
+    #[arg(long, default_value_t = 1, value_name = "SEED")]
+    ranking_seed: u64,
+    #[command(flatten)]
+    when: super::study::When,
 }
+
+/// Deletion and insertion curves: silence the agents each ranking puts
+/// first (all their gates 0) and replay forward, or open only them; compare
+/// the Aumann–Shapley ranking with follower count, activity, PageRank of the
+/// follow graph and random orders, at k from 0.01% to 50% of agents.
+///
+/// Writes the attribution's tables and summary.json (with the curves and
+/// their areas) to --out; prints the areas.
+#[derive(clap::Args)]
+pub struct FaithfulnessArgs {
+    #[command(flatten)]
+    attribute: Args,
+}
+
+pub fn faithfulness(mut args: FaithfulnessArgs) -> Result<(), crate::Error> {
+    args.attribute.curves = true;
+    if args.attribute.out == std::path::Path::new(DEFAULT_OUT) {
+        args.attribute.out = "out/faithfulness".into();
+    }
+    run(args.attribute)
+}
+
+const DEFAULT_OUT: &str = "out/attribution";
 
 pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = std::time::Instant::now();
@@ -35,6 +67,8 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         engine: args.engine.build()?,
         tiers: super::study::parse_tiers(&args.tiers)?,
         panel_size: 0,
+        curves: args.curves.then(|| args.when.curves(args.ranking_seed)),
+        latency_quantile: args.when.quantile()?,
         ..Default::default()
     };
     let staged = StagedDir::create(&args.out)?;

@@ -3,14 +3,19 @@
 use crate::options::{Engine, Model, Source};
 use aumann_data::progress::{self, Observer};
 use aumann_data::staged::StagedDir;
+use aumann_study::faithfulness::{CurveSpec, DEFAULT_RANDOM_RANKINGS};
 use aumann_study::tiers::TierSpec;
+use aumann_study::when::DEFAULT_LATENCY_QUANTILE;
 use aumann_study::{StudyConfig, StudyResult, output, report};
 use std::path::PathBuf;
 use std::time::Instant;
 
 /// Attribute an indicator over the whole population, split it by follower
-/// tier, replay the 100 highest-follower accounts (and 100 random ones) as a
-/// panel of their own, and test whether any global rescaling reconciles the
+/// tier, say when and how concentrated it was produced, check it with
+/// deletion and insertion curves against the rankings people use
+/// (followers, activity, PageRank, random), replay the 100 highest-follower
+/// accounts (and 100 random ones, and a snowball of 100 connected ones) as
+/// panels of their own, and test whether any global rescaling reconciles a
 /// panel with the full scale.
 ///
 /// Writes summary.json, per-agent and per-step Parquet tables and
@@ -32,9 +37,14 @@ pub struct Args {
     /// Tier fractions by follower count: head,middle (the rest is the tail).
     #[arg(long, default_value = "0.01,0.09", value_name = "HEAD,MIDDLE")]
     tiers: String,
-    /// Seed of the random panel.
+    /// Seed of the random and snowball panels and of the random rankings.
     #[arg(long, default_value_t = 1)]
     panel_seed: u64,
+    /// Skip the deletion and insertion curves.
+    #[arg(long)]
+    no_curves: bool,
+    #[command(flatten)]
+    when: When,
     #[command(flatten)]
     engine: Engine,
     /// Output directory.
@@ -43,6 +53,39 @@ pub struct Args {
     /// Print summary.json on stdout instead of the text summary.
     #[arg(long)]
     json: bool,
+}
+
+/// The statistics of when and how the outcome was produced.
+#[derive(clap::Args, Clone, Debug)]
+pub struct When {
+    /// The share of the total that the latency T* waits for: the first
+    /// step at which the cumulative sum of phi reaches it.
+    #[arg(long, default_value_t = DEFAULT_LATENCY_QUANTILE, value_name = "Q")]
+    pub latency_quantile: f64,
+    /// Random rankings the curves average over (their spread is shown).
+    #[arg(long, default_value_t = DEFAULT_RANDOM_RANKINGS, value_name = "N")]
+    pub random_rankings: u64,
+}
+
+impl When {
+    pub fn quantile(&self) -> Result<f64, String> {
+        if self.latency_quantile > 0.0 && self.latency_quantile <= 1.0 {
+            Ok(self.latency_quantile)
+        } else {
+            Err(format!(
+                "--latency-quantile is a share in (0, 1]; got {}",
+                self.latency_quantile
+            ))
+        }
+    }
+
+    pub fn curves(&self, seed: u64) -> CurveSpec {
+        CurveSpec {
+            random_rankings: self.random_rankings,
+            seed,
+            ..CurveSpec::default()
+        }
+    }
 }
 
 pub fn parse_tiers(text: &str) -> Result<TierSpec, String> {
@@ -75,6 +118,8 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         panel_size: args.sample,
         panel_seed: args.panel_seed,
         permutations: args.permutations,
+        curves: (!args.no_curves).then(|| args.when.curves(args.panel_seed)),
+        latency_quantile: args.when.quantile()?,
     };
     let staged = StagedDir::create(&args.out)?;
     let data = args.source.load()?;
@@ -164,6 +209,7 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
                 100.0 * t.abs_share
             );
         }
+        print_when_and_curves(study);
         for panel in &study.panels {
             print!("  {} panel of {}: ", panel.kind.name(), panel.size);
             if let Some(why) = &panel.skipped {
@@ -185,8 +231,54 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
                     c.verdict.describe()
                 );
             }
+            if let Some(curves) = &panel.curves {
+                let areas: Vec<String> = curves
+                    .rankings
+                    .iter()
+                    .map(|r| format!("{} {:.3}/{:.3}", r.ranking, r.deletion_area, r.insertion_area))
+                    .collect();
+                println!(
+                    "    curves in the panel (deletion/insertion area): {}",
+                    areas.join(", ")
+                );
+            }
         }
     }
     println!();
     println!("done in {seconds:.1} s");
+}
+
+/// The timing statistics and the curves' areas, a few lines.
+pub fn print_when_and_curves(study: &aumann_study::IndicatorStudy) {
+    if let Some(t) = &study.timing {
+        let latency = t.latency_step.map_or("never".to_string(), |s| {
+            format!("at step {s} of {}", study.full.step_phi.len())
+        });
+        println!(
+            "  when: {:.0}% of the total reached {latency}; synchronization Z = {}; Gini of |phi| {:.3}; top 1% hold {:.1}% of |phi|, top 100 {:.1}%",
+            100.0 * t.quantile,
+            t.synchronization.map_or("n/a".into(), |z| format!("{z:.3}")),
+            t.gini,
+            100.0 * t.top_percent_share,
+            100.0 * t.top_100_share
+        );
+        let camps: Vec<String> = t
+            .groups
+            .iter()
+            .map(|g| format!("{} ({} agents) {:.1}%", g.group, g.agents, 100.0 * g.share))
+            .collect();
+        println!("  by camp: {}", camps.join(", "));
+    }
+    if let Some(c) = &study.curves {
+        println!(
+            "  faithfulness over {} forward replays ({:.1} s): deletion area (lower is better) / insertion area (higher is better)",
+            c.forward_replays, c.seconds
+        );
+        for r in &c.rankings {
+            println!(
+                "    {:<24} {:>7.3} ({:+.3})   {:>7.3} ({:+.3})",
+                r.ranking, r.deletion_area, r.deletion_gap, r.insertion_area, r.insertion_gap
+            );
+        }
+    }
 }

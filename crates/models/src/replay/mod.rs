@@ -156,6 +156,16 @@ impl Replay {
         self.original[agent.index()]
     }
 
+    /// Values per replay agent (as the replay's graph numbers them), moved
+    /// to the population's order.
+    pub fn by_original(&self, per_replay_agent: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; per_replay_agent.len()];
+        for (r, &value) in per_replay_agent.iter().enumerate() {
+            out[self.original[r] as usize] = value;
+        }
+        out
+    }
+
     /// The replay agent of a population id.
     pub fn replay_agent(&self, original: u32) -> ReplayAgent {
         ReplayAgent(self.internal[original as usize])
