@@ -72,6 +72,40 @@ fn study_writes_its_tables_summary_and_a_report_that_renders_in_chromium() {
         }
         assert!(out.join(format!("attributions-{name}.parquet")).exists());
         assert!(out.join(format!("steps-{name}.parquet")).exists());
+        assert!(out.join(format!("curves-{name}.parquet")).exists());
+        // Who they are, when it happened, and whether the ranking is faithful.
+        let top = study["top_agents"].as_array().unwrap();
+        assert!(!top.is_empty() && top.len() <= 100);
+        assert!(top[0]["external_id"].as_str().unwrap().starts_with("synth:"));
+        assert!(study["timing"]["gini"].as_f64().unwrap() > 0.0);
+        let rankings: Vec<&str> = study["curves"]["rankings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["ranking"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            rankings,
+            [
+                "aumann-shapley",
+                "followers",
+                "activity",
+                "pagerank",
+                "random (mean of 3)"
+            ]
+        );
+        let kinds: Vec<&str> = study["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["top-followers", "random", "snowball"]);
+        if name == "polarization" {
+            // The snowball panel is connected, so its verdict is defined.
+            let snowball = &study["panels"][2]["attributions"][0]["comparison"]["verdict"];
+            assert_ne!(snowball, "undefined", "{}", study["panels"][2]);
+        }
     }
 
     let check = r#"
@@ -92,12 +126,22 @@ print("ok")
     );
     assert!(py.status.success(), "{stderr}");
 
-    render_in_chromium(&out.join("report.html"), 5 * 4 + 1);
+    // Per indicator: Lorenz curves, tier shares, the panel scatter, the
+    // step profile, deletion and insertion; then the timings.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let tables = html.matches(r#"class="sortable""#).count();
+    assert!(
+        tables >= 5,
+        "a top-agents table per indicator, and some of the most negative"
+    );
+    assert!(!html.contains("rendered") || html.contains(r#"<p id="status" hidden>"#));
+    render_in_chromium(&out.join("report.html"), 5 * 6 + 1, tables);
 }
 
-/// Opens the page in headless Chromium and fails on any script error or on
-/// a chart the page's own check finds empty or broken.
-fn render_in_chromium(page: &Path, charts: usize) {
+/// Opens the page in headless Chromium and fails on any script error, on a
+/// chart the page's own check finds empty or without data, or on a table
+/// that does not sort both ways when its header is clicked.
+fn render_in_chromium(page: &Path, charts: usize, tables: usize) {
     let profile = tempfile::tempdir().unwrap();
     let browser = Command::new("chromium")
         .args([
@@ -127,7 +171,7 @@ fn render_in_chromium(page: &Path, charts: usize) {
     let log = String::from_utf8_lossy(&browser.stderr);
     assert!(browser.status.success(), "{log}");
     assert!(!log.contains("Uncaught"), "script error:\n{log}");
-    let expected = format!("rendered {charts} charts");
+    let expected = format!("rendered {charts} charts; sorted {tables} tables");
     assert!(
         dom.contains(&expected),
         "the page did not report '{expected}':\n{}",

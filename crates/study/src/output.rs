@@ -5,6 +5,8 @@
 //! OUT/attributions-INDICATOR.parquet  per agent: agent, external_id, followers, tier,
 //!                                     activity, phi, error, phi_panel, phi_panel_shapley
 //! OUT/steps-INDICATOR.parquet         per (agent, step) gate: agent, step, phi
+//! OUT/curves-INDICATOR.parquet        per ranking and k: ranking, k, fraction, deletion,
+//!                                     insertion (when the curves were drawn)
 //! OUT/report.html                     the self-contained report (studies only)
 //! ```
 
@@ -72,6 +74,36 @@ pub fn write(out: &Path, data: &Dataset, result: &StudyResult) -> Result<Vec<Pat
             ],
         )?;
         written.push(path);
+        if let Some(curves) = &study.curves {
+            let path = out.join(format!("curves-{name}.parquet"));
+            let rows = curves.rankings.len() * curves.ks.len();
+            let names: Vec<&str> = curves
+                .rankings
+                .iter()
+                .flat_map(|r| std::iter::repeat_n(r.ranking.as_str(), curves.ks.len()))
+                .collect();
+            let ks: Vec<u32> = curves.ks.iter().map(|&k| k as u32).cycle().take(rows).collect();
+            write_table(
+                &path,
+                vec![
+                    Column::Strs("ranking", names),
+                    Column::F64(
+                        "fraction",
+                        ks.iter().map(|&k| k as f64 / curves.agents as f64).collect(),
+                    ),
+                    Column::U32("k", ks),
+                    Column::F64(
+                        "deletion",
+                        curves.rankings.iter().flat_map(|r| r.deletion.clone()).collect(),
+                    ),
+                    Column::F64(
+                        "insertion",
+                        curves.rankings.iter().flat_map(|r| r.insertion.clone()).collect(),
+                    ),
+                ],
+            )?;
+            written.push(path);
+        }
     }
     let path = out.join("summary.json");
     let json = serde_json::to_string_pretty(result).expect("summary serialises");

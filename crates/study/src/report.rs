@@ -19,19 +19,65 @@ th { background: #f6f6f6; } td:first-child, th:first-child { text-align: left; }
 .label { font-size: 12px; fill: #333; } .legend { font-size: 11px; fill: #333; }
 .grid { stroke: #eee; } .frame { fill: none; stroke: #bbb; } .point:hover { r: 6; }
 .verdict { font-weight: 600; } .bias { color: #b00; } .ok { color: #070; } .muted { color: #777; }
-#status { color: #777; font-size: 12px; }
+th[data-sort] { cursor: pointer; } th[data-sort]:after { content: " ↕"; color: #aaa; }
+.agents { max-height: 420px; overflow-y: auto; display: inline-block; } .agents table { margin: 0; }
+input.search { margin: 0.4em 0; padding: 3px 6px; width: 260px; }
 "#;
 
 const SCRIPT: &str = r#"
 window.addEventListener('error', function (e) {
   document.getElementById('status').textContent = 'error: ' + e.message;
 });
+function cellValue(row, column) {
+  var cell = row.cells[column];
+  var v = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent;
+  var n = parseFloat(v);
+  return isNaN(n) ? v.toLowerCase() : n;
+}
+function sortTable(table, column, descending) {
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  rows.sort(function (a, b) {
+    var x = cellValue(a, column), y = cellValue(b, column);
+    var c = x < y ? -1 : x > y ? 1 : 0;
+    return descending ? -c : c;
+  });
+  rows.forEach(function (r) { body.appendChild(r); });
+}
+function isSorted(table, column, descending) {
+  var rows = table.tBodies[0].rows;
+  for (var i = 1; i < rows.length; i++) {
+    var x = cellValue(rows[i - 1], column), y = cellValue(rows[i], column);
+    if (descending ? x < y : x > y) return false;
+  }
+  return true;
+}
 document.addEventListener('DOMContentLoaded', function () {
+  var tables = document.querySelectorAll('table.sortable');
+  tables.forEach(function (table) {
+    table.querySelectorAll('th[data-sort]').forEach(function (th, column) {
+      th.addEventListener('click', function () {
+        var descending = th.dataset.order !== 'desc';
+        th.dataset.order = descending ? 'desc' : 'asc';
+        sortTable(table, column, descending);
+      });
+    });
+  });
+  document.querySelectorAll('input.search').forEach(function (input) {
+    input.addEventListener('input', function () {
+      var q = input.value.toLowerCase();
+      var table = document.getElementById(input.dataset.table);
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+        r.style.display = r.textContent.toLowerCase().indexOf(q) >= 0 ? '' : 'none';
+      });
+    });
+  });
   var charts = document.querySelectorAll('svg.chart');
   var bad = [];
   charts.forEach(function (svg, i) {
     var box = svg.getBBox();
     if (!(box.width > 0 && box.height > 0)) bad.push('chart ' + i + ' is empty');
+    if (!svg.querySelector('polyline, circle, rect[height]:not(.frame)')) bad.push('chart ' + i + ' has no data');
     svg.querySelectorAll('[points],[cx],[cy],[x],[y],[height]').forEach(function (el) {
       ['points', 'cx', 'cy', 'x', 'y', 'height'].forEach(function (a) {
         var v = el.getAttribute(a);
@@ -39,9 +85,23 @@ document.addEventListener('DOMContentLoaded', function () {
       });
     });
   });
+  // Every sortable table sorts both ways on its first numeric column's
+  // header click, and the search filters rows.
+  var sorted = 0;
+  tables.forEach(function (table, i) {
+    var headers = table.querySelectorAll('th[data-sort]');
+    var column = Array.prototype.findIndex.call(headers, function (h) { return h.dataset.sort === 'number'; });
+    if (column < 0 || table.tBodies[0].rows.length === 0) return;
+    headers[column].click();
+    var down = isSorted(table, column, true);
+    headers[column].click();
+    var up = isSorted(table, column, false);
+    if (down && up) sorted++; else bad.push('table ' + i + ' does not sort');
+  });
   var status = document.getElementById('status');
   status.dataset.charts = charts.length;
-  status.textContent = bad.length ? 'error: ' + bad.join('; ') : 'rendered ' + charts.length + ' charts';
+  status.dataset.sorted = sorted;
+  status.textContent = bad.length ? 'error: ' + bad.join('; ') : 'rendered ' + charts.length + ' charts; sorted ' + sorted + ' tables';
 });
 "#;
 
@@ -83,7 +143,7 @@ Aumann–Shapley attribution over every agent; the top-{n} panel by followers an
     timings(&mut h, result, load_seconds, total_seconds);
     let _ = write!(
         h,
-        r#"<p id="status">not rendered</p><script>{SCRIPT}</script></body></html>"#
+        r#"<p id="status" hidden>not rendered</p><script>{SCRIPT}</script></body></html>"#
     );
     h
 }
@@ -143,13 +203,13 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
     // panels
     let _ = write!(
         h,
-        "<table><tr><th>panel</th><th>method</th><th>top-5 share (panel)</th><th>those 5 at full scale</th><th>Spearman</th><th>top-10 overlap</th><th>c*</th><th>residual</th><th>verdict</th><th>seconds</th></tr>"
+        "<table><tr><th>panel</th><th>method</th><th>top-5 share (panel)</th><th>those 5 at full scale</th><th>Spearman</th><th>top-10 overlap</th><th>c*</th><th>residual</th><th>verdict</th><th>why</th><th>seconds</th></tr>"
     );
     for panel in &study.panels {
         if let Some(why) = &panel.skipped {
             let _ = write!(
                 h,
-                r#"<tr><td>{}</td><td colspan="9" class="muted">{}</td></tr>"#,
+                r#"<tr><td>{}</td><td colspan="10" class="muted">{}</td></tr>"#,
                 panel.kind.name(),
                 escape(why)
             );
@@ -164,7 +224,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
             };
             let _ = write!(
                 h,
-                r#"<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.3}%</td><td>{}</td><td>{:.0}%</td><td>{}</td><td>{:.3}</td><td class="verdict {class}" title="{}">{}</td><td>{:.2}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.3}%</td><td>{}</td><td>{:.0}%</td><td>{}</td><td>{:.3}</td><td class="verdict {class}">{}</td><td class="muted" style="text-align:left">{}</td><td>{:.2}</td></tr>"#,
                 panel.kind.name(),
                 a.method,
                 100.0 * c.top5_share_panel,
@@ -173,7 +233,6 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
                 100.0 * c.top10_overlap,
                 tick_label(c.rescale),
                 c.residual,
-                c.verdict.describe(),
                 match c.verdict {
                     crate::compare::Verdict::ScalingBias => "scaling bias",
                     crate::compare::Verdict::Reconciled => "reconciled",
@@ -181,11 +240,23 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
                     crate::compare::Verdict::SamePopulation => "same population",
                     crate::compare::Verdict::NoFactor => "no factor",
                 },
+                escape(
+                    c.verdict
+                        .describe()
+                        .split_once(": ")
+                        .map_or(c.verdict.describe(), |(_, why)| why)
+                ),
                 a.seconds
             );
         }
     }
-    h.push_str("</table><div class=\"charts\">");
+    h.push_str("</table>");
+    panel_curves(h, study);
+    when(h, study);
+    agents_table(h, study, name, true);
+    agents_table(h, study, name, false);
+    curves_table(h, study);
+    h.push_str("<div class=\"charts\">");
     h.push_str(&lorenz(study));
     h.push_str(&tier_chart(result, study));
     if let Some(top) = study
@@ -196,7 +267,174 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
         h.push_str(&scatter(study, top));
     }
     h.push_str(&step_profile(study));
+    if let Some(c) = &study.curves {
+        h.push_str(&curve_chart(c, true));
+        h.push_str(&curve_chart(c, false));
+    }
     h.push_str("</div>");
+}
+
+/// When, how synchronised, how concentrated, and by which camp.
+fn when(h: &mut String, study: &IndicatorStudy) {
+    let Some(t) = &study.timing else { return };
+    let latency = t.latency_step.map_or("never".to_string(), |s| {
+        format!("at step {s} (of 0..{})", study.full.step_phi.len().saturating_sub(1))
+    });
+    let camps: Vec<String> = t
+        .groups
+        .iter()
+        .map(|g| format!("{} ({} agents): {:.1}%", escape(&g.group), g.agents, 100.0 * g.share))
+        .collect();
+    let _ = write!(
+        h,
+        r#"<h3>When and how</h3><p>{:.0}% of Σφ was reached {latency}. Synchronization Z = {} (1: everyone pushed the same way at every step).
+Concentration: Gini of |φ| {:.3}; the top 1% of agents hold {:.1}% of Σ|φ|, the top 100 {:.1}%. By camp: {}.</p>"#,
+        100.0 * t.quantile,
+        t.synchronization.map_or("n/a".into(), |z| format!("{z:.3}")),
+        t.gini,
+        100.0 * t.top_percent_share,
+        100.0 * t.top_100_share,
+        camps.join("; ")
+    );
+}
+
+/// The top (or most negative) agents, sortable by any column and searchable.
+fn agents_table(h: &mut String, study: &IndicatorStudy, name: &str, top: bool) {
+    let agents = if top { &study.top_agents } else { &study.bottom_agents };
+    if agents.is_empty() {
+        return;
+    }
+    let id = format!("{name}-{}", if top { "top" } else { "bottom" });
+    let _ = write!(
+        h,
+        r#"<h3>{}</h3><div><input class="search" data-table="{id}" placeholder="search ids, tiers" aria-label="search"></div>
+<div class="agents"><table class="sortable" id="{id}"><thead><tr><th data-sort="number">rank</th><th data-sort="text">external id</th><th data-sort="number">followers</th><th data-sort="text">tier</th><th data-sort="number">φ</th><th data-sort="number">share of Σφ</th><th data-sort="number">error estimate</th></tr></thead><tbody>"#,
+        if top {
+            format!("The {} agents with the largest φ", agents.len())
+        } else {
+            format!(
+                "The {} agents with the most negative φ (they pulled the indicator down)",
+                agents.len()
+            )
+        }
+    );
+    for (rank, a) in agents.iter().enumerate() {
+        let _ = write!(
+            h,
+            r#"<tr><td>{}</td><td>{}</td><td data-value="{}">{}</td><td>{}</td><td data-value="{:e}">{:.3e}</td><td data-value="{:e}">{:.3}%</td><td data-value="{:e}">{:.1e}</td></tr>"#,
+            rank + 1,
+            escape(&a.external_id),
+            a.followers,
+            a.followers,
+            a.tier,
+            a.phi,
+            a.phi,
+            a.share,
+            100.0 * a.share,
+            a.error,
+            a.error
+        );
+    }
+    h.push_str("</tbody></table></div>");
+}
+
+/// The areas of the deletion and insertion curves, per ranking.
+fn curves_table(h: &mut String, study: &IndicatorStudy) {
+    let Some(c) = &study.curves else { return };
+    let _ = write!(
+        h,
+        r#"<h3>Faithfulness: deletion and insertion</h3><p>Each ranking's top k agents silenced (deletion: all their gates closed, everyone else as recorded) or alone open (insertion),
+replayed forward, for k from {} to {} agents ({} forward replays, {:.1} s). Areas are the mean over the grid of (F − F(none)) / (F(all) − F(none)):
+lower is more faithful for deletion, higher for insertion; the gap is the ranking's area minus Aumann–Shapley's. Aumann–Shapley ranks by signed φ, so agents
+who pulled the indicator down come last: deleting them first would raise it.</p>
+<table><tr><th>ranking</th><th>deletion area</th><th>gap</th><th>insertion area</th><th>gap</th></tr>"#,
+        c.ks.first().copied().unwrap_or(0),
+        c.ks.last().copied().unwrap_or(0),
+        c.forward_replays,
+        c.seconds
+    );
+    for r in &c.rankings {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{:.3}</td><td>{:+.3}</td><td>{:.3}</td><td>{:+.3}</td></tr>",
+            escape(&r.ranking),
+            r.deletion_area,
+            r.deletion_gap,
+            r.insertion_area,
+            r.insertion_gap
+        );
+    }
+    h.push_str("</table>");
+}
+
+/// The same areas inside each panel: its own Aumann–Shapley against
+/// permutation Shapley and the follower ranking.
+fn panel_curves(h: &mut String, study: &IndicatorStudy) {
+    let panels: Vec<_> = study.panels.iter().filter(|p| p.curves.is_some()).collect();
+    if panels.is_empty() {
+        return;
+    }
+    h.push_str("<table><tr><th>panel</th><th>ranking (inside the panel)</th><th>deletion area</th><th>insertion area</th></tr>");
+    for p in panels {
+        for r in &p.curves.as_ref().expect("filtered").rankings {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td></tr>",
+                p.kind.name(),
+                escape(&r.ranking),
+                r.deletion_area,
+                r.insertion_area
+            );
+        }
+    }
+    h.push_str("</table>");
+}
+
+/// F against the share of agents silenced (deletion) or opened (insertion),
+/// one line per ranking, the random mean with its range shaded.
+fn curve_chart(c: &crate::faithfulness::Curves, deletion: bool) -> String {
+    let xs: Vec<f64> = c.ks.iter().map(|&k| k as f64 / c.agents as f64).collect();
+    let all = c
+        .rankings
+        .iter()
+        .flat_map(|r| {
+            if deletion {
+                r.deletion.iter()
+            } else {
+                r.insertion.iter()
+            }
+        })
+        .chain([&c.value_input, &c.value_baseline]);
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let mut chart = Chart::log_share(
+        if deletion {
+            "Deletion: the top k silenced"
+        } else {
+            "Insertion: only the top k open"
+        },
+        if deletion {
+            "share of agents silenced"
+        } else {
+            "share of agents open"
+        },
+        "F",
+        (xs[0].min(1e-4), 1.0),
+        (lo, hi),
+    );
+    for (k, r) in c.rankings.iter().enumerate() {
+        let color = COLORS[k % COLORS.len()];
+        let ys = if deletion { &r.deletion } else { &r.insertion };
+        if let Some((low, high)) = if deletion {
+            &r.deletion_range
+        } else {
+            &r.insertion_range
+        } {
+            chart.band(&xs, low, high, color);
+        }
+        let points: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
+        chart.line(&points, color, &r.ranking, r.ranking.starts_with("random"));
+    }
+    chart.finish()
 }
 
 /// The Lorenz curve of |phi|: the share of attribution held by the bottom
@@ -337,8 +575,12 @@ fn timings(h: &mut String, result: &StudyResult, load_seconds: f64, total_second
     let mut labels = vec!["load or generate".to_string(), "build replay".to_string()];
     let mut values = vec![load_seconds, result.population.replay_seconds];
     for s in &result.indicators {
-        labels.push(format!("{} (full)", s.indicator.name()));
+        labels.push(format!("{} full scale", s.indicator.name()));
         values.push(s.full.seconds);
+        if let Some(c) = &s.curves {
+            labels.push(format!("{} curves", s.indicator.name()));
+            values.push(c.seconds);
+        }
         for p in &s.panels {
             for a in &p.attributions {
                 labels.push(format!("{} {} {}", s.indicator.name(), p.kind.name(), a.method));
@@ -354,10 +596,6 @@ fn timings(h: &mut String, result: &StudyResult, load_seconds: f64, total_second
         let _ = write!(h, "<tr><td>{}</td><td>{v:.2}</td></tr>", escape(l));
     }
     h.push_str("</table><div class=\"charts\">");
-    let hi = values.iter().copied().fold(0.0, f64::max);
-    let mut chart = Chart::categorical("Seconds per stage", "stage", "seconds", (0.0, hi.max(1e-3) * 1.1));
-    let short: Vec<String> = (1..=labels.len()).map(|k| k.to_string()).collect();
-    chart.bars(&short, &[("seconds (stage numbers as in the table)".into(), values)]);
-    h.push_str(&chart.finish());
+    h.push_str(&Chart::horizontal("Seconds per stage", "seconds", &labels, &values));
     h.push_str("</div>");
 }

@@ -199,9 +199,60 @@ pub struct IndicatorStudy {
     /// Deletion and insertion curves at full scale (None when flat or not
     /// asked for).
     pub curves: Option<Curves>,
+    /// The agents with the largest phi, and those with the most negative.
+    pub top_agents: Vec<TopAgent>,
+    pub bottom_agents: Vec<TopAgent>,
     pub panels: Vec<PanelStudy>,
     #[serde(skip)]
     pub attribution: ReplayAttribution,
+}
+
+/// Agents listed in the report: how many of each end.
+pub const TOP_AGENTS: usize = 100;
+
+/// One agent of the top (or bottom) list: who it is and what it got.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TopAgent {
+    pub agent: u32,
+    pub external_id: String,
+    pub followers: f64,
+    pub tier: &'static str,
+    pub phi: f64,
+    /// phi over the sum of phi of every agent.
+    pub share: f64,
+    /// The agent's error estimate (absolute).
+    pub error: f64,
+}
+
+/// The `TOP_AGENTS` agents with the largest phi, and the `TOP_AGENTS` with
+/// the most negative phi (only agents below 0).
+fn top_agents(data: &Dataset, phi: &[f64], error: &[f64], tiers: &[Tier]) -> (Vec<TopAgent>, Vec<TopAgent>) {
+    let total: f64 = neumaier_sum(phi.iter().copied());
+    let entry = |a: usize| TopAgent {
+        agent: a as u32,
+        external_id: data.external_ids[a].clone(),
+        followers: data.population.followers[a],
+        tier: tiers[a].name(),
+        phi: phi[a],
+        share: if total != 0.0 { phi[a] / total } else { 0.0 },
+        error: error[a].abs(),
+    };
+    let mut order: Vec<usize> = (0..phi.len()).collect();
+    order.sort_by(|&a, &b| phi[b].total_cmp(&phi[a]).then(a.cmp(&b)));
+    let top = order
+        .iter()
+        .take(TOP_AGENTS)
+        .filter(|&&a| phi[a] > 0.0)
+        .map(|&a| entry(a))
+        .collect();
+    let bottom = order
+        .iter()
+        .rev()
+        .take(TOP_AGENTS)
+        .filter(|&&a| phi[a] < 0.0)
+        .map(|&a| entry(a))
+        .collect();
+    (top, bottom)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -313,6 +364,8 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
                 control_check: None,
                 timing: None,
                 curves: None,
+                top_agents: Vec::new(),
+                bottom_agents: Vec::new(),
                 full,
                 panels: panels
                     .iter()
@@ -365,11 +418,14 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             }
             None => None,
         };
+        let (top, bottom) = top_agents(data, &attribution.agent_phi, &attribution.agent_error, &tiers);
         studies.push(IndicatorStudy {
             indicator,
             control_check,
             timing: Some(timing),
             curves,
+            top_agents: top,
+            bottom_agents: bottom,
             tiers: Some(shares(&attribution.agent_phi, &population.followers, &tiers)),
             full,
             panels: panel_studies,

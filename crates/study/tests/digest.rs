@@ -8,6 +8,7 @@
 use aumann_data::synth::{SynthParams, generate};
 use aumann_engine::AumannShapley;
 use aumann_models::Indicator;
+use aumann_study::panel::PanelKind;
 use aumann_study::{StudyConfig, output, run};
 use twox_hash::XxHash64;
 
@@ -70,7 +71,9 @@ fn the_built_in_population_gives_the_same_bits_as_before() {
         a.gate_agents.iter().for_each(|&v| bits.u64(v as u64));
         a.gate_steps.iter().for_each(|&v| bits.u64(v as u64));
         bits.u64(a.edges_read);
-        for panel in &study.panels {
+        // The panels of the pinned code; the snowball panel came later and
+        // adds numbers, pinned by its own tests, without moving these.
+        for panel in study.panels.iter().filter(|p| p.kind != PanelKind::Snowball) {
             bits.f64s([&panel.value_input, &panel.value_baseline]);
             bits.f64s(&panel.phi);
             bits.f64s(panel.shapley_phi.iter().flatten());
@@ -80,7 +83,15 @@ fn the_built_in_population_gives_the_same_bits_as_before() {
     let out = tempfile::tempdir().unwrap();
     let mut written = output::write(out.path(), &data, &result).unwrap();
     written.sort();
-    for path in written.iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")) {
+    // The curves' tables came later (their numbers are tested in
+    // tests/faithfulness.rs); every other table is pinned.
+    let pinned = |p: &&std::path::PathBuf| {
+        p.extension().is_some_and(|e| e == "parquet")
+            && !p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("curves-"))
+    };
+    for path in written.iter().filter(pinned) {
         bits.bytes(&std::fs::read(path).unwrap());
     }
     assert_eq!(
