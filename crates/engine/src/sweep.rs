@@ -97,7 +97,35 @@ pub trait PathSweep: Sync {
             *value = out[0];
         }
     }
+
+    /// Writes F at `values.len()` (at most [`MAX_SUBSETS`]) points that
+    /// each take, player by player, either the path's input or its
+    /// baseline: point m has player i at `path.input[i]` when bit m of
+    /// `masks[i]` is set, at `path.baseline[i]` otherwise. Deletion and
+    /// insertion curves are such points (a set of agents silenced or alone
+    /// open); a model can evaluate them reading two values and a mask per
+    /// player instead of one value per point. The default builds the points
+    /// and calls [`PathSweep::values_at`].
+    fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
+        assert!(values.len() <= MAX_SUBSETS, "at most {MAX_SUBSETS} subsets per call");
+        assert_eq!(masks.len(), path.players(), "one mask per player");
+        let points: Vec<Vec<f64>> = (0..values.len())
+            .map(|m| {
+                masks
+                    .iter()
+                    .zip(path.input.iter().zip(path.baseline))
+                    .map(|(mask, (&x, &b))| if mask >> m & 1 == 1 { x } else { b })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
+        self.values_at(&refs, values);
+    }
 }
+
+/// The most subsets [`PathSweep::values_on_subsets`] takes at once (the bits
+/// of a mask).
+pub const MAX_SUBSETS: usize = 16;
 
 impl<M: PathSweep + ?Sized> PathSweep for &M {
     fn players(&self) -> usize {
@@ -108,6 +136,9 @@ impl<M: PathSweep + ?Sized> PathSweep for &M {
     }
     fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
         (**self).values_at(points, values)
+    }
+    fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
+        (**self).values_on_subsets(path, masks, values)
     }
 }
 
@@ -120,6 +151,9 @@ impl<M: PathSweep + ?Sized> PathSweep for Box<M> {
     }
     fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
         (**self).values_at(points, values)
+    }
+    fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
+        (**self).values_on_subsets(path, masks, values)
     }
 }
 

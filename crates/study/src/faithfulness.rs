@@ -5,13 +5,15 @@
 //! Deletion starts from what happened and silences the top k agents of a
 //! ranking (every gate of theirs 0); insertion starts from everyone silent
 //! and opens the top k. Each point is one forward replay, no gradient; the
-//! points of a curve are evaluated together, 8 per pass.
+//! points are evaluated 16 per pass, each as a subset of the gates (a mask
+//! bit per gate and point).
 
-use aumann_engine::PathSweep;
+use aumann_engine::{MAX_SUBSETS, Path, PathSweep};
 use aumann_models::Replay;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Where the curves are read: shares of the agents silenced (deletion) or
@@ -19,8 +21,6 @@ use serde::Serialize;
 pub const DEFAULT_FRACTIONS: [f64; 9] = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.25, 0.5];
 /// Random rankings, for the mean and spread of chance.
 pub const DEFAULT_RANDOM_RANKINGS: u64 = 3;
-/// Points per forward pass.
-const POINTS_PER_PASS: usize = 8;
 
 /// How the curves are drawn.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -117,50 +117,73 @@ pub fn grid(agents: usize, fractions: &[f64]) -> Vec<usize> {
 /// Deletion and insertion curves of each ranking. The first ranking is the
 /// reference that the gaps are measured against (Aumann–Shapley). Rankings
 /// whose name starts with "random" are folded into one mean curve with its
-/// range.
+/// range. `on_pass(done, total)` is told the points evaluated after each
+/// pass.
 pub fn curves(
     replay: &Replay,
     model: &dyn PathSweep,
     rankings: &[Ranking],
     spec: &CurveSpec,
-    value_input: f64,
-    value_baseline: f64,
+    (value_input, value_baseline): (f64, f64),
+    on_pass: &dyn Fn(usize, usize),
 ) -> Curves {
     let started = std::time::Instant::now();
     let ks = grid(replay.agents(), &spec.fractions);
     let gate_agent: Vec<u32> = replay.gate_ids().map(|g| replay.gate_agent(g)).collect();
-    let mut each: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
-    let mut replays = 0;
-    for ranking in rankings {
-        let mut rank = vec![u32::MAX; replay.agents()];
-        for (r, &a) in ranking.order.iter().enumerate() {
-            rank[a as usize] = r as u32;
-        }
-        // (deletion?, k) for each point of this ranking's two curves.
-        let wanted: Vec<(bool, usize)> = [true, false]
-            .iter()
-            .flat_map(|&deletion| ks.iter().map(move |&k| (deletion, k)))
+    let ranks: Vec<Vec<u32>> = rankings
+        .iter()
+        .map(|ranking| {
+            let mut rank = vec![u32::MAX; replay.agents()];
+            for (r, &a) in ranking.order.iter().enumerate() {
+                rank[a as usize] = r as u32;
+            }
+            rank
+        })
+        .collect();
+    // Every point: (deletion?, ranking, k). Deletion points go together;
+    // insertion points by growing k, so that the first passes are sparse
+    // (few agents open) and cheap.
+    let mut points: Vec<(bool, usize, usize)> = Vec::new();
+    for deletion in [true, false] {
+        let mut these: Vec<(bool, usize, usize)> = (0..rankings.len())
+            .flat_map(|r| ks.iter().map(move |&k| (deletion, r, k)))
             .collect();
-        let mut values = vec![0.0; wanted.len()];
-        for (batch, out) in wanted.chunks(POINTS_PER_PASS).zip(values.chunks_mut(POINTS_PER_PASS)) {
-            let points: Vec<Vec<f64>> = batch
-                .iter()
-                .map(|&(deletion, k)| {
-                    gate_agent
-                        .iter()
-                        .map(|&a| {
-                            let top = (rank[a as usize] as usize) < k;
-                            if top != deletion { 1.0 } else { 0.0 }
-                        })
-                        .collect()
-                })
-                .collect();
-            let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
-            model.values_at(&refs, out);
-            replays += batch.len();
+        if !deletion {
+            these.sort_by_key(|&(_, r, k)| (k, r));
         }
-        let (deletion, insertion) = values.split_at(ks.len());
-        each.push((ranking.name.clone(), deletion.to_vec(), insertion.to_vec()));
+        points.extend(these);
+    }
+    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
+    let path = Path {
+        baseline: &zeros,
+        input: &ones,
+    };
+    let mut values = vec![0.0; points.len()];
+    let mut masks = vec![0u16; replay.players()];
+    let mut done = 0;
+    for (batch, out) in points.chunks(MAX_SUBSETS).zip(values.chunks_mut(MAX_SUBSETS)) {
+        masks.par_iter_mut().zip(&gate_agent).for_each(|(mask, &a)| {
+            *mask = batch.iter().enumerate().fold(0u16, |acc, (m, &(deletion, r, k))| {
+                let top = (ranks[r][a as usize] as usize) < k;
+                acc | (u16::from(top != deletion) << m)
+            });
+        });
+        model.values_on_subsets(path, &masks, out);
+        done += batch.len();
+        on_pass(done, points.len());
+    }
+    let replays = points.len();
+    let mut each: Vec<(String, Vec<f64>, Vec<f64>)> = rankings
+        .iter()
+        .map(|r| (r.name.clone(), vec![0.0; ks.len()], vec![0.0; ks.len()]))
+        .collect();
+    for (&(deletion, r, k), &v) in points.iter().zip(&values) {
+        let i = ks.iter().position(|&x| x == k).expect("a grid point");
+        if deletion {
+            each[r].1[i] = v;
+        } else {
+            each[r].2[i] = v;
+        }
     }
     let delta = value_input - value_baseline;
     let area = |curve: &[f64]| {

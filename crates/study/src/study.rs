@@ -400,6 +400,8 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         let curves = match &config.curves {
             Some(spec) => {
                 progress.stage(&format!("deletion and insertion curves ({})", indicator.name()), None);
+                let on_pass =
+                    |done: usize, total: usize| progress.advance(done as u64, total as u64, "forward replays");
                 let mut all = vec![Ranking::by_score("aumann-shapley", &attribution.agent_phi)];
                 all.extend(rankings.iter().map(|r| Ranking {
                     name: r.name.clone(),
@@ -412,8 +414,8 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
                     model.as_ref(),
                     &all,
                     spec,
-                    g.value_input,
-                    g.value_baseline,
+                    (g.value_input, g.value_baseline),
+                    &on_pass,
                 ))
             }
             None => None,
@@ -613,8 +615,8 @@ fn study_panel(
             model.as_ref(),
             &rankings,
             spec,
-            study.value_input,
-            study.value_baseline,
+            (study.value_input, study.value_baseline),
+            &|_, _| {},
         ));
     }
     Ok(study)

@@ -49,8 +49,8 @@ fn for_the_linear_control_no_ranking_beats_aumann_shapley_at_any_k() {
         model.as_ref(),
         &rankings,
         &CurveSpec::default(),
-        result.gates.value_input,
-        result.gates.value_baseline,
+        (result.gates.value_input, result.gates.value_baseline),
+        &|_, _| {},
     );
     let tolerance = 1e-9 * result.gates.value_input.abs();
     let best = &c.rankings[0];
@@ -183,8 +183,8 @@ fn on_a_planted_cascade_the_aumann_shapley_ranking_finds_the_drivers_first() {
         model.as_ref(),
         &rankings,
         &spec,
-        result.gates.value_input,
-        result.gates.value_baseline,
+        (result.gates.value_input, result.gates.value_baseline),
+        &|_, _| {},
     );
     assert_eq!(c.ks[0], 5);
     let by_name = |name: &str| c.rankings.iter().find(|r| r.ranking.starts_with(name)).unwrap();

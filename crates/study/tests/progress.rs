@@ -36,8 +36,10 @@ fn every_stage_reports_positions_that_reach_their_total() {
         stages,
         [
             "building the replay",
+            "rankings: followers, activity, PageRank",
             "attributing cascade over 1500 agents",
-            "panels (cascade)"
+            "panels (cascade)",
+            "deletion and insertion curves (cascade)"
         ]
     );
     assert_eq!(events[0], Event::Stage("building the replay".into(), Some(3)));
@@ -59,7 +61,7 @@ fn every_stage_reports_positions_that_reach_their_total() {
         }
     }
     finals.extend(last);
-    assert_eq!(finals.len(), 3, "{events:?}");
+    assert_eq!(finals.len(), 4, "{events:?}");
     for (done, total) in &finals {
         assert_eq!(done, total);
     }

@@ -77,4 +77,8 @@ impl PathSweep for Cascade<'_> {
     fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
         super::points::values_at(self, self.replay, self.workspace, points, values)
     }
+
+    fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
+        super::points::values_on_subsets(self, self.replay, self.workspace, path, masks, values)
+    }
 }

@@ -159,3 +159,189 @@ fn gather<const K: usize>(
             *s = rows[agent as usize];
         });
 }
+
+/// F at up to 16 subsets of the gates (see
+/// [`aumann_engine::PathSweep::values_on_subsets`]): each source reads two
+/// emissions (gate at the baseline, gate at the input) and a mask, and a
+/// source silent at every point is skipped without reading its state, so
+/// the sparse points of an insertion curve cost little. Replays whose gates
+/// carry reposted content emit products of several gates, which a mask per
+/// gate does not describe: those go through [`values_at`].
+pub(crate) fn values_on_subsets<D: Dynamics>(
+    dynamics: &D,
+    replay: &Replay,
+    workspace: &Workspace,
+    path: aumann_engine::Path<'_>,
+    masks: &[u16],
+    values: &mut [f64],
+) {
+    let count = values.len();
+    assert!(count <= aumann_engine::MAX_SUBSETS, "at most 16 subsets");
+    assert_eq!(masks.len(), replay.players(), "one mask per gate");
+    if count == 0 {
+        return;
+    }
+    if replay.content.any() {
+        let points: Vec<Vec<f64>> = (0..count)
+            .map(|m| {
+                masks
+                    .iter()
+                    .zip(path.input.iter().zip(path.baseline))
+                    .map(|(mask, (&x, &b))| if mask >> m & 1 == 1 { x } else { b })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
+        return values_at(dynamics, replay, workspace, &refs, values);
+    }
+    let padded = match count {
+        1 => 1,
+        2..=4 => 4,
+        5..=8 => 8,
+        9..=12 => 12,
+        _ => 16,
+    };
+    let mut v = vec![0.0; padded];
+    let ctx = SubsetContext {
+        replay,
+        workspace,
+        path,
+        masks,
+    };
+    match padded {
+        1 => subsets::<D, 1>(dynamics, &ctx, &mut v),
+        4 => subsets::<D, 4>(dynamics, &ctx, &mut v),
+        8 => subsets::<D, 8>(dynamics, &ctx, &mut v),
+        12 => subsets::<D, 12>(dynamics, &ctx, &mut v),
+        _ => subsets::<D, 16>(dynamics, &ctx, &mut v),
+    }
+    values.copy_from_slice(&v[..count]);
+}
+
+struct SubsetContext<'a> {
+    replay: &'a Replay,
+    workspace: &'a Workspace,
+    path: aumann_engine::Path<'a>,
+    masks: &'a [u16],
+}
+
+/// A source's emission at the baseline and at the input, and the points
+/// (bits) at which it takes the input.
+#[derive(Clone, Copy, Default)]
+struct Switch {
+    off: f64,
+    on: f64,
+    mask: u16,
+}
+
+impl Switch {
+    #[inline(always)]
+    fn silent(&self) -> bool {
+        self.off == 0.0 && (self.mask == 0 || self.on == 0.0)
+    }
+
+    #[inline(always)]
+    fn at<const K: usize>(&self) -> [f64; K] {
+        std::array::from_fn(|m| if self.mask >> m & 1 == 1 { self.on } else { self.off })
+    }
+}
+
+fn subsets<D: Dynamics, const K: usize>(dynamics: &D, ctx: &SubsetContext<'_>, values: &mut [f64]) {
+    let SubsetContext {
+        replay,
+        workspace,
+        path,
+        masks,
+    } = *ctx;
+    let n = replay.agents();
+    let mut current = workspace.take(n * K);
+    let mut next = workspace.take(n * K);
+    current
+        .as_chunks_mut::<K>()
+        .0
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(j, row)| *row = [dynamics.initial(replay, j); K]);
+    let mut switches: Vec<Switch> = Vec::new();
+    let mut states: Vec<[f64; K]> = Vec::new();
+    for step in &replay.step_graphs {
+        let rows = current.as_chunks::<K>().0;
+        let senders = step.senders();
+        let sources = step.sources();
+        switches.clear();
+        switches.resize(sources, Switch::default());
+        states.clear();
+        states.resize(sources, [0.0; K]);
+        switches
+            .par_iter_mut()
+            .zip(states.par_iter_mut())
+            .enumerate()
+            .for_each(|(p, (sw, s))| {
+                let (agent, gate) = if p < senders.len() {
+                    (replay.gates.agent(senders[p] as usize), senders[p])
+                } else {
+                    let source = step.extra().expect("extra sources").sources[p - senders.len()];
+                    (source.agent, source.gate)
+                };
+                *sw = if gate == Source::NO_GATE {
+                    Switch {
+                        off: 1.0,
+                        on: 1.0,
+                        mask: 0,
+                    }
+                } else {
+                    let (g, a) = (gate as usize, replay.activity[gate as usize]);
+                    Switch {
+                        off: a * path.baseline[g],
+                        on: a * path.input[g],
+                        mask: masks[g],
+                    }
+                };
+                *s = rows[agent as usize];
+            });
+        next.as_chunks_mut::<K>()
+            .0
+            .par_chunks_mut(AGENT_CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (r, out) in chunk.iter_mut().enumerate() {
+                    let j = c * AGENT_CHUNK + r;
+                    let (mut a, mut b) = ([0.0; K], [0.0; K]);
+                    for &p in step.row(j) {
+                        let sw = &switches[p as usize];
+                        if sw.silent() {
+                            continue;
+                        }
+                        let (e, s) = (sw.at::<K>(), &states[p as usize]);
+                        for m in 0..K {
+                            a[m] += e[m];
+                            b[m] += e[m] * s[m];
+                        }
+                    }
+                    if let Some(extra) = step.extra() {
+                        let (positions, weights) = extra.row(j);
+                        for (&p, &w) in positions.iter().zip(weights) {
+                            let sw = &switches[p as usize];
+                            if sw.silent() {
+                                continue;
+                            }
+                            let (e, s) = (sw.at::<K>(), &states[p as usize]);
+                            for m in 0..K {
+                                a[m] += w * e[m];
+                                b[m] += w * e[m] * s[m];
+                            }
+                        }
+                    }
+                    let s = &rows[j];
+                    for m in 0..K {
+                        out[m] = dynamics.next(s[m], a[m], b[m]);
+                    }
+                }
+            });
+        std::mem::swap(&mut current, &mut next);
+    }
+    dynamics.indicator(&current, K, values);
+    workspace.count_edges_read(replay.forward_edges());
+    workspace.give(current);
+    workspace.give(next);
+}
