@@ -161,10 +161,11 @@ fn gather<const K: usize>(
 }
 
 /// F at up to 16 subsets of the gates (see
-/// [`aumann_engine::PathSweep::values_on_subsets`]): each source reads two
-/// emissions (gate at the baseline, gate at the input) and a mask, and a
-/// source silent at every point is skipped without reading its state, so
-/// the sparse points of an insertion curve cost little. Replays whose gates
+/// [`aumann_engine::PathSweep::values_on_subsets`]): the caller holds a
+/// mask per gate rather than a vector per point, each step expands the
+/// sources' emissions from them, and a source silent at every point is
+/// skipped without reading its state, so the sparse points of an insertion
+/// curve cost little. Replays whose gates
 /// carry reposted content emit products of several gates, which a mask per
 /// gate does not describe: those go through [`values_at`].
 pub(crate) fn values_on_subsets<D: Dynamics>(
@@ -225,27 +226,6 @@ struct SubsetContext<'a> {
     masks: &'a [u16],
 }
 
-/// A source's emission at the baseline and at the input, and the points
-/// (bits) at which it takes the input.
-#[derive(Clone, Copy, Default)]
-struct Switch {
-    off: f64,
-    on: f64,
-    mask: u16,
-}
-
-impl Switch {
-    #[inline(always)]
-    fn silent(&self) -> bool {
-        self.off == 0.0 && (self.mask == 0 || self.on == 0.0)
-    }
-
-    #[inline(always)]
-    fn at<const K: usize>(&self) -> [f64; K] {
-        std::array::from_fn(|m| if self.mask >> m & 1 == 1 { self.on } else { self.off })
-    }
-}
-
 fn subsets<D: Dynamics, const K: usize>(dynamics: &D, ctx: &SubsetContext<'_>, values: &mut [f64]) {
     let SubsetContext {
         replay,
@@ -262,41 +242,42 @@ fn subsets<D: Dynamics, const K: usize>(dynamics: &D, ctx: &SubsetContext<'_>, v
         .par_iter_mut()
         .enumerate()
         .for_each(|(j, row)| *row = [dynamics.initial(replay, j); K]);
-    let mut switches: Vec<Switch> = Vec::new();
+    // Per source: its emission at each point (expanded from two values and
+    // a mask once per step, so the pulls read plain numbers), and whether
+    // it is silent at every point (then the pulls skip it unread).
+    let mut emissions: Vec<[f64; K]> = Vec::new();
+    let mut silent: Vec<bool> = Vec::new();
     let mut states: Vec<[f64; K]> = Vec::new();
     for step in &replay.step_graphs {
         let rows = current.as_chunks::<K>().0;
         let senders = step.senders();
         let sources = step.sources();
-        switches.clear();
-        switches.resize(sources, Switch::default());
+        emissions.clear();
+        emissions.resize(sources, [0.0; K]);
+        silent.clear();
+        silent.resize(sources, false);
         states.clear();
         states.resize(sources, [0.0; K]);
-        switches
+        emissions
             .par_iter_mut()
+            .zip(silent.par_iter_mut())
             .zip(states.par_iter_mut())
             .enumerate()
-            .for_each(|(p, (sw, s))| {
+            .for_each(|(p, ((e, quiet), s))| {
                 let (agent, gate) = if p < senders.len() {
                     (replay.gates.agent(senders[p] as usize), senders[p])
                 } else {
                     let source = step.extra().expect("extra sources").sources[p - senders.len()];
                     (source.agent, source.gate)
                 };
-                *sw = if gate == Source::NO_GATE {
-                    Switch {
-                        off: 1.0,
-                        on: 1.0,
-                        mask: 0,
-                    }
+                *e = if gate == Source::NO_GATE {
+                    [1.0; K]
                 } else {
                     let (g, a) = (gate as usize, replay.activity[gate as usize]);
-                    Switch {
-                        off: a * path.baseline[g],
-                        on: a * path.input[g],
-                        mask: masks[g],
-                    }
+                    let (off, on, mask) = (a * path.baseline[g], a * path.input[g], masks[g]);
+                    std::array::from_fn(|m| if mask >> m & 1 == 1 { on } else { off })
                 };
+                *quiet = e.iter().all(|&v| v == 0.0);
                 *s = rows[agent as usize];
             });
         next.as_chunks_mut::<K>()
@@ -308,11 +289,10 @@ fn subsets<D: Dynamics, const K: usize>(dynamics: &D, ctx: &SubsetContext<'_>, v
                     let j = c * AGENT_CHUNK + r;
                     let (mut a, mut b) = ([0.0; K], [0.0; K]);
                     for &p in step.row(j) {
-                        let sw = &switches[p as usize];
-                        if sw.silent() {
+                        if silent[p as usize] {
                             continue;
                         }
-                        let (e, s) = (sw.at::<K>(), &states[p as usize]);
+                        let (e, s) = (&emissions[p as usize], &states[p as usize]);
                         for m in 0..K {
                             a[m] += e[m];
                             b[m] += e[m] * s[m];
@@ -321,11 +301,10 @@ fn subsets<D: Dynamics, const K: usize>(dynamics: &D, ctx: &SubsetContext<'_>, v
                     if let Some(extra) = step.extra() {
                         let (positions, weights) = extra.row(j);
                         for (&p, &w) in positions.iter().zip(weights) {
-                            let sw = &switches[p as usize];
-                            if sw.silent() {
+                            if silent[p as usize] {
                                 continue;
                             }
-                            let (e, s) = (sw.at::<K>(), &states[p as usize]);
+                            let (e, s) = (&emissions[p as usize], &states[p as usize]);
                             for m in 0..K {
                                 a[m] += w * e[m];
                                 b[m] += w * e[m] * s[m];
