@@ -3,6 +3,9 @@
 //! ingest and `aumann stance`, then polarization that moves and a study
 //! that runs.
 
+#[path = "../../data/tests/support/oasis_run.rs"]
+mod oasis_run;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -110,20 +113,7 @@ impl Camps {
 
     fn oasis(&self, path: &Path) {
         let db = rusqlite::Connection::open(path).unwrap();
-        db.execute_batch(
-            r#"
-CREATE TABLE user (user_id INTEGER PRIMARY KEY AUTOINCREMENT, agent_id INTEGER, user_name TEXT, name TEXT, bio TEXT,
-  created_at DATETIME, num_followings INTEGER DEFAULT 0, num_followers INTEGER DEFAULT 0);
-CREATE TABLE post (post_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, original_post_id INTEGER, content TEXT DEFAULT '',
-  quote_content TEXT, created_at DATETIME, num_likes INTEGER DEFAULT 0, num_dislikes INTEGER DEFAULT 0,
-  num_shares INTEGER DEFAULT 0, num_reports INTEGER DEFAULT 0);
-CREATE TABLE follow (follow_id INTEGER PRIMARY KEY AUTOINCREMENT, follower_id INTEGER, followee_id INTEGER, created_at DATETIME);
-CREATE TABLE "like" (like_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, post_id INTEGER, created_at DATETIME);
-CREATE TABLE dislike (dislike_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, post_id INTEGER, created_at DATETIME);
-CREATE TABLE trace (user_id INTEGER, created_at DATETIME, action TEXT, info TEXT, PRIMARY KEY(user_id, created_at, action, info));
-"#,
-        )
-        .unwrap();
+        db.execute_batch(oasis_run::SCHEMA).unwrap();
         let id = |name: &str| 1 + self.accounts.iter().position(|a| a.0 == name).unwrap() as i64;
         for (name, _, _) in &self.accounts {
             let followers = self.accounts.iter().filter(|a| a.2.contains(name)).count();

@@ -48,4 +48,4 @@ pub use game::{NodeWeights, Path, ValueFunction};
 pub use groups::Groups;
 pub use permutation::{PermutationShapley, ShapleyEstimate, StopReason};
 pub use quadrature::{Nodes, PairedNodes, Rule};
-pub use sweep::{GradientSink, MAX_SUBSETS, PathSweep, SweepGame};
+pub use sweep::{GradientSink, MAX_SUBSETS, PathSweep, SweepGame, subset_points};

@@ -108,16 +108,7 @@ pub trait PathSweep: Sync {
     /// and calls [`PathSweep::values_at`].
     fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
         assert!(values.len() <= MAX_SUBSETS, "at most {MAX_SUBSETS} subsets per call");
-        assert_eq!(masks.len(), path.players(), "one mask per player");
-        let points: Vec<Vec<f64>> = (0..values.len())
-            .map(|m| {
-                masks
-                    .iter()
-                    .zip(path.input.iter().zip(path.baseline))
-                    .map(|(mask, (&x, &b))| if mask >> m & 1 == 1 { x } else { b })
-                    .collect()
-            })
-            .collect();
+        let points = subset_points(path, masks, values.len());
         let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
         self.values_at(&refs, values);
     }
@@ -126,6 +117,21 @@ pub trait PathSweep: Sync {
 /// The most subsets [`PathSweep::values_on_subsets`] takes at once (the bits
 /// of a mask).
 pub const MAX_SUBSETS: usize = 16;
+
+/// The `count` points that masks describe: point m takes `path.input[i]`
+/// where bit m of `masks[i]` is set, `path.baseline[i]` elsewhere.
+pub fn subset_points(path: Path<'_>, masks: &[u16], count: usize) -> Vec<Vec<f64>> {
+    assert_eq!(masks.len(), path.players(), "one mask per player");
+    (0..count)
+        .map(|m| {
+            masks
+                .iter()
+                .zip(path.input.iter().zip(path.baseline))
+                .map(|(mask, (&x, &b))| if mask >> m & 1 == 1 { x } else { b })
+                .collect()
+        })
+        .collect()
+}
 
 impl<M: PathSweep + ?Sized> PathSweep for &M {
     fn players(&self) -> usize {

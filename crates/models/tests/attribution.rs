@@ -9,7 +9,7 @@ use aumann_models::{
     attribute_between,
 };
 use std::collections::{BTreeSet, HashMap};
-use support::random_population;
+use support::{on_threads, random_population};
 
 fn engine() -> AumannShapley {
     AumannShapley::default()
@@ -300,16 +300,12 @@ fn attributions_do_not_depend_on_the_thread_count() {
     let population = random_population(5000, 3, 4);
     let replay = Replay::new(&population).unwrap();
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                Indicator::all()
-                    .into_iter()
-                    .map(|i| attribute(&replay, i, &engine().fixed(12)).unwrap().gates.phi)
-                    .collect::<Vec<_>>()
-            })
+        on_threads(threads, || {
+            Indicator::all()
+                .into_iter()
+                .map(|i| attribute(&replay, i, &engine().fixed(12)).unwrap().gates.phi)
+                .collect::<Vec<_>>()
+        })
     };
     let one = run(1);
     assert_eq!(one, run(2));

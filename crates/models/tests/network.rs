@@ -9,7 +9,7 @@ use aumann_models::{
     Activity, Exposure, FollowSpan, Indicator, Network, Population, PopulationError, Replay, ReplayOptions, Repost,
     attribute,
 };
-use support::{random_population, with_network};
+use support::{on_threads, random_population, with_network};
 
 const PARAMS: CascadeParams = CascadeParams { beta: 0.5, c: 0.4 };
 
@@ -225,16 +225,12 @@ fn attributions_over_the_network_do_not_depend_on_the_thread_count() {
     let r = replay(&population, Network::Both);
     assert!(r.network().extra_edges > 0 && r.network().reposts_linked > 0);
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                Indicator::all()
-                    .into_iter()
-                    .map(|i| attribute(&r, i, &AumannShapley::default().fixed(12)).unwrap().gates.phi)
-                    .collect::<Vec<_>>()
-            })
+        on_threads(threads, || {
+            Indicator::all()
+                .into_iter()
+                .map(|i| attribute(&r, i, &AumannShapley::default().fixed(12)).unwrap().gates.phi)
+                .collect::<Vec<_>>()
+        })
     };
     let one = run(1);
     assert_eq!(one, run(2));

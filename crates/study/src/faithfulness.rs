@@ -21,10 +21,11 @@ use serde::Serialize;
 const PER_PASS: usize = 8;
 
 /// Where the curves are read: shares of the agents silenced (deletion) or
-/// opened (insertion), on a log grid from 0.01% to 50% (a point per decade,
-/// and the upper half of the last: the study's cost budget allows about 80
-/// forward replays per indicator at full scale; `CurveSpec` takes any grid).
-pub const DEFAULT_FRACTIONS: [f64; 6] = [1e-4, 1e-3, 1e-2, 0.1, 0.25, 0.5];
+/// opened (insertion), on a log grid from 0.01% to 50%: a point per decade
+/// and the half. The study's cost budget (at most 60% over the study
+/// without curves) allows about 70 forward replays per indicator at full
+/// scale; `CurveSpec` takes any grid.
+pub const DEFAULT_FRACTIONS: [f64; 5] = [1e-4, 1e-3, 1e-2, 0.1, 0.5];
 /// Random rankings, for the mean and spread of chance.
 pub const DEFAULT_RANDOM_RANKINGS: u64 = 3;
 
@@ -200,47 +201,27 @@ pub fn curves(
     };
     let mut out: Vec<RankingCurves> = Vec::new();
     let (random, named): (Vec<_>, Vec<_>) = each.into_iter().partition(|(name, _, _)| name.starts_with("random"));
+    let entry = |ranking: String, deletion: Vec<f64>, insertion: Vec<f64>| RankingCurves {
+        ranking,
+        deletion_area: area(&deletion),
+        insertion_area: area(&insertion),
+        deletion,
+        insertion,
+        deletion_gap: 0.0,
+        insertion_gap: 0.0,
+        deletion_range: None,
+        insertion_range: None,
+    };
     for (name, deletion, insertion) in named {
-        out.push(RankingCurves {
-            ranking: name,
-            deletion_area: area(&deletion),
-            insertion_area: area(&insertion),
-            deletion,
-            insertion,
-            deletion_gap: 0.0,
-            insertion_gap: 0.0,
-            deletion_range: None,
-            insertion_range: None,
-        });
+        out.push(entry(name, deletion, insertion));
     }
     if !random.is_empty() {
-        let mean = |pick: fn(&(String, Vec<f64>, Vec<f64>)) -> &Vec<f64>| -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-            let n = random.len() as f64;
-            let len = ks.len();
-            let mut m = vec![0.0; len];
-            let mut lo = vec![f64::INFINITY; len];
-            let mut hi = vec![f64::NEG_INFINITY; len];
-            for r in &random {
-                for (i, &v) in pick(r).iter().enumerate() {
-                    m[i] += v / n;
-                    lo[i] = lo[i].min(v);
-                    hi[i] = hi[i].max(v);
-                }
-            }
-            (m, lo, hi)
-        };
-        let (deletion, dlo, dhi) = mean(|r| &r.1);
-        let (insertion, ilo, ihi) = mean(|r| &r.2);
+        let (deletion, dlo, dhi) = mean_and_range(random.iter().map(|r| r.1.as_slice()), ks.len());
+        let (insertion, ilo, ihi) = mean_and_range(random.iter().map(|r| r.2.as_slice()), ks.len());
         out.push(RankingCurves {
-            ranking: format!("random (mean of {})", random.len()),
-            deletion_area: area(&deletion),
-            insertion_area: area(&insertion),
-            deletion,
-            insertion,
-            deletion_gap: 0.0,
-            insertion_gap: 0.0,
             deletion_range: Some((dlo, dhi)),
             insertion_range: Some((ilo, ihi)),
+            ..entry(format!("random (mean of {})", random.len()), deletion, insertion)
         });
     }
     if let Some((d0, i0)) = out.first().map(|r| (r.deletion_area, r.insertion_area)) {
@@ -260,13 +241,29 @@ pub fn curves(
     }
 }
 
+/// The mean of several curves at each point, and their lowest and highest.
+fn mean_and_range<'a>(curves: impl ExactSizeIterator<Item = &'a [f64]>, len: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let n = curves.len() as f64;
+    let mut mean = vec![0.0; len];
+    let mut low = vec![f64::INFINITY; len];
+    let mut high = vec![f64::NEG_INFINITY; len];
+    for curve in curves {
+        for (i, &v) in curve.iter().enumerate() {
+            mean[i] += v / n;
+            low[i] = low[i].min(v);
+            high[i] = high[i].max(v);
+        }
+    }
+    (mean, low, high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_grid_covers_the_fractions_without_repeats() {
-        assert_eq!(grid(100, &DEFAULT_FRACTIONS), vec![1, 10, 25, 50]);
+        assert_eq!(grid(100, &DEFAULT_FRACTIONS), vec![1, 10, 50]);
         assert_eq!(grid(1_671_587, &[1e-4, 0.5]), vec![167, 835_794]);
         assert_eq!(grid(1, &DEFAULT_FRACTIONS), vec![1]);
     }

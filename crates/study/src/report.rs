@@ -572,8 +572,12 @@ fn step_profile(study: &IndicatorStudy) -> String {
 }
 
 fn timings(h: &mut String, result: &StudyResult, load_seconds: f64, total_seconds: f64) {
-    let mut labels = vec!["load or generate".to_string(), "build replay".to_string()];
-    let mut values = vec![load_seconds, result.population.replay_seconds];
+    let mut labels = vec![
+        "load or generate".to_string(),
+        "build replay".to_string(),
+        "rankings (PageRank)".to_string(),
+    ];
+    let mut values = vec![load_seconds, result.population.replay_seconds, result.rankings_seconds];
     for s in &result.indicators {
         labels.push(format!("{} full scale", s.indicator.name()));
         values.push(s.full.seconds);

@@ -271,6 +271,8 @@ pub struct PopulationSummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct StudyResult {
     pub population: PopulationSummary,
+    /// Seconds spent ranking agents by the heuristics (PageRank mostly).
+    pub rankings_seconds: f64,
     pub tier_spec: TierSpec,
     pub indicators: Vec<IndicatorStudy>,
     #[serde(skip)]
@@ -317,6 +319,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             Panel::snowball(population, config.panel_size, config.panel_seed),
         ]
     };
+    let started = Instant::now();
     let rankings = match &config.curves {
         Some(spec) => {
             progress.stage("rankings: followers, activity, PageRank", None);
@@ -324,6 +327,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         }
         None => Vec::new(),
     };
+    let rankings_seconds = started.elapsed().as_secs_f64();
     let mut studies = Vec::new();
     for &indicator in &config.indicators {
         progress.stage(
@@ -435,6 +439,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         });
     }
     Ok(StudyResult {
+        rankings_seconds,
         population: summary,
         tier_spec: config.tiers,
         indicators: studies,

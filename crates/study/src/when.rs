@@ -35,6 +35,9 @@ pub struct GroupTotal {
     pub share: f64,
 }
 
+/// Whether a stance belongs to a camp.
+type Camp = fn(f64) -> bool;
+
 /// The statistics of one attribution: per-agent phi, per-gate phi with each
 /// gate's step, the steps, and the agents' stances (for the camps).
 pub fn timing(
@@ -80,7 +83,7 @@ pub fn timing(
     };
     let n = agent_phi.len();
     let sum_phi: f64 = agent_phi.iter().sum();
-    let camps: [(&str, fn(f64) -> bool); 3] = [
+    let camps: [(&str, Camp); 3] = [
         ("stance below 0.5", |s| s < 0.5),
         ("stance 0.5", |s| s == 0.5),
         ("stance above 0.5", |s| s > 0.5),

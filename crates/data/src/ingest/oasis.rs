@@ -354,17 +354,21 @@ fn read_records(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Reco
     })
 }
 
+/// A trace row's `info` as JSON, if it is JSON text.
+fn trace_info(value: &Value) -> Option<serde_json::Value> {
+    match value {
+        Value::Text(info) => serde_json::from_str(info).ok(),
+        _ => None,
+    }
+}
+
 /// Unfollows from `unfollow` traces: the follower is the trace's user, the
 /// followee the info's `followee_id`.
 fn read_unfollows(db: &Db<'_>, users: &Interner, tally: &mut Tally) -> Result<Vec<(u32, u32, Time)>, OasisError> {
     let user = |v: Option<i64>| v.and_then(|i| users.get(&i.to_string()));
     let mut out = Vec::new();
     for row in db.rows("SELECT user_id, created_at, info FROM trace WHERE action = 'unfollow'")? {
-        let info = match &row[2] {
-            Value::Text(info) => serde_json::from_str::<serde_json::Value>(info).ok(),
-            _ => None,
-        };
-        let Some(info) = info else {
+        let Some(info) = trace_info(&row[2]) else {
             tally.skip(Skip::TraceInfoNotJson);
             continue;
         };
@@ -400,11 +404,7 @@ fn read_feeds(
             tally.skip(Skip::TimeOutOfRange);
             continue;
         }
-        let info = match &row[2] {
-            Value::Text(info) => serde_json::from_str::<serde_json::Value>(info).ok(),
-            _ => None,
-        };
-        let Some(info) = info else {
+        let Some(info) = trace_info(&row[2]) else {
             tally.skip(Skip::TraceInfoNotJson);
             continue;
         };
@@ -673,12 +673,6 @@ fn exposures(
         },
         items,
     );
-    let mut held: HashMap<(u32, u32), Vec<FollowSpan>> = HashMap::new();
-    for (r, &(j, i)) in follows.iter().enumerate() {
-        held.entry((j, i))
-            .or_default()
-            .push(spans.get(r).copied().unwrap_or_default());
-    }
     let mut exposures: Vec<Exposure> = rows
         .into_iter()
         .map(|((reader, author, step, posted), amount)| Exposure {
@@ -691,14 +685,7 @@ fn exposures(
         .collect();
     exposures.sort_by_key(|e| (e.step, e.reader, e.author, e.posted));
     report.exposures = exposures.len();
-    report.exposures_outside_follows = exposures
-        .iter()
-        .filter(|e| {
-            !held
-                .get(&(e.reader, e.author))
-                .is_some_and(|spans| spans.iter().any(|s| s.holds_at(e.step)))
-        })
-        .count();
+    report.exposures_outside_follows = super::outside_follows(&exposures, follows, spans);
     exposures
 }
 

@@ -13,7 +13,7 @@
 //! and the adjoint of a pull over followees is a pull over followers, which
 //! needs no atomics.
 
-use super::sweep::AGENT_CHUNK;
+use super::sweep::{AGENT_CHUNK, padded_nodes};
 use crate::Workspace;
 use crate::replay::{Replay, Source, StepGraph};
 use aumann_engine::{GradientSink, NodeWeights, Path};
@@ -234,14 +234,10 @@ pub(crate) fn sweep<D: Dynamics>(
         }
         return;
     }
-    let padded = match k {
-        0 => return,
-        1 => 1,
-        2..=4 => 4,
-        5..=8 => 8,
-        9..=12 => 12,
-        _ => 16,
-    };
+    if k == 0 {
+        return;
+    }
+    let padded = padded_nodes(k);
     let mut t = taus.to_vec();
     t.resize(padded, taus[k - 1]);
     let mut v = vec![0.0; padded];

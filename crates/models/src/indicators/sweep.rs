@@ -8,6 +8,19 @@ use aumann_engine::Path;
 /// so that chunked sums do not depend on the thread count.
 pub(crate) const AGENT_CHUNK: usize = 2048;
 
+/// The node count a batch of k nodes runs at: the diffusion sweeps take the
+/// count as a compile-time constant (1, 4, 8, 12 or 16), so a batch is
+/// padded up to the next one (k at most 16).
+pub(crate) fn padded_nodes(k: usize) -> usize {
+    match k {
+        0 | 1 => 1,
+        2..=4 => 4,
+        5..=8 => 8,
+        9..=12 => 12,
+        _ => 16,
+    }
+}
+
 /// alpha_g at each node: baseline_g + tau_m (input_g - baseline_g).
 #[inline]
 pub(crate) fn gate_at_nodes(path: &Path<'_>, gate: usize, taus: &[f64], out: &mut [f64]) {

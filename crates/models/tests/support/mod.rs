@@ -135,3 +135,12 @@ pub fn with_network(mut population: Population, seed: u64) -> Population {
     }
     population
 }
+
+/// Runs `f` on a pool of `threads` threads.
+pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(f)
+}

@@ -12,7 +12,7 @@
 
 use crate::ingest::{Interner, Skip, Tally};
 use crate::{Dataset, Metadata, progress};
-use aumann_models::{Activity, Engagement, Exposure, FollowSpan, Population};
+use aumann_models::{Activity, Engagement, FollowSpan, Population};
 use aumann_stance::Lexicon;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -926,7 +926,7 @@ fn build(
     let reposts = network::repost_rows(&agg.carried, &window, &agents);
     report.timed_follows = timed;
     report.exposures = exposures.len();
-    report.exposures_outside_follows = outside_follows(&exposures, &follows, &follow_spans);
+    report.exposures_outside_follows = super::outside_follows(&exposures, &follows, &follow_spans);
     report.reposts = reposts.len();
     let mut stance = vec![0.5; n];
     if let Some(path) = &options.stances {
@@ -980,24 +980,6 @@ fn build(
         },
         report,
     ))
-}
-
-/// How many exposures no follow held at their step.
-fn outside_follows(exposures: &[Exposure], follows: &[(u32, u32)], spans: &[FollowSpan]) -> usize {
-    let mut held: HashMap<(u32, u32), Vec<FollowSpan>> = HashMap::new();
-    for (r, &pair) in follows.iter().enumerate() {
-        held.entry(pair)
-            .or_default()
-            .push(spans.get(r).copied().unwrap_or_default());
-    }
-    exposures
-        .iter()
-        .filter(|e| {
-            !held
-                .get(&(e.reader, e.author))
-                .is_some_and(|s| s.iter().any(|s| s.holds_at(e.step)))
-        })
-        .count()
 }
 
 /// Rows of a headerless or headed CSV file (a first row whose fields do not
