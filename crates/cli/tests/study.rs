@@ -78,6 +78,13 @@ fn study_writes_its_tables_summary_and_a_report_that_renders_in_chromium() {
         assert!(!top.is_empty() && top.len() <= 100);
         assert!(top[0]["external_id"].as_str().unwrap().starts_with("synth:"));
         assert!(study["timing"]["gini"].as_f64().unwrap() > 0.0);
+        let groups: Vec<&str> = study["timing"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["group"].as_str().unwrap())
+            .collect();
+        assert_eq!(groups, ["community 0", "community 1"], "the generator's communities");
         let rankings: Vec<&str> = study["curves"]["rankings"]
             .as_array()
             .unwrap()

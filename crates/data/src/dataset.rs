@@ -17,6 +17,10 @@ pub struct Dataset {
     /// wrote, counted at ingest when a lexicon was given. Kept in memory for
     /// the stance step only: no text, and no count, is written.
     pub lexicon_hits: Option<Vec<[u64; 2]>>,
+    /// A grouping of the agents (a community, a camp, a cohort), one label
+    /// per agent: the agents table's optional `group` column. The study
+    /// totals φ per group.
+    pub groups: Option<Vec<String>>,
 }
 
 /// The stance columns beside `stance` in agents.parquet.

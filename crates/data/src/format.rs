@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! DIR/metadata.json       N, T, step length, source, seed, creation time, parameters
-//! DIR/agents.parquet      agent: u32, external_id: string, followers: f64, stance: f64
+//! DIR/agents.parquet      agent: u32, external_id: string, followers: f64, stance: f64,
+//!                         [stance_source, stance_confidence], [group: string]
 //! DIR/follows.parquet     follower: u32, followee: u32      (follower reads followee)
 //!                         [step: u32?, end_step: u32?]     (when it held; null: all along)
 //! DIR/activity.parquet    agent: u32, step: u32, amount: f64
@@ -421,6 +422,9 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
         agents.push(Column::Str("stance_source", &detail.source));
         agents.push(Column::F64("stance_confidence", detail.confidence.clone()));
     }
+    if let Some(groups) = &data.groups {
+        agents.push(Column::Str("group", groups));
+    }
     write_table(&dir.join(AGENTS), agents)?;
     let mut follows = vec![
         Column::U32("follower", p.follows.iter().map(|f| f.0).collect()),
@@ -567,6 +571,11 @@ pub fn content_id(data: &Dataset) -> String {
     data.external_ids.iter().for_each(|id| text(id));
     if let Some(detail) = &data.stance_detail {
         detail.source.iter().for_each(|s| text(s));
+    }
+    // Groups enter only when present, as the newer tables do.
+    if let Some(groups) = &data.groups {
+        text("group");
+        groups.iter().for_each(|g| text(g));
     }
     text(&data.meta.source);
     text(&serde_json::to_string(&data.meta.parameters).unwrap_or_default());
@@ -780,12 +789,18 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
         path: dir.to_path_buf(),
         message: e.to_string(),
     })?;
+    let groups = if agents.has("group") {
+        Some(agents.strings("group", "agent, external_id, followers, stance (and group)")?)
+    } else {
+        None
+    };
     Ok(Dataset {
         population,
         external_ids,
         meta,
         stance_detail,
         lexicon_hits: None,
+        groups,
     })
 }
 

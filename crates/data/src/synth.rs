@@ -370,6 +370,7 @@ pub fn generate(p: &SynthParams, progress: &dyn Observer) -> Dataset {
         meta,
         stance_detail: None,
         lexicon_hits: None,
+        groups: Some(traits.community.iter().map(|&c| format!("community {c}")).collect()),
     }
 }
 

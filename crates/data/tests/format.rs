@@ -34,6 +34,8 @@ fn a_population_round_trips_exactly() {
     assert_eq!(a.activity, b.activity);
     assert_eq!(a.engagements, b.engagements);
     assert_eq!(a.orders, b.orders);
+    assert_eq!(back.groups, data.groups);
+    assert!(back.groups.is_some(), "the generator writes its communities");
 }
 
 #[test]
@@ -141,7 +143,8 @@ import json, sys, pandas as pd
 d = sys.argv[1]
 meta = json.load(open(f"{d}/metadata.json"))
 agents = pd.read_parquet(f"{d}/agents.parquet")
-assert list(agents.columns) == ["agent", "external_id", "followers", "stance"], agents.columns
+assert list(agents.columns) == ["agent", "external_id", "followers", "stance", "group"], agents.columns
+assert set(agents.group) == {"community 0", "community 1"}
 assert len(agents) == meta["agents"] == 3000
 assert str(agents.agent.dtype) == "uint32"
 follows = pd.read_parquet(f"{d}/follows.parquet")

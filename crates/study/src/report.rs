@@ -281,14 +281,15 @@ fn when(h: &mut String, study: &IndicatorStudy) {
         format!("at step {s} (of 0..{})", study.full.step_phi.len().saturating_sub(1))
     });
     let camps: Vec<String> = t
-        .groups
+        .camps
         .iter()
+        .chain(&t.groups)
         .map(|g| format!("{} ({} agents): {:.1}%", escape(&g.group), g.agents, 100.0 * g.share))
         .collect();
     let _ = write!(
         h,
         r#"<h3>When and how</h3><p>{:.0}% of Σφ was reached {latency}. Synchronization Z = {} (1: everyone pushed the same way at every step).
-Concentration: Gini of |φ| {:.3}; the top 1% of agents hold {:.1}% of Σ|φ|, the top 100 {:.1}%. By camp: {}.</p>"#,
+Concentration: Gini of |φ| {:.3}; the top 1% of agents hold {:.1}% of Σ|φ|, the top 100 {:.1}%. Shares of Σφ by stance camp and by group: {}.</p>"#,
         100.0 * t.quantile,
         t.synchronization.map_or("n/a".into(), |z| format!("{z:.3}")),
         t.gini,

@@ -399,6 +399,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             &attribution.gate_steps,
             replay.steps(),
             &population.stance,
+            data.groups.as_deref(),
             config.latency_quantile,
         );
         let curves = match &config.curves {

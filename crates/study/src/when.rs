@@ -23,6 +23,10 @@ pub struct Timing {
     pub top_percent_share: f64,
     pub top_100_share: f64,
     /// Sum of phi per stance camp.
+    pub camps: Vec<GroupTotal>,
+    /// Sum of phi per group of the population's `group` column (the
+    /// [`MAX_GROUPS`] groups with the largest |sum| by name, the rest
+    /// together as "other groups"); empty without the column.
     pub groups: Vec<GroupTotal>,
 }
 
@@ -35,17 +39,22 @@ pub struct GroupTotal {
     pub share: f64,
 }
 
+/// Groups listed by name; more are summed as "other groups".
+pub const MAX_GROUPS: usize = 100;
+
 /// Whether a stance belongs to a camp.
 type Camp = fn(f64) -> bool;
 
 /// The statistics of one attribution: per-agent phi, per-gate phi with each
-/// gate's step, the steps, and the agents' stances (for the camps).
+/// gate's step, the steps, the agents' stances (for the camps) and their
+/// group labels if the population has them.
 pub fn timing(
     agent_phi: &[f64],
     gate_phi: &[f64],
     gate_steps: &[u32],
     steps: usize,
     stance: &[f64],
+    groups: Option<&[String]>,
     quantile: f64,
 ) -> Timing {
     let mut signed = vec![0.0; steps];
@@ -88,7 +97,7 @@ pub fn timing(
         ("stance 0.5", |s| s == 0.5),
         ("stance above 0.5", |s| s > 0.5),
     ];
-    let groups = camps
+    let camps = camps
         .iter()
         .map(|&(group, member)| {
             let (agents, phi) = agent_phi
@@ -105,6 +114,43 @@ pub fn timing(
         })
         .filter(|g| g.agents > 0)
         .collect();
+    let share = |phi: f64| if sum_phi == 0.0 { 0.0 } else { phi / sum_phi };
+    let groups = groups.map_or_else(Vec::new, |labels| {
+        let mut by_label: std::collections::BTreeMap<&str, (usize, f64)> = std::collections::BTreeMap::new();
+        for (label, &phi) in labels.iter().zip(agent_phi) {
+            let entry = by_label.entry(label.as_str()).or_default();
+            entry.0 += 1;
+            entry.1 += phi;
+        }
+        let mut all: Vec<(&str, (usize, f64))> = by_label.into_iter().collect();
+        let mut other = (0, 0.0);
+        if all.len() > MAX_GROUPS {
+            all.sort_by(|a, b| b.1.1.abs().total_cmp(&a.1.1.abs()).then(a.0.cmp(b.0)));
+            for (_, (n, phi)) in all.drain(MAX_GROUPS..) {
+                other.0 += n;
+                other.1 += phi;
+            }
+            all.sort_by(|a, b| a.0.cmp(b.0));
+        }
+        let mut out: Vec<GroupTotal> = all
+            .into_iter()
+            .map(|(group, (agents, phi))| GroupTotal {
+                group: group.to_string(),
+                agents,
+                phi,
+                share: share(phi),
+            })
+            .collect();
+        if other.0 > 0 {
+            out.push(GroupTotal {
+                group: "other groups".into(),
+                agents: other.0,
+                phi: other.1,
+                share: share(other.1),
+            });
+        }
+        out
+    });
     Timing {
         quantile,
         latency_step,
@@ -112,6 +158,7 @@ pub fn timing(
         gini: gini(&magnitudes),
         top_percent_share: top(n.div_ceil(100)),
         top_100_share: top(100),
+        camps,
         groups,
     }
 }
@@ -141,12 +188,14 @@ mod tests {
     #[test]
     fn closed_forms() {
         // Two steps; step 0 carries 3 of the total 4, with one gate against.
+        let labels: Vec<String> = ["b", "a", "b"].iter().map(|s| s.to_string()).collect();
         let t = timing(
             &[3.0, 1.0, 0.0],
             &[4.0, -1.0, 1.0],
             &[0, 0, 1],
             2,
             &[0.2, 0.8, 0.5],
+            Some(&labels),
             0.5,
         );
         assert_eq!(t.latency_step, Some(0));
@@ -156,7 +205,7 @@ mod tests {
         assert!((t.gini - 0.5).abs() < 1e-15);
         assert_eq!(t.top_percent_share, 0.75);
         assert_eq!(t.top_100_share, 1.0);
-        let shares: Vec<(&str, f64)> = t.groups.iter().map(|g| (g.group.as_str(), g.share)).collect();
+        let shares: Vec<(&str, f64)> = t.camps.iter().map(|g| (g.group.as_str(), g.share)).collect();
         assert_eq!(
             shares,
             vec![
@@ -165,14 +214,34 @@ mod tests {
                 ("stance above 0.5", 0.25)
             ]
         );
+        let groups: Vec<(&str, usize, f64)> = t.groups.iter().map(|g| (g.group.as_str(), g.agents, g.share)).collect();
+        assert_eq!(groups, vec![("a", 1, 0.25), ("b", 2, 0.75)]);
+        // More groups than listed: the smallest |sum| go to "other groups".
+        let many: Vec<String> = (0..MAX_GROUPS + 2).map(|g| format!("g{g:03}")).collect();
+        let phi: Vec<f64> = (0..MAX_GROUPS + 2).map(|g| g as f64).collect();
+        let t = timing(
+            &phi,
+            &phi,
+            &vec![0; phi.len()],
+            1,
+            &vec![0.5; phi.len()],
+            Some(&many),
+            0.5,
+        );
+        assert_eq!(t.groups.len(), MAX_GROUPS + 1);
+        let other = t.groups.last().unwrap();
+        assert_eq!(
+            (other.group.as_str(), other.agents, other.phi),
+            ("other groups", 2, 1.0)
+        );
         // One agent holds everything: G = (n - 1)/n.
         assert!((gini(&[5.0, 0.0, 0.0, 0.0]) - 0.75).abs() < 1e-15);
         assert_eq!(gini(&[1.0, 1.0]), 0.0);
         // Nothing attributed: no latency, no synchronization.
-        let z = timing(&[0.0], &[0.0], &[0], 1, &[0.5], 0.5);
+        let z = timing(&[0.0], &[0.0], &[0], 1, &[0.5], None, 0.5);
         assert_eq!((z.latency_step, z.synchronization), (None, None));
         // A late step: the quantile is reached at step 2.
-        let late = timing(&[1.0], &[0.1, 0.1, 0.8], &[0, 1, 2], 3, &[0.5], 0.5);
+        let late = timing(&[1.0], &[0.1, 0.1, 0.8], &[0, 1, 2], 3, &[0.5], None, 0.5);
         assert_eq!(late.latency_step, Some(2));
     }
 }

@@ -263,11 +263,12 @@ pub fn print_when_and_curves(study: &aumann_study::IndicatorStudy) {
             100.0 * t.top_100_share
         );
         let camps: Vec<String> = t
-            .groups
+            .camps
             .iter()
+            .chain(&t.groups)
             .map(|g| format!("{} ({} agents) {:.1}%", g.group, g.agents, 100.0 * g.share))
             .collect();
-        println!("  by camp: {}", camps.join(", "));
+        println!("  by camp and group: {}", camps.join(", "));
     }
     if let Some(c) = &study.curves {
         println!(

@@ -791,6 +791,7 @@ pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisRepo
             meta,
             stance_detail: None,
             lexicon_hits,
+            groups: None,
         },
         report,
     ))

@@ -977,6 +977,7 @@ fn build(
             meta,
             stance_detail: None,
             lexicon_hits,
+            groups: None,
         },
         report,
     ))
