@@ -193,13 +193,7 @@ pq.write_table(g, f"{d}/agents.parquet")
 e = pq.read_table(f"{d}/engagements.parquet")
 pq.write_table(e.cast(pa.schema([pa.field(n, pa.int32() if n != "amount" else pa.float32()) for n in e.column_names])), f"{d}/engagements.parquet")
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = python(script, dir.path());
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "large_string");
     let back = format::read(dir.path()).unwrap();
     assert_eq!(back.external_ids, data.external_ids);
@@ -222,13 +216,7 @@ ids = f.column("follower").cast(pa.int64()).to_pylist()
 ids[3] = -1
 pq.write_table(f.set_column(0, "follower", pa.array(ids, pa.int64())), f"{d}/follows.parquet")
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    python(script, dir.path());
     let err = format::read(dir.path()).unwrap_err().to_string();
     assert!(
         err.contains("'follower' row 3") && err.contains("does not fit"),
@@ -366,13 +354,7 @@ e.to_parquet(f"{d}/exposures.parquet")
 f.to_parquet(f"{d}/follows.parquet")
 print("ok")
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    python(script, dir.path());
     let edited = format::read(dir.path()).unwrap();
     assert!(edited.population.exposures == data.population.exposures);
     assert!(edited.population.follow_spans == data.population.follow_spans);
@@ -389,13 +371,7 @@ e = pd.read_parquet(f"{d}/exposures.parquet")
 e.loc[5, "amount"] = -1.0
 e.to_parquet(f"{d}/exposures.parquet")
 "#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    python(script, dir.path());
     let err = format::read(dir.path()).unwrap_err().to_string();
     assert!(err.contains("exposures row 5 has amount = -1"), "{err}");
     std::fs::write(dir.path().join(format::REPOSTS), b"not parquet").unwrap();
@@ -404,4 +380,17 @@ e.to_parquet(f"{d}/exposures.parquet")
         err.contains("reposts.parquet") && err.contains("not a readable Parquet file"),
         "{err}"
     );
+}
+
+/// Runs a Python script on a population directory (its first argument),
+/// failing the test with its stderr when it fails.
+fn python(script: &str, dir: &std::path::Path) -> std::process::Output {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out
 }
