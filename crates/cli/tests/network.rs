@@ -2,20 +2,18 @@
 //! their feed shows, ingested with its refresh traces and reposts, and
 //! attributed over follows only and over the full network.
 
+mod support;
+
 #[path = "../../data/tests/support/oasis_run.rs"]
 mod oasis_run;
 
 use aumann_data::format::Table;
 use aumann_study::compare::spearman;
 use std::path::Path;
-use std::process::Command;
 
-fn aumann(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_aumann"))
-        .args(args)
-        .env("AUMANN_NO_PROGRESS", "1")
-        .output()
-        .expect("the aumann binary runs");
+/// Runs the binary and fails the test if the command fails.
+fn aumann_ok(args: &[&str]) -> std::process::Output {
+    let out = support::aumann(args);
     assert!(
         out.status.success(),
         "aumann {}: {}",
@@ -44,7 +42,7 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
         facts.reposts
     );
     let population = dir.path().join("population");
-    let ingest = aumann(&[
+    let ingest = aumann_ok(&[
         "ingest",
         "oasis",
         db.to_str().unwrap(),
@@ -68,7 +66,7 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
     let mut correlations = Vec::new();
     for (input, network) in [(&unlinked, "follows"), (&population, "follows"), (&population, "both")] {
         let out = dir.path().join(format!("{network}-{}", correlations.len()));
-        aumann(&[
+        aumann_ok(&[
             "attribute",
             "--input",
             input.to_str().unwrap(),
@@ -98,7 +96,7 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
     }
     // The study replays its panels over the same network, and says which.
     let study = dir.path().join("study");
-    let run = aumann(&[
+    let run = aumann_ok(&[
         "study",
         "--input",
         population.to_str().unwrap(),
@@ -130,17 +128,9 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
 
 #[test]
 fn indicator_parameters_are_checked() {
-    let out = Command::new(env!("CARGO_BIN_EXE_aumann"))
-        .args(["attribute", "--agents", "50", "--days", "2", "--cascade-c", "1.5"])
-        .env("AUMANN_NO_PROGRESS", "1")
-        .output()
-        .unwrap();
+    let out = support::aumann(&["attribute", "--agents", "50", "--days", "2", "--cascade-c", "1.5"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--cascade-c is a share between 0 and 1"));
-    let out = Command::new(env!("CARGO_BIN_EXE_aumann"))
-        .args(["attribute", "--agents", "50", "--days", "2", "--kappa=-1"])
-        .env("AUMANN_NO_PROGRESS", "1")
-        .output()
-        .unwrap();
+    let out = support::aumann(&["attribute", "--agents", "50", "--days", "2", "--kappa=-1"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kappa must be a finite number above 0"));
 }

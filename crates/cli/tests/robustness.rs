@@ -1,17 +1,13 @@
 //! Bad options and sizes are refused before any work; outputs are whole or
 //! absent, even when the process is killed.
 
+mod support;
+
+use support::aumann;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn aumann(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_aumann"))
-        .args(args)
-        .env("AUMANN_NO_PROGRESS", "1")
-        .output()
-        .expect("the aumann binary runs")
-}
 
 fn fails_with(args: &[&str], message: &str) {
     let out = aumann(args);

@@ -3,19 +3,15 @@
 //! ingest and `aumann stance`, then polarization that moves and a study
 //! that runs.
 
+mod support;
+
+use support::aumann;
+
 #[path = "../../data/tests/support/oasis_run.rs"]
 mod oasis_run;
 
 use std::path::Path;
 use std::process::Command;
-
-fn aumann(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_aumann"))
-        .args(args)
-        .env("AUMANN_NO_PROGRESS", "1")
-        .output()
-        .expect("the aumann binary runs")
-}
 
 fn ok(out: std::process::Output) -> String {
     assert!(

@@ -31,25 +31,8 @@ pub(crate) fn values_at<D: Dynamics>(
         let mut batch: Vec<&[f64]> = chunk.to_vec();
         batch.resize(padded_nodes(k), chunk[k - 1]);
         let mut v = vec![0.0; batch.len()];
-        let batch = &batch;
-        macro_rules! run {
-            ($k:literal) => {
-                forward::<D, $k>(
-                    dynamics,
-                    replay,
-                    workspace,
-                    |g| std::array::from_fn(|m| emission(replay, batch[m], g)),
-                    &mut v,
-                )
-            };
-        }
-        match batch.len() {
-            1 => run!(1),
-            4 => run!(4),
-            8 => run!(8),
-            12 => run!(12),
-            _ => run!(16),
-        }
+        let emissions = Points { replay, points: &batch };
+        forward_padded(dynamics, replay, workspace, &emissions, &mut v);
         out.copy_from_slice(&v[..k]);
     }
 }
@@ -80,30 +63,62 @@ pub(crate) fn values_on_subsets<D: Dynamics>(
         return values_at(dynamics, replay, workspace, &refs, values);
     }
     let mut v = vec![0.0; padded_nodes(count)];
-    macro_rules! run {
-        ($k:literal) => {
-            forward::<D, $k>(
-                dynamics,
-                replay,
-                workspace,
-                |g| {
-                    let g = g as usize;
-                    let a = replay.activity[g];
-                    let (off, on, mask) = (a * path.baseline[g], a * path.input[g], masks[g]);
-                    std::array::from_fn(|m| if mask >> m & 1 == 1 { on } else { off })
-                },
-                &mut v,
-            )
-        };
-    }
-    match v.len() {
-        1 => run!(1),
-        4 => run!(4),
-        8 => run!(8),
-        12 => run!(12),
-        _ => run!(16),
-    }
+    let emissions = Masks { replay, path, masks };
+    forward_padded(dynamics, replay, workspace, &emissions, &mut v);
     values.copy_from_slice(&v[..count]);
+}
+
+/// A gate's emissions at the K points of a pass.
+trait Emissions: Sync {
+    fn at<const K: usize>(&self, gate: u32) -> [f64; K];
+}
+
+/// Points given in full, one gate vector each.
+struct Points<'a> {
+    replay: &'a Replay,
+    points: &'a [&'a [f64]],
+}
+
+impl Emissions for Points<'_> {
+    #[inline]
+    fn at<const K: usize>(&self, gate: u32) -> [f64; K] {
+        std::array::from_fn(|m| emission(self.replay, self.points[m], gate))
+    }
+}
+
+/// Points given as masks: bit m of a gate's mask takes the input at point
+/// m, else the baseline.
+struct Masks<'a> {
+    replay: &'a Replay,
+    path: aumann_engine::Path<'a>,
+    masks: &'a [u16],
+}
+
+impl Emissions for Masks<'_> {
+    #[inline]
+    fn at<const K: usize>(&self, gate: u32) -> [f64; K] {
+        let g = gate as usize;
+        let a = self.replay.activity[g];
+        let (off, on, mask) = (a * self.path.baseline[g], a * self.path.input[g], self.masks[g]);
+        std::array::from_fn(|m| if mask >> m & 1 == 1 { on } else { off })
+    }
+}
+
+/// [`forward`] at the node count `values.len()` (one of 1, 4, 8, 12, 16).
+fn forward_padded<D: Dynamics, E: Emissions>(
+    dynamics: &D,
+    replay: &Replay,
+    workspace: &Workspace,
+    emissions: &E,
+    values: &mut [f64],
+) {
+    match values.len() {
+        1 => forward::<D, E, 1>(dynamics, replay, workspace, emissions, values),
+        4 => forward::<D, E, 4>(dynamics, replay, workspace, emissions, values),
+        8 => forward::<D, E, 8>(dynamics, replay, workspace, emissions, values),
+        12 => forward::<D, E, 12>(dynamics, replay, workspace, emissions, values),
+        _ => forward::<D, E, 16>(dynamics, replay, workspace, emissions, values),
+    }
 }
 
 /// A gate's emission at one point: its activity scaled by its gate, the
@@ -126,11 +141,11 @@ fn emission(replay: &Replay, point: &[f64], g: u32) -> f64 {
 /// by `emit`. Each step expands every source's emissions once, and a
 /// source silent at every point is skipped without reading its state, so
 /// the sparse points of an insertion curve cost little.
-fn forward<D: Dynamics, const K: usize>(
+fn forward<D: Dynamics, E: Emissions, const K: usize>(
     dynamics: &D,
     replay: &Replay,
     workspace: &Workspace,
-    emit: impl Fn(u32) -> [f64; K] + Sync,
+    emit: &E,
     values: &mut [f64],
 ) {
     let n = replay.agents();
@@ -169,7 +184,11 @@ fn forward<D: Dynamics, const K: usize>(
                 };
                 // Content nobody in the window silences: one unit at every
                 // point (the edge's weight is the amount).
-                *e = if gate == Source::NO_GATE { [1.0; K] } else { emit(gate) };
+                *e = if gate == Source::NO_GATE {
+                    [1.0; K]
+                } else {
+                    emit.at::<K>(gate)
+                };
                 *quiet = e.iter().all(|&v| v == 0.0);
                 *s = rows[agent as usize];
             });
