@@ -4,16 +4,13 @@ use aumann_data::staged::Manifest;
 use aumann_data::stance::{StanceMethod, StanceRequest};
 use aumann_data::synth::{DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_STEPS, SynthParams};
 use aumann_data::{Dataset, format, progress};
-use aumann_engine::{AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, Rule};
+use aumann_engine::{AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_TOLERANCE, Rule};
 use aumann_models::indicators::{AttentionParams, CascadeParams, PanicParams, PolarizationParams};
 use aumann_models::{Indicator, Network, ReplayOptions};
 use aumann_stance::CaOptions;
+use aumann_study::settings::{EngineSettings, IndicatorSettings};
 use clap::Args;
 use std::path::PathBuf;
-
-/// The largest built-in population: at about 40 follows per agent, 100
-/// million agents are 4 billion edges and some 60 GB to generate.
-pub const MAX_SYNTH_AGENTS: usize = 100_000_000;
 
 /// Where the population comes from: a population directory, or the
 /// built-in generator.
@@ -68,24 +65,6 @@ impl Source {
                 Ok(data)
             }
             None => {
-                if self.agents < 2 || self.days < 1 {
-                    return Err("the built-in population needs --agents >= 2 and --days >= 1".into());
-                }
-                if self.agents > MAX_SYNTH_AGENTS {
-                    return Err(format!(
-                        "the built-in generator makes at most {MAX_SYNTH_AGENTS} agents (about 40 follows each: 4 billion edges); got --agents {}",
-                        self.agents
-                    )
-                    .into());
-                }
-                aumann_models::population::check_size(self.agents, self.days)?;
-                if self.feed > 1000 {
-                    return Err(format!(
-                        "--feed {} shows every agent more than 1000 items a step; the feed is meant as a handful",
-                        self.feed
-                    )
-                    .into());
-                }
                 let params = SynthParams {
                     agents: self.agents,
                     steps: self.days,
@@ -93,6 +72,10 @@ impl Source {
                     feed: self.feed,
                     ..Default::default()
                 };
+                aumann_data::synth::check(&params, &|name| match name {
+                    "steps" => "--days".into(),
+                    name => format!("--{name}"),
+                })?;
                 let terminal = progress::Terminal::new();
                 let data = aumann_data::synth::generate(&params, &terminal);
                 terminal.finish();
@@ -128,23 +111,14 @@ pub struct Engine {
 
 impl Engine {
     pub fn build(&self) -> Result<AumannShapley, String> {
-        if let Some(n) = self.nodes
-            && self.max_nodes != DEFAULT_MAX_NODES
-            && n > self.max_nodes
-        {
-            return Err(format!(
-                "--nodes {n} is above --max-nodes {}: give one or the other",
-                self.max_nodes
-            ));
+        EngineSettings {
+            rule: self.rule,
+            nodes: self.nodes,
+            tolerance: self.tolerance,
+            max_nodes: self.max_nodes,
+            batch: self.batch,
         }
-        let engine = AumannShapley::default().rule(self.rule).batch(self.batch);
-        Ok(match self.nodes {
-            Some(n) => engine.fixed(n),
-            None => {
-                let start = DEFAULT_START_NODES.min(self.max_nodes).max(self.rule.min_nodes());
-                engine.adaptive(start, self.max_nodes, self.tolerance)
-            }
-        })
+        .build(&|name| format!("--{name}"))
     }
 
     /// The same options as command-line arguments (for a child process).
@@ -203,57 +177,16 @@ pub struct Model {
 impl Model {
     /// The chosen indicators with the given parameters, checked.
     pub fn indicators(&self) -> Result<Vec<Indicator>, String> {
-        let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(v)
-            } else {
-                Err(format!("--{name} must be a finite number above 0; got {v}"))
-            }
-        };
-        let nonnegative = |name: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(v)
-            } else {
-                Err(format!("--{name} must be a finite number >= 0; got {v}"))
-            }
-        };
-        if !(0.0..=1.0).contains(&self.cascade_c) {
-            return Err(format!(
-                "--cascade-c is a share between 0 and 1; got {}",
-                self.cascade_c
-            ));
+        IndicatorSettings {
+            indicator: self.indicator.clone(),
+            kappa: self.kappa,
+            beta: self.beta,
+            cascade_c: self.cascade_c,
+            epsilon: self.epsilon,
+            lambda: self.lambda,
+            depth: self.depth,
         }
-        let polarization = PolarizationParams {
-            kappa: positive("kappa", self.kappa)?,
-        };
-        let cascade = CascadeParams {
-            beta: nonnegative("beta", self.beta)?,
-            c: self.cascade_c,
-        };
-        let attention = AttentionParams {
-            eps: positive("epsilon", self.epsilon)?,
-        };
-        let panic = PanicParams {
-            lambda: nonnegative("lambda", self.lambda)?,
-            depth: self.depth.map(|d| positive("depth", d)).transpose()?,
-        };
-        let with_params = |indicator: Indicator| match indicator {
-            Indicator::Polarization(_) => Indicator::Polarization(polarization),
-            Indicator::Cascade(_) => Indicator::Cascade(cascade),
-            Indicator::Attention(_) => Indicator::Attention(attention),
-            Indicator::Panic(_) => Indicator::Panic(panic),
-            Indicator::Linear => Indicator::Linear,
-        };
-        let chosen = if self.indicator == "all" {
-            Indicator::all()
-        } else {
-            vec![
-                self.indicator
-                    .parse::<Indicator>()
-                    .map_err(|e| format!("{e}, or all"))?,
-            ]
-        };
-        Ok(chosen.into_iter().map(with_params).collect())
+        .indicators(&|name| format!("--{name}"))
     }
 
     pub fn replay(&self) -> ReplayOptions {

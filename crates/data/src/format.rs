@@ -25,7 +25,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt32Array};
 use arrow_cast::{CastOptions, cast_with_options};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{ArrowError, DataType, Field, Schema};
 use aumann_models::{Activity, Engagement, Exposure, FollowSpan, Order, Population, Repost};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -114,8 +114,10 @@ pub fn write_table(path: &Path, columns: Vec<Column<'_>>) -> Result<(), FormatEr
 /// The Parquet key under which a population's tables carry their run's id.
 pub const RUN_KEY: &str = "aumann.run";
 
-/// [`write_table`], with the run id in the file's key-value metadata.
-fn write_tagged(path: &Path, columns: Vec<Column<'_>>, run: Option<&str>) -> Result<(), FormatError> {
+/// The columns as one Arrow record batch, with the run id in the schema's
+/// metadata when given: what a table file holds, for callers that hand
+/// tables over in memory (the Python package) rather than as files.
+pub fn record_batch(columns: Vec<Column<'_>>, run: Option<&str>) -> Result<RecordBatch, ArrowError> {
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for column in columns {
@@ -153,11 +155,22 @@ fn write_tagged(path: &Path, columns: Vec<Column<'_>>, run: Option<&str>) -> Res
             run.to_string(),
         )]));
     }
-    let schema = Arc::new(schema);
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| FormatError::Invalid {
+    RecordBatch::try_new(Arc::new(schema), arrays)
+}
+
+/// [`write_table`], with the run id in the file's key-value metadata.
+fn write_tagged(path: &Path, columns: Vec<Column<'_>>, run: Option<&str>) -> Result<(), FormatError> {
+    let batch = record_batch(columns, run).map_err(|e| FormatError::Invalid {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
+    write_batch(path, &batch)
+}
+
+/// Writes one record batch as a Parquet table, zstd-compressed, in row
+/// groups of 1M rows.
+pub fn write_batch(path: &Path, batch: &RecordBatch) -> Result<(), FormatError> {
+    let schema = batch.schema();
     let file = File::create(path).map_err(io(path))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("level")))
@@ -168,7 +181,7 @@ fn write_tagged(path: &Path, columns: Vec<Column<'_>>, run: Option<&str>) -> Res
         source,
     };
     let mut writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(parquet)?;
-    writer.write(&batch).map_err(parquet)?;
+    writer.write(batch).map_err(parquet)?;
     writer.close().map_err(parquet)?;
     Ok(())
 }
@@ -409,9 +422,31 @@ pub fn fingerprint(data: &Dataset) -> String {
 /// metadata.json with the same id, into an existing directory (a
 /// [`StagedDir`]'s).
 pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
-    let p = &data.population;
     let run = content_id(data);
-    let write_table = |path: &Path, columns| write_tagged(path, columns, Some(&run));
+    let tables = population_batches(data, &run).map_err(|e| FormatError::Invalid {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    for (name, batch) in &tables {
+        write_batch(&dir.join(name), batch)?;
+    }
+    let mut meta = data.meta.clone();
+    meta.run = Some(run.clone());
+    let meta_path = dir.join(METADATA);
+    let json = serde_json::to_string_pretty(&meta).expect("metadata serialises");
+    std::fs::write(&meta_path, json + "\n").map_err(io(&meta_path))?;
+    Ok(())
+}
+
+/// The population's tables as record batches, named by their file names
+/// (the optional tables only when they have rows), each tagged with `run`.
+pub fn population_batches(data: &Dataset, run: &str) -> Result<Vec<(&'static str, RecordBatch)>, ArrowError> {
+    let p = &data.population;
+    let mut tables = Vec::new();
+    let mut write_table = |name: &'static str, columns| -> Result<(), ArrowError> {
+        tables.push((name, record_batch(columns, Some(run))?));
+        Ok(())
+    };
     let mut agents = vec![
         Column::U32("agent", (0..p.agents as u32).collect()),
         Column::Str("external_id", &data.external_ids),
@@ -425,7 +460,7 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
     if let Some(groups) = &data.groups {
         agents.push(Column::Str("group", groups));
     }
-    write_table(&dir.join(AGENTS), agents)?;
+    write_table(AGENTS, agents)?;
     let mut follows = vec![
         Column::U32("follower", p.follows.iter().map(|f| f.0).collect()),
         Column::U32("followee", p.follows.iter().map(|f| f.1).collect()),
@@ -437,9 +472,9 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
             p.follow_spans.iter().map(|s| s.end).collect(),
         ));
     }
-    write_table(&dir.join(FOLLOWS), follows)?;
+    write_table(FOLLOWS, follows)?;
     write_table(
-        &dir.join(ACTIVITY),
+        ACTIVITY,
         vec![
             Column::U32("agent", p.activity.iter().map(|a| a.agent).collect()),
             Column::U32("step", p.activity.iter().map(|a| a.step).collect()),
@@ -447,7 +482,7 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
         ],
     )?;
     write_table(
-        &dir.join(ENGAGEMENTS),
+        ENGAGEMENTS,
         vec![
             Column::U32("engager", p.engagements.iter().map(|e| e.engager).collect()),
             Column::U32("author", p.engagements.iter().map(|e| e.author).collect()),
@@ -456,7 +491,7 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
         ],
     )?;
     write_table(
-        &dir.join(ORDERS),
+        ORDERS,
         vec![
             Column::U32("agent", p.orders.iter().map(|o| o.agent).collect()),
             Column::U32("step", p.orders.iter().map(|o| o.step).collect()),
@@ -465,7 +500,7 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
     )?;
     if !p.exposures.is_empty() {
         write_table(
-            &dir.join(EXPOSURES),
+            EXPOSURES,
             vec![
                 Column::U32("reader", p.exposures.iter().map(|e| e.reader).collect()),
                 Column::U32("author", p.exposures.iter().map(|e| e.author).collect()),
@@ -477,7 +512,7 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
     }
     if !p.reposts.is_empty() {
         write_table(
-            &dir.join(REPOSTS),
+            REPOSTS,
             vec![
                 Column::U32("reposter", p.reposts.iter().map(|r| r.reposter).collect()),
                 Column::U32("step", p.reposts.iter().map(|r| r.step).collect()),
@@ -487,12 +522,7 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
             ],
         )?;
     }
-    let mut meta = data.meta.clone();
-    meta.run = Some(run.clone());
-    let meta_path = dir.join(METADATA);
-    let json = serde_json::to_string_pretty(&meta).expect("metadata serialises");
-    std::fs::write(&meta_path, json + "\n").map_err(io(&meta_path))?;
-    Ok(())
+    Ok(tables)
 }
 
 /// A hash of everything a population directory holds but its creation
@@ -661,8 +691,77 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
         let d = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
         progress.advance(d, total, "rows");
     };
-    let mut tables = tables.into_iter().map(|t| t.read(&on_rows));
-    let mut next = || tables.next().expect("five tables");
+    let tables = tables
+        .into_iter()
+        .map(|t| t.read(&on_rows))
+        .collect::<Result<Vec<_>, _>>()?;
+    let optional = optional
+        .into_iter()
+        .map(|t| t.map(|t| t.read(&on_rows)).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+    assemble(dir, meta, tables, optional)
+}
+
+/// A population from tables in memory (Arrow record batches, as pandas
+/// hands them over through pyarrow), checked exactly as a directory's
+/// files are: `tables` names each by its file name ("agents.parquet", ...);
+/// the five of [`TABLES`] are needed, those of [`OPTIONAL_TABLES`] may be
+/// given. Errors name the table by its name without the extension.
+pub fn from_batches(meta: Metadata, tables: Vec<(String, Vec<RecordBatch>)>) -> Result<Dataset, FormatError> {
+    let label = PathBuf::from("the tables given");
+    aumann_models::population::check_size(meta.agents, meta.steps).map_err(|e| FormatError::Invalid {
+        path: label.clone(),
+        message: e.to_string(),
+    })?;
+    let mut given: Vec<(String, Vec<RecordBatch>)> = tables;
+    if let Some((name, _)) = given
+        .iter()
+        .find(|(name, _)| !TABLES.contains(&name.as_str()) && !OPTIONAL_TABLES.contains(&name.as_str()))
+    {
+        return Err(FormatError::Invalid {
+            path: label,
+            message: format!(
+                "unknown table '{name}': a population has {} and optionally {}",
+                TABLES.join(", "),
+                OPTIONAL_TABLES.join(", ")
+            ),
+        });
+    }
+    let mut take = |name: &str| {
+        let at = given.iter().position(|(n, _)| n == name)?;
+        let (_, batches) = given.swap_remove(at);
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        Some(Table {
+            path: PathBuf::from(name.trim_end_matches(".parquet")),
+            batches,
+            rows,
+        })
+    };
+    let mut required = Vec::new();
+    for name in TABLES {
+        required.push(take(name).ok_or_else(|| FormatError::Invalid {
+            path: label.clone(),
+            message: format!("the {} table is missing", name.trim_end_matches(".parquet")),
+        })?);
+    }
+    let optional = OPTIONAL_TABLES.iter().map(|name| take(name)).collect();
+    assemble(&label, meta, required, optional)
+}
+
+/// Checks the tables against the metadata and each other and builds the
+/// dataset: what a population directory and tables in memory share.
+fn assemble(
+    dir: &Path,
+    meta: Metadata,
+    tables: Vec<Table>,
+    optional: Vec<Option<Table>>,
+) -> Result<Dataset, FormatError> {
+    let mut tables = tables.into_iter();
+    let mut next = || {
+        tables
+            .next()
+            .ok_or_else(|| FormatError::NotAPopulation(dir.to_path_buf()))
+    };
     let agents = next()?;
     let ids = agents.u32("agent", "agent, external_id, followers, stance")?;
     if ids.len() != meta.agents || ids.iter().enumerate().any(|(i, &a)| a as usize != i) {
@@ -732,7 +831,6 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
     let exposures = match exposures_table {
         None => Vec::new(),
         Some(t) => {
-            let t = t.read(&on_rows)?;
             let needs = "reader, author, step, amount (and optionally posted)";
             let readers = t.u32("reader", needs)?;
             let posted = t.opt_u32("posted")?.unwrap_or_else(|| vec![None; readers.len()]);
@@ -752,7 +850,6 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
     let reposts = match reposts_table {
         None => Vec::new(),
         Some(t) => {
-            let t = t.read(&on_rows)?;
             let needs = "reposter, step, parent_author, parent_step, amount";
             let reposters = t.u32("reposter", needs)?;
             let steps = t.u32("step", needs)?;

@@ -17,6 +17,11 @@ pub trait Observer: Sync {
     /// `done` of `total` units of the current stage (the total may grow, as
     /// when the adaptive rule adds a level), with a short status.
     fn advance(&self, done: u64, total: u64, detail: &str);
+    /// Whether the user asked to stop (an interrupt). Long work asks
+    /// between its sweeps and stages, and stops with an error when told.
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
 
 impl Observer for () {

@@ -21,6 +21,42 @@ pub const DEFAULT_SEED: u64 = 2605;
 
 const CHUNK: usize = 16_384;
 
+/// The largest built-in population: at about 40 follows per agent, 100
+/// million agents are 4 billion edges and some 60 GB to generate.
+pub const MAX_AGENTS: usize = 100_000_000;
+
+/// The most recommended items a step the generator shows each agent.
+pub const MAX_FEED: usize = 1000;
+
+/// Checks the sizes a front end lets users choose (agents, steps, feed)
+/// before anything is allocated; `option` spells a setting's name the way
+/// the front end takes it, for the messages.
+pub fn check(params: &SynthParams, option: &dyn Fn(&str) -> String) -> Result<(), String> {
+    if params.agents < 2 || params.steps < 1 {
+        return Err(format!(
+            "the built-in population needs {} >= 2 and {} >= 1",
+            option("agents"),
+            option("steps")
+        ));
+    }
+    if params.agents > MAX_AGENTS {
+        return Err(format!(
+            "the built-in generator makes at most {MAX_AGENTS} agents (about 40 follows each: 4 billion edges); got {} {}",
+            option("agents"),
+            params.agents
+        ));
+    }
+    aumann_models::population::check_size(params.agents, params.steps).map_err(|e| e.to_string())?;
+    if params.feed > MAX_FEED {
+        return Err(format!(
+            "{} {} shows every agent more than {MAX_FEED} items a step; the feed is meant as a handful",
+            option("feed"),
+            params.feed
+        ));
+    }
+    Ok(())
+}
+
 /// Every knob of the generator; the defaults are documented in
 /// docs/population.md with what each reproduces.
 #[derive(Clone, Debug, Serialize, PartialEq)]

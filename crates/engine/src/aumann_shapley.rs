@@ -4,6 +4,7 @@ use crate::attribution::{Attribution, Level};
 use crate::error::{Error, Result, check_output, check_point};
 use crate::game::{NodeWeights, Path, ValueFunction};
 use crate::quadrature::{PairedNodes, Rule};
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 /// How many quadrature nodes to use.
@@ -134,18 +135,19 @@ impl AumannShapley {
         input: &[f64],
         baseline: &[f64],
     ) -> Result<Attribution> {
-        self.attribute_observed(game, input, baseline, &|_| {})
+        self.attribute_observed(game, input, baseline, &|_| ControlFlow::Continue(()))
     }
 
     /// [`AumannShapley::attribute`], telling `observer` where it stands
     /// after every sweep (for a progress bar; the result does not depend on
-    /// it).
+    /// it). An observer that answers `Break` stops the attribution there
+    /// (a user's interrupt, say): the result is [`Error::Interrupted`].
     pub fn attribute_observed<G: ValueFunction + ?Sized>(
         &self,
         game: &G,
         input: &[f64],
         baseline: &[f64],
-        observer: &dyn Fn(&Progress),
+        observer: &dyn Fn(&Progress) -> ControlFlow<()>,
     ) -> Result<Attribution> {
         let started = Instant::now();
         self.validate()?;
@@ -159,7 +161,7 @@ impl AumannShapley {
         let value_input = check_output("value at the input", game.value(input))?;
         let value_baseline = check_output("value at the baseline", game.value(baseline))?;
         if let Some(flat) = flat_attribution(game, path, self, value_input, value_baseline, started)? {
-            observer(&Progress {
+            let _ = observer(&Progress {
                 level: 1,
                 level_nodes: 0,
                 evaluations: 1,
@@ -348,7 +350,7 @@ struct Sweeper<'a, G: ?Sized> {
     game: &'a G,
     path: Path<'a>,
     batch: usize,
-    observer: &'a dyn Fn(&Progress),
+    observer: &'a dyn Fn(&Progress) -> ControlFlow<()>,
     level: usize,
     level_nodes: usize,
     evaluations: usize,
@@ -358,7 +360,7 @@ struct Sweeper<'a, G: ?Sized> {
 }
 
 impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
-    fn new(game: &'a G, path: Path<'a>, batch: usize, observer: &'a dyn Fn(&Progress)) -> Self {
+    fn new(game: &'a G, path: Path<'a>, batch: usize, observer: &'a dyn Fn(&Progress) -> ControlFlow<()>) -> Self {
         Self {
             game,
             path,
@@ -395,12 +397,17 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
                 &mut self.accumulator,
             );
             self.evaluations += end - start;
-            (self.observer)(&Progress {
+            let flow = (self.observer)(&Progress {
                 level: self.level,
                 level_nodes: self.level_nodes,
                 evaluations: self.evaluations,
                 expected,
             });
+            if flow.is_break() {
+                return Err(Error::Interrupted {
+                    evaluations: self.evaluations,
+                });
+            }
             for &v in &self.values {
                 check_output("value on the path", v)?;
             }

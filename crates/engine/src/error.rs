@@ -36,6 +36,11 @@ pub enum Error {
     /// can still use (and report) it.
     #[error("relative completeness gap {:.3e} is above the tolerance {tolerance:.1e} after {} nodes (the limit); the best result is attached", best.relative_gap(), best.nodes)]
     ToleranceNotReached { tolerance: f64, best: Box<Attribution> },
+
+    /// The caller's observer asked to stop (an interrupt), after this many
+    /// gradient evaluations.
+    #[error("interrupted after {evaluations} gradient evaluations")]
+    Interrupted { evaluations: usize },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -54,10 +54,15 @@ pub fn exact_shapley<G: ValueFunction + ?Sized>(game: &G, input: &[f64], baselin
         .into_par_iter()
         .map(|c| {
             let mut phi = vec![0.0; n];
-            let mut point = vec![0.0; n];
-            for mask in c * chunk..(c + 1) * chunk {
-                coalition_point(mask, input, baseline, &mut point);
-                let v = check_output("coalition value", game.value(&point))?;
+            let masks = c * chunk..(c + 1) * chunk;
+            let mut points = vec![0.0; chunk as usize * n];
+            for (mask, point) in masks.clone().zip(points.chunks_exact_mut(n)) {
+                coalition_point(mask, input, baseline, point);
+            }
+            let mut values = vec![0.0; chunk as usize];
+            game.values(&points, &mut values);
+            for (mask, &v) in masks.zip(&values) {
+                let v = check_output("coalition value", v)?;
                 let size = mask.count_ones() as usize;
                 let joined = if size > 0 { weights[size - 1] * v } else { 0.0 };
                 let outside = if size < n { weights[size] * v } else { 0.0 };

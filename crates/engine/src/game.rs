@@ -67,6 +67,19 @@ pub trait ValueFunction: Sync {
     /// Writes dF/dx into `gradient` (length N, overwritten) and returns F(x).
     fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64;
 
+    /// F at k points at once: `points` is k x N, row-major; `values` has k
+    /// entries and is overwritten. The Shapley estimators hand their
+    /// coalitions over this way, so that a game behind a foreign call (a
+    /// Python function) pays the call once per batch. The default calls
+    /// [`ValueFunction::value`] row by row.
+    fn values(&self, points: &[f64], values: &mut [f64]) {
+        let n = self.players();
+        debug_assert_eq!(points.len(), values.len() * n);
+        for (v, x) in values.iter_mut().zip(points.chunks_exact(n.max(1))) {
+            *v = self.value(x);
+        }
+    }
+
     /// Batched evaluation along a path.
     ///
     /// Shapes: `taus` has k entries; `values` has k entries and receives
@@ -121,6 +134,9 @@ impl<G: ValueFunction + ?Sized> ValueFunction for &G {
     }
     fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
         (**self).value_and_gradient(x, gradient)
+    }
+    fn values(&self, points: &[f64], values: &mut [f64]) {
+        (**self).values(points, values)
     }
     fn accumulate_path_gradients(
         &self,

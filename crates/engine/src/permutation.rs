@@ -186,23 +186,44 @@ fn antithetic_pair<G: ValueFunction + ?Sized>(
     order.shuffle(&mut rng);
     let mut sample = vec![0.0; n];
     let mut point = baseline.to_vec();
+    // The walk's coalitions go to the game in blocks (one call per block),
+    // each block at most PREFIX_BLOCK_VALUES numbers.
+    let block = (PREFIX_BLOCK_VALUES / n.max(1)).clamp(1, n.max(1));
+    let mut points = Vec::with_capacity(block * n);
+    let mut values = vec![0.0; block];
     for pass in 0..2 {
         point.copy_from_slice(baseline);
         let mut previous = empty;
-        for step in 0..n {
-            let player = if pass == 0 { order[step] } else { order[n - 1 - step] };
-            point[player] = input[player];
-            let v = if step + 1 == n {
-                full
-            } else {
-                check_output("coalition value", game.value(&point))?
-            };
-            sample[player] += 0.5 * (v - previous);
-            previous = v;
+        let player_at = |step: usize| if pass == 0 { order[step] } else { order[n - 1 - step] };
+        // The last step's coalition is the full one, already known.
+        for start in (0..n).step_by(block) {
+            let end = (start + block).min(n);
+            let evaluated = end.min(n - 1);
+            points.clear();
+            for step in start..evaluated {
+                let player = player_at(step);
+                point[player] = input[player];
+                points.extend_from_slice(&point);
+            }
+            game.values(&points, &mut values[..evaluated.saturating_sub(start)]);
+            for step in start..end {
+                let player = player_at(step);
+                let v = if step + 1 == n {
+                    full
+                } else {
+                    check_output("coalition value", values[step - start])?
+                };
+                sample[player] += 0.5 * (v - previous);
+                previous = v;
+            }
         }
     }
     Ok(sample)
 }
+
+/// The most numbers (coalitions x players) handed to the game in one call
+/// along a permutation: 8 MB of points.
+const PREFIX_BLOCK_VALUES: usize = 1 << 20;
 
 /// Running mean and variance per player (Welford), pushed in a fixed order.
 struct Welford {

@@ -66,19 +66,22 @@ pub fn attribute_between(
     input: &[f64],
     baseline: &[f64],
 ) -> Result<ReplayAttribution, AttributeError> {
-    attribute_observed(replay, indicator, engine, input, baseline, &|_| {})
+    attribute_observed(replay, indicator, engine, input, baseline, &|_| {
+        std::ops::ControlFlow::Continue(())
+    })
 }
 
 /// [`attribute_between`], telling `observer` where the engine stands after
-/// every sweep. The sweeps' buffers live in a workspace of this call's own,
-/// freed when it returns.
+/// every sweep (an observer that answers `Break` stops it: an engine error,
+/// [`aumann_engine::Error::Interrupted`]). The sweeps' buffers live in a
+/// workspace of this call's own, freed when it returns.
 pub fn attribute_observed(
     replay: &Replay,
     indicator: Indicator,
     engine: &AumannShapley,
     input: &[f64],
     baseline: &[f64],
-    observer: &dyn Fn(&Progress),
+    observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
 ) -> Result<ReplayAttribution, AttributeError> {
     if replay.players() == 0 {
         return Err(AttributeError::Empty);

@@ -13,6 +13,7 @@ pub mod output;
 pub mod pagerank;
 pub mod panel;
 pub mod report;
+pub mod settings;
 mod study;
 pub mod svg;
 pub mod tiers;

@@ -11,9 +11,49 @@
 //! ```
 
 use crate::StudyResult;
+use arrow_array::RecordBatch;
 use aumann_data::Dataset;
-use aumann_data::format::{Column, FormatError, write_table};
+use aumann_data::format::{Column, FormatError, record_batch, write_batch};
+use aumann_data::staged::{Manifest, OutputError, StagedDir};
 use std::path::{Path, PathBuf};
+
+/// What [`save`] could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Writes a study's or an attribution's outputs, whole or not at all: the
+/// tables, summary.json, report.html when `report` gives the load and total
+/// seconds, and run.json with `manifest`, into `staged` (created before the
+/// work, so that a bad output directory fails at once), then commits it.
+/// Returns the paths written.
+pub fn save(
+    staged: StagedDir,
+    data: &Dataset,
+    result: &StudyResult,
+    report: Option<(f64, f64)>,
+    manifest: Manifest,
+) -> Result<Vec<PathBuf>, SaveError> {
+    write(staged.dir(), data, result)?;
+    if let Some((loaded, total)) = report {
+        crate::report::write(&staged.path("report.html"), result, loaded, total)?;
+    }
+    Ok(staged.commit(Some(manifest))?)
+}
+
+/// The per-indicator tables of a result, in memory: per indicator, its
+/// name and the record batches of attributions-INDICATOR, steps-INDICATOR
+/// and (when drawn) curves-INDICATOR, as [`write`] writes them.
+pub struct IndicatorTables {
+    pub indicator: &'static str,
+    pub attributions: RecordBatch,
+    pub steps: RecordBatch,
+    pub curves: Option<RecordBatch>,
+}
 
 /// Writes summary.json and the per-agent and per-step tables; returns the
 /// paths written.
@@ -22,13 +62,45 @@ pub fn write(out: &Path, data: &Dataset, result: &StudyResult) -> Result<Vec<Pat
         path: out.to_path_buf(),
         source,
     })?;
+    let mut written = Vec::new();
+    let tables = tables(data, result).map_err(|e| FormatError::Invalid {
+        path: out.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    for t in tables {
+        let name = t.indicator;
+        let parts = [
+            (format!("attributions-{name}.parquet"), Some(t.attributions)),
+            (format!("steps-{name}.parquet"), Some(t.steps)),
+            (format!("curves-{name}.parquet"), t.curves),
+        ];
+        for (file, batch) in parts {
+            if let Some(batch) = batch {
+                let path = out.join(file);
+                write_batch(&path, &batch)?;
+                written.push(path);
+            }
+        }
+    }
+    let path = out.join("summary.json");
+    let json = serde_json::to_string_pretty(result).expect("summary serialises");
+    std::fs::write(&path, json + "\n").map_err(|source| FormatError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    written.push(path);
+    Ok(written)
+}
+
+/// Builds every indicator's tables.
+pub fn tables(data: &Dataset, result: &StudyResult) -> Result<Vec<IndicatorTables>, arrow_schema::ArrowError> {
     let population = &data.population;
     let mut activity = vec![0.0; population.agents];
     for a in &population.activity {
         activity[a.agent as usize] += a.amount;
     }
     let tiers: Vec<&str> = result.tiers.iter().map(|t| t.name()).collect();
-    let mut written = Vec::new();
+    let mut all = Vec::new();
     for study in &result.indicators {
         let name = study.indicator.name();
         let mut panel = vec![None; population.agents];
@@ -47,9 +119,7 @@ pub fn write(out: &Path, data: &Dataset, result: &StudyResult) -> Result<Vec<Pat
                 }
             }
         }
-        let path = out.join(format!("attributions-{name}.parquet"));
-        write_table(
-            &path,
+        let attributions = record_batch(
             vec![
                 Column::U32("agent", (0..population.agents as u32).collect()),
                 Column::Str("external_id", &data.external_ids),
@@ -61,56 +131,54 @@ pub fn write(out: &Path, data: &Dataset, result: &StudyResult) -> Result<Vec<Pat
                 Column::OptF64("phi_panel", panel),
                 Column::OptF64("phi_panel_shapley", panel_shapley),
             ],
+            None,
         )?;
-        written.push(path);
-        let path = out.join(format!("steps-{name}.parquet"));
         let a = &study.attribution;
-        write_table(
-            &path,
+        let steps = record_batch(
             vec![
                 Column::U32("agent", a.gate_agents.clone()),
                 Column::U32("step", a.gate_steps.clone()),
                 Column::F64("phi", a.gates.phi.clone()),
             ],
+            None,
         )?;
-        written.push(path);
-        if let Some(curves) = &study.curves {
-            let path = out.join(format!("curves-{name}.parquet"));
-            let rows = curves.rankings.len() * curves.ks.len();
-            let names: Vec<&str> = curves
-                .rankings
-                .iter()
-                .flat_map(|r| std::iter::repeat_n(r.ranking.as_str(), curves.ks.len()))
-                .collect();
-            let ks: Vec<u32> = curves.ks.iter().map(|&k| k as u32).cycle().take(rows).collect();
-            write_table(
-                &path,
-                vec![
-                    Column::Strs("ranking", names),
-                    Column::F64(
-                        "fraction",
-                        ks.iter().map(|&k| k as f64 / curves.agents as f64).collect(),
-                    ),
-                    Column::U32("k", ks),
-                    Column::F64(
-                        "deletion",
-                        curves.rankings.iter().flat_map(|r| r.deletion.clone()).collect(),
-                    ),
-                    Column::F64(
-                        "insertion",
-                        curves.rankings.iter().flat_map(|r| r.insertion.clone()).collect(),
-                    ),
-                ],
-            )?;
-            written.push(path);
-        }
+        let curves = match &study.curves {
+            None => None,
+            Some(curves) => {
+                let rows = curves.rankings.len() * curves.ks.len();
+                let names: Vec<&str> = curves
+                    .rankings
+                    .iter()
+                    .flat_map(|r| std::iter::repeat_n(r.ranking.as_str(), curves.ks.len()))
+                    .collect();
+                let ks: Vec<u32> = curves.ks.iter().map(|&k| k as u32).cycle().take(rows).collect();
+                Some(record_batch(
+                    vec![
+                        Column::Strs("ranking", names),
+                        Column::F64(
+                            "fraction",
+                            ks.iter().map(|&k| k as f64 / curves.agents as f64).collect(),
+                        ),
+                        Column::U32("k", ks),
+                        Column::F64(
+                            "deletion",
+                            curves.rankings.iter().flat_map(|r| r.deletion.clone()).collect(),
+                        ),
+                        Column::F64(
+                            "insertion",
+                            curves.rankings.iter().flat_map(|r| r.insertion.clone()).collect(),
+                        ),
+                    ],
+                    None,
+                )?)
+            }
+        };
+        all.push(IndicatorTables {
+            indicator: name,
+            attributions,
+            steps,
+            curves,
+        });
     }
-    let path = out.join("summary.json");
-    let json = serde_json::to_string_pretty(result).expect("summary serialises");
-    std::fs::write(&path, json + "\n").map_err(|source| FormatError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    written.push(path);
-    Ok(written)
+    Ok(all)
 }

@@ -59,6 +59,18 @@ pub enum StudyError {
     Attribute(#[from] AttributeError),
     #[error("invalid study settings: {0}")]
     Settings(String),
+    /// The observer said the user asked to stop.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// Stops between stages when the user asked to.
+fn check_interrupt(progress: &dyn Observer) -> Result<(), StudyError> {
+    if progress.interrupted() {
+        Err(StudyError::Interrupted)
+    } else {
+        Ok(())
+    }
 }
 
 /// The full-scale attribution's numbers, as they go into summary.json.
@@ -299,6 +311,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
     let replay = Replay::with_progress(population, config.replay, &|built, steps| {
         progress.advance(built as u64, steps as u64, "steps")
     })?;
+    check_interrupt(progress)?;
     let summary = PopulationSummary {
         source: data.meta.source.clone(),
         agents: replay.agents(),
@@ -336,9 +349,22 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         );
         let started = Instant::now();
         let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
+        check_interrupt(progress)?;
         let attribution = attribute_observed(&replay, indicator, &config.engine, &ones, &zeros, &|p| {
             let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
-            progress.advance(p.evaluations as u64, p.expected as u64, &detail)
+            progress.advance(p.evaluations as u64, p.expected as u64, &detail);
+            if progress.interrupted() {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })
+        .map_err(|e| match e {
+            AttributeError::Engine {
+                source: aumann_engine::Error::Interrupted { .. },
+                ..
+            } => StudyError::Interrupted,
+            e => e.into(),
         })?;
         let seconds = started.elapsed().as_secs_f64();
         let g = &attribution.gates;
@@ -386,6 +412,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
             .iter()
             .enumerate()
             .map(|(k, panel)| {
+                check_interrupt(progress)?;
                 let study = study_panel(panel, indicator, config, &attribution.agent_phi, full_abs);
                 let detail = format!("{} panel of {} agents", panel.kind.name(), panel.members.len());
                 progress.advance(k as u64 + 1, panels.len() as u64, &detail);
@@ -404,6 +431,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         );
         let curves = match &config.curves {
             Some(spec) => {
+                check_interrupt(progress)?;
                 progress.stage(&format!("deletion and insertion curves ({})", indicator.name()), None);
                 let on_pass =
                     |done: usize, total: usize| progress.advance(done as u64, total as u64, "forward replays");

@@ -76,8 +76,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     let terminal = progress::Terminal::new();
     let result = aumann_study::run(&data, &config, &terminal)?;
     terminal.stage("writing outputs", None);
-    output::write(staged.dir(), &data, &result)?;
-    let written = staged.commit(Some(args.source.manifest(&data)))?;
+    let written = output::save(staged, &data, &result, None, args.source.manifest(&data))?;
     terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);

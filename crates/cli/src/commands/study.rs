@@ -6,7 +6,7 @@ use aumann_data::staged::StagedDir;
 use aumann_study::faithfulness::{CurveSpec, DEFAULT_RANDOM_RANKINGS};
 use aumann_study::tiers::TierSpec;
 use aumann_study::when::DEFAULT_LATENCY_QUANTILE;
-use aumann_study::{StudyConfig, StudyResult, output, report};
+use aumann_study::{StudyConfig, StudyResult, output};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -69,14 +69,7 @@ pub struct When {
 
 impl When {
     pub fn quantile(&self) -> Result<f64, String> {
-        if self.latency_quantile > 0.0 && self.latency_quantile <= 1.0 {
-            Ok(self.latency_quantile)
-        } else {
-            Err(format!(
-                "--latency-quantile is a share in (0, 1]; got {}",
-                self.latency_quantile
-            ))
-        }
+        aumann_study::settings::check_latency_quantile(self.latency_quantile, "--latency-quantile")
     }
 
     pub fn curves(&self, seed: u64) -> CurveSpec {
@@ -127,14 +120,13 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     let terminal = progress::Terminal::new();
     let result = aumann_study::run(&data, &config, &terminal)?;
     terminal.stage("writing outputs", None);
-    output::write(staged.dir(), &data, &result)?;
-    report::write(
-        &staged.path("report.html"),
+    output::save(
+        staged,
+        &data,
         &result,
-        loaded,
-        started.elapsed().as_secs_f64(),
+        Some((loaded, started.elapsed().as_secs_f64())),
+        args.source.manifest(&data),
     )?;
-    staged.commit(Some(args.source.manifest(&data)))?;
     let report = args.out.join("report.html");
     terminal.finish();
     if args.json {
