@@ -1,0 +1,60 @@
+//! `aumann._native`: the compiled half of the `aumann` Python package.
+//!
+//! The Python half (`python/aumann`) gives the API its pandas and Captum
+//! manners (DataFrames, keyword arguments, dataclasses); this half holds
+//! the population and runs the work with the GIL released. What crosses:
+//! tables as Arrow record batches through the Arrow C data interface (no
+//! copy on the way out; pyarrow turns them into DataFrames), numbers as
+//! numpy arrays, settings as plain values, summaries as JSON text.
+
+mod arrow;
+mod engine;
+mod errors;
+mod observe;
+mod population;
+mod study;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<population::Population>()?;
+    m.add_class::<arrow::ArrowBatch>()?;
+    m.add_function(wrap_pyfunction!(study::run, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::path_attribution, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::exact_shapley, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::permutation_shapley, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULTS", defaults(m.py())?)?;
+    Ok(())
+}
+
+/// The defaults of every setting, from the crates that define them, so
+/// that the Python signatures show the command line's values.
+fn defaults(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    use aumann_study::settings::{EngineSettings, IndicatorSettings};
+    let d = pyo3::types::PyDict::new(py);
+    let indicator = IndicatorSettings::default();
+    let engine = EngineSettings::default();
+    let study = aumann_study::StudyConfig::default();
+    let synth = aumann_data::synth::SynthParams::default();
+    d.set_item("kappa", indicator.kappa)?;
+    d.set_item("beta", indicator.beta)?;
+    d.set_item("cascade_c", indicator.cascade_c)?;
+    d.set_item("epsilon", indicator.epsilon)?;
+    d.set_item("lambda_", indicator.lambda)?;
+    d.set_item("rule", engine.rule.name())?;
+    d.set_item("tolerance", engine.tolerance)?;
+    d.set_item("max_nodes", engine.max_nodes)?;
+    d.set_item("batch", engine.batch)?;
+    d.set_item("tiers", (study.tiers.head, study.tiers.middle))?;
+    d.set_item("sample", study.panel_size)?;
+    d.set_item("permutations", study.permutations)?;
+    d.set_item("random_rankings", aumann_study::faithfulness::DEFAULT_RANDOM_RANKINGS)?;
+    d.set_item("latency_quantile", study.latency_quantile)?;
+    d.set_item("network", study.replay.network.name())?;
+    d.set_item("agents", synth.agents)?;
+    d.set_item("days", synth.steps)?;
+    d.set_item("seed", synth.seed)?;
+    Ok(d)
+}

@@ -1,0 +1,172 @@
+//! The attribution and the study of a population, as the command line runs
+//! them (`aumann attribute` is a study without panels or report).
+
+use crate::arrow::ArrowBatch;
+use crate::errors;
+use crate::population::Population;
+use aumann_data::format;
+use aumann_data::progress::Observer;
+use aumann_data::staged::{Manifest, StagedDir};
+use aumann_study::faithfulness::CurveSpec;
+use aumann_study::settings::{EngineSettings, IndicatorSettings, check_latency_quantile};
+use aumann_study::tiers::TierSpec;
+use aumann_study::{StudyConfig, output};
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Every setting of a study, as the Python side passes them (a dict whose
+/// keys are the keyword arguments' names).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct Settings {
+    indicator: String,
+    network: String,
+    kappa: f64,
+    beta: f64,
+    cascade_c: f64,
+    epsilon: f64,
+    #[pyo3(item("lambda_"))]
+    lambda: f64,
+    depth: Option<f64>,
+    rule: String,
+    nodes: Option<usize>,
+    tolerance: f64,
+    max_nodes: usize,
+    batch: usize,
+    tiers: (f64, f64),
+    curves: bool,
+    ranking_seed: u64,
+    random_rankings: u64,
+    latency_quantile: f64,
+    panel_size: usize,
+    permutations: usize,
+    panel_seed: u64,
+    out: Option<PathBuf>,
+    report: bool,
+    threads: Option<usize>,
+    progress: bool,
+}
+
+/// A setting's name as the Python functions take it.
+fn keyword(name: &str) -> String {
+    match name {
+        "lambda" => "lambda_".into(),
+        name => name.replace('-', "_"),
+    }
+}
+
+impl Settings {
+    fn config(&self) -> Result<StudyConfig, String> {
+        let indicators = IndicatorSettings {
+            indicator: self.indicator.clone(),
+            kappa: self.kappa,
+            beta: self.beta,
+            cascade_c: self.cascade_c,
+            epsilon: self.epsilon,
+            lambda: self.lambda,
+            depth: self.depth,
+        }
+        .indicators(&keyword)?;
+        let engine = EngineSettings {
+            rule: self.rule.parse()?,
+            nodes: self.nodes,
+            tolerance: self.tolerance,
+            max_nodes: self.max_nodes,
+            batch: self.batch,
+        }
+        .build(&keyword)?;
+        let tiers = TierSpec {
+            head: self.tiers.0,
+            middle: self.tiers.1,
+        };
+        tiers.validate()?;
+        Ok(StudyConfig {
+            indicators,
+            engine,
+            tiers,
+            panel_size: self.panel_size,
+            panel_seed: self.panel_seed,
+            permutations: self.permutations,
+            replay: aumann_models::ReplayOptions {
+                network: self.network.parse()?,
+            },
+            curves: self.curves.then(|| CurveSpec {
+                random_rankings: self.random_rankings,
+                seed: self.ranking_seed,
+                ..CurveSpec::default()
+            }),
+            latency_quantile: check_latency_quantile(self.latency_quantile, "latency_quantile")?,
+        })
+    }
+}
+
+/// Per indicator: its name and its tables (per agent, per (agent, step),
+/// and the curves when drawn).
+type Tables = Vec<(String, ArrowBatch, ArrowBatch, Option<ArrowBatch>)>;
+
+/// Runs the study; returns summary.json's text, the tables, and the paths
+/// written when `out` was given.
+#[pyfunction]
+pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyResult<(String, Tables, Vec<String>)> {
+    let started = Instant::now();
+    let config = settings.config().map_err(|e| errors::invalid(&e))?;
+    let staged = settings
+        .out
+        .as_deref()
+        .map(StagedDir::create)
+        .transpose()
+        .map_err(errors::output)?;
+    let pool = match settings.threads {
+        Some(0) => return Err(errors::invalid(&"threads must be at least 1 (or None for every core)")),
+        Some(n) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| errors::internal(&e))?,
+        ),
+        None => None,
+    };
+    let data = population.data.clone();
+    let report = settings.report;
+    let outcome = crate::observe::detached(py, settings.progress, |watch| {
+        let study = || aumann_study::run(&data, &config, watch);
+        let result = match &pool {
+            Some(pool) => pool.install(study),
+            None => study(),
+        }
+        .map_err(errors::study)?;
+        let written = match staged {
+            None => Vec::new(),
+            Some(staged) => {
+                watch.stage("writing outputs", None);
+                let manifest = Manifest::new(
+                    &format!("a population in Python (source: {})", data.meta.source),
+                    &format::fingerprint(&data),
+                );
+                let times = report.then(|| (0.0, started.elapsed().as_secs_f64()));
+                output::save(staged, &data, &result, times, manifest).map_err(|e| match e {
+                    output::SaveError::Format(e) => errors::format(e),
+                    output::SaveError::Output(e) => errors::output(e),
+                })?
+            }
+        };
+        let tables = output::tables(&data, &result).map_err(|e| errors::internal(&e))?;
+        let summary = serde_json::to_string(&result).expect("the summary serialises");
+        Ok::<_, PyErr>((summary, tables, written))
+    })?;
+    let (summary, tables, written) = outcome?;
+    let tables = tables
+        .into_iter()
+        .map(|t| {
+            (
+                t.indicator.to_string(),
+                ArrowBatch::new(t.attributions),
+                ArrowBatch::new(t.steps),
+                t.curves.map(ArrowBatch::new),
+            )
+        })
+        .collect();
+    let written = written.iter().map(|p| p.display().to_string()).collect();
+    Ok((summary, tables, written))
+}

@@ -1,0 +1,140 @@
+"""The attribution and the study from Python: the command line's numbers,
+the GIL released, Ctrl-C honoured, bad settings refused."""
+
+import _thread
+import json
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+import aumann
+from conftest import run_cli
+
+
+def test_same_numbers_as_the_command_line(tmp_path, aumann_bin, small):
+    small.write(tmp_path / "pop")
+    run_cli(aumann_bin, "attribute", "--input", str(tmp_path / "pop"), "--indicator", "all", "--curves",
+            "--out", str(tmp_path / "cli"))  # fmt: skip
+    cli = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    results = aumann.attribute(aumann.read_population(tmp_path / "pop", progress=False), "all", curves=True,
+                               progress=False)  # fmt: skip
+    assert list(results) == list(aumann.INDICATORS)
+    for study in cli["indicators"]:
+        name = study["indicator"]["name"]
+        a = results[name]
+        for table, frame in (("attributions", a.agents), ("steps", a.steps), ("curves", a.curves)):
+            on_disk = pd.read_parquet(tmp_path / "cli" / f"{table}-{name}.parquet")
+            pd.testing.assert_frame_equal(frame, on_disk, check_exact=True)
+        full = study["full"]
+        assert (a.value, a.baseline_value, a.gap, a.nodes) == (
+            full["value_input"],
+            full["value_baseline"],
+            full["gap"],
+            full["nodes"],
+        )
+        assert a.summary["tiers"] == study["tiers"]
+    polarization = results["polarization"]
+    assert polarization.relative_gap < 1e-6
+    assert polarization.phi.sum() == pytest.approx(polarization.delta, rel=1e-6)
+    assert polarization.convergence_delta == polarization.gap
+    assert set(polarization.timings) == {"replay", "attribution", "curves"}
+    top = polarization.top(3)
+    assert top.phi.is_monotonic_decreasing and len(top) == 3
+
+
+def test_threads_do_not_change_the_numbers(small):
+    one = aumann.attribute(small, "cascade", threads=1, progress=False)
+    two = aumann.attribute(small, "cascade", threads=2, progress=False)
+    pd.testing.assert_frame_equal(one.agents, two.agents, check_exact=True)
+
+
+def test_study_writes_the_report(tmp_path, small):
+    summary = aumann.study(small, "linear", sample=20, permutations=50, out=tmp_path / "study", progress=False)
+    names = {p.name for p in (tmp_path / "study").iterdir()}
+    assert {"summary.json", "report.html", "run.json", "attributions-linear.parquet"} <= names
+    assert summary == json.loads((tmp_path / "study" / "summary.json").read_text())
+    assert [p["kind"] for p in summary["indicators"][0]["panels"]] == ["top-followers", "random", "snowball"]
+    # A directory of something else is refused, and left as it was.
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(aumann.OutputError):
+        aumann.study(small, "linear", sample=0, out=tmp_path / "mine", progress=False)
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+
+
+def test_other_threads_run_during_an_attribution():
+    pop = aumann.generate(agents=20_000, days=7, seed=1, progress=False)
+    counts = []
+    stop = threading.Event()
+
+    def count():
+        n = 0
+        while not stop.is_set():
+            n += 1
+            if n % 1000 == 0:
+                counts.append(time.perf_counter())
+
+    worker = threading.Thread(target=count)
+    worker.start()
+    time.sleep(0.05)
+    started = time.perf_counter()
+    aumann.attribute(pop, "polarization", nodes=64, progress=False)
+    ended = time.perf_counter()
+    stop.set()
+    worker.join()
+    during = [t for t in counts if started < t < ended]
+    # With the GIL held, the counter would stand still for the whole call.
+    assert ended - started > 0.2
+    assert len(during) > 50, f"{len(during)} thousand counts in {ended - started:.2f} s"
+
+
+@pytest.mark.parametrize("threads", [None, 2])
+def test_ctrl_c_stops_between_sweeps(threads):
+    pop = aumann.generate(agents=20_000, days=7, seed=1, progress=False)
+    started = time.perf_counter()
+    aumann.attribute(pop, "linear", nodes=16, threads=threads, progress=False)
+    per_16 = time.perf_counter() - started
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        aumann.attribute(pop, "linear", nodes=4096, threads=threads, progress=False)
+    elapsed = time.perf_counter() - started
+    timer.cancel()
+    # 4096 nodes would take 256 times the 16-node run; the interrupt came
+    # at 0.3 s and the next sweep (8 nodes) honoured it.
+    assert elapsed < 0.3 + 2 * per_16 + 1.0, f"stopped after {elapsed:.2f} s"
+
+
+def test_bad_settings(small):
+    with pytest.raises(ValueError, match="unknown indicator"):
+        aumann.attribute(small, "happiness")
+    with pytest.raises(ValueError, match="kappa must be a finite number above 0"):
+        aumann.attribute(small, kappa=-1.0)
+    with pytest.raises(ValueError, match="cascade_c is a share between 0 and 1"):
+        aumann.attribute(small, "cascade", cascade_c=2.0)
+    with pytest.raises(ValueError, match="network"):
+        aumann.attribute(small, network="telepathy")
+    with pytest.raises(ValueError, match="latency_quantile"):
+        aumann.attribute(small, latency_quantile=0.0)
+    with pytest.raises(ValueError, match="tier"):
+        aumann.attribute(small, tiers=(0.9, 0.5))
+    with pytest.raises(ValueError, match="threads"):
+        aumann.attribute(small, threads=0)
+    with pytest.raises(ValueError, match="rule"):
+        aumann.attribute(small, rule="simpson")
+    with pytest.raises(ValueError, match="nodes"):
+        aumann.attribute(small, nodes=0)
+    with pytest.raises(TypeError):
+        aumann.attribute("population.parquet")
+    with pytest.raises(TypeError):
+        aumann.attribute(small, tolerance="tight")
+
+
+def test_a_flat_indicator_says_why(small):
+    flat = aumann.Population.from_frames(small.agents.drop(columns=["stance"]), small.follows, small.activity)
+    a = aumann.attribute(flat, "polarization", progress=False)
+    assert "stance" in a.flat_cause and (a.agents.phi == 0).all()
+    assert "flat" in repr(a)
