@@ -441,88 +441,84 @@ pub fn write_into(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
 /// The population's tables as record batches, named by their file names
 /// (the optional tables only when they have rows), each tagged with `run`.
 pub fn population_batches(data: &Dataset, run: &str) -> Result<Vec<(&'static str, RecordBatch)>, ArrowError> {
-    let p = &data.population;
     let mut tables = Vec::new();
-    let mut write_table = |name: &'static str, columns| -> Result<(), ArrowError> {
-        tables.push((name, record_batch(columns, Some(run))?));
-        Ok(())
-    };
-    let mut agents = vec![
-        Column::U32("agent", (0..p.agents as u32).collect()),
-        Column::Str("external_id", &data.external_ids),
-        Column::F64("followers", p.followers.clone()),
-        Column::F64("stance", p.stance.clone()),
-    ];
-    if let Some(detail) = &data.stance_detail {
-        agents.push(Column::Str("stance_source", &detail.source));
-        agents.push(Column::F64("stance_confidence", detail.confidence.clone()));
+    for name in TABLES.into_iter().chain(OPTIONAL_TABLES) {
+        if let Some(batch) = population_batch(data, Some(run), name)? {
+            tables.push((name, batch));
+        }
     }
-    if let Some(groups) = &data.groups {
-        agents.push(Column::Str("group", groups));
-    }
-    write_table(AGENTS, agents)?;
-    let mut follows = vec![
-        Column::U32("follower", p.follows.iter().map(|f| f.0).collect()),
-        Column::U32("followee", p.follows.iter().map(|f| f.1).collect()),
-    ];
-    if !p.follow_spans.is_empty() {
-        follows.push(Column::OptU32("step", p.follow_spans.iter().map(|s| s.begin).collect()));
-        follows.push(Column::OptU32(
-            "end_step",
-            p.follow_spans.iter().map(|s| s.end).collect(),
-        ));
-    }
-    write_table(FOLLOWS, follows)?;
-    write_table(
-        ACTIVITY,
-        vec![
+    Ok(tables)
+}
+
+/// One table of the population by its file name (`AGENTS`, ...), tagged
+/// with `run` when given; None for an optional table without rows or an
+/// unknown name.
+pub fn population_batch(data: &Dataset, run: Option<&str>, name: &str) -> Result<Option<RecordBatch>, ArrowError> {
+    let p = &data.population;
+    let columns = match name {
+        AGENTS => {
+            let mut agents = vec![
+                Column::U32("agent", (0..p.agents as u32).collect()),
+                Column::Str("external_id", &data.external_ids),
+                Column::F64("followers", p.followers.clone()),
+                Column::F64("stance", p.stance.clone()),
+            ];
+            if let Some(detail) = &data.stance_detail {
+                agents.push(Column::Str("stance_source", &detail.source));
+                agents.push(Column::F64("stance_confidence", detail.confidence.clone()));
+            }
+            if let Some(groups) = &data.groups {
+                agents.push(Column::Str("group", groups));
+            }
+            agents
+        }
+        FOLLOWS => {
+            let mut follows = vec![
+                Column::U32("follower", p.follows.iter().map(|f| f.0).collect()),
+                Column::U32("followee", p.follows.iter().map(|f| f.1).collect()),
+            ];
+            if !p.follow_spans.is_empty() {
+                follows.push(Column::OptU32("step", p.follow_spans.iter().map(|s| s.begin).collect()));
+                follows.push(Column::OptU32(
+                    "end_step",
+                    p.follow_spans.iter().map(|s| s.end).collect(),
+                ));
+            }
+            follows
+        }
+        ACTIVITY => vec![
             Column::U32("agent", p.activity.iter().map(|a| a.agent).collect()),
             Column::U32("step", p.activity.iter().map(|a| a.step).collect()),
             Column::F64("amount", p.activity.iter().map(|a| a.amount).collect()),
         ],
-    )?;
-    write_table(
-        ENGAGEMENTS,
-        vec![
+        ENGAGEMENTS => vec![
             Column::U32("engager", p.engagements.iter().map(|e| e.engager).collect()),
             Column::U32("author", p.engagements.iter().map(|e| e.author).collect()),
             Column::U32("step", p.engagements.iter().map(|e| e.step).collect()),
             Column::F64("amount", p.engagements.iter().map(|e| e.amount).collect()),
         ],
-    )?;
-    write_table(
-        ORDERS,
-        vec![
+        ORDERS => vec![
             Column::U32("agent", p.orders.iter().map(|o| o.agent).collect()),
             Column::U32("step", p.orders.iter().map(|o| o.step).collect()),
             Column::F64("flow", p.orders.iter().map(|o| o.flow).collect()),
         ],
-    )?;
-    if !p.exposures.is_empty() {
-        write_table(
-            EXPOSURES,
-            vec![
-                Column::U32("reader", p.exposures.iter().map(|e| e.reader).collect()),
-                Column::U32("author", p.exposures.iter().map(|e| e.author).collect()),
-                Column::U32("step", p.exposures.iter().map(|e| e.step).collect()),
-                Column::F64("amount", p.exposures.iter().map(|e| e.amount).collect()),
-                Column::OptU32("posted", p.exposures.iter().map(|e| e.posted).collect()),
-            ],
-        )?;
-    }
-    if !p.reposts.is_empty() {
-        write_table(
-            REPOSTS,
-            vec![
-                Column::U32("reposter", p.reposts.iter().map(|r| r.reposter).collect()),
-                Column::U32("step", p.reposts.iter().map(|r| r.step).collect()),
-                Column::U32("parent_author", p.reposts.iter().map(|r| r.parent_author).collect()),
-                Column::U32("parent_step", p.reposts.iter().map(|r| r.parent_step).collect()),
-                Column::F64("amount", p.reposts.iter().map(|r| r.amount).collect()),
-            ],
-        )?;
-    }
-    Ok(tables)
+        EXPOSURES if !p.exposures.is_empty() => vec![
+            Column::U32("reader", p.exposures.iter().map(|e| e.reader).collect()),
+            Column::U32("author", p.exposures.iter().map(|e| e.author).collect()),
+            Column::U32("step", p.exposures.iter().map(|e| e.step).collect()),
+            Column::F64("amount", p.exposures.iter().map(|e| e.amount).collect()),
+            Column::OptU32("posted", p.exposures.iter().map(|e| e.posted).collect()),
+        ],
+        REPOSTS if !p.reposts.is_empty() => vec![
+            Column::U32("reposter", p.reposts.iter().map(|r| r.reposter).collect()),
+            Column::U32("step", p.reposts.iter().map(|r| r.step).collect()),
+            Column::U32("parent_author", p.reposts.iter().map(|r| r.parent_author).collect()),
+            Column::U32("parent_step", p.reposts.iter().map(|r| r.parent_step).collect()),
+            Column::F64("amount", p.reposts.iter().map(|r| r.amount).collect()),
+        ],
+        _ => return Ok(None),
+    };
+    record_batch(columns, run).map(Some)
 }
 
 /// A hash of everything a population directory holds but its creation

@@ -110,7 +110,9 @@ impl<'w> PyGame<'w> {
         match self.shape {
             Shape::ValueAndGradient => {
                 let (v, g): (Bound<'_, PyAny>, Bound<'_, PyAny>) = answer.extract().map_err(|_| {
-                    errors::invalid(&"the function must return a pair (values of shape (k,), gradients of shape (k, n))")
+                    errors::invalid(
+                        &"the function must return a pair (values of shape (k,), gradients of shape (k, n))",
+                    )
                 })?;
                 read_into(v, "values", &[k], values)?;
                 if let Some(gradients) = gradients {

@@ -98,6 +98,18 @@ impl Population {
             .collect())
     }
 
+    /// One table by file name; None for an optional table without rows.
+    fn table(&self, py: Python<'_>, name: &str) -> PyResult<Option<ArrowBatch>> {
+        let known = format::TABLES.contains(&name) || format::OPTIONAL_TABLES.contains(&name);
+        if !known {
+            return Err(errors::invalid(&format!("unknown table '{name}'")));
+        }
+        let batch = py
+            .detach(|| format::population_batch(&self.data, None, name))
+            .map_err(|e| errors::internal(&e))?;
+        Ok(batch.map(ArrowBatch::new))
+    }
+
     #[getter]
     fn agents(&self) -> usize {
         self.data.population.agents

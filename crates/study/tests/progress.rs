@@ -75,3 +75,56 @@ fn every_stage_reports_positions_that_reach_their_total() {
             .any(|e| matches!(e, Event::Advance(_, _, d) if d.contains("level 1 (12 nodes)")))
     );
 }
+
+/// An observer that says "stop" once the attribution has done `after`
+/// gradient evaluations.
+struct StopAfter {
+    after: u64,
+    seen: std::sync::atomic::AtomicU64,
+}
+
+impl aumann_data::progress::Observer for StopAfter {
+    fn stage(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, done: u64, _: u64, detail: &str) {
+        if detail.starts_with("gradient evaluations") {
+            self.seen.store(done, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn interrupted(&self) -> bool {
+        self.seen.load(std::sync::atomic::Ordering::Relaxed) >= self.after
+    }
+}
+
+#[test]
+fn an_interrupt_stops_the_study_between_sweeps() {
+    let data = generate(
+        &SynthParams {
+            agents: 800,
+            steps: 3,
+            ..SynthParams::default()
+        },
+        &(),
+    );
+    let config = StudyConfig {
+        indicators: vec![Indicator::from_name("linear").unwrap()],
+        engine: aumann_engine::AumannShapley::default().fixed(64).batch(8),
+        panel_size: 0,
+        ..StudyConfig::default()
+    };
+    let observer = StopAfter {
+        after: 16,
+        seen: Default::default(),
+    };
+    let result = run(&data, &config, &observer);
+    assert!(
+        matches!(result, Err(aumann_study::StudyError::Interrupted)),
+        "{result:?}"
+    );
+    // It stopped at the sweep that crossed the mark, not at the end.
+    assert_eq!(observer.seen.load(std::sync::atomic::Ordering::Relaxed), 16);
+    let never = StopAfter {
+        after: u64::MAX,
+        seen: Default::default(),
+    };
+    assert!(run(&data, &config, &never).is_ok());
+}

@@ -195,10 +195,8 @@ class Population:
             from ._errors import InvalidInputError
 
             raise InvalidInputError(f"unknown table {name!r}; choose one of {', '.join(TABLES)}")
-        for file, t in self._native.tables():
-            if file == f"{name}.parquet":
-                return to_frame(t)
-        return pd.DataFrame()
+        table = self._native.table(f"{name}.parquet")
+        return pd.DataFrame() if table is None else to_frame(table)
 
     agents = property(lambda self: self.table("agents"), doc="The agents table (agent, external_id, followers, stance, ...).")
     follows = property(lambda self: self.table("follows"), doc="Who follows whom (follower, followee[, step, end_step]).")
