@@ -42,19 +42,21 @@ pub struct AumannShapley {
 /// them: the relative completeness gap, the first and largest node counts
 /// of the adaptive mode, and the nodes per sweep.
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
-pub const DEFAULT_START_NODES: usize = 12;
+pub const DEFAULT_START_NODES: usize = 24;
 pub const DEFAULT_MAX_NODES: usize = 1024;
 pub const DEFAULT_BATCH: usize = 8;
 /// The most nodes a rule may use (fixed, or as the adaptive mode's limit).
 pub const MAX_NODES: usize = 1 << 16;
 
 impl Default for AumannShapley {
-    /// Gauss–Legendre, adaptive from 12 nodes up to 1024, relative
+    /// Gauss–Legendre, adaptive from 24 nodes up to 1024, relative
     /// completeness gap 1e-6, 8 nodes per sweep (a replay keeps every step's
     /// state for each node of a sweep: 8 nodes of 1.7M agents over 14 steps
-    /// are 1.6 GB). Twelve nodes, then 24,
-    /// reach 1e-6 on the built-in population's nonlinear indicators with 42
-    /// gradient evaluations, where starting from 8 needs 60.
+    /// are 1.6 GB). Twenty-four nodes reach 1e-6 on the built-in
+    /// population's nonlinear indicators at every size measured (12 leave
+    /// 1.4e-4 at full scale), and the companion on the same nodes makes
+    /// their error estimate free: 24 gradient evaluations, where starting
+    /// from 12 cost 36 (BENCHMARKS.md).
     fn default() -> Self {
         Self {
             rule: Rule::GaussLegendre,
@@ -178,7 +180,8 @@ impl AumannShapley {
         sweeper.level_nodes = first;
         let companion = self.rule.companion_nodes(first);
         let primary_nodes = self.rule.nodes(first);
-        let paired = PairedNodes::new(&primary_nodes, &self.rule.nodes(companion));
+        let companion_rule = self.rule.companion(&primary_nodes);
+        let paired = PairedNodes::new(&primary_nodes, &companion_rule);
         // The first level's companion is needed only if that level already
         // meets the tolerance (later levels use the previous one), so in
         // adaptive mode it is evaluated lazily, unless its nodes are a
@@ -221,7 +224,7 @@ impl AumannShapley {
             let Some(tol) = tolerance else { break };
             if result.within(tol) {
                 if !estimated {
-                    let (coarse, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(companion)))?;
+                    let (coarse, _) = sweeper.integrate(&PairedNodes::single(&companion_rule))?;
                     result.error = result.phi.iter().zip(&coarse).map(|(p, c)| p - c).collect();
                 }
                 break;
@@ -234,16 +237,27 @@ impl AumannShapley {
                     best: Box::new(result),
                 });
             }
-            // The previous level is the new level's companion: refinement
-            // costs only the new rule's nodes.
+            // A rule with an embedded companion carries its own estimate
+            // to every level; for the others the previous level is the new
+            // level's companion. Either way refinement costs only the new
+            // rule's nodes.
             let next = predict_nodes(self.rule, nodes, result.relative_gap(), tol).min(max);
             sweeper.level += 1;
             sweeper.level_nodes = next;
-            let (refined, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(next)))?;
-            error = refined.iter().zip(&result.phi).map(|(p, c)| p - c).collect();
-            phi = refined;
+            if self.rule.embedded_companion() {
+                let rule = self.rule.nodes(next);
+                let paired = PairedNodes::new(&rule, &self.rule.companion(&rule));
+                let (refined, companion_phi) = sweeper.integrate(&paired)?;
+                error = refined.iter().zip(&companion_phi).map(|(p, c)| p - c).collect();
+                phi = refined;
+                result.companion_nodes = self.rule.companion_nodes(next);
+            } else {
+                let (refined, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(next)))?;
+                error = refined.iter().zip(&result.phi).map(|(p, c)| p - c).collect();
+                phi = refined;
+                result.companion_nodes = nodes;
+            }
             estimated = true;
-            result.companion_nodes = nodes;
             nodes = next;
             result.nodes = nodes;
         }

@@ -77,15 +77,58 @@ impl Rule {
     }
 
     /// Node count of the companion rule whose difference from the n-node
-    /// rule is the per-player error estimate: the same family at about half
-    /// the nodes. For the Riemann left/right rules with even n and the
-    /// trapezoid with odd n, the companion's nodes are a subset of the
-    /// rule's, so the estimate costs no extra evaluation.
+    /// rule is the per-player error estimate. Gauss–Legendre's companion is
+    /// embedded: a rule of lower degree on the same n nodes
+    /// ([`Rule::companion`]). The others' is the same family at about half
+    /// the nodes; for the Riemann left/right rules with even n and the
+    /// trapezoid with odd n, its nodes are a subset of the rule's. Either
+    /// way a shared node is evaluated once.
     pub fn companion_nodes(self, n: usize) -> usize {
         match self {
+            Rule::GaussLegendre => n,
             Rule::Trapezoid => n.div_ceil(2).max(2),
             _ => n.div_ceil(2),
         }
+    }
+
+    /// Whether the companion lies on the rule's own nodes, so that every
+    /// level can carry its own estimate at no cost.
+    pub fn embedded_companion(self) -> bool {
+        self == Rule::GaussLegendre
+    }
+
+    /// The companion rule of `rule`, this rule's nodes for some n (see
+    /// [`Rule::companion_nodes`]).
+    ///
+    /// Gauss–Legendre's is the n-node rule less two null rules: with x_m
+    /// the nodes on [-1, 1] and w_m the weights, the companion's weights
+    /// are w_m (1 - P_{n-1}(x_m) - P_{n-2}(x_m)). Since the n-node rule
+    /// integrates P_k p exactly for deg(P_k p) <= 2n - 1, and P_k is
+    /// orthogonal to every polynomial of lower degree, the companion is
+    /// exact to degree n - 3, and the difference of the two,
+    /// sum_m w_m (P_{n-1} + P_{n-2})(x_m) f(x_m), measures the integrand's
+    /// two highest Legendre coefficients that n nodes resolve: of the same
+    /// order as the n/2-node rule's error, which is what the estimate was
+    /// when the companion had n/2 nodes of its own (docs/method.md). Two
+    /// coefficients, one even and one odd, so that an integrand symmetric
+    /// about the path's midpoint does not hide from it. One node has no
+    /// companion (weights 0: the estimate is phi itself).
+    pub fn companion(self, rule: &Nodes) -> Nodes {
+        let n = rule.taus.len();
+        if self != Rule::GaussLegendre {
+            return self.nodes(self.companion_nodes(n));
+        }
+        let mut nodes = rule.clone();
+        let below = below_node_values(&nodes);
+        for (w, (p1, p2)) in nodes.weights.iter_mut().zip(below) {
+            let null = match n {
+                1 => 1.0,
+                2 => p1,
+                _ => p1 + p2,
+            };
+            *w *= 1.0 - null;
+        }
+        nodes
     }
 }
 
@@ -125,15 +168,15 @@ pub struct PairedNodes {
 impl PairedNodes {
     pub fn new(primary: &Nodes, companion: &Nodes) -> Self {
         let mut taus = primary.taus.clone();
+        let mut at: std::collections::HashMap<u64, usize> =
+            taus.iter().enumerate().map(|(m, t)| (t.to_bits(), m)).collect();
         let mut companion_at = Vec::with_capacity(companion.taus.len());
         for &t in &companion.taus {
-            match taus.iter().position(|&p| p.to_bits() == t.to_bits()) {
-                Some(m) => companion_at.push(m),
-                None => {
-                    taus.push(t);
-                    companion_at.push(taus.len() - 1);
-                }
-            }
+            let m = *at.entry(t.to_bits()).or_insert_with(|| {
+                taus.push(t);
+                taus.len() - 1
+            });
+            companion_at.push(m);
         }
         let k = taus.len();
         let mut weights = vec![0.0; 2 * k];
@@ -186,6 +229,36 @@ fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
         weights[i] = 0.5 * w;
     }
     (taus, weights)
+}
+
+/// (P_{n-1}(x_m), P_{n-2}(x_m)) at the n Gauss–Legendre nodes x_m on
+/// [-1, 1], from the nodes and weights alone, in O(n) (the recurrence would
+/// cost O(n) per node). At a root of P_n the weight is
+/// w = 2 (1 - x^2) / (n P_{n-1}(x))^2, which gives |P_{n-1}(x)|; its sign
+/// alternates over the roots, positive at the largest (P_{n-1} has its
+/// roots between P_n's, and P_{n-1}(1) = 1); and the recurrence
+/// n P_n = (2n - 1) x P_{n-1} - (n - 1) P_{n-2} with P_n = 0 gives P_{n-2}.
+/// `nodes` are on [0, 1] in increasing order, weights summing to 1.
+fn below_node_values(nodes: &Nodes) -> Vec<(f64, f64)> {
+    let n = nodes.taus.len();
+    let nf = n as f64;
+    nodes
+        .taus
+        .iter()
+        .zip(&nodes.weights)
+        .enumerate()
+        .map(|(m, (&tau, &w01))| {
+            let x = 2.0 * tau - 1.0;
+            let magnitude = ((1.0 - x * x) / (nf * nf * w01)).sqrt();
+            let p1 = if (n - 1 - m).is_multiple_of(2) { magnitude } else { -magnitude };
+            let p2 = if n >= 2 {
+                (2.0 * nf - 1.0) * x * p1 / (nf - 1.0)
+            } else {
+                0.0
+            };
+            (p1, p2)
+        })
+        .collect()
 }
 
 /// P_n(x) and P_n'(x) by the three-term recurrence.
@@ -274,7 +347,49 @@ mod tests {
     }
 
     #[test]
+    fn the_gauss_legendre_companion_is_exact_to_degree_n_minus_3_and_no_further() {
+        for n in 3..40 {
+            let companion = Rule::GaussLegendre.companion(&Rule::GaussLegendre.nodes(n));
+            assert_eq!(companion.taus, Rule::GaussLegendre.nodes(n).taus);
+            for d in 0..=n - 3 {
+                let got = integrate(&companion, |t| t.powi(d as i32));
+                let exact = 1.0 / (d as f64 + 1.0);
+                assert!((got - exact).abs() < 1e-12, "n={n} degree {d}: {got} vs {exact}");
+            }
+            // The two shifted Legendre polynomials the null rules remove
+            // integrate to 0, and the companion gives each a nonzero value.
+            for k in [n - 2, n - 1] {
+                let p = |t: f64| legendre(k, 2.0 * t - 1.0).0;
+                assert!(integrate(&Rule::GaussLegendre.nodes(n), p).abs() < 1e-13);
+                assert!(integrate(&companion, p).abs() > 1e-3, "n={n} k={k}");
+            }
+        }
+        // The values below the nodes agree with the recurrence.
+        for n in 2..60 {
+            let nodes = Rule::GaussLegendre.nodes(n);
+            for ((&tau, (p1, p2)), m) in nodes.taus.iter().zip(below_node_values(&nodes)).zip(0..) {
+                let x = 2.0 * tau - 1.0;
+                let (q1, q2) = (legendre(n - 1, x).0, legendre(n - 2, x).0);
+                assert!(
+                    (p1 - q1).abs() < 1e-11 && (p2 - q2).abs() < 1e-11,
+                    "n={n} m={m}: {p1} {q1}, {p2} {q2}"
+                );
+            }
+        }
+        // One node: no companion; two: the rule less its linear part.
+        let companion = |n| Rule::GaussLegendre.companion(&Rule::GaussLegendre.nodes(n));
+        assert_eq!(companion(1).weights, vec![0.0]);
+        let two = companion(2);
+        assert!((integrate(&two, |_| 1.0) - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
     fn nested_companions_share_their_nodes() {
+        for n in [1, 2, 12, 24] {
+            let rule = Rule::GaussLegendre;
+            let paired = PairedNodes::new(&rule.nodes(n), &rule.companion(&rule.nodes(n)));
+            assert_eq!(paired.taus.len(), n, "{rule} embeds its companion");
+        }
         for (rule, n) in [(Rule::RiemannLeft, 16), (Rule::RiemannRight, 16), (Rule::Trapezoid, 17)] {
             let paired = PairedNodes::new(&rule.nodes(n), &rule.nodes(rule.companion_nodes(n)));
             assert_eq!(paired.taus.len(), n, "{rule}");

@@ -182,7 +182,8 @@ fn sweeps_never_exceed_the_batch_size() {
         .attribute(&game, &[1.0; 5], &[0.0; 5])
         .unwrap();
     assert_eq!(game.1.load(Ordering::Relaxed), 7);
-    assert_eq!(r.gradient_evaluations, 450);
+    // Gauss–Legendre's companion lies on the rule's own nodes.
+    assert_eq!(r.gradient_evaluations, 300);
 }
 
 #[test]

@@ -332,14 +332,11 @@ fn two_attributions_on_one_replay_count_their_own_edges() {
     let second = attribute(&replay, cascade, &engine).unwrap();
     assert!(first.edges_read > 0);
     assert_eq!(first.edges_read, second.edges_read);
-    // Two value sweeps (F(x), F(x')) read the forward edges once each; each
-    // gradient sweep (8 nodes and their 4-node companion, in batches of 8:
-    // two sweeps) reads them twice and the active edges once.
+    // Two value sweeps (F(x), F(x')) read the forward edges once each; the
+    // gradient sweep (8 nodes, whose companion lies on the same nodes: one
+    // sweep) reads them twice and the active edges once.
     let forward = replay.forward_edges();
-    assert_eq!(
-        first.edges_read,
-        2 * forward + 2 * (2 * forward + replay.active_edges())
-    );
+    assert_eq!(first.edges_read, 2 * forward + (2 * forward + replay.active_edges()));
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn every_stage_reports_positions_that_reach_their_total() {
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::Advance(_, _, d) if d.contains("level 1 (12 nodes)")))
+            .any(|e| matches!(e, Event::Advance(_, _, d) if d.contains("level 1 (24 nodes)")))
     );
 }
 
