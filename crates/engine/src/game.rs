@@ -49,6 +49,18 @@ impl<'a> NodeWeights<'a> {
     pub fn get(&self, r: usize, m: usize) -> f64 {
         self.data[r * self.nodes + m]
     }
+
+    /// Adds node m's gradient, weighted, to every row of `accumulator`
+    /// (`rows x N`, row-major, N the gradient's length).
+    pub fn accumulate(&self, m: usize, gradient: &[f64], accumulator: &mut [f64]) {
+        let n = gradient.len();
+        for r in 0..self.rows {
+            let w = self.get(r, m);
+            for (a, &g) in accumulator[r * n..(r + 1) * n].iter_mut().zip(gradient) {
+                *a += w * g;
+            }
+        }
+    }
 }
 
 /// A differentiable value function F over N players' inputs.
@@ -114,13 +126,7 @@ pub trait ValueFunction: Sync {
             .collect();
         for (m, (v, gradient)) in per_node.iter().enumerate() {
             values[m] = *v;
-            for r in 0..weights.rows {
-                let w = weights.get(r, m);
-                let row = &mut accumulator[r * n..(r + 1) * n];
-                for (a, &g) in row.iter_mut().zip(gradient) {
-                    *a += w * g;
-                }
-            }
+            weights.accumulate(m, gradient, accumulator);
         }
     }
 }

@@ -165,12 +165,7 @@ impl ValueFunction for PyGame<'_> {
         let mut gradients = vec![0.0; k * n];
         self.call(&points, values, Some(&mut gradients));
         for (m, gradient) in gradients.chunks_exact(n).enumerate() {
-            for r in 0..weights.rows {
-                let w = weights.get(r, m);
-                for (a, &g) in accumulator[r * n..(r + 1) * n].iter_mut().zip(gradient) {
-                    *a += w * g;
-                }
-            }
+            weights.accumulate(m, gradient, accumulator);
         }
     }
 }

@@ -7,18 +7,7 @@
 use rusqlite::Connection;
 
 /// The tables this project reads, as OASIS creates them.
-pub const SCHEMA: &str = r#"
-CREATE TABLE user (user_id INTEGER PRIMARY KEY AUTOINCREMENT, agent_id INTEGER, user_name TEXT, name TEXT, bio TEXT,
-  created_at DATETIME, num_followings INTEGER DEFAULT 0, num_followers INTEGER DEFAULT 0);
-CREATE TABLE post (post_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, original_post_id INTEGER, content TEXT DEFAULT '',
-  quote_content TEXT, created_at DATETIME, num_likes INTEGER DEFAULT 0, num_dislikes INTEGER DEFAULT 0,
-  num_shares INTEGER DEFAULT 0, num_reports INTEGER DEFAULT 0);
-CREATE TABLE follow (follow_id INTEGER PRIMARY KEY AUTOINCREMENT, follower_id INTEGER, followee_id INTEGER, created_at DATETIME);
-CREATE TABLE "like" (like_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, post_id INTEGER, created_at DATETIME);
-CREATE TABLE dislike (dislike_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, post_id INTEGER, created_at DATETIME);
-CREATE TABLE trace (user_id INTEGER, created_at DATETIME, action TEXT, info TEXT, PRIMARY KEY(user_id, created_at, action, info));
-CREATE TABLE rec (user_id INTEGER, post_id INTEGER, PRIMARY KEY(user_id, post_id));
-"#;
+pub const SCHEMA: &str = include_str!("../fixtures/oasis-schema.sql");
 
 /// A small deterministic generator (splitmix64), so that the tests need no
 /// random-number crate of their own.
