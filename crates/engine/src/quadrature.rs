@@ -250,7 +250,11 @@ fn below_node_values(nodes: &Nodes) -> Vec<(f64, f64)> {
         .map(|(m, (&tau, &w01))| {
             let x = 2.0 * tau - 1.0;
             let magnitude = ((1.0 - x * x) / (nf * nf * w01)).sqrt();
-            let p1 = if (n - 1 - m).is_multiple_of(2) { magnitude } else { -magnitude };
+            let p1 = if (n - 1 - m).is_multiple_of(2) {
+                magnitude
+            } else {
+                -magnitude
+            };
             let p2 = if n >= 2 {
                 (2.0 * nf - 1.0) * x * p1 / (nf - 1.0)
             } else {
