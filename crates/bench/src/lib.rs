@@ -32,4 +32,6 @@ pub enum BenchError {
     Indicator(String),
     #[error("stance: {0}")]
     Stance(String),
+    #[error(transparent)]
+    Format(#[from] aumann_data::format::FormatError),
 }

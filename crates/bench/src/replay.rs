@@ -5,7 +5,7 @@
 use crate::BenchError;
 use aumann_data::synth::{SynthParams, generate};
 use aumann_engine::AumannShapley;
-use aumann_models::{Indicator, Replay, attribute};
+use aumann_models::{FollowGraph, Indicator, Replay, attribute};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -17,6 +17,9 @@ pub struct ReplayRun {
     pub edges: usize,
     pub gates: usize,
     pub generate_seconds: f64,
+    /// Reading the population back from the Parquet directory the
+    /// generator wrote (what `aumann attribute --input` starts with).
+    pub load_seconds: f64,
     pub build_seconds: f64,
     pub attribute_seconds: f64,
     pub nodes: usize,
@@ -28,6 +31,11 @@ pub struct ReplayRun {
     /// Each edge read is a 4-byte index into the senders' rows.
     pub graph_bytes_per_second: f64,
     pub peak_rss_bytes: u64,
+    /// One plain CSR pass Y = A X over the follow graph, in the replay's
+    /// agent order, with X of `spmm_width` columns (the engine's batch),
+    /// best of three: the floor for one pass of a sweep.
+    pub spmm_seconds: f64,
+    pub spmm_width: usize,
 }
 
 impl ReplayRun {
@@ -35,20 +43,44 @@ impl ReplayRun {
     /// bytes per second (see [`streaming_rate`]).
     pub fn line(&self, streaming: f64) -> String {
         format!(
-            "{:>9} agents {:<13} {:>7.2} s attribute ({:>2} nodes, {:>3} evaluations, gap {:.1e}), build {:>5.2} s, peak {:>6.2} GB, {:>5.0} graph passes, {:>5.2} GB/s of graph ({:.0}% of {:.1} GB/s streaming)",
+            "{:>9} agents {:<13} {:>7.2} s attribute ({:>2} nodes, {:>3} evaluations, gap {:.1e}), load {:>5.2} s + build {:>5.2} s = {:.2} of the attribution, peak {:>6.2} GB, {:>5.0} graph passes, {:>5.2} GB/s of graph ({:.0}% of {:.1} GB/s streaming); one evaluation {:.3} s = {:.1} plain CSR passes of width {} ({:.3} s each), {:.2}x the floor per pass",
             self.agents,
             self.indicator,
             self.attribute_seconds,
             self.nodes,
             self.gradient_evaluations,
             self.relative_gap,
+            self.load_seconds,
             self.build_seconds,
+            self.setup_share(),
             self.peak_rss_bytes as f64 / 1e9,
             self.graph_passes,
             self.graph_bytes_per_second / 1e9,
             100.0 * self.graph_bytes_per_second / streaming,
-            streaming / 1e9
+            streaming / 1e9,
+            self.evaluation_seconds(),
+            self.evaluation_seconds() / self.spmm_seconds,
+            self.spmm_width,
+            self.spmm_seconds,
+            self.pass_over_floor(),
         )
+    }
+
+    /// Load and build over attribution time.
+    pub fn setup_share(&self) -> f64 {
+        (self.load_seconds + self.build_seconds) / self.attribute_seconds
+    }
+
+    /// Attribution time per gradient evaluation.
+    pub fn evaluation_seconds(&self) -> f64 {
+        self.attribute_seconds / self.gradient_evaluations.max(1) as f64
+    }
+
+    /// Time per graph pass of the sweeps (edges read over edges, each pass
+    /// as wide as a batch) over the time of a plain CSR pass as wide: how
+    /// far each pass is from the floor.
+    pub fn pass_over_floor(&self) -> f64 {
+        self.attribute_seconds / self.graph_passes.max(f64::MIN_POSITIVE) / self.spmm_seconds
     }
 }
 
@@ -70,6 +102,15 @@ pub fn measure(
         &(),
     );
     let generate_seconds = t.elapsed().as_secs_f64();
+    let dir = std::env::temp_dir().join(format!("aumann-bench-{}-{agents}", std::process::id()));
+    aumann_data::format::write(&dir, &data)?;
+    drop(data);
+    let t = Instant::now();
+    let loaded = aumann_data::format::read(&dir);
+    let load_seconds = t.elapsed().as_secs_f64();
+    // Best effort: a leftover directory in the temporary folder is harmless.
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = loaded?;
     let t = Instant::now();
     let replay = Replay::new(&data.population)?;
     let build_seconds = t.elapsed().as_secs_f64();
@@ -78,12 +119,15 @@ pub fn measure(
     let r = attribute(&replay, indicator, engine)?;
     let attribute_seconds = t.elapsed().as_secs_f64();
     let edges = replay.graph().edges();
+    let spmm_width = engine.batch;
+    let spmm_seconds = spmm_pass_seconds(replay.graph(), spmm_width);
     Ok(ReplayRun {
         agents,
         indicator: indicator.name().into(),
         edges,
         gates: replay.players(),
         generate_seconds,
+        load_seconds,
         build_seconds,
         attribute_seconds,
         nodes: r.gates.nodes,
@@ -93,7 +137,48 @@ pub fn measure(
         graph_passes: r.edges_read as f64 / edges.max(1) as f64,
         graph_bytes_per_second: r.edges_read as f64 * 4.0 / attribute_seconds,
         peak_rss_bytes: peak_rss(),
+        spmm_seconds,
+        spmm_width,
     })
+}
+
+/// Seconds of one plain CSR pass, y_j = sum over j's followees i of x_i for
+/// every column, with x of `width` f64 columns per agent (agent-major, as
+/// the sweeps keep their states), rows in parallel: best of three.
+pub fn spmm_pass_seconds(graph: &FollowGraph, width: usize) -> f64 {
+    match width {
+        1 => spmm_fixed::<1>(graph),
+        4 => spmm_fixed::<4>(graph),
+        8 => spmm_fixed::<8>(graph),
+        12 => spmm_fixed::<12>(graph),
+        _ => spmm_fixed::<16>(graph),
+    }
+}
+
+fn spmm_fixed<const K: usize>(graph: &FollowGraph) -> f64 {
+    use rayon::prelude::*;
+    let n = graph.agents();
+    let x: Vec<[f64; K]> = (0..n).map(|i| [1.0 + (i % 7) as f64; K]).collect();
+    let mut y = vec![[0.0; K]; n];
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        y.par_chunks_mut(1024).enumerate().for_each(|(c, rows)| {
+            for (r, out) in rows.iter_mut().enumerate() {
+                let mut sum = [0.0; K];
+                for &i in graph.followees(c * 1024 + r) {
+                    let xi = &x[i as usize];
+                    for m in 0..K {
+                        sum[m] += xi[m];
+                    }
+                }
+                *out = sum;
+            }
+        });
+        best = best.min(t.elapsed().as_secs_f64());
+        std::hint::black_box(&y);
+    }
+    best
 }
 
 /// The process's peak resident memory (VmHWM), 0 where /proc is missing.

@@ -1,6 +1,7 @@
 //! The follow graph in compressed sparse row form.
 
 use crate::population::PopulationError;
+use crate::slots::SharedSlots;
 use rayon::prelude::*;
 
 /// Who sees whom, stored in both directions, each row sorted by id: every
@@ -29,6 +30,82 @@ impl FollowGraph {
     /// Builds the graph from (follower, followee) pairs: `follower` follows
     /// `followee`, so `followee`'s posts reach `follower`.
     pub fn from_follows(agents: usize, follows: &[(u32, u32)]) -> Result<Self, PopulationError> {
+        Ok(FollowerRows::from_follows(agents, follows)?.into_graph())
+    }
+
+    /// [`FollowGraph::from_follows`] with the agents renumbered by
+    /// descending follower count (ties by id), and the renumbering: entry
+    /// `new` of the returned vector is the id the agent had in `follows`.
+    /// The rows are relabeled before the followee side is built, so the
+    /// graph is transposed once.
+    pub fn by_popularity(agents: usize, follows: &[(u32, u32)]) -> Result<(Self, Vec<u32>), PopulationError> {
+        let rows = FollowerRows::from_follows(agents, follows)?;
+        let mut original: Vec<u32> = (0..agents as u32).collect();
+        original.par_sort_unstable_by_key(|&a| (std::cmp::Reverse(rows.count(a as usize)), a));
+        let mut internal = vec![0u32; agents];
+        for (new, &old) in original.iter().enumerate() {
+            internal[old as usize] = new as u32;
+        }
+        let rows = rows.relabeled(&internal);
+        Ok((rows.into_graph(), original))
+    }
+
+    pub fn agents(&self) -> usize {
+        self.agents
+    }
+
+    /// The same graph with agent `a` renamed `relabel[a]` (a permutation of
+    /// 0..N); rows stay sorted.
+    pub fn relabeled(&self, relabel: &[u32]) -> Self {
+        let rows = FollowerRows {
+            agents: self.agents,
+            offsets: self.offsets.clone(),
+            followers: self.followers.clone(),
+            self_follows: self.dropped_self_follows,
+            duplicates: self.dropped_duplicates,
+        };
+        rows.relabeled(relabel).into_graph()
+    }
+
+    pub fn edges(&self) -> usize {
+        self.followers.len()
+    }
+
+    /// The accounts that follow `agent` (whom its posts reach), sorted.
+    pub fn followers(&self, agent: usize) -> &[u32] {
+        &self.followers[self.offsets[agent] as usize..self.offsets[agent + 1] as usize]
+    }
+
+    /// The accounts `agent` follows (whose posts it reads), sorted.
+    pub fn followees(&self, agent: usize) -> &[u32] {
+        &self.followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
+    }
+
+    pub fn follower_count(&self, agent: usize) -> usize {
+        (self.offsets[agent + 1] - self.offsets[agent]) as usize
+    }
+
+    /// Bytes held by the graph.
+    pub fn memory_bytes(&self) -> usize {
+        (self.offsets.len() + self.followee_offsets.len()) * 8 + (self.followers.len() + self.followees.len()) * 4
+    }
+}
+
+/// One direction of the graph: every account's followers, sorted and
+/// without duplicates. The followee side is built from it once the agents
+/// have their final numbers.
+struct FollowerRows {
+    agents: usize,
+    offsets: Vec<u64>,
+    followers: Vec<u32>,
+    self_follows: u64,
+    duplicates: u64,
+}
+
+impl FollowerRows {
+    /// Builds the graph from (follower, followee) pairs: `follower` follows
+    /// `followee`, so `followee`'s posts reach `follower`.
+    fn from_follows(agents: usize, follows: &[(u32, u32)]) -> Result<Self, PopulationError> {
         if let Some(&(j, i)) = follows
             .iter()
             .find(|&&(j, i)| j as usize >= agents || i as usize >= agents)
@@ -40,27 +117,10 @@ impl FollowGraph {
             });
         }
         // Counting sort by followee: O(E), no comparison sort over 10^8 edges.
-        let mut counts = vec![0u64; agents + 1];
-        let mut self_follows = 0;
-        for &(j, i) in follows {
-            if i == j {
-                self_follows += 1;
-            } else {
-                counts[i as usize + 1] += 1;
-            }
-        }
-        for a in 0..agents {
-            counts[a + 1] += counts[a];
-        }
-        let mut followers = vec![0u32; counts[agents] as usize];
-        let mut cursor = counts.clone();
-        for &(j, i) in follows {
-            if i != j {
-                let c = &mut cursor[i as usize];
-                followers[*c as usize] = j;
-                *c += 1;
-            }
-        }
+        let self_follows = follows.par_iter().filter(|(j, i)| i == j).count() as u64;
+        let (counts, mut followers) = bucket_by_key(agents, &even_ranges(follows.len()), |rows| {
+            follows[rows].iter().filter(|(j, i)| i != j).map(|&(j, i)| (i, j))
+        });
         // Sort and de-duplicate each account's followers in parallel, then
         // compact.
         let mut lengths: Vec<u64> = vec![0; agents];
@@ -96,25 +156,26 @@ impl FollowGraph {
         let duplicates = followers.len() as u64 - write as u64;
         followers.truncate(write);
         followers.shrink_to_fit();
-        let (followee_offsets, followees) = transpose(agents, &offsets, &followers);
-        Ok(Self {
+        Ok(FollowerRows {
             agents,
             offsets,
             followers,
-            followee_offsets,
-            followees,
-            dropped_self_follows: self_follows,
-            dropped_duplicates: duplicates,
+            self_follows,
+            duplicates,
         })
     }
 
-    pub fn agents(&self) -> usize {
-        self.agents
+    fn count(&self, agent: usize) -> usize {
+        (self.offsets[agent + 1] - self.offsets[agent]) as usize
+    }
+
+    fn row(&self, agent: usize) -> &[u32] {
+        &self.followers[self.offsets[agent] as usize..self.offsets[agent + 1] as usize]
     }
 
     /// The same graph with agent `a` renamed `relabel[a]` (a permutation of
     /// 0..N); rows stay sorted.
-    pub fn relabeled(&self, relabel: &[u32]) -> Self {
+    fn relabeled(&self, relabel: &[u32]) -> Self {
         let n = self.agents;
         let mut original = vec![0u32; n];
         for (old, &new) in relabel.iter().enumerate() {
@@ -122,7 +183,7 @@ impl FollowGraph {
         }
         let mut offsets = vec![0u64; n + 1];
         for new in 0..n {
-            offsets[new + 1] = offsets[new] + self.follower_count(original[new] as usize) as u64;
+            offsets[new + 1] = offsets[new] + self.count(original[new] as usize) as u64;
         }
         let mut followers = vec![0u32; self.followers.len()];
         let mut rows: Vec<&mut [u32]> = Vec::with_capacity(n);
@@ -133,65 +194,203 @@ impl FollowGraph {
             rest = tail;
         }
         rows.into_par_iter().enumerate().for_each(|(new, row)| {
-            for (slot, &j) in row.iter_mut().zip(self.followers(original[new] as usize)) {
+            for (slot, &j) in row.iter_mut().zip(self.row(original[new] as usize)) {
                 *slot = relabel[j as usize];
             }
             row.sort_unstable();
         });
-        let (followee_offsets, followees) = transpose(n, &offsets, &followers);
         Self {
             agents: n,
             offsets,
             followers,
-            followee_offsets,
-            followees,
-            dropped_self_follows: self.dropped_self_follows,
-            dropped_duplicates: self.dropped_duplicates,
+            self_follows: self.self_follows,
+            duplicates: self.duplicates,
         }
     }
 
-    pub fn edges(&self) -> usize {
-        self.followers.len()
-    }
-
-    /// The accounts that follow `agent` (whom its posts reach), sorted.
-    pub fn followers(&self, agent: usize) -> &[u32] {
-        &self.followers[self.offsets[agent] as usize..self.offsets[agent + 1] as usize]
-    }
-
-    /// The accounts `agent` follows (whose posts it reads), sorted.
-    pub fn followees(&self, agent: usize) -> &[u32] {
-        &self.followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
-    }
-
-    pub fn follower_count(&self, agent: usize) -> usize {
-        (self.offsets[agent + 1] - self.offsets[agent]) as usize
-    }
-
-    /// Bytes held by the graph.
-    pub fn memory_bytes(&self) -> usize {
-        (self.offsets.len() + self.followee_offsets.len()) * 8 + (self.followers.len() + self.followees.len()) * 4
+    fn into_graph(self) -> FollowGraph {
+        let (followee_offsets, followees) = transpose(self.agents, &self.offsets, &self.followers);
+        FollowGraph {
+            agents: self.agents,
+            offsets: self.offsets,
+            followers: self.followers,
+            followee_offsets,
+            followees,
+            dropped_self_follows: self.self_follows,
+            dropped_duplicates: self.duplicates,
+        }
     }
 }
 
-/// The other direction of a CSR graph, by counting sort; rows come out
-/// sorted because sources are visited in order.
+/// The other direction of a CSR graph; rows come out sorted because
+/// sources are visited in order.
 fn transpose(agents: usize, offsets: &[u64], targets: &[u32]) -> (Vec<u64>, Vec<u32>) {
-    let mut out_offsets = vec![0u64; agents + 1];
-    for &t in targets {
-        out_offsets[t as usize + 1] += 1;
+    // Ranges of sources with about as many edges each: sources come in
+    // descending degree, so equal numbers of sources would not balance.
+    let parts = rayon::current_num_threads().max(1);
+    let edges = targets.len() as u64;
+    let bounds: Vec<usize> = (0..=parts)
+        .map(|r| {
+            offsets
+                .partition_point(|&o| o < edges * r as u64 / parts as u64)
+                .min(agents)
+        })
+        .collect();
+    let ranges: Vec<_> = bounds.windows(2).map(|w| w[0]..w[1]).collect();
+    bucket_by_key(agents, &ranges, |sources| {
+        sources.flat_map(|source| {
+            targets[offsets[source] as usize..offsets[source + 1] as usize]
+                .iter()
+                .map(move |&t| (t, source as u32))
+        })
+    })
+}
+
+/// `0..len` in as many ranges as there are threads.
+fn even_ranges(len: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = rayon::current_num_threads().max(1);
+    (0..parts).map(|r| len * r / parts..len * (r + 1) / parts).collect()
+}
+
+/// A stable counting sort in parallel: `items(range)` yields the (key,
+/// value) pairs of a range of the input (`ranges` cut the input in
+/// consecutive pieces that are visited concurrently), and the
+/// result is the CSR of values grouped by key (keys below `keys`), each
+/// group in input order whatever the number of threads.
+///
+/// Each range counts its keys, the counts give every range its own write
+/// cursor per key, and the ranges then scatter at once into disjoint slots.
+/// Written here because the sorting crates sort whole items in place; this
+/// builds the offsets and the grouped values in two passes without moving
+/// the input.
+fn bucket_by_key<I: Iterator<Item = (u32, u32)>>(
+    keys: usize,
+    ranges: &[std::ops::Range<usize>],
+    items: impl Fn(std::ops::Range<usize>) -> I + Sync,
+) -> (Vec<u64>, Vec<u32>) {
+    let range = |r: usize| ranges[r].clone();
+    let mut cursors: Vec<Vec<u64>> = (0..ranges.len())
+        .into_par_iter()
+        .map(|r| {
+            let mut count = vec![0u64; keys];
+            for (k, _) in items(range(r)) {
+                count[k as usize] += 1;
+            }
+            count
+        })
+        .collect();
+    let mut offsets = vec![0u64; keys + 1];
+    for k in 0..keys {
+        let mut at = offsets[k];
+        for cursor in cursors.iter_mut() {
+            let count = cursor[k];
+            cursor[k] = at;
+            at += count;
+        }
+        offsets[k + 1] = at;
     }
-    for a in 0..agents {
-        out_offsets[a + 1] += out_offsets[a];
+    let mut values = vec![0u32; offsets[keys] as usize];
+    let out = SharedSlots::new(&mut values);
+    cursors.into_par_iter().enumerate().for_each(|(r, mut cursor)| {
+        let out = &out;
+        for (k, v) in items(range(r)) {
+            let slot = &mut cursor[k as usize];
+            // SAFETY: the cursors of different ranges start at disjoint
+            // slots (the counts above) and stay inside them, so no two
+            // threads write the same slot and every slot is below
+            // offsets[keys] = values.len().
+            unsafe { out.write(*slot as usize, v) };
+            *slot += 1;
+        }
+    });
+    (offsets, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Followers per account from the pairs, the slow way: sorted sets.
+    fn expected_rows(agents: usize, follows: &[(u32, u32)]) -> Vec<Vec<u32>> {
+        let mut rows = vec![std::collections::BTreeSet::new(); agents];
+        for &(j, i) in follows {
+            if i != j {
+                rows[i as usize].insert(j);
+            }
+        }
+        rows.into_iter().map(|r| r.into_iter().collect()).collect()
     }
-    let mut cursor = out_offsets.clone();
-    let mut out = vec![0u32; targets.len()];
-    for source in 0..agents {
-        for &t in &targets[offsets[source] as usize..offsets[source + 1] as usize] {
-            let c = &mut cursor[t as usize];
-            out[*c as usize] = source as u32;
-            *c += 1;
+
+    fn pseudo_random_follows(agents: u32, edges: usize) -> Vec<(u32, u32)> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % agents as u64) as u32
+        };
+        // Skewed towards small ids (popular accounts), with duplicates and
+        // self-follows.
+        (0..edges).map(|_| (next(), next() % (next() + 1))).collect()
+    }
+
+    #[test]
+    fn the_parallel_counting_sort_gives_sorted_deduplicated_rows_on_any_thread_count() {
+        let agents = 300;
+        let follows = pseudo_random_follows(agents as u32, 5_000);
+        let expected = expected_rows(agents, &follows);
+        for threads in [1, 2, 5] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let graph = pool.install(|| FollowGraph::from_follows(agents, &follows)).unwrap();
+            for a in 0..agents {
+                assert_eq!(
+                    graph.followers(a),
+                    expected[a].as_slice(),
+                    "followers of {a}, {threads} threads"
+                );
+                let followees: Vec<u32> = (0..agents as u32)
+                    .filter(|&i| expected[i as usize].contains(&(a as u32)))
+                    .collect();
+                assert_eq!(
+                    graph.followees(a),
+                    followees.as_slice(),
+                    "followees of {a}, {threads} threads"
+                );
+            }
+            let self_follows = follows.iter().filter(|(j, i)| i == j).count() as u64;
+            assert_eq!(graph.dropped_self_follows, self_follows);
+            assert_eq!(
+                graph.dropped_duplicates,
+                follows.len() as u64 - self_follows - graph.edges() as u64
+            );
         }
     }
-    (out_offsets, out)
+
+    #[test]
+    fn by_popularity_is_the_graph_relabeled_by_descending_follower_count() {
+        let agents = 200;
+        let follows = pseudo_random_follows(agents as u32, 3_000);
+        let plain = FollowGraph::from_follows(agents, &follows).unwrap();
+        let (ordered, original) = FollowGraph::by_popularity(agents, &follows).unwrap();
+        for w in original.windows(2) {
+            let (a, b) = (plain.follower_count(w[0] as usize), plain.follower_count(w[1] as usize));
+            assert!(a > b || (a == b && w[0] < w[1]), "descending counts, ties by id");
+        }
+        let mut internal = vec![0u32; agents];
+        for (new, &old) in original.iter().enumerate() {
+            internal[old as usize] = new as u32;
+        }
+        let relabeled = plain.relabeled(&internal);
+        for a in 0..agents {
+            assert_eq!(ordered.followers(a), relabeled.followers(a));
+            assert_eq!(ordered.followees(a), relabeled.followees(a));
+            let mut old: Vec<u32> = plain
+                .followers(original[a] as usize)
+                .iter()
+                .map(|&j| internal[j as usize])
+                .collect();
+            old.sort_unstable();
+            assert_eq!(ordered.followers(a), old.as_slice());
+        }
+    }
 }

@@ -17,6 +17,7 @@ pub mod graph;
 pub mod indicators;
 pub mod population;
 pub mod replay;
+mod slots;
 mod workspace;
 
 pub use attribute::{AttributeError, ReplayAttribution, attribute, attribute_between, attribute_observed, summarize};

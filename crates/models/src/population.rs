@@ -152,8 +152,9 @@ pub const MAX_STEPS: usize = 100_000;
 pub const MAX_AGENTS: usize = u32::MAX as usize - 1;
 /// The most agent-steps: a replay's build index holds 4 bytes for each
 /// (16 GiB at this bound), so a larger population is refused before any
-/// allocation rather than aborted by one.
-pub const MAX_AGENT_STEPS: u64 = 1 << 32;
+/// allocation rather than aborted by one. Gate ids are u32 and the index
+/// keeps its two largest values as marks, so the bound stays below them.
+pub const MAX_AGENT_STEPS: u64 = u32::MAX as u64 - 1;
 
 /// Refuses sizes no machine can replay, before anything is allocated.
 pub fn check_size(agents: usize, steps: usize) -> Result<(), PopulationError> {

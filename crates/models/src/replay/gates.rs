@@ -1,5 +1,7 @@
 //! The gates: one per (agent, step) pair that did anything.
 
+use rayon::prelude::*;
+
 /// Gates sorted by (step, agent), stored step-major: the gates of step t are
 /// the contiguous ids `range(t)`, sorted by agent.
 #[derive(Clone, Debug)]
@@ -9,21 +11,54 @@ pub(crate) struct Gates {
 }
 
 impl Gates {
-    /// Builds the gates from (step, agent) keys, duplicates allowed.
-    pub(crate) fn from_keys(mut keys: Vec<(u32, u32)>, steps: usize) -> Self {
-        keys.sort_unstable();
-        keys.dedup();
+    /// Builds the gates from (step, agent) keys, duplicates allowed, and
+    /// returns them with their dense lookup table: `index[step * agents +
+    /// agent]` is the gate, u32::MAX where there is none (4 bytes per agent
+    /// and step, for bulk lookups while a replay is built).
+    ///
+    /// The keys are marked in the table rather than sorted: at full scale
+    /// they are some 30 million (an engagement names two), and a pass of
+    /// random writes into the table, then a scan of it per step in
+    /// parallel, costs a fraction of a comparison sort.
+    pub(crate) fn with_index(keys: impl Iterator<Item = (u32, u32)>, steps: usize, agents: usize) -> (Self, Vec<u32>) {
+        // Below u32::MAX (no gate) and above every gate id: `check_size`
+        // keeps agents x steps under it.
+        const MARK: u32 = u32::MAX - 1;
+        let mut index = vec![u32::MAX; agents * steps];
+        for (t, a) in keys {
+            index[t as usize * agents + a as usize] = MARK;
+        }
+        let counts: Vec<u32> = index
+            .par_chunks(agents.max(1))
+            .map(|row| row.iter().filter(|&&g| g == MARK).count() as u32)
+            .collect();
         let mut step_offsets = vec![0u32; steps + 1];
-        for &(t, _) in &keys {
-            step_offsets[t as usize + 1] += 1;
-        }
         for t in 0..steps {
-            step_offsets[t + 1] += step_offsets[t];
+            step_offsets[t + 1] = step_offsets[t] + counts[t];
         }
-        Self {
-            step_offsets,
-            agent: keys.into_iter().map(|(_, a)| a).collect(),
+        let mut agent = vec![0u32; step_offsets[steps] as usize];
+        let mut rows: Vec<&mut [u32]> = Vec::with_capacity(steps);
+        let mut rest = agent.as_mut_slice();
+        for t in 0..steps {
+            let (head, tail) = rest.split_at_mut(counts[t] as usize);
+            rows.push(head);
+            rest = tail;
         }
+        index
+            .par_chunks_mut(agents.max(1))
+            .zip(rows)
+            .zip(&step_offsets)
+            .for_each(|((row, gate_agents), &first)| {
+                let mut next = 0;
+                for (a, g) in row.iter_mut().enumerate() {
+                    if *g == MARK {
+                        *g = first + next as u32;
+                        gate_agents[next] = a as u32;
+                        next += 1;
+                    }
+                }
+            });
+        (Self { step_offsets, agent }, index)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -45,19 +80,6 @@ impl Gates {
 
     pub(crate) fn step(&self, gate: usize) -> u32 {
         (self.step_offsets.partition_point(|&o| o as usize <= gate) - 1) as u32
-    }
-
-    /// A dense (step, agent) -> gate table for bulk lookups while a replay
-    /// is built: `table[step * agents + agent]`, u32::MAX where there is no
-    /// gate. 4 bytes per agent and step, dropped after the build.
-    pub(crate) fn dense_index(&self, agents: usize) -> Vec<u32> {
-        let mut table = vec![u32::MAX; agents * self.steps()];
-        for t in 0..self.steps() {
-            for g in self.range(t) {
-                table[t * agents + self.agent[g] as usize] = g as u32;
-            }
-        }
-        table
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {

@@ -80,7 +80,7 @@ impl Replay {
     }
 
     /// [`Replay::new`] over the chosen network, telling `on_step(built,
-    /// steps)` after each step's graph is built (the longest part of the
+    /// steps)` after each step's rows are filled (the longest part of the
     /// build).
     pub fn with_progress(
         population: &Population,
@@ -90,27 +90,29 @@ impl Replay {
         population.validate()?;
         let n = population.agents;
         let split = network::SplitFollows::new(population, options.network);
-        let graph = FollowGraph::from_follows(n, &split.always)?;
-        let mut original: Vec<u32> = (0..n as u32).collect();
-        original.par_sort_unstable_by_key(|&a| (std::cmp::Reverse(graph.follower_count(a as usize)), a));
+        let (graph, original) = FollowGraph::by_popularity(n, &split.always)?;
         let mut internal = vec![0u32; n];
         for (new, &old) in original.iter().enumerate() {
             internal[old as usize] = new as u32;
         }
-        let graph = graph.relabeled(&internal);
         let mut tables = GateTables::build(population, &internal);
-        let mut extras = extra::Builder::new(population, &split.timed, &tables, &internal, options.network, &graph);
-        let step_graphs: Vec<StepGraph> = (0..population.steps)
-            .map(|t| {
-                let senders = StepGraph::senders_of(&tables.gates, &tables.activity, t);
-                let position = StepGraph::positions_of(&tables.gates, &senders, n);
-                let extra = extras.step(t, &senders, &position, &tables);
-                let step = StepGraph::build(&graph, senders, &position, extra);
-                on_step(t + 1, population.steps);
-                step
-            })
+        let mut extra_edges =
+            extra::Builder::new(population, &split.timed, &tables, &internal, options.network, &graph);
+        let steps = population.steps;
+        let senders: Vec<Vec<u32>> = (0..steps)
+            .into_par_iter()
+            .map(|t| StepGraph::senders_of(&tables.gates, &tables.activity, t))
             .collect();
-        let mut network = extras.summary;
+        let positions: Vec<Vec<u32>> = senders
+            .par_iter()
+            .map(|s| StepGraph::positions_of(&tables.gates, s, n))
+            .collect();
+        let extras: Vec<_> = (0..steps)
+            .map(|t| extra_edges.step(t, &senders[t], &positions[t], &tables))
+            .collect();
+        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, on_step);
+        drop(positions);
+        let mut network = extra_edges.summary;
         network.follows_always = graph.edges() as u64;
         network.follows_timed = split.timed.len() as u64;
         network.reposts_linked = tables.reposts_linked;
@@ -317,28 +319,15 @@ impl GateTables {
     fn build(population: &Population, internal: &[u32]) -> Self {
         let (n, steps) = (population.agents, population.steps);
         let id = |a: u32| internal[a as usize];
-        let mut keys: Vec<(u32, u32)> = Vec::new();
-        keys.extend(
-            population
-                .activity
-                .iter()
-                .filter(|a| a.amount > 0.0)
-                .map(|a| (a.step, id(a.agent))),
-        );
-        keys.extend(
-            population
-                .orders
-                .iter()
-                .filter(|o| o.flow != 0.0)
-                .map(|o| (o.step, id(o.agent))),
-        );
-        for e in population.engagements.iter().filter(|e| e.amount > 0.0) {
-            keys.push((e.step, id(e.engager)));
-            keys.push((e.step, id(e.author)));
-        }
-        let gates = Gates::from_keys(keys, steps);
+        let keys = (population.activity.iter().filter(|a| a.amount > 0.0))
+            .map(|a| (a.step, id(a.agent)))
+            .chain((population.orders.iter().filter(|o| o.flow != 0.0)).map(|o| (o.step, id(o.agent))))
+            .chain(
+                (population.engagements.iter().filter(|e| e.amount > 0.0))
+                    .flat_map(|e| [(e.step, id(e.engager)), (e.step, id(e.author))]),
+            );
         // 4 bytes per agent and step, dropped when the tables are built.
-        let index = gates.dense_index(n);
+        let (gates, index) = Gates::with_index(keys, steps, n);
         let gate_of = |agent: u32, step: u32| index[step as usize * n + id(agent) as usize];
 
         let mut activity = vec![0.0; gates.len()];

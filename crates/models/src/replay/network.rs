@@ -300,22 +300,24 @@ impl Content {
 
 /// The follows of the population that the replay keeps in its follow
 /// graph (held all along), and the others with their spans.
-pub(crate) struct SplitFollows {
-    pub(crate) always: Vec<(u32, u32)>,
+pub(crate) struct SplitFollows<'a> {
+    /// Borrowed when every follow held all along (no copy of the largest
+    /// table).
+    pub(crate) always: std::borrow::Cow<'a, [(u32, u32)]>,
     pub(crate) timed: Vec<(u32, u32, crate::population::FollowSpan)>,
 }
 
-impl SplitFollows {
-    pub(crate) fn new(population: &Population, network: Network) -> Self {
+impl<'a> SplitFollows<'a> {
+    pub(crate) fn new(population: &'a Population, network: Network) -> Self {
         if !network.follows() {
             return Self {
-                always: Vec::new(),
+                always: Vec::new().into(),
                 timed: Vec::new(),
             };
         }
         if population.follow_spans.is_empty() {
             return Self {
-                always: population.follows.clone(),
+                always: population.follows.as_slice().into(),
                 timed: Vec::new(),
             };
         }
@@ -331,7 +333,10 @@ impl SplitFollows {
                 timed.push((j, i, *span));
             }
         }
-        Self { always, timed }
+        Self {
+            always: always.into(),
+            timed,
+        }
     }
 }
 

@@ -46,50 +46,104 @@ impl StepGraph {
         position
     }
 
-    /// The step over the follow graph, for `senders` at their `position`s,
-    /// with the step's extra edges.
-    pub(crate) fn build(graph: &FollowGraph, senders: Vec<u32>, position: &[u32], extra: Option<ExtraEdges>) -> Self {
+    /// Every step over the follow graph: `senders[t]` at their
+    /// `positions[t]` (per agent, or [`SILENT`]), with `extras[t]`.
+    ///
+    /// The row lengths of all steps come from one scan of the followee
+    /// lists (each agent carries a mask of the steps at which it posted)
+    /// rather than one scan per step; the rows are then filled one step at a
+    /// time, each in place. Rows keep the followee order (by id, so by
+    /// popularity), which keeps the sums over a row reproducible.
+    pub(crate) fn build_all(
+        graph: &FollowGraph,
+        senders: Vec<Vec<u32>>,
+        positions: &[Vec<u32>],
+        extras: Vec<Option<ExtraEdges>>,
+        on_step: &dyn Fn(usize, usize),
+    ) -> Vec<Self> {
         let n = graph.agents();
-        let counts: Vec<u64> = (0..n)
-            .into_par_iter()
-            .map(|j| {
-                graph
-                    .followees(j)
-                    .iter()
-                    .filter(|&&i| position[i as usize] != SILENT)
-                    .count() as u64
-            })
-            .collect();
-        let mut offsets = vec![0u64; n + 1];
-        for j in 0..n {
-            offsets[j + 1] = offsets[j] + counts[j];
-        }
-        let mut positions = vec![0u32; offsets[n] as usize];
-        // Rows follow the followee order (sorted by id, so by popularity):
-        // sums over a row are reproducible.
-        let mut rows: Vec<&mut [u32]> = Vec::with_capacity(n);
-        let mut rest = positions.as_mut_slice();
-        for c in &counts {
-            let (head, tail) = rest.split_at_mut(*c as usize);
-            rows.push(head);
-            rest = tail;
-        }
-        rows.into_par_iter().enumerate().for_each(|(j, row)| {
-            let active = graph
-                .followees(j)
+        let steps = senders.len();
+        let mut offsets: Vec<Vec<u64>> = Vec::with_capacity(steps);
+        let mut rows: Vec<Vec<u32>> = Vec::with_capacity(steps);
+        // Masks of 64 bits: longer windows go 64 steps at a time.
+        for first in (0..steps).step_by(64) {
+            let group = &positions[first..steps.min(first + 64)];
+            let width = group.len();
+            let masks: Vec<u64> = (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    group
+                        .iter()
+                        .enumerate()
+                        .fold(0u64, |m, (b, position)| m | (((position[i] != SILENT) as u64) << b))
+                })
+                .collect();
+            let mut counts = vec![0u32; n * width];
+            counts.par_chunks_mut(width).enumerate().for_each(|(j, count)| {
+                for &i in graph.followees(j) {
+                    let mut m = masks[i as usize];
+                    while m != 0 {
+                        count[m.trailing_zeros() as usize] += 1;
+                        m &= m - 1;
+                    }
+                }
+            });
+            let group_offsets: Vec<Vec<u64>> = (0..width)
+                .into_par_iter()
+                .map(|b| {
+                    let mut o = vec![0u64; n + 1];
+                    for j in 0..n {
+                        o[j + 1] = o[j] + counts[j * width + b] as u64;
+                    }
+                    o
+                })
+                .collect();
+            drop(counts);
+            // One step at a time, each receiver's row in place: writing
+            // all the steps' rows in one scan was slower (one write stream
+            // per step and thread).
+            let group_rows: Vec<Vec<u32>> = group_offsets
                 .iter()
-                .map(|&i| position[i as usize])
-                .filter(|&p| p != SILENT);
-            for (slot, p) in row.iter_mut().zip(active) {
-                *slot = p;
-            }
-        });
-        Self {
-            senders,
-            offsets,
-            positions,
-            extra,
+                .enumerate()
+                .map(|(b, o)| {
+                    let mut row_values = vec![0u32; o[n] as usize];
+                    let mut rows: Vec<&mut [u32]> = Vec::with_capacity(n);
+                    let mut rest = row_values.as_mut_slice();
+                    for j in 0..n {
+                        let (head, tail) = rest.split_at_mut((o[j + 1] - o[j]) as usize);
+                        rows.push(head);
+                        rest = tail;
+                    }
+                    let position = &group[b];
+                    rows.into_par_iter().enumerate().for_each(|(j, row)| {
+                        let active = graph
+                            .followees(j)
+                            .iter()
+                            .map(|&i| position[i as usize])
+                            .filter(|&p| p != SILENT);
+                        for (slot, p) in row.iter_mut().zip(active) {
+                            *slot = p;
+                        }
+                    });
+                    on_step(first + b + 1, steps);
+                    row_values
+                })
+                .collect();
+            offsets.extend(group_offsets);
+            rows.extend(group_rows);
         }
+        senders
+            .into_iter()
+            .zip(offsets)
+            .zip(rows)
+            .zip(extras)
+            .map(|(((senders, offsets), positions), extra)| Self {
+                senders,
+                offsets,
+                positions,
+                extra,
+            })
+            .collect()
     }
 
     /// The step's timed follows and exposures, if any.

@@ -1,0 +1,41 @@
+//! Parallel writes into one buffer at slots that never overlap.
+
+/// A buffer that several threads fill, each at slots no other thread
+/// writes: the scatter of a counting sort, where the counts give every
+/// thread its own ranges before anything is written.
+///
+/// Rayon's safe splits (`par_chunks_mut`) need the pieces to be contiguous
+/// and known in advance; a scatter's pieces are interleaved, so the writes
+/// go through a pointer and their disjointness is the caller's promise.
+pub(crate) struct SharedSlots<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _buffer: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: the buffer is borrowed mutably for 'a, and `write` requires that
+// no two threads write the same slot.
+unsafe impl<T: Send> Sync for SharedSlots<'_, T> {}
+unsafe impl<T: Send> Send for SharedSlots<'_, T> {}
+
+impl<'a, T: Copy> SharedSlots<'a, T> {
+    pub(crate) fn new(buffer: &'a mut [T]) -> Self {
+        Self {
+            ptr: buffer.as_mut_ptr(),
+            len: buffer.len(),
+            _buffer: std::marker::PhantomData,
+        }
+    }
+
+    /// Writes `value` at `slot`.
+    ///
+    /// # Safety
+    /// No other thread writes or reads `slot` while the buffer is shared.
+    #[inline]
+    pub(crate) unsafe fn write(&self, slot: usize, value: T) {
+        assert!(slot < self.len, "slot {slot} outside a buffer of {}", self.len);
+        // SAFETY: in bounds (checked), and the caller promises no other
+        // thread touches this slot.
+        unsafe { self.ptr.add(slot).write(value) }
+    }
+}
