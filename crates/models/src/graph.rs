@@ -1,7 +1,7 @@
 //! The follow graph in compressed sparse row form.
 
 use crate::population::PopulationError;
-use crate::slots::SharedSlots;
+use crate::slots::{SharedSlots, split_rows};
 use rayon::prelude::*;
 
 /// Who sees whom, stored in both directions, each row sorted by id: every
@@ -125,13 +125,7 @@ impl FollowerRows {
         // compact.
         let mut lengths: Vec<u64> = vec![0; agents];
         {
-            let mut slices: Vec<&mut [u32]> = Vec::with_capacity(agents);
-            let mut rest = followers.as_mut_slice();
-            for a in 0..agents {
-                let (head, tail) = rest.split_at_mut((counts[a + 1] - counts[a]) as usize);
-                slices.push(head);
-                rest = tail;
-            }
+            let slices = split_rows(&mut followers, counts.windows(2).map(|w| (w[1] - w[0]) as usize));
             slices.into_par_iter().zip(lengths.par_iter_mut()).for_each(|(s, len)| {
                 s.sort_unstable();
                 let mut w = 0;
@@ -186,13 +180,7 @@ impl FollowerRows {
             offsets[new + 1] = offsets[new] + self.count(original[new] as usize) as u64;
         }
         let mut followers = vec![0u32; self.followers.len()];
-        let mut rows: Vec<&mut [u32]> = Vec::with_capacity(n);
-        let mut rest = followers.as_mut_slice();
-        for new in 0..n {
-            let (head, tail) = rest.split_at_mut((offsets[new + 1] - offsets[new]) as usize);
-            rows.push(head);
-            rest = tail;
-        }
+        let rows = split_rows(&mut followers, offsets.windows(2).map(|w| (w[1] - w[0]) as usize));
         rows.into_par_iter().enumerate().for_each(|(new, row)| {
             for (slot, &j) in row.iter_mut().zip(self.row(original[new] as usize)) {
                 *slot = relabel[j as usize];

@@ -1,4 +1,5 @@
-//! Parallel writes into one buffer at slots that never overlap.
+//! Parallel writes into one buffer: in rows cut beforehand, or at slots
+//! that never overlap.
 
 /// A buffer that several threads fill, each at slots no other thread
 /// writes: the scatter of a counting sort, where the counts give every
@@ -38,4 +39,17 @@ impl<'a, T: Copy> SharedSlots<'a, T> {
         // thread touches this slot.
         unsafe { self.ptr.add(slot).write(value) }
     }
+}
+
+/// Cuts `buffer` into consecutive rows of the given lengths (a CSR's rows,
+/// a table's steps), so that each can be filled by a task of its own.
+pub(crate) fn split_rows<T>(mut buffer: &mut [T], lengths: impl IntoIterator<Item = usize>) -> Vec<&mut [T]> {
+    let lengths = lengths.into_iter();
+    let mut rows = Vec::with_capacity(lengths.size_hint().0);
+    for length in lengths {
+        let (head, tail) = std::mem::take(&mut buffer).split_at_mut(length);
+        rows.push(head);
+        buffer = tail;
+    }
+    rows
 }

@@ -1,5 +1,6 @@
 //! The gates: one per (agent, step) pair that did anything.
 
+use crate::slots::split_rows;
 use rayon::prelude::*;
 
 /// Gates sorted by (step, agent), stored step-major: the gates of step t are
@@ -37,13 +38,7 @@ impl Gates {
             step_offsets[t + 1] = step_offsets[t] + counts[t];
         }
         let mut agent = vec![0u32; step_offsets[steps] as usize];
-        let mut rows: Vec<&mut [u32]> = Vec::with_capacity(steps);
-        let mut rest = agent.as_mut_slice();
-        for t in 0..steps {
-            let (head, tail) = rest.split_at_mut(counts[t] as usize);
-            rows.push(head);
-            rest = tail;
-        }
+        let rows = split_rows(&mut agent, counts.iter().map(|&c| c as usize));
         index
             .par_chunks_mut(agents.max(1))
             .zip(rows)

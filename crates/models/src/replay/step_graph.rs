@@ -3,6 +3,7 @@
 use super::Gates;
 use super::network::ExtraEdges;
 use crate::graph::FollowGraph;
+use crate::slots::split_rows;
 use rayon::prelude::*;
 
 /// For one step: the gates with activity (the senders), and for every
@@ -107,13 +108,7 @@ impl StepGraph {
                 .enumerate()
                 .map(|(b, o)| {
                     let mut row_values = vec![0u32; o[n] as usize];
-                    let mut rows: Vec<&mut [u32]> = Vec::with_capacity(n);
-                    let mut rest = row_values.as_mut_slice();
-                    for j in 0..n {
-                        let (head, tail) = rest.split_at_mut((o[j + 1] - o[j]) as usize);
-                        rows.push(head);
-                        rest = tail;
-                    }
+                    let rows = split_rows(&mut row_values, o.windows(2).map(|w| (w[1] - w[0]) as usize));
                     let position = &group[b];
                     rows.into_par_iter().enumerate().for_each(|(j, row)| {
                         let active = graph
