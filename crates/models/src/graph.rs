@@ -103,8 +103,8 @@ struct FollowerRows {
 }
 
 impl FollowerRows {
-    /// Builds the graph from (follower, followee) pairs: `follower` follows
-    /// `followee`, so `followee`'s posts reach `follower`.
+    /// The rows of (follower, followee) pairs: `follower` follows
+    /// `followee`, so `follower` is in `followee`'s row.
     fn from_follows(agents: usize, follows: &[(u32, u32)]) -> Result<Self, PopulationError> {
         if let Some(&(j, i)) = follows
             .iter()
@@ -167,7 +167,7 @@ impl FollowerRows {
         &self.followers[self.offsets[agent] as usize..self.offsets[agent + 1] as usize]
     }
 
-    /// The same graph with agent `a` renamed `relabel[a]` (a permutation of
+    /// The same rows with agent `a` renamed `relabel[a]` (a permutation of
     /// 0..N); rows stay sorted.
     fn relabeled(&self, relabel: &[u32]) -> Self {
         let n = self.agents;

@@ -1,0 +1,43 @@
+//! `aumann bench replay` on a small population: every measurement it
+//! promises is there and has a value a measurement can have.
+
+mod support;
+
+use support::aumann;
+
+#[test]
+fn bench_replay_reports_load_build_attribution_and_the_plain_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench");
+    let run = aumann(&[
+        "bench",
+        "replay",
+        "--sizes",
+        "600",
+        "--indicators",
+        "polarization,cascade",
+        "--days",
+        "4",
+        "--batch",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for r in runs {
+        for key in ["load_seconds", "build_seconds", "attribute_seconds", "spmm_seconds"] {
+            let v = r[key].as_f64().unwrap_or_else(|| panic!("{key} missing in {r}"));
+            assert!(v > 0.0 && v.is_finite(), "{key} = {v}");
+        }
+        assert_eq!(r["agents"], 600);
+        // A batch of 3 runs at the sweeps' width of 4.
+        assert_eq!(r["spmm_width"], 4);
+        assert!(r["gradient_evaluations"].as_u64().unwrap() >= 1);
+        assert!(r["relative_gap"].as_f64().unwrap() <= 1e-6);
+    }
+    assert!(out.join("replay.json").exists());
+}
