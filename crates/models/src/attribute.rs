@@ -3,7 +3,8 @@
 use crate::Workspace;
 use crate::indicators::Indicator;
 use crate::replay::{GateError, Replay};
-use aumann_engine::{Attribution, AumannShapley, Progress, SweepGame, neumaier_sum};
+use crate::shards::Transport;
+use aumann_engine::{Attribution, AumannShapley, PathSweep, Progress, SweepGame, neumaier_sum};
 use serde::Serialize;
 
 /// An indicator's attribution to every (agent, step) gate, summed per agent
@@ -34,6 +35,8 @@ pub struct ReplayAttribution {
 pub enum AttributeError {
     #[error(transparent)]
     Gates(#[from] GateError),
+    #[error("{0}")]
+    Backend(String),
     #[error("the replay has no gates: no agent did anything in the window, so there is nothing to attribute")]
     Empty,
     #[error("attribution of {indicator} failed: {source}")]
@@ -83,13 +86,70 @@ pub fn attribute_observed(
     baseline: &[f64],
     observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
 ) -> Result<ReplayAttribution, AttributeError> {
+    attribute_on(&Local, replay, indicator, engine, input, baseline, observer)
+}
+
+/// Where an indicator's sweeps run: this process ([`Local`]) or a shard of
+/// a sweep shared with other workers ([`Sharded`]).
+pub trait SweepBackend: Sync {
+    /// The indicator's model over the replay, with its buffers in
+    /// `workspace`.
+    fn model<'a>(
+        &'a self,
+        indicator: Indicator,
+        replay: &'a Replay,
+        workspace: &'a Workspace,
+    ) -> Result<Box<dyn PathSweep + 'a>, AttributeError>;
+}
+
+/// Every sweep in this process: [`Indicator::model`].
+pub struct Local;
+
+impl SweepBackend for Local {
+    fn model<'a>(
+        &'a self,
+        indicator: Indicator,
+        replay: &'a Replay,
+        workspace: &'a Workspace,
+    ) -> Result<Box<dyn PathSweep + 'a>, AttributeError> {
+        Ok(indicator.model(replay, workspace))
+    }
+}
+
+/// This worker's shard of sweeps shared over a [`Transport`]:
+/// [`Indicator::sharded_model`]. Every worker must make the same calls.
+pub struct Sharded<'t>(pub &'t dyn Transport);
+
+impl SweepBackend for Sharded<'_> {
+    fn model<'a>(
+        &'a self,
+        indicator: Indicator,
+        replay: &'a Replay,
+        workspace: &'a Workspace,
+    ) -> Result<Box<dyn PathSweep + 'a>, AttributeError> {
+        indicator
+            .sharded_model(replay, workspace, self.0)
+            .map_err(AttributeError::Backend)
+    }
+}
+
+/// [`attribute_observed`] with the sweeps on `backend`.
+pub fn attribute_on(
+    backend: &dyn SweepBackend,
+    replay: &Replay,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    input: &[f64],
+    baseline: &[f64],
+    observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
+) -> Result<ReplayAttribution, AttributeError> {
     if replay.players() == 0 {
         return Err(AttributeError::Empty);
     }
     replay.check_gates("input", input)?;
     replay.check_gates("baseline", baseline)?;
     let workspace = Workspace::new();
-    let model = SweepGame(indicator.model(replay, &workspace));
+    let model = SweepGame(backend.model(indicator, replay, &workspace)?);
     let gates = match engine.attribute_observed(&model, input, baseline, observer) {
         Ok(a) => a,
         // The best result is still an answer, with its gap: callers see

@@ -17,12 +17,17 @@ pub mod graph;
 pub mod indicators;
 pub mod population;
 pub mod replay;
+pub mod shards;
 mod slots;
 mod workspace;
 
-pub use attribute::{AttributeError, ReplayAttribution, attribute, attribute_between, attribute_observed, summarize};
+pub use attribute::{
+    AttributeError, Local, ReplayAttribution, Sharded, SweepBackend, attribute, attribute_between, attribute_observed,
+    attribute_on, summarize,
+};
 pub use graph::FollowGraph;
 pub use indicators::Indicator;
 pub use population::{Activity, Engagement, Exposure, FollowSpan, Order, Population, PopulationError, Repost};
 pub use replay::{Gate, GateError, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions};
+pub use shards::{Parcel, Shards, Transport};
 pub use workspace::Workspace;

@@ -21,5 +21,5 @@ pub mod when;
 
 pub use study::{
     AgentErrors, CONTROL_TOLERANCE, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelStudy,
-    PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult, TOP_AGENTS, TopAgent, run,
+    PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult, TOP_AGENTS, TopAgent, run, run_on,
 };

@@ -11,8 +11,8 @@ use aumann_data::Dataset;
 use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
 use aumann_models::{
-    AttributeError, Indicator, NetworkSummary, Replay, ReplayAttribution, ReplayOptions, Workspace, attribute,
-    attribute_observed,
+    AttributeError, Indicator, Local, NetworkSummary, Replay, ReplayAttribution, ReplayOptions, SweepBackend,
+    Workspace, attribute, attribute_on,
 };
 use serde::Serialize;
 use std::time::Instant;
@@ -295,6 +295,19 @@ pub struct StudyResult {
 /// the replay built, gradient evaluations against those planned (the
 /// adaptive level in the status), panels done.
 pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Result<StudyResult, StudyError> {
+    run_on(data, config, &Local, progress)
+}
+
+/// [`run`] with the full-scale attributions' sweeps on `backend` (a shard
+/// of a cluster's sweep: every worker runs the study with the same
+/// arguments). Panels, rankings and curves run whole on every worker: they
+/// are small, or forward replays whose values must match one process's.
+pub fn run_on(
+    data: &Dataset,
+    config: &StudyConfig,
+    backend: &dyn SweepBackend,
+    progress: &dyn Observer,
+) -> Result<StudyResult, StudyError> {
     config.tiers.validate().map_err(StudyError::Settings)?;
     if config.indicators.is_empty() {
         return Err(StudyError::Settings("no indicator chosen".into()));
@@ -350,7 +363,7 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
         let started = Instant::now();
         let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
         check_interrupt(progress)?;
-        let attribution = attribute_observed(&replay, indicator, &config.engine, &ones, &zeros, &|p| {
+        let attribution = attribute_on(backend, &replay, indicator, &config.engine, &ones, &zeros, &|p| {
             let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
             progress.advance(p.evaluations as u64, p.expected as u64, &detail);
             if progress.interrupted() {

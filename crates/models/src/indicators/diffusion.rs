@@ -13,6 +13,7 @@
 //! and the adjoint of a pull over followees is a pull over followers, which
 //! needs no atomics.
 
+use super::sharded::Sharding;
 use super::sweep::{AGENT_CHUNK, padded_nodes};
 use crate::Workspace;
 use crate::replay::{Replay, Source, StepGraph};
@@ -43,12 +44,12 @@ pub(crate) trait Dynamics: Sync {
 /// a product of two affine factors (its own gate and its parents'), so its
 /// emission has a third coefficient, of tau^2, read only when `QUAD`. The
 /// buffers are reused from step to step.
-struct Senders<const K: usize> {
+pub(super) struct Senders<const K: usize> {
     /// (c0, c1) per source.
-    emissions: Vec<[f64; 2]>,
+    pub(super) emissions: Vec<[f64; 2]>,
     /// c2 per source (0 unless some gate carries reposted content).
-    quad: Vec<f64>,
-    states: Vec<[f64; K]>,
+    pub(super) quad: Vec<f64>,
+    pub(super) states: Vec<[f64; K]>,
     taus: [f64; K],
 }
 
@@ -73,7 +74,7 @@ fn content_factor(replay: &Replay, path: &Path<'_>, g: usize) -> (f64, f64) {
 
 /// ([c0, c1], c2) of a gate's emission along the path.
 #[inline]
-fn emission_coefficients(replay: &Replay, path: &Path<'_>, g: usize) -> ([f64; 2], f64) {
+pub(super) fn emission_coefficients(replay: &Replay, path: &Path<'_>, g: usize) -> ([f64; 2], f64) {
     let (x0, d) = gate_factor(path, g);
     if replay.content.links(g).is_empty() {
         let a = replay.activity[g];
@@ -86,7 +87,7 @@ fn emission_coefficients(replay: &Replay, path: &Path<'_>, g: usize) -> ([f64; 2
 /// The replay agent and the gate (or [`Source::NO_GATE`]) at a position of
 /// a step.
 #[inline]
-fn source_at(replay: &Replay, step: &StepGraph, p: usize) -> (usize, u32) {
+pub(super) fn source_at(replay: &Replay, step: &StepGraph, p: usize) -> (usize, u32) {
     let senders = step.senders();
     if p < senders.len() {
         let g = senders[p];
@@ -101,7 +102,7 @@ fn source_at(replay: &Replay, step: &StepGraph, p: usize) -> (usize, u32) {
 }
 
 impl<const K: usize> Senders<K> {
-    fn new(taus: [f64; K]) -> Self {
+    pub(super) fn new(taus: [f64; K]) -> Self {
         Self {
             emissions: Vec::new(),
             quad: Vec::new(),
@@ -140,7 +141,7 @@ impl<const K: usize> Senders<K> {
 
     /// The emission of the p-th source at each node.
     #[inline]
-    fn emission<const QUAD: bool>(&self, p: usize) -> [f64; K] {
+    pub(super) fn emission<const QUAD: bool>(&self, p: usize) -> [f64; K] {
         let [c0, c1] = self.emissions[p];
         if QUAD {
             let c2 = self.quad[p];
@@ -155,7 +156,11 @@ impl<const K: usize> Senders<K> {
     /// `AFFINE` is false when every c0 is 0 (the usual all-silent baseline),
     /// which halves the work.
     #[inline(always)]
-    fn pull<const AFFINE: bool, const QUAD: bool>(&self, step: &StepGraph, j: usize) -> ([f64; K], [f64; K]) {
+    pub(super) fn pull<const AFFINE: bool, const QUAD: bool>(
+        &self,
+        step: &StepGraph,
+        j: usize,
+    ) -> ([f64; K], [f64; K]) {
         let (mut a0, mut a1, mut a2) = (0.0, 0.0, 0.0);
         let (mut b0, mut b1, mut b2) = ([0.0; K], [0.0; K], [0.0; K]);
         let mut read = |p: usize, w: Option<f64>| {
@@ -215,6 +220,22 @@ pub(crate) fn sweep<D: Dynamics>(
     path: Path<'_>,
     taus: &[f64],
     values: &mut [f64],
+    gradient: Option<&mut GradientSink<'_>>,
+) {
+    sweep_on(dynamics, replay, workspace, None, path, taus, values, gradient)
+}
+
+/// [`sweep`] over the whole replay (`sharding` None) or over one worker's
+/// shard of it, exchanging what the other workers read.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sweep_on<D: Dynamics>(
+    dynamics: &D,
+    replay: &Replay,
+    workspace: &Workspace,
+    sharding: Option<&Sharding<'_>>,
+    path: Path<'_>,
+    taus: &[f64],
+    values: &mut [f64],
     mut gradient: Option<&mut GradientSink<'_>>,
 ) {
     let k = taus.len();
@@ -227,9 +248,18 @@ pub(crate) fn sweep<D: Dynamics>(
                     let w = sink.weights();
                     let sub: Vec<f64> = (0..w.rows).flat_map(|r| w.row(r)[start..end].to_vec()).collect();
                     let mut part = sink.with_weights(NodeWeights::new(w.rows, end - start, &sub));
-                    sweep(dynamics, replay, workspace, path, taus, values, Some(&mut part));
+                    sweep_on(
+                        dynamics,
+                        replay,
+                        workspace,
+                        sharding,
+                        path,
+                        taus,
+                        values,
+                        Some(&mut part),
+                    );
                 }
-                None => sweep(dynamics, replay, workspace, path, taus, values, None),
+                None => sweep_on(dynamics, replay, workspace, sharding, path, taus, values, None),
             }
         }
         return;
@@ -255,6 +285,7 @@ pub(crate) fn sweep<D: Dynamics>(
     let ctx = Context {
         replay,
         workspace,
+        sharding,
         path,
     };
     match padded {
@@ -269,10 +300,11 @@ pub(crate) fn sweep<D: Dynamics>(
 
 /// What one sweep reads (the replay and the path) and where it keeps its
 /// buffers.
-struct Context<'a> {
-    replay: &'a Replay,
-    workspace: &'a Workspace,
-    path: Path<'a>,
+pub(super) struct Context<'a> {
+    pub(super) replay: &'a Replay,
+    pub(super) workspace: &'a Workspace,
+    pub(super) sharding: Option<&'a Sharding<'a>>,
+    pub(super) path: Path<'a>,
 }
 
 fn sweep_fixed<D: Dynamics, const K: usize>(
@@ -305,10 +337,14 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
     values: &mut [f64],
     gradient: Option<&mut GradientSink<'_>>,
 ) {
+    if let Some(sharding) = ctx.sharding {
+        return super::sharded::sweep_path::<D, K, AFFINE, QUAD>(dynamics, ctx, sharding, taus, values, gradient);
+    }
     let Context {
         replay,
         workspace: scratch,
         path,
+        ..
     } = *ctx;
     let n = replay.agents();
     let steps = replay.steps();
@@ -461,7 +497,7 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
 /// Turns the adjoint of a gate's emission into the gradients of its own gate
 /// and of the gates whose content it reposted.
 #[inline]
-fn send_gate_gradients<const K: usize>(
+pub(super) fn send_gate_gradients<const K: usize>(
     replay: &Replay,
     path: &Path<'_>,
     g: usize,

@@ -7,6 +7,7 @@ mod linear;
 mod panic;
 mod points;
 mod polarization;
+mod sharded;
 mod sweep;
 
 pub use attention::{Attention, AttentionParams};
@@ -14,11 +15,14 @@ pub use cascade::{Cascade, CascadeParams};
 pub use linear::LinearControl;
 pub use panic::{Panic, PanicParams};
 pub use polarization::{Polarization, PolarizationParams};
+pub(crate) use sweep::AGENT_CHUNK;
 
 use crate::Workspace;
 use crate::replay::Replay;
+use crate::shards::{Shards, Transport};
 use aumann_engine::PathSweep;
 use serde::Serialize;
+use sharded::{ShardedDiffusion, Sharding};
 
 /// A macro indicator with its parameters.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
@@ -122,6 +126,60 @@ impl Indicator {
             Indicator::Panic(params) => Box::new(Panic { replay, params }),
             Indicator::Linear => Box::new(LinearControl { replay }),
         }
+    }
+
+    /// The indicator as this worker's part of a sweep shared with the other
+    /// workers of `transport`: every call of the model is collective. The
+    /// diffusion indicators (polarization, cascade) split the agents with
+    /// [`Shards::balanced`]; the others read no graph and cost one pass over
+    /// the gates, so every worker runs them whole. The results are those of
+    /// [`Indicator::model`], bit for bit.
+    ///
+    /// Errs when the replay carries reposted content (a gate's gradient
+    /// then gathers from agents on other shards, which the sharded sweep
+    /// does not exchange).
+    pub fn sharded_model<'a>(
+        &self,
+        replay: &'a Replay,
+        workspace: &'a Workspace,
+        transport: &'a dyn Transport,
+    ) -> Result<Box<dyn PathSweep + 'a>, String> {
+        let diffusion = matches!(self, Indicator::Polarization(_) | Indicator::Cascade(_));
+        if !diffusion {
+            return Ok(self.model(replay, workspace));
+        }
+        if replay.content.any() && transport.shards() > 1 {
+            return Err(format!(
+                "{} over several workers does not yet carry reposted content ({} reposts linked to a parent): \
+                 run it in one process, or replay without reposts",
+                self.name(),
+                replay.network().reposts_linked
+            ));
+        }
+        let sharding = Sharding::new(replay, Shards::balanced(replay, transport.shards()), transport);
+        Ok(match *self {
+            Indicator::Polarization(params) => Box::new(ShardedDiffusion {
+                dynamics: Polarization {
+                    replay,
+                    params,
+                    workspace,
+                },
+                replay,
+                workspace,
+                sharding,
+            }),
+            Indicator::Cascade(params) => Box::new(ShardedDiffusion {
+                dynamics: Cascade {
+                    replay,
+                    params,
+                    workspace,
+                },
+                replay,
+                workspace,
+                sharding,
+            }),
+            _ => unreachable!("diffusion indicators only"),
+        })
     }
 }
 

@@ -1,0 +1,502 @@
+//! The diffusion sweep over one worker's shard of the agents.
+//!
+//! Every worker runs the same sweep as one process would (the same
+//! equations, the same order of every sum) for its own agents: it computes
+//! their states and the gradients of their gates, and gets from the others
+//! exactly what its own rows read. Per step, forward: the emission and
+//! state of each source go to the workers that hold a reader of it; after
+//! the last step every worker gets every final state, so the indicator and
+//! its gradient are the single-process functions on the same array;
+//! backward: the step is replayed the same way, then the adjoints of A and
+//! B of each reader go to the workers that hold a source it reads. At the
+//! end of the sweep each worker sends its gates' sums to all others, so
+//! every worker's engine holds the same accumulator bits.
+//!
+//! Each sum runs over the same entries in the same order as in one
+//! process (a receiver's row, a source's readers), with values computed by
+//! the same arithmetic, so the results are bit for bit those of one
+//! process. That holds as long as every gate's gradient comes from its own
+//! shard: reposted content (a gate's gradient fed by the reposts of agents
+//! on other shards) is refused.
+
+use super::diffusion::{Context, Dynamics, Senders, emission_coefficients, send_gate_gradients, source_at, sweep_on};
+use super::sweep::AGENT_CHUNK;
+use crate::Workspace;
+use crate::replay::{Replay, Source, StepGraph};
+use crate::shards::{Parcel, Shards, Transport};
+use aumann_engine::{GradientSink, Path, PathSweep};
+use rayon::prelude::*;
+
+/// One worker's shard, what it sends at each step, and its transport.
+pub(crate) struct Sharding<'a> {
+    shards: Shards,
+    me: usize,
+    transport: &'a dyn Transport,
+    steps: Vec<StepPlan>,
+    /// The gates of this shard's agents, ascending.
+    own_gates: Vec<u32>,
+}
+
+/// Who needs what of this shard at one step.
+struct StepPlan {
+    /// Positions of the step's sources whose agent is ours, ascending.
+    own_positions: Vec<u32>,
+    /// Per shard: our positions that some agent of that shard reads.
+    position_sends: Vec<Vec<u32>>,
+    /// Per shard: our agents that read some position that shard owns.
+    adjoint_sends: Vec<Vec<u32>>,
+}
+
+impl<'a> Sharding<'a> {
+    pub(crate) fn new(replay: &Replay, shards: Shards, transport: &'a dyn Transport) -> Self {
+        assert_eq!(shards.count(), transport.shards(), "one shard per worker");
+        assert_eq!(shards.agents(), replay.agents(), "shards of this replay's agents");
+        let me = transport.shard();
+        let owners = shards.owners();
+        let steps = replay
+            .step_graphs
+            .par_iter()
+            .map(|step| StepPlan::new(replay, step, &owners, me, shards.count(), shards.range(me)))
+            .collect();
+        let own_gates = (0..replay.players())
+            .filter(|&g| owners[replay.gates.agent(g) as usize] as usize == me)
+            .map(|g| g as u32)
+            .collect();
+        Self {
+            shards,
+            me,
+            transport,
+            steps,
+            own_gates,
+        }
+    }
+
+    fn own_range(&self) -> std::ops::Range<usize> {
+        self.shards.range(self.me)
+    }
+
+    /// Fills `senders` with step t's sources: ours from `own_states` (this
+    /// shard's rows), the others' from the parcels their workers send.
+    /// Positions nobody here reads stay NaN.
+    fn exchange_sources<const K: usize, const QUAD: bool>(
+        &self,
+        senders: &mut Senders<K>,
+        replay: &Replay,
+        path: &Path<'_>,
+        t: usize,
+        own_states: &[[f64; K]],
+    ) {
+        let step = &replay.step_graphs[t];
+        let plan = &self.steps[t];
+        let lo = self.own_range().start;
+        let sources = step.sources();
+        senders.emissions.clear();
+        senders.emissions.resize(sources, [f64::NAN; 2]);
+        senders.quad.clear();
+        senders.quad.resize(sources, f64::NAN);
+        senders.states.clear();
+        senders.states.resize(sources, [f64::NAN; K]);
+        let own: Vec<([f64; 2], f64, [f64; K])> = plan
+            .own_positions
+            .par_iter()
+            .map(|&p| {
+                let (agent, g) = source_at(replay, step, p as usize);
+                let (e, q) = if g == Source::NO_GATE {
+                    ([1.0, 0.0], 0.0)
+                } else {
+                    emission_coefficients(replay, path, g as usize)
+                };
+                (e, q, own_states[agent - lo])
+            })
+            .collect();
+        for (&p, (e, q, s)) in plan.own_positions.iter().zip(own) {
+            let p = p as usize;
+            (senders.emissions[p], senders.quad[p], senders.states[p]) = (e, q, s);
+        }
+        let width = 2 + QUAD as usize + K;
+        let parcels = plan
+            .position_sends
+            .iter()
+            .map(|ids| {
+                let mut values = Vec::with_capacity(ids.len() * width);
+                for &p in ids {
+                    let p = p as usize;
+                    values.extend_from_slice(&senders.emissions[p]);
+                    if QUAD {
+                        values.push(senders.quad[p]);
+                    }
+                    values.extend_from_slice(&senders.states[p]);
+                }
+                Parcel {
+                    ids: ids.clone(),
+                    values,
+                }
+            })
+            .collect();
+        for parcel in self.transport.exchange(parcels) {
+            check_parcel(&parcel, width);
+            for (&p, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
+                let p = p as usize;
+                senders.emissions[p] = [v[0], v[1]];
+                if QUAD {
+                    senders.quad[p] = v[2];
+                }
+                senders.states[p].copy_from_slice(&v[width - K..]);
+            }
+        }
+    }
+
+    /// Sends the adjoints of A and B (2K values per agent, `grad_ab` indexed
+    /// by replay agent) of our readers to the shards whose sources they
+    /// read, and writes in what the others send.
+    fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
+        let width = 2 * K;
+        let parcels = self.steps[t]
+            .adjoint_sends
+            .iter()
+            .map(|ids| {
+                let mut values = Vec::with_capacity(ids.len() * width);
+                for &j in ids {
+                    let j = j as usize;
+                    values.extend_from_slice(&grad_ab[j * width..(j + 1) * width]);
+                }
+                Parcel {
+                    ids: ids.clone(),
+                    values,
+                }
+            })
+            .collect();
+        for parcel in self.transport.exchange(parcels) {
+            check_parcel(&parcel, width);
+            for (&j, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
+                let j = j as usize;
+                grad_ab[j * width..(j + 1) * width].copy_from_slice(v);
+            }
+        }
+    }
+
+    /// Every shard's rows of `width` values (ours in `own`) into `all`,
+    /// indexed by replay agent.
+    fn gather_rows(&self, own: &[f64], width: usize, all: &mut [f64]) {
+        let parcels = (0..self.shards.count())
+            .map(|s| Parcel {
+                ids: Vec::new(),
+                values: if s == self.me { Vec::new() } else { own.to_vec() },
+            })
+            .collect();
+        let range = self.own_range();
+        all[range.start * width..range.end * width].copy_from_slice(own);
+        for (s, parcel) in self.transport.exchange(parcels).into_iter().enumerate() {
+            if s == self.me {
+                continue;
+            }
+            let range = self.shards.range(s);
+            check_parcel(&parcel, 0);
+            assert_eq!(
+                parcel.values.len(),
+                range.len() * width,
+                "shard {s} sent its final states for another shard layout"
+            );
+            all[range.start * width..range.end * width].copy_from_slice(&parcel.values);
+        }
+    }
+
+    /// Sends our gates' sums to every other worker and takes theirs, so
+    /// every accumulator holds the same values.
+    fn share_gradients(&self, sink: &mut GradientSink<'_>) {
+        let rows = sink.weights().rows;
+        let mut values = Vec::with_capacity(self.own_gates.len() * rows);
+        for &g in &self.own_gates {
+            for r in 0..rows {
+                values.push(sink.get(r, g as usize));
+            }
+        }
+        let parcels = (0..self.shards.count())
+            .map(|s| {
+                if s == self.me {
+                    Parcel::default()
+                } else {
+                    Parcel {
+                        ids: self.own_gates.clone(),
+                        values: values.clone(),
+                    }
+                }
+            })
+            .collect();
+        for parcel in self.transport.exchange(parcels) {
+            check_parcel(&parcel, rows);
+            for (&g, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(rows)) {
+                for (r, &value) in v.iter().enumerate() {
+                    sink.set(r, g as usize, value);
+                }
+            }
+        }
+    }
+}
+
+/// A parcel of `width` values per id (0: any number of values, no ids).
+/// Workers run the same code on the same replay, so a mismatch is a bug,
+/// not bad input.
+fn check_parcel(parcel: &Parcel, width: usize) {
+    let expected = if width == 0 { 0 } else { parcel.values.len() / width };
+    assert!(
+        parcel.ids.len() == expected && (width == 0 || parcel.values.len() % width == 0),
+        "a parcel of {} ids and {} values, expected {width} values per id",
+        parcel.ids.len(),
+        parcel.values.len()
+    );
+}
+
+impl StepPlan {
+    fn new(
+        replay: &Replay,
+        step: &StepGraph,
+        owners: &[u32],
+        me: usize,
+        shards: usize,
+        range: std::ops::Range<usize>,
+    ) -> Self {
+        let senders = step.senders().len();
+        let mut own_positions = Vec::new();
+        let mut position_sends = vec![Vec::new(); shards];
+        // The last id each shard was sent: readers of one source come in
+        // runs, and each source goes to a shard once.
+        let mut last = vec![u32::MAX; shards];
+        for p in 0..step.sources() {
+            let (agent, _) = source_at(replay, step, p);
+            if owners[agent] as usize != me {
+                continue;
+            }
+            own_positions.push(p as u32);
+            let mut mark = |reader: u32| {
+                let s = owners[reader as usize] as usize;
+                if s != me && last[s] != p as u32 {
+                    last[s] = p as u32;
+                    position_sends[s].push(p as u32);
+                }
+            };
+            if p < senders {
+                replay.graph.followers(agent).iter().for_each(|&j| mark(j));
+            }
+            if let Some(extra) = step.extra() {
+                extra.readers(p).0.iter().for_each(|&j| mark(j));
+            }
+        }
+        let mut adjoint_sends = vec![Vec::new(); shards];
+        let mut last = vec![u32::MAX; shards];
+        for j in range {
+            let mut mark = |p: u32| {
+                let (agent, _) = source_at(replay, step, p as usize);
+                let s = owners[agent] as usize;
+                if s != me && last[s] != j as u32 {
+                    last[s] = j as u32;
+                    adjoint_sends[s].push(j as u32);
+                }
+            };
+            step.row(j).iter().for_each(|&p| mark(p));
+            if let Some(extra) = step.extra() {
+                extra.row(j).0.iter().for_each(|&p| mark(p));
+            }
+        }
+        Self {
+            own_positions,
+            position_sends,
+            adjoint_sends,
+        }
+    }
+}
+
+/// The sweep of `diffusion::sweep_path` over this worker's shard.
+pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
+    dynamics: &D,
+    ctx: &Context<'_>,
+    sharding: &Sharding<'_>,
+    taus: &[f64; K],
+    values: &mut [f64],
+    gradient: Option<&mut GradientSink<'_>>,
+) {
+    let Context {
+        replay,
+        workspace: scratch,
+        path,
+        ..
+    } = *ctx;
+    let range = sharding.own_range();
+    let (lo, own) = (range.start, range.len());
+    let n = replay.agents();
+    let steps = replay.steps();
+    let keep = gradient.is_some();
+    let mut states: Vec<Vec<f64>> = vec![scratch.take(own * K)];
+    states[0]
+        .as_chunks_mut::<K>()
+        .0
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(r, row)| *row = [dynamics.initial(replay, lo + r); K]);
+    let mut senders = Senders::<K>::new(*taus);
+    for t in 0..steps {
+        let mut next = if !keep && states.len() == 2 {
+            states.remove(0)
+        } else {
+            scratch.take(own * K)
+        };
+        let current = states.last().expect("initial state").as_chunks::<K>().0;
+        let step = &replay.step_graphs[t];
+        sharding.exchange_sources::<K, QUAD>(&mut senders, replay, &path, t, current);
+        next.as_chunks_mut::<K>()
+            .0
+            .par_chunks_mut(AGENT_CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (r, out) in chunk.iter_mut().enumerate() {
+                    let local = c * AGENT_CHUNK + r;
+                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, lo + local);
+                    let s = &current[local];
+                    for m in 0..K {
+                        out[m] = dynamics.next(s[m], a[m], b[m]);
+                    }
+                }
+            });
+        states.push(next);
+    }
+    let mut finals = scratch.take(n * K);
+    sharding.gather_rows(states.last().expect("final state"), K, &mut finals);
+    dynamics.indicator(&finals, K, values);
+    scratch.count_edges_read(replay.forward_edges());
+    let Some(sink) = gradient else {
+        states.into_iter().chain([finals]).for_each(|b| scratch.give(b));
+        return;
+    };
+    scratch.count_edges_read(replay.forward_edges() + replay.active_edges());
+    let mut adjoint = scratch.take(own * K);
+    let mut full = scratch.take(n * K);
+    dynamics.indicator_gradient(&finals, K, &mut full);
+    adjoint.copy_from_slice(&full[lo * K..(lo + own) * K]);
+    scratch.give(full);
+    scratch.give(finals);
+    // Indexed by replay agent: ours computed here, the readers of our
+    // sources on other shards received.
+    let mut grad_ab = scratch.take(n * 2 * K);
+    let mut sums = scratch.take(0);
+    let mut gate_grads = scratch.take(0);
+    for t in (0..steps).rev() {
+        let current = states[t].as_chunks::<K>().0;
+        let step = &replay.step_graphs[t];
+        sharding.exchange_sources::<K, QUAD>(&mut senders, replay, &path, t, current);
+        let own_ab = &mut grad_ab[lo * 2 * K..(lo + own) * 2 * K];
+        adjoint
+            .as_chunks_mut::<K>()
+            .0
+            .par_chunks_mut(AGENT_CHUNK)
+            .zip(own_ab.as_chunks_mut::<K>().0.par_chunks_mut(2 * AGENT_CHUNK))
+            .enumerate()
+            .for_each(|(c, (adj, gab))| {
+                for (r, adj) in adj.iter_mut().enumerate() {
+                    let local = c * AGENT_CHUNK + r;
+                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, lo + local);
+                    let s = &current[local];
+                    let (ga, gb) = gab[2 * r..].split_at_mut(1);
+                    for m in 0..K {
+                        let (ds, da, db) = dynamics.partials(s[m], a[m], b[m]);
+                        ga[0][m] = adj[m] * da;
+                        gb[0][m] = adj[m] * db;
+                        adj[m] *= ds;
+                    }
+                }
+            });
+        sharding.exchange_adjoints::<K>(t, &mut grad_ab);
+        let own_positions = &sharding.steps[t].own_positions;
+        let step_senders = step.senders();
+        let grad_ab = grad_ab.as_chunks::<K>().0;
+        sums.clear();
+        sums.resize(own_positions.len() * K, 0.0);
+        gate_grads.clear();
+        gate_grads.resize(own_positions.len() * K, 0.0);
+        sums.as_chunks_mut::<K>()
+            .0
+            .par_iter_mut()
+            .zip(gate_grads.as_chunks_mut::<K>().0.par_iter_mut())
+            .zip(own_positions.par_iter())
+            .for_each(|((own, emission_grad), &p)| {
+                let p = p as usize;
+                let (mut sa, mut sb) = ([0.0; K], [0.0; K]);
+                if p < step_senders.len() {
+                    let agent = replay.gates.agent(step_senders[p] as usize) as usize;
+                    for &j in replay.graph.followers(agent) {
+                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
+                        for m in 0..K {
+                            sa[m] += ga[m];
+                            sb[m] += gb[m];
+                        }
+                    }
+                }
+                if let Some(extra) = step.extra() {
+                    let (readers, weights) = extra.readers(p);
+                    for (&j, &w) in readers.iter().zip(weights) {
+                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
+                        for m in 0..K {
+                            sa[m] += w * ga[m];
+                            sb[m] += w * gb[m];
+                        }
+                    }
+                }
+                let e = senders.emission::<QUAD>(p);
+                let s = &senders.states[p];
+                for m in 0..K {
+                    own[m] = e[m] * sb[m];
+                    emission_grad[m] = sa[m] + s[m] * sb[m];
+                }
+            });
+        // Our sources write to our agents' rows and our gates in position
+        // order, as in one process.
+        let adjoint_rows = adjoint.as_chunks_mut::<K>().0;
+        for ((own, emission_grad), &p) in sums
+            .as_chunks::<K>()
+            .0
+            .iter()
+            .zip(gate_grads.as_chunks::<K>().0)
+            .zip(own_positions)
+        {
+            let (agent, g) = source_at(replay, step, p as usize);
+            for m in 0..K {
+                adjoint_rows[agent - lo][m] += own[m];
+            }
+            if g != Source::NO_GATE {
+                send_gate_gradients::<K>(replay, &path, g as usize, emission_grad, taus, sink);
+            }
+        }
+    }
+    for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
+        scratch.give(buffer);
+    }
+    sharding.share_gradients(sink);
+}
+
+/// A diffusion indicator (polarization, cascade) swept over one worker's
+/// shard: a [`PathSweep`] whose every call is collective (each worker of
+/// the transport calls it with the same arguments).
+pub(crate) struct ShardedDiffusion<'a, D> {
+    pub(crate) dynamics: D,
+    pub(crate) replay: &'a Replay,
+    pub(crate) workspace: &'a Workspace,
+    pub(crate) sharding: Sharding<'a>,
+}
+
+impl<D: Dynamics> PathSweep for ShardedDiffusion<'_, D> {
+    fn players(&self) -> usize {
+        self.replay.players()
+    }
+
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
+        sweep_on(
+            &self.dynamics,
+            self.replay,
+            self.workspace,
+            Some(&self.sharding),
+            path,
+            taus,
+            values,
+            gradient,
+        )
+    }
+}

@@ -1,0 +1,185 @@
+//! A replay's agents split over workers, and what workers send each other.
+//!
+//! A sharded sweep (`indicators::sharded`) runs on every worker of a
+//! cluster at once: each worker computes the states of its own agents and
+//! the gradients of its own gates, and sends the others what they read of
+//! them through a [`Transport`]. This module knows nothing of processes or
+//! sockets; the transport that crosses them lives in its own crate.
+
+use crate::replay::Replay;
+use serde::{Deserialize, Serialize};
+
+/// Agents per block of a shard: shard bounds fall on multiples of it, the
+/// same blocks the single-process sweeps sum over, so per-agent arithmetic
+/// never depends on where the cut falls.
+pub const SHARD_BLOCK: usize = crate::indicators::AGENT_CHUNK;
+
+/// Contiguous ranges of the replay's agent order, one per worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shards {
+    /// bounds[s]..bounds[s + 1] are shard s's agents.
+    bounds: Vec<usize>,
+}
+
+impl Shards {
+    /// `count` shards that hold about the same work: each agent weighs one
+    /// plus its followee and follower counts (the entries the forward pull
+    /// and the reverse sums read), and shard s ends at the first multiple of
+    /// [`SHARD_BLOCK`] where the running weight reaches s/count of the
+    /// total. Agents are in descending follower order, so the first shards
+    /// hold fewer, busier agents. A shard may be empty when there are more
+    /// shards than blocks; it still takes part in every exchange.
+    ///
+    /// Panics if `count` is 0.
+    pub fn balanced(replay: &Replay, count: usize) -> Self {
+        assert!(count > 0, "at least one shard");
+        let n = replay.agents();
+        let graph = replay.graph();
+        let blocks = n.div_ceil(SHARD_BLOCK);
+        let weights: Vec<u64> = (0..blocks)
+            .map(|b| {
+                (b * SHARD_BLOCK..((b + 1) * SHARD_BLOCK).min(n))
+                    .map(|j| 1 + graph.followees(j).len() as u64 + graph.followers(j).len() as u64)
+                    .sum()
+            })
+            .collect();
+        Self::from_block_weights(&weights, n, count)
+    }
+
+    /// The cut of [`Shards::balanced`] from per-block weights.
+    fn from_block_weights(weights: &[u64], agents: usize, count: usize) -> Self {
+        let total: u128 = weights.iter().map(|&w| w as u128).sum();
+        let mut bounds = vec![0];
+        let mut running: u128 = 0;
+        let mut block = 0;
+        for s in 1..count {
+            let target = total * s as u128 / count as u128;
+            while block < weights.len() && running < target {
+                running += weights[block] as u128;
+                block += 1;
+            }
+            bounds.push((block * SHARD_BLOCK).min(agents));
+        }
+        bounds.push(agents);
+        Self { bounds }
+    }
+
+    /// Shards from explicit bounds (0 = bounds[0] <= ... <= bounds[last] =
+    /// agents, inner bounds multiples of [`SHARD_BLOCK`]).
+    pub fn from_bounds(bounds: Vec<usize>) -> Result<Self, String> {
+        let ok = bounds.len() >= 2
+            && bounds[0] == 0
+            && bounds.windows(2).all(|w| w[0] <= w[1])
+            && bounds[1..bounds.len() - 1].iter().all(|b| b % SHARD_BLOCK == 0);
+        if ok {
+            Ok(Self { bounds })
+        } else {
+            Err(format!(
+                "shard bounds must rise from 0, with inner bounds multiples of {SHARD_BLOCK}: {bounds:?}"
+            ))
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    pub fn agents(&self) -> usize {
+        self.bounds[self.count()]
+    }
+
+    /// Shard s's agents, in replay order.
+    pub fn range(&self, shard: usize) -> std::ops::Range<usize> {
+        self.bounds[shard]..self.bounds[shard + 1]
+    }
+
+    /// The shard that holds `agent`.
+    pub fn of(&self, agent: usize) -> usize {
+        // The last bound at or below the agent, skipping empty shards.
+        self.bounds.partition_point(|&b| b <= agent) - 1
+    }
+
+    /// Per agent, its shard (for scans that look up every edge's end).
+    pub fn owners(&self) -> Vec<u32> {
+        let mut owners = vec![0u32; self.agents()];
+        for s in 0..self.count() {
+            owners[self.range(s)].fill(s as u32);
+        }
+        owners
+    }
+}
+
+/// What one worker sends another in one round: ids (positions, agents or
+/// gates, by the round's kind) and their values, a fixed count per id.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Parcel {
+    pub ids: Vec<u32>,
+    pub values: Vec<f64>,
+}
+
+impl Parcel {
+    pub fn bytes(&self) -> usize {
+        self.ids.len() * 4 + self.values.len() * 8
+    }
+}
+
+/// How the workers of a sharded sweep reach each other.
+///
+/// Every worker calls [`Transport::exchange`] the same number of times in
+/// the same order (the sweeps are deterministic), so a round needs no tag:
+/// round r of one worker meets round r of the others.
+pub trait Transport: Sync {
+    /// This worker's shard.
+    fn shard(&self) -> usize;
+    /// Workers in all.
+    fn shards(&self) -> usize;
+    /// Sends `parcels[s]` to each shard s (this worker's own entry is
+    /// ignored) and returns, per shard, what it sent to this one (an empty
+    /// parcel from this worker itself). A transport that loses a peer does
+    /// not return: it ends the worker (by unwinding) with an error that
+    /// names the peer, which its owner reports.
+    fn exchange(&self, parcels: Vec<Parcel>) -> Vec<Parcel>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_balance_the_weights_on_block_bounds() {
+        // Eight blocks; the first is as heavy as the other seven.
+        let weights = [70, 10, 10, 10, 10, 10, 10, 10];
+        let agents = 8 * SHARD_BLOCK - 5;
+        let shards = Shards::from_block_weights(&weights, agents, 2);
+        assert_eq!(shards.range(0), 0..SHARD_BLOCK);
+        assert_eq!(shards.range(1), SHARD_BLOCK..agents);
+        let shards = Shards::from_block_weights(&weights, agents, 4);
+        // Total 140: targets 35, 70 and 105 are reached after blocks 1, 1 and 5.
+        assert_eq!(
+            shards.bounds,
+            vec![0, SHARD_BLOCK, SHARD_BLOCK, 5 * SHARD_BLOCK, agents]
+        );
+        assert_eq!(shards.of(0), 0);
+        assert_eq!(shards.of(SHARD_BLOCK), 2, "the empty shard holds nobody");
+        assert_eq!(shards.of(agents - 1), 3);
+        let owners = shards.owners();
+        assert!((0..agents).all(|j| owners[j] as usize == shards.of(j)));
+    }
+
+    #[test]
+    fn more_shards_than_blocks_leaves_empty_shards() {
+        let shards = Shards::from_block_weights(&[5], 100, 3);
+        assert_eq!(shards.count(), 3);
+        let sizes: Vec<usize> = (0..3).map(|s| shards.range(s).len()).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), 100);
+        assert_eq!(sizes.iter().filter(|&&s| s == 100).count(), 1);
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        assert!(Shards::from_bounds(vec![0, SHARD_BLOCK, 3 * SHARD_BLOCK + 1]).is_ok());
+        assert!(Shards::from_bounds(vec![0, 5, 10]).is_err());
+        assert!(Shards::from_bounds(vec![1, 10]).is_err());
+        assert!(Shards::from_bounds(vec![0]).is_err());
+    }
+}

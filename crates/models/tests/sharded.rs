@@ -1,0 +1,160 @@
+//! Sharded sweeps: every indicator, split over 1 to 4 workers that meet
+//! through an in-memory transport, gives the single-process attribution bit
+//! for bit.
+
+mod support;
+
+use aumann_engine::AumannShapley;
+use aumann_models::{
+    Indicator, Network, Parcel, Population, Replay, ReplayOptions, Sharded, Shards, Transport, attribute, attribute_on,
+};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use support::{random_population, with_network};
+
+/// Workers on threads of one process, joined by channels. Each pair keeps
+/// FIFO order, and every worker makes the same calls, so the k-th parcel
+/// from a peer is its k-th round.
+struct Mesh {
+    shard: usize,
+    peers: Vec<Sender<(usize, Parcel)>>,
+    inbox: Mutex<(Receiver<(usize, Parcel)>, Vec<VecDeque<Parcel>>)>,
+    bytes: Mutex<usize>,
+}
+
+fn mesh(count: usize) -> Vec<Mesh> {
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..count).map(|_| channel()).unzip();
+    receivers
+        .into_iter()
+        .enumerate()
+        .map(|(shard, inbox)| Mesh {
+            shard,
+            peers: senders.clone(),
+            inbox: Mutex::new((inbox, vec![VecDeque::new(); count])),
+            bytes: Mutex::new(0),
+        })
+        .collect()
+}
+
+impl Transport for Mesh {
+    fn shard(&self) -> usize {
+        self.shard
+    }
+    fn shards(&self) -> usize {
+        self.peers.len()
+    }
+    fn exchange(&self, parcels: Vec<Parcel>) -> Vec<Parcel> {
+        assert_eq!(parcels.len(), self.shards());
+        for (s, parcel) in parcels.into_iter().enumerate() {
+            if s != self.shard {
+                *self.bytes.lock().unwrap() += parcel.bytes();
+                self.peers[s].send((self.shard, parcel)).unwrap();
+            }
+        }
+        let mut guard = self.inbox.lock().unwrap();
+        let (inbox, queues) = &mut *guard;
+        (0..self.shards())
+            .map(|s| {
+                if s == self.shard {
+                    return Parcel::default();
+                }
+                while queues[s].is_empty() {
+                    let (from, parcel) = inbox.recv().unwrap();
+                    queues[from].push_back(parcel);
+                }
+                queues[s].pop_front().unwrap()
+            })
+            .collect()
+    }
+}
+
+fn engine() -> AumannShapley {
+    AumannShapley::default().fixed(12)
+}
+
+/// Each worker's phi, and the bytes it sent.
+fn sharded_phi(replay: &Replay, indicator: Indicator, engine: &AumannShapley, count: usize) -> Vec<(Vec<f64>, usize)> {
+    let workers = mesh(count);
+    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = workers
+            .iter()
+            .map(|w| {
+                let (ones, zeros) = (&ones, &zeros);
+                scope.spawn(move || {
+                    let r = attribute_on(&Sharded(w), replay, indicator, engine, ones, zeros, &|_| {
+                        std::ops::ControlFlow::Continue(())
+                    })
+                    .unwrap();
+                    (r.gates.phi, *w.bytes.lock().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn assert_same_bits(population: &Population, options: ReplayOptions, counts: &[usize]) {
+    let replay = Replay::with_progress(population, options, &|_, _| {}).unwrap();
+    for indicator in Indicator::all() {
+        let single = attribute(&replay, indicator, &engine()).unwrap().gates.phi;
+        for &count in counts {
+            for (shard, (phi, _)) in sharded_phi(&replay, indicator, &engine(), count)
+                .into_iter()
+                .enumerate()
+            {
+                let same = phi.iter().zip(&single).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{} on {count} workers: worker {shard} differs", indicator.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn every_indicator_on_several_workers_is_the_single_process_result_bit_for_bit() {
+    // 9,000 agents are five blocks of shard bounds: two to four shards of
+    // unequal sizes, and traffic both ways.
+    let population = random_population(9000, 4, 11);
+    assert_same_bits(&population, ReplayOptions::default(), &[1, 2, 3, 4]);
+}
+
+#[test]
+fn timed_follows_and_exposures_cross_shards_bit_for_bit() {
+    let mut population = with_network(random_population(5000, 3, 12), 13);
+    population.reposts.clear();
+    let options = ReplayOptions { network: Network::Both };
+    assert_same_bits(&population, options, &[2, 3]);
+}
+
+#[test]
+fn more_workers_than_blocks_leave_some_idle_and_change_nothing() {
+    let population = random_population(1500, 3, 14);
+    let replay = Replay::new(&population).unwrap();
+    assert_eq!(
+        Shards::balanced(&replay, 3).range(0).len(),
+        1500,
+        "one block holds everyone"
+    );
+    assert_same_bits(&population, ReplayOptions::default(), &[3]);
+}
+
+#[test]
+fn reposted_content_is_refused_on_several_workers() {
+    let population = with_network(random_population(3000, 3, 16), 17);
+    assert!(!population.reposts.is_empty());
+    let replay = Replay::with_progress(&population, ReplayOptions { network: Network::Both }, &|_, _| {}).unwrap();
+    let workers = mesh(2);
+    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
+    let err = attribute_on(
+        &Sharded(&workers[0]),
+        &replay,
+        Indicator::from_name("polarization").unwrap(),
+        &engine(),
+        &ones,
+        &zeros,
+        &|_| std::ops::ControlFlow::Continue(()),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("reposted content"), "{err}");
+}
