@@ -1,0 +1,91 @@
+//! The timely transport between processes (threads here, each with its own
+//! sockets): parcels reach their target in the right round, and a peer that
+//! stops sending is named within the peer timeout.
+
+use aumann_cluster::{ClusterError, ClusterSpec, run};
+use aumann_models::{Parcel, Transport};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+fn free_addresses(count: usize) -> Vec<String> {
+    let listeners: Vec<_> = (0..count).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    listeners.iter().map(|l| l.local_addr().unwrap().to_string()).collect()
+}
+
+fn spec(addresses: &[String], process: usize, workers: usize, peer_timeout: Duration) -> ClusterSpec {
+    ClusterSpec {
+        workers,
+        process,
+        addresses: addresses.to_vec(),
+        connect_timeout: Duration::from_secs(20),
+        peer_timeout,
+        fingerprint: 42,
+    }
+}
+
+/// Runs `rounds(process)` rounds on every worker of `processes` processes
+/// (threads of this test) and returns each process's outcome.
+fn cluster(
+    processes: usize,
+    workers: usize,
+    rounds: fn(usize) -> u64,
+    peer_timeout: Duration,
+) -> Vec<Result<Vec<u64>, ClusterError>> {
+    let addresses = free_addresses(processes);
+    let handles: Vec<_> = (0..processes)
+        .map(|p| {
+            let spec = spec(&addresses, p, workers, peer_timeout);
+            std::thread::spawn(move || {
+                run(&spec, move |t| {
+                    let (me, shards) = (t.shard(), t.shards());
+                    let mut checked = 0;
+                    for round in 0..rounds(p) {
+                        let parcels = (0..shards)
+                            .map(|s| Parcel {
+                                ids: vec![me as u32, s as u32, round as u32],
+                                values: vec![round as f64; s + 1],
+                            })
+                            .collect();
+                        for (from, parcel) in t.exchange(parcels).into_iter().enumerate() {
+                            if from == me {
+                                assert_eq!(parcel, Parcel::default());
+                                continue;
+                            }
+                            assert_eq!(parcel.ids, vec![from as u32, me as u32, round as u32]);
+                            assert_eq!(parcel.values, vec![round as f64; me + 1]);
+                            checked += 1;
+                        }
+                    }
+                    checked
+                })
+                .map(|results| results.into_iter().map(|r| r.value).collect())
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+#[test]
+fn parcels_reach_their_worker_in_their_round() {
+    for (processes, workers) in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 2)] {
+        let shards = (processes * workers) as u64;
+        for outcome in cluster(processes, workers, |_| 5, Duration::from_secs(30)) {
+            let checked = outcome.unwrap();
+            assert_eq!(checked, vec![5 * (shards - 1); workers], "{processes} x {workers}");
+        }
+    }
+}
+
+#[test]
+fn a_peer_that_stops_sending_is_named_within_the_timeout() {
+    let started = Instant::now();
+    // Process 1 leaves after two rounds; process 0 waits for a third.
+    let outcomes = cluster(2, 1, |p| if p == 1 { 2 } else { 3 }, Duration::from_millis(1500));
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    let err = outcomes[0].as_ref().unwrap_err();
+    match err {
+        ClusterError::Silent { missing, .. } => assert_eq!(missing[0].0, 1, "{err}"),
+        other => panic!("expected a silent peer, got {other}"),
+    }
+    assert!(err.to_string().contains("process 1"), "{err}");
+}
