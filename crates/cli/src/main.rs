@@ -34,6 +34,7 @@ enum Command {
     Ingest(commands::ingest::Args),
     Stance(commands::stance::Args),
     Bench(commands::bench::Args),
+    ClusterLocal(commands::cluster::LocalArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => commands::ingest::run(args),
         Command::Stance(args) => commands::stance::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::ClusterLocal(args) => commands::cluster::local(args, cli.threads),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -57,13 +57,27 @@ impl Source {
     }
 
     pub fn load(&self) -> Result<Dataset, crate::Error> {
+        self.load_showing(true)
+    }
+
+    /// [`Source::load`], with a progress bar only when `show` (one process
+    /// of a cluster draws, the others stay quiet).
+    pub fn load_showing(&self, show: bool) -> Result<Dataset, crate::Error> {
+        let terminal = show.then(progress::Terminal::new);
+        let observer: &dyn progress::Observer = match &terminal {
+            Some(t) => t,
+            None => &(),
+        };
+        let data = self.load_observed(observer)?;
+        if let Some(t) = terminal {
+            t.finish();
+        }
+        Ok(data)
+    }
+
+    fn load_observed(&self, observer: &dyn progress::Observer) -> Result<Dataset, crate::Error> {
         match &self.input {
-            Some(dir) => {
-                let terminal = progress::Terminal::new();
-                let data = format::read_observed(dir, &terminal)?;
-                terminal.finish();
-                Ok(data)
-            }
+            Some(dir) => Ok(format::read_observed(dir, observer)?),
             None => {
                 let params = SynthParams {
                     agents: self.agents,
@@ -76,10 +90,7 @@ impl Source {
                     "steps" => "--days".into(),
                     name => format!("--{name}"),
                 })?;
-                let terminal = progress::Terminal::new();
-                let data = aumann_data::synth::generate(&params, &terminal);
-                terminal.finish();
-                Ok(data)
+                Ok(aumann_data::synth::generate(&params, observer))
             }
         }
     }

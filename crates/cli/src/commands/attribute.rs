@@ -2,7 +2,6 @@
 
 use crate::options::{Engine, Model, Source};
 use aumann_data::progress::{self, Observer};
-use aumann_data::staged::StagedDir;
 use aumann_study::{StudyConfig, output};
 use std::path::PathBuf;
 
@@ -34,6 +33,8 @@ pub struct Args {
     ranking_seed: u64,
     #[command(flatten)]
     when: super::study::When,
+    #[command(flatten)]
+    cluster: super::cluster::ClusterArgs,
 }
 
 /// Deletion and insertion curves: silence the agents each ranking puts
@@ -71,10 +72,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         latency_quantile: args.when.quantile()?,
         ..Default::default()
     };
-    let staged = StagedDir::create(&args.out)?;
-    let data = args.source.load()?;
+    let Some((staged, data, result)) = super::study::run_here(&args.source, &config, &args.cluster, &args.out)? else {
+        return Ok(());
+    };
     let terminal = progress::Terminal::new();
-    let result = aumann_study::run(&data, &config, &terminal)?;
     terminal.stage("writing outputs", None);
     let written = output::save(staged, &data, &result, None, args.source.manifest(&data))?;
     terminal.finish();

@@ -1,5 +1,6 @@
 pub mod attribute;
 pub mod bench;
+pub mod cluster;
 pub mod ingest;
 pub mod stance;
 pub mod study;

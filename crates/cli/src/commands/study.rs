@@ -53,6 +53,8 @@ pub struct Args {
     /// Print summary.json on stdout instead of the text summary.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    cluster: super::cluster::ClusterArgs,
 }
 
 /// The statistics of when and how the outcome was produced.
@@ -114,11 +116,11 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         curves: (!args.no_curves).then(|| args.when.curves(args.panel_seed)),
         latency_quantile: args.when.quantile()?,
     };
-    let staged = StagedDir::create(&args.out)?;
-    let data = args.source.load()?;
+    let Some((staged, data, result)) = run_here(&args.source, &config, &args.cluster, &args.out)? else {
+        return Ok(());
+    };
     let loaded = started.elapsed().as_secs_f64();
     let terminal = progress::Terminal::new();
-    let result = aumann_study::run(&data, &config, &terminal)?;
     terminal.stage("writing outputs", None);
     output::save(
         staged,
@@ -136,6 +138,36 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         println!("report: {}", report.display());
     }
     Ok(())
+}
+
+/// Loads the source and runs the study in this process, alone or as one
+/// process of a cluster; the staged output directory, the data and the
+/// result come back where outputs are written (alone, or process 0), None
+/// on the cluster's other processes. The output directory is staged before
+/// the work starts, so that a directory that cannot be written fails at
+/// once.
+pub fn run_here(
+    source: &Source,
+    config: &StudyConfig,
+    cluster: &super::cluster::ClusterArgs,
+    out: &std::path::Path,
+) -> Result<Option<(StagedDir, std::sync::Arc<aumann_data::Dataset>, StudyResult)>, crate::Error> {
+    if !cluster.enabled() {
+        let staged = StagedDir::create(out)?;
+        let data = std::sync::Arc::new(source.load()?);
+        let terminal = progress::Terminal::new();
+        let result = aumann_study::run(&data, config, &terminal)?;
+        terminal.finish();
+        return Ok(Some((staged, data, result)));
+    }
+    let staged = match cluster.process.unwrap_or(0) {
+        0 => Some(StagedDir::create(out)?),
+        _ => None,
+    };
+    match (super::cluster::study(source, config, cluster)?, staged) {
+        (Some((data, result)), Some(staged)) => Ok(Some((staged, data, result))),
+        _ => Ok(None),
+    }
 }
 
 pub fn print_summary(result: &StudyResult, seconds: f64) {

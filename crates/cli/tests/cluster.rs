@@ -1,0 +1,180 @@
+//! Cluster runs over loopback: the same tables as one process, bit for bit,
+//! for every indicator and every layout of 1 to 3 processes with 1 or 2
+//! workers; and faults that stop every process with an error naming the
+//! peer, within the timeout, writing nothing.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::aumann;
+
+/// The Parquet tables of an output directory, by name.
+fn tables(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let population = dir.path().join("population");
+    // Five blocks of agents (so up to five non-empty shards) and a
+    // recommended feed (exposures, which cross shards too).
+    let made = aumann(&[
+        "synth", "--agents", "9000", "--days", "4", "--feed", "2", "--seed", "3", "--out",
+    ]
+    .into_iter()
+    .chain([population.to_str().unwrap()])
+    .collect::<Vec<_>>());
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let attribute = |out: &Path| -> Vec<String> {
+        ["attribute", "--input", population.to_str().unwrap(), "--indicator", "all", "--nodes", "12", "--out"]
+            .into_iter()
+            .chain([out.to_str().unwrap()])
+            .map(String::from)
+            .collect()
+    };
+    let single = dir.path().join("single");
+    let run = aumann(&attribute(&single).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let expected = tables(&single);
+    assert_eq!(expected.len(), 10, "an attribution and a step table per indicator: {:?}", expected.keys());
+    for (processes, workers) in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)] {
+        let out = dir.path().join(format!("p{processes}w{workers}"));
+        let mut args: Vec<String> = vec![
+            "cluster-local".into(),
+            "-n".into(),
+            processes.to_string(),
+            "-w".into(),
+            workers.to_string(),
+            "--".into(),
+        ];
+        args.extend(attribute(&out));
+        let run = aumann(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{processes} x {workers}: {stderr}");
+        for p in 0..processes {
+            assert!(stderr.contains(&format!("process {p} of {processes}")), "{stderr}");
+        }
+        let got = tables(&out);
+        assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+        for (name, bytes) in &expected {
+            assert!(&got[name] == bytes, "{processes} x {workers}: {name} differs from one process's");
+        }
+        let (a, b) = (summary(&single), summary(&out));
+        for i in 0..5 {
+            let field = |s: &serde_json::Value, key: &str| s["indicators"][i]["full"][key].clone();
+            for key in ["value_input", "value_baseline", "relative_gap", "nodes"] {
+                assert_eq!(field(&a, key), field(&b, key), "{key} of indicator {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_address_that_never_answers_stops_the_run_within_the_timeout_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let mine = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let hostfile = dir.path().join("hostfile");
+    std::fs::write(&hostfile, format!("{mine}\n{silent}\n")).unwrap();
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let run = aumann(&[
+        "attribute",
+        "--agents",
+        "500",
+        "--days",
+        "3",
+        "--hostfile",
+        hostfile.to_str().unwrap(),
+        "--process",
+        "0",
+        "--connect-timeout",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("process 1") && stderr.contains(&silent), "{stderr}");
+    assert!(!out.exists(), "no output from a run that never started");
+}
+
+#[test]
+fn processes_that_run_different_jobs_refuse_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostfile = dir.path().join("hostfile");
+    let ports: Vec<String> = (0..2)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string())
+        .collect();
+    std::fs::write(&hostfile, ports.join("\n")).unwrap();
+    let start = |process: &str, indicator: &str| {
+        Command::new(env!("CARGO_BIN_EXE_aumann"))
+            .args(["attribute", "--agents", "500", "--days", "3", "--indicator", indicator])
+            .args(["--hostfile", hostfile.to_str().unwrap(), "--process", process])
+            .args(["--connect-timeout", "5", "--out"])
+            .arg(dir.path().join(format!("out{process}")))
+            .env("AUMANN_NO_PROGRESS", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (zero, one) = (start("0", "polarization"), start("1", "cascade"));
+    let zero = zero.wait_with_output().unwrap();
+    let one = one.wait_with_output().unwrap();
+    assert!(!zero.status.success() && !one.status.success());
+    let stderr = String::from_utf8_lossy(&zero.stderr);
+    assert!(stderr.contains("another job"), "{stderr}");
+    assert!(!dir.path().join("out0").exists());
+}
+
+#[test]
+fn a_process_killed_mid_run_stops_the_others_with_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostfile = dir.path().join("hostfile");
+    let ports: Vec<String> = (0..2)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string())
+        .collect();
+    std::fs::write(&hostfile, ports.join("\n")).unwrap();
+    let out = dir.path().join("out");
+    let start = |process: &str| {
+        Command::new(env!("CARGO_BIN_EXE_aumann"))
+            .args(["attribute", "--agents", "150000", "--days", "14", "--indicator", "cascade"])
+            .args(["--hostfile", hostfile.to_str().unwrap(), "--process", process, "--out"])
+            .arg(&out)
+            .env("AUMANN_NO_PROGRESS", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let zero = start("0");
+    let mut one = start("1");
+    // Long enough to connect and be inside the sweeps (the whole run takes
+    // several seconds); a kill before the connection is named the same way.
+    std::thread::sleep(Duration::from_millis(2500));
+    one.kill().unwrap();
+    one.wait().unwrap();
+    let killed = Instant::now();
+    let zero = zero.wait_with_output().unwrap();
+    assert!(killed.elapsed() < Duration::from_secs(60), "{:?}", killed.elapsed());
+    let stderr = String::from_utf8_lossy(&zero.stderr);
+    assert!(!zero.status.success(), "process 0 finished before the kill: make the run longer");
+    assert!(stderr.contains("process 1") && stderr.contains(&ports[1]), "{stderr}");
+    assert!(!stderr.contains("panicked"), "a lost peer is an error, not a panic: {stderr}");
+    assert!(!out.exists(), "no output from a run that stopped");
+}
