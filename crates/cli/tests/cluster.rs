@@ -17,7 +17,12 @@ fn tables(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -31,25 +36,41 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
     let population = dir.path().join("population");
     // Five blocks of agents (so up to five non-empty shards) and a
     // recommended feed (exposures, which cross shards too).
-    let made = aumann(&[
-        "synth", "--agents", "9000", "--days", "4", "--feed", "2", "--seed", "3", "--out",
-    ]
-    .into_iter()
-    .chain([population.to_str().unwrap()])
-    .collect::<Vec<_>>());
+    let made = aumann(
+        &[
+            "synth", "--agents", "9000", "--days", "4", "--feed", "2", "--seed", "3", "--out",
+        ]
+        .into_iter()
+        .chain([population.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+    );
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let attribute = |out: &Path| -> Vec<String> {
-        ["attribute", "--input", population.to_str().unwrap(), "--indicator", "all", "--nodes", "12", "--out"]
-            .into_iter()
-            .chain([out.to_str().unwrap()])
-            .map(String::from)
-            .collect()
+        [
+            "attribute",
+            "--input",
+            population.to_str().unwrap(),
+            "--indicator",
+            "all",
+            "--nodes",
+            "12",
+            "--out",
+        ]
+        .into_iter()
+        .chain([out.to_str().unwrap()])
+        .map(String::from)
+        .collect()
     };
     let single = dir.path().join("single");
     let run = aumann(&attribute(&single).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let expected = tables(&single);
-    assert_eq!(expected.len(), 10, "an attribution and a step table per indicator: {:?}", expected.keys());
+    assert_eq!(
+        expected.len(),
+        10,
+        "an attribution and a step table per indicator: {:?}",
+        expected.keys()
+    );
     for (processes, workers) in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)] {
         let out = dir.path().join(format!("p{processes}w{workers}"));
         let mut args: Vec<String> = vec![
@@ -70,7 +91,10 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
         let got = tables(&out);
         assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
         for (name, bytes) in &expected {
-            assert!(&got[name] == bytes, "{processes} x {workers}: {name} differs from one process's");
+            assert!(
+                &got[name] == bytes,
+                "{processes} x {workers}: {name} differs from one process's"
+            );
         }
         let (a, b) = (summary(&single), summary(&out));
         for i in 0..5 {
@@ -85,8 +109,16 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
 #[test]
 fn an_address_that_never_answers_stops_the_run_within_the_timeout_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
-    let mine = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let mine = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
     let hostfile = dir.path().join("hostfile");
     std::fs::write(&hostfile, format!("{mine}\n{silent}\n")).unwrap();
     let out = dir.path().join("out");
@@ -118,7 +150,13 @@ fn processes_that_run_different_jobs_refuse_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let hostfile = dir.path().join("hostfile");
     let ports: Vec<String> = (0..2)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string())
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     std::fs::write(&hostfile, ports.join("\n")).unwrap();
     let start = |process: &str, indicator: &str| {
@@ -147,13 +185,27 @@ fn a_process_killed_mid_run_stops_the_others_with_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let hostfile = dir.path().join("hostfile");
     let ports: Vec<String> = (0..2)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string())
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     std::fs::write(&hostfile, ports.join("\n")).unwrap();
     let out = dir.path().join("out");
     let start = |process: &str| {
         Command::new(env!("CARGO_BIN_EXE_aumann"))
-            .args(["attribute", "--agents", "150000", "--days", "14", "--indicator", "cascade"])
+            .args([
+                "attribute",
+                "--agents",
+                "150000",
+                "--days",
+                "14",
+                "--indicator",
+                "cascade",
+            ])
             .args(["--hostfile", hostfile.to_str().unwrap(), "--process", process, "--out"])
             .arg(&out)
             .env("AUMANN_NO_PROGRESS", "1")
@@ -173,8 +225,151 @@ fn a_process_killed_mid_run_stops_the_others_with_an_error_naming_it() {
     let zero = zero.wait_with_output().unwrap();
     assert!(killed.elapsed() < Duration::from_secs(60), "{:?}", killed.elapsed());
     let stderr = String::from_utf8_lossy(&zero.stderr);
-    assert!(!zero.status.success(), "process 0 finished before the kill: make the run longer");
+    assert!(
+        !zero.status.success(),
+        "process 0 finished before the kill: make the run longer"
+    );
     assert!(stderr.contains("process 1") && stderr.contains(&ports[1]), "{stderr}");
-    assert!(!stderr.contains("panicked"), "a lost peer is an error, not a panic: {stderr}");
+    assert!(
+        !stderr.contains("panicked"),
+        "a lost peer is an error, not a panic: {stderr}"
+    );
     assert!(!out.exists(), "no output from a run that stopped");
+}
+
+/// Waits until `path` exists (a checkpoint written after the first sweeps).
+fn wait_for(path: &Path, limit: Duration) {
+    let started = Instant::now();
+    while !path.exists() {
+        assert!(started.elapsed() < limit, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_cluster_killed_mid_run_resumes_from_its_checkpoints_to_the_same_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let population = dir.path().join("population");
+    let made = aumann(&[
+        "synth",
+        "--agents",
+        "30000",
+        "--days",
+        "10",
+        "--out",
+        population.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    // 64 nodes in batches of 2: 32 sweeps, so the kill lands between two.
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "attribute",
+            "--input",
+            population.to_str().unwrap(),
+            "--indicator",
+            "cascade",
+        ]
+        .into_iter()
+        .chain(["--nodes", "64", "--batch", "2", "--out", out.to_str().unwrap()])
+        .map(String::from)
+        .collect()
+    };
+    let single = dir.path().join("single");
+    let run = aumann(&args(&single).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run.status.success());
+    let out = dir.path().join("out");
+    let checkpoints = dir.path().join("checkpoints");
+    let mut cluster: Vec<String> = ["cluster-local", "-n", "2", "--"].map(String::from).to_vec();
+    cluster.extend(args(&out));
+    cluster.extend(["--checkpoint".to_string(), checkpoints.to_str().unwrap().to_string()]);
+    let mut first = Command::new(env!("CARGO_BIN_EXE_aumann"))
+        .args(&cluster)
+        .env("AUMANN_NO_PROGRESS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(
+        &checkpoints.join("process-1-cascade.checkpoint"),
+        Duration::from_secs(120),
+    );
+    // Stop the whole cluster (its launcher and both processes) mid-run.
+    let stopped = Command::new("pkill")
+        .args(["-9", "-f", checkpoints.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let _ = first.wait();
+    assert!(!out.exists(), "a stopped run writes nothing");
+    let run = aumann(&cluster.iter().map(String::as_str).collect::<Vec<_>>());
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("resumed from"), "{stdout}");
+    assert_eq!(
+        tables(&out),
+        tables(&single),
+        "the resumed cluster's tables are one process's"
+    );
+    assert!(!checkpoints.exists(), "checkpoints go once the outputs are written");
+}
+
+#[test]
+fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoints = dir.path().join("checkpoints");
+    let out = dir.path().join("out");
+    let args = |seed: &str| -> Vec<String> {
+        [
+            "attribute",
+            "--agents",
+            "20000",
+            "--days",
+            "8",
+            "--seed",
+            seed,
+            "--indicator",
+            "polarization",
+        ]
+        .into_iter()
+        .chain(["--nodes", "64", "--batch", "2", "--out", out.to_str().unwrap()])
+        .chain(["--checkpoint", checkpoints.to_str().unwrap()])
+        .map(String::from)
+        .collect()
+    };
+    let mut first = Command::new(env!("CARGO_BIN_EXE_aumann"))
+        .args(args("5"))
+        .env("AUMANN_NO_PROGRESS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&checkpoints.join("polarization.checkpoint"), Duration::from_secs(120));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Another population: the checkpoint is not this job's.
+    let other = aumann(&args("6").iter().map(String::as_str).collect::<Vec<_>>());
+    let stdout = String::from_utf8_lossy(&other.stdout);
+    assert!(other.status.success());
+    assert!(
+        stdout.contains("was not used") && stdout.contains("another job"),
+        "{stdout}"
+    );
+    let reference = tables(&out);
+    std::fs::remove_dir_all(&out).unwrap();
+    // Killed again, then the same job resumes to the same tables.
+    let mut again = Command::new(env!("CARGO_BIN_EXE_aumann"))
+        .args(args("6"))
+        .env("AUMANN_NO_PROGRESS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&checkpoints.join("polarization.checkpoint"), Duration::from_secs(120));
+    again.kill().unwrap();
+    again.wait().unwrap();
+    let resumed = aumann(&args("6").iter().map(String::as_str).collect::<Vec<_>>());
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(resumed.status.success());
+    assert!(stdout.contains("resumed from"), "{stdout}");
+    assert_eq!(tables(&out), reference);
 }

@@ -1,6 +1,7 @@
 //! The straight-line path integral: phi_i = (x_i - x'_i) * int_0^1 dF/dx_i(x' + tau (x - x')) dtau.
 
 use crate::attribution::{Attribution, Level};
+use crate::checkpoint::{Checkpoint, SweepState};
 use crate::error::{Error, Result, check_output, check_point};
 use crate::game::{NodeWeights, Path, ValueFunction};
 use crate::quadrature::{PairedNodes, Rule};
@@ -151,6 +152,22 @@ impl AumannShapley {
         baseline: &[f64],
         observer: &dyn Fn(&Progress) -> ControlFlow<()>,
     ) -> Result<Attribution> {
+        self.attribute_resumable(game, input, baseline, observer, None)
+    }
+
+    /// [`AumannShapley::attribute_observed`], saving its progress to
+    /// `checkpoint` after every sweep and starting from what it restores:
+    /// the integrations a stopped run finished are not evaluated again, and
+    /// the result is bit for bit that of a run never stopped. A state that
+    /// does not fit this game (another player count) is ignored.
+    pub fn attribute_resumable<G: ValueFunction + ?Sized>(
+        &self,
+        game: &G,
+        input: &[f64],
+        baseline: &[f64],
+        observer: &dyn Fn(&Progress) -> ControlFlow<()>,
+        checkpoint: Option<&dyn Checkpoint>,
+    ) -> Result<Attribution> {
         let started = Instant::now();
         self.validate()?;
         let n = game.players();
@@ -172,6 +189,10 @@ impl AumannShapley {
             return Ok(flat);
         }
         let mut sweeper = Sweeper::new(game, path, self.batch, observer);
+        if let Some(checkpoint) = checkpoint {
+            sweeper.restored = checkpoint.restore().filter(|s| s.fits(n));
+            sweeper.checkpoint = Some(checkpoint);
+        }
 
         let (first, tolerance, max) = match self.nodes {
             NodeCount::Fixed(k) => (k, None, k),
@@ -371,6 +392,11 @@ struct Sweeper<'a, G: ?Sized> {
     accumulator: Vec<f64>,
     values: Vec<f64>,
     weights: Vec<f64>,
+    checkpoint: Option<&'a dyn Checkpoint>,
+    /// What a stopped run saved, until the integrations catch up with it.
+    restored: Option<SweepState>,
+    /// The integrations finished (kept only with a checkpoint).
+    finished: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
@@ -386,6 +412,9 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
             accumulator: vec![0.0; 2 * path.players()],
             values: Vec::with_capacity(batch),
             weights: Vec::with_capacity(2 * batch),
+            checkpoint: None,
+            restored: None,
+            finished: Vec::new(),
         }
     }
 
@@ -394,9 +423,32 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
         let n = self.path.players();
         let k = nodes.taus.len();
         let expected = self.evaluations + k;
+        let call = self.finished.len();
+        if let Some(restored) = &self.restored
+            && call < restored.finished.len()
+        {
+            // Finished before the stop: not evaluated again.
+            let done = restored.finished[call].clone();
+            self.finished.push(done.clone());
+            self.evaluations += k;
+            return Ok(done);
+        }
         self.accumulator.fill(0.0);
-        for start in (0..k).step_by(self.batch) {
+        let mut skip = 0;
+        if let Some(restored) = self.restored.take()
+            && restored.batches > 0
+        {
+            // Under way at the stop: its batches so far are in the
+            // accumulator.
+            self.accumulator.copy_from_slice(&restored.accumulator);
+            skip = restored.batches;
+        }
+        for (batch, start) in (0..k).step_by(self.batch).enumerate() {
             let end = (start + self.batch).min(k);
+            if batch < skip {
+                self.evaluations += end - start;
+                continue;
+            }
             let taus = &nodes.taus[start..end];
             self.weights.clear();
             self.weights.extend_from_slice(&nodes.weights[start..end]);
@@ -425,6 +477,17 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
             for &v in &self.values {
                 check_output("value on the path", v)?;
             }
+            if let Some(checkpoint) = self.checkpoint {
+                let state = SweepState {
+                    finished: std::mem::take(&mut self.finished),
+                    batches: batch + 1,
+                    accumulator: std::mem::take(&mut self.accumulator),
+                    evaluations: self.evaluations,
+                };
+                let saved = checkpoint.save(&state);
+                (self.finished, self.accumulator) = (state.finished, state.accumulator);
+                saved.map_err(Error::Checkpoint)?;
+            }
         }
         let (primary, companion) = self.accumulator.split_at(n);
         let scale = |acc: &[f64]| -> Result<Vec<f64>> {
@@ -433,7 +496,11 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
                 .map(|(&g, (&x, &b))| check_output("path-integrated gradient", g).map(|g| (x - b) * g))
                 .collect()
         };
-        Ok((scale(primary)?, scale(companion)?))
+        let done = (scale(primary)?, scale(companion)?);
+        if self.checkpoint.is_some() {
+            self.finished.push(done.clone());
+        }
+        Ok(done)
     }
 }
 

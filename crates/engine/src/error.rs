@@ -41,6 +41,9 @@ pub enum Error {
     /// gradient evaluations.
     #[error("interrupted after {evaluations} gradient evaluations")]
     Interrupted { evaluations: usize },
+    /// A checkpoint could not be saved.
+    #[error("cannot save the checkpoint: {0}")]
+    Checkpoint(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -4,7 +4,7 @@ use crate::Workspace;
 use crate::indicators::Indicator;
 use crate::replay::{GateError, Replay};
 use crate::shards::Transport;
-use aumann_engine::{Attribution, AumannShapley, PathSweep, Progress, SweepGame, neumaier_sum};
+use aumann_engine::{Attribution, AumannShapley, Checkpoint, PathSweep, Progress, SweepGame, SweepState, neumaier_sum};
 use serde::Serialize;
 
 /// An indicator's attribution to every (agent, step) gate, summed per agent
@@ -86,7 +86,7 @@ pub fn attribute_observed(
     baseline: &[f64],
     observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
 ) -> Result<ReplayAttribution, AttributeError> {
-    attribute_on(&Local, replay, indicator, engine, input, baseline, observer)
+    attribute_on(&Local, replay, indicator, engine, input, baseline, observer, None)
 }
 
 /// Where an indicator's sweeps run: this process ([`Local`]) or a shard of
@@ -100,6 +100,14 @@ pub trait SweepBackend: Sync {
         replay: &'a Replay,
         workspace: &'a Workspace,
     ) -> Result<Box<dyn PathSweep + 'a>, AttributeError>;
+
+    /// The checkpointed state every worker continues from: `restored` as
+    /// is in one process; across workers, the state only if every worker
+    /// restored the same one (else all start over), since they must make
+    /// the same sweeps.
+    fn agree(&self, restored: Option<SweepState>) -> Option<SweepState> {
+        restored
+    }
 }
 
 /// Every sweep in this process: [`Indicator::model`].
@@ -131,9 +139,65 @@ impl SweepBackend for Sharded<'_> {
             .sharded_model(replay, workspace, self.0)
             .map_err(AttributeError::Backend)
     }
+
+    fn agree(&self, restored: Option<SweepState>) -> Option<SweepState> {
+        let summary = |s: &Option<SweepState>| -> Vec<f64> {
+            match s {
+                None => vec![-1.0],
+                Some(s) => vec![s.evaluations as f64, s.batches as f64, state_digest(s) as f64],
+            }
+        };
+        let mine = summary(&restored);
+        let parcels = (0..self.0.shards())
+            .map(|_| crate::shards::Parcel {
+                ids: Vec::new(),
+                values: mine.clone(),
+            })
+            .collect();
+        let all_agree = self
+            .0
+            .exchange(parcels)
+            .iter()
+            .enumerate()
+            .all(|(s, p)| s == self.0.shard() || p.values == mine);
+        if all_agree { restored } else { None }
+    }
 }
 
-/// [`attribute_observed`] with the sweeps on `backend`.
+/// A digest of a state's bits (FNV-1a over every word, folded to 52 bits
+/// so that it travels exactly as an f64).
+fn state_digest(state: &SweepState) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let words = state
+        .finished
+        .iter()
+        .flat_map(|(a, b)| a.iter().chain(b))
+        .chain(&state.accumulator)
+        .map(|v| v.to_bits());
+    for w in words {
+        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h & ((1 << 52) - 1)
+}
+
+/// A checkpoint whose restored state the backend's workers agree on.
+struct Agreed<'a> {
+    inner: &'a dyn Checkpoint,
+    backend: &'a dyn SweepBackend,
+}
+
+impl Checkpoint for Agreed<'_> {
+    fn restore(&self) -> Option<SweepState> {
+        self.backend.agree(self.inner.restore())
+    }
+    fn save(&self, state: &SweepState) -> Result<(), String> {
+        self.inner.save(state)
+    }
+}
+
+/// [`attribute_observed`] with the sweeps on `backend`, and the engine's
+/// progress saved to (and restored from) `checkpoint` when there is one.
+#[allow(clippy::too_many_arguments)]
 pub fn attribute_on(
     backend: &dyn SweepBackend,
     replay: &Replay,
@@ -142,6 +206,7 @@ pub fn attribute_on(
     input: &[f64],
     baseline: &[f64],
     observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
+    checkpoint: Option<&dyn Checkpoint>,
 ) -> Result<ReplayAttribution, AttributeError> {
     if replay.players() == 0 {
         return Err(AttributeError::Empty);
@@ -150,7 +215,9 @@ pub fn attribute_on(
     replay.check_gates("baseline", baseline)?;
     let workspace = Workspace::new();
     let model = SweepGame(backend.model(indicator, replay, &workspace)?);
-    let gates = match engine.attribute_observed(&model, input, baseline, observer) {
+    let agreed = checkpoint.map(|inner| Agreed { inner, backend });
+    let checkpoint = agreed.as_ref().map(|a| a as &dyn Checkpoint);
+    let gates = match engine.attribute_resumable(&model, input, baseline, observer, checkpoint) {
         Ok(a) => a,
         // The best result is still an answer, with its gap: callers see
         // `gates.converged() == false` and report it.

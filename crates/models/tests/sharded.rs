@@ -19,9 +19,12 @@ use support::{random_population, with_network};
 struct Mesh {
     shard: usize,
     peers: Vec<Sender<(usize, Parcel)>>,
-    inbox: Mutex<(Receiver<(usize, Parcel)>, Vec<VecDeque<Parcel>>)>,
+    inbox: Mutex<Inbox>,
     bytes: Mutex<usize>,
 }
+
+/// Parcels as they come, and per peer those that came early.
+type Inbox = (Receiver<(usize, Parcel)>, Vec<VecDeque<Parcel>>);
 
 fn mesh(count: usize) -> Vec<Mesh> {
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count).map(|_| channel()).unzip();
@@ -83,9 +86,16 @@ fn sharded_phi(replay: &Replay, indicator: Indicator, engine: &AumannShapley, co
             .map(|w| {
                 let (ones, zeros) = (&ones, &zeros);
                 scope.spawn(move || {
-                    let r = attribute_on(&Sharded(w), replay, indicator, engine, ones, zeros, &|_| {
-                        std::ops::ControlFlow::Continue(())
-                    })
+                    let r = attribute_on(
+                        &Sharded(w),
+                        replay,
+                        indicator,
+                        engine,
+                        ones,
+                        zeros,
+                        &|_| std::ops::ControlFlow::Continue(()),
+                        None,
+                    )
                     .unwrap();
                     (r.gates.phi, *w.bytes.lock().unwrap())
                 })
@@ -154,6 +164,7 @@ fn reposted_content_is_refused_on_several_workers() {
         &ones,
         &zeros,
         &|_| std::ops::ControlFlow::Continue(()),
+        None,
     )
     .unwrap_err();
     assert!(err.to_string().contains("reposted content"), "{err}");

@@ -97,6 +97,7 @@ impl Settings {
                 ..CurveSpec::default()
             }),
             latency_quantile: check_latency_quantile(self.latency_quantile, "latency_quantile")?,
+            checkpoints: None,
         })
     }
 }

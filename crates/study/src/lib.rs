@@ -20,6 +20,6 @@ pub mod tiers;
 pub mod when;
 
 pub use study::{
-    AgentErrors, CONTROL_TOLERANCE, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelStudy,
+    AgentErrors, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelStudy,
     PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult, TOP_AGENTS, TopAgent, run, run_on,
 };

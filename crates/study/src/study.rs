@@ -8,6 +8,7 @@ use crate::panel::{Panel, PanelKind};
 use crate::tiers::{Tier, TierShare, TierSpec, shares};
 use crate::when::{DEFAULT_LATENCY_QUANTILE, Timing, timing};
 use aumann_data::Dataset;
+use aumann_data::checkpoint::{FileCheckpoint, Restored};
 use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
 use aumann_models::{
@@ -33,6 +34,8 @@ pub struct StudyConfig {
     pub curves: Option<CurveSpec>,
     /// The share of the total that the latency T* waits for.
     pub latency_quantile: f64,
+    /// Checkpoints of the full-scale attributions (None: none).
+    pub checkpoints: Option<Checkpoints>,
 }
 
 impl Default for StudyConfig {
@@ -47,6 +50,7 @@ impl Default for StudyConfig {
             replay: ReplayOptions::default(),
             curves: Some(CurveSpec::default()),
             latency_quantile: DEFAULT_LATENCY_QUANTILE,
+            checkpoints: None,
         }
     }
 }
@@ -101,6 +105,34 @@ pub struct FullScale {
     /// Edges read over the follow graph's edge count.
     pub graph_passes: f64,
     pub step_phi: Vec<f64>,
+    /// What the checkpoint held when the run started (resumed after how
+    /// many evaluations, or why a file was not used); absent without
+    /// checkpoints, or when there was none yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+}
+
+/// Where the full-scale attributions save their progress after every
+/// sweep, so that a run started again with the same arguments continues.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoints {
+    pub dir: std::path::PathBuf,
+    /// The job (input and options): a checkpoint of another job is not
+    /// used.
+    pub fingerprint: u64,
+    /// Prefix of the files' names (a cluster's processes may share the
+    /// directory).
+    pub prefix: String,
+    /// Whether this worker writes them (one worker per process does; all
+    /// read).
+    pub writes: bool,
+}
+
+impl Checkpoints {
+    /// The file of one indicator's attribution.
+    pub fn path(&self, indicator: Indicator) -> std::path::PathBuf {
+        self.dir.join(format!("{}{}.checkpoint", self.prefix, indicator.name()))
+    }
 }
 
 /// Agents whose |phi| is below this share of the largest |phi| are left
@@ -363,7 +395,11 @@ pub fn run_on(
         let started = Instant::now();
         let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
         check_interrupt(progress)?;
-        let attribution = attribute_on(backend, &replay, indicator, &config.engine, &ones, &zeros, &|p| {
+        let checkpoint = config
+            .checkpoints
+            .as_ref()
+            .map(|c| FileCheckpoint::new(c.path(indicator), c.fingerprint, c.writes));
+        let observer = |p: &aumann_engine::Progress| {
             let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
             progress.advance(p.evaluations as u64, p.expected as u64, &detail);
             if progress.interrupted() {
@@ -371,7 +407,17 @@ pub fn run_on(
             } else {
                 std::ops::ControlFlow::Continue(())
             }
-        })
+        };
+        let attribution = attribute_on(
+            backend,
+            &replay,
+            indicator,
+            &config.engine,
+            &ones,
+            &zeros,
+            &observer,
+            checkpoint.as_ref().map(|c| c as &dyn aumann_engine::Checkpoint),
+        )
         .map_err(|e| match e {
             AttributeError::Engine {
                 source: aumann_engine::Error::Interrupted { .. },
@@ -398,6 +444,14 @@ pub fn run_on(
             edges_read: attribution.edges_read,
             graph_passes: attribution.edges_read as f64 / replay.graph().edges().max(1) as f64,
             step_phi: attribution.step_phi.clone(),
+            checkpoint: checkpoint.as_ref().and_then(|c| match c.restored() {
+                Restored::Nothing => None,
+                Restored::Resumed { evaluations } => Some(format!(
+                    "resumed from {} after {evaluations} gradient evaluations",
+                    c.path().display()
+                )),
+                Restored::Ignored(why) => Some(format!("a checkpoint was not used and the run started over: {why}")),
+            }),
         };
         let full_abs: f64 = neumaier_sum(attribution.agent_phi.iter().map(|p| p.abs()));
         if let Some(cause) = &attribution.flat {

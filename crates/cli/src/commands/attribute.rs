@@ -72,12 +72,19 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         latency_quantile: args.when.quantile()?,
         ..Default::default()
     };
-    let Some((staged, data, result)) = super::study::run_here(&args.source, &config, &args.cluster, &args.out)? else {
+    let Some(super::study::Ran {
+        staged,
+        data,
+        result,
+        config,
+    }) = super::study::run_here(&args.source, &config, &args.cluster, &args.out)?
+    else {
         return Ok(());
     };
     let terminal = progress::Terminal::new();
     terminal.stage("writing outputs", None);
     let written = output::save(staged, &data, &result, None, args.source.manifest(&data))?;
+    super::cluster::remove_checkpoints(&config);
     terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);

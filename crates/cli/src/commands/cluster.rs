@@ -6,7 +6,7 @@ use aumann_cluster::{ClusterSpec, DEFAULT_FIRST_PORT, Traffic, WorkerResult, loo
 use aumann_data::Dataset;
 use aumann_data::progress::{self, Observer};
 use aumann_models::{Sharded, Transport};
-use aumann_study::{StudyConfig, StudyError, StudyResult};
+use aumann_study::{Checkpoints, StudyConfig, StudyError, StudyResult};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -45,11 +45,18 @@ pub struct ClusterArgs {
     /// run stops (a lost connection stops it at once).
     #[arg(long, default_value_t = aumann_cluster::DEFAULT_PEER_TIMEOUT.as_secs_f64(), value_name = "SECONDS")]
     pub peer_timeout: f64,
+    /// Save each attribution's progress in DIR after every sweep; the same
+    /// command started again (after a crash, a lost host, a kill) continues
+    /// from there with the same numbers. The files go once the outputs are
+    /// written. Each process of a cluster keeps its own.
+    #[arg(long, value_name = "DIR", help_heading = "Resuming")]
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl ClusterArgs {
     /// Whether this is a cluster run (any of the cluster options given).
     pub fn enabled(&self) -> bool {
+        // --checkpoint alone is a single-process run.
         self.workers.is_some() || self.processes.is_some() || self.process.is_some() || self.hostfile.is_some()
     }
 
@@ -97,6 +104,28 @@ impl ClusterArgs {
     }
 }
 
+/// A digest of the job: the command line as every process runs it, the
+/// input's fingerprint, and the cluster's addresses.
+pub fn job_fingerprint(input: &str, addresses: &[String]) -> u64 {
+    let mut hasher = twox_hash::XxHash64::with_seed(0);
+    for part in shared_arguments().iter().chain(addresses).chain([&input.to_string()]) {
+        std::hash::Hasher::write(&mut hasher, part.as_bytes());
+        std::hash::Hasher::write_u8(&mut hasher, 0);
+    }
+    std::hash::Hasher::finish(&hasher)
+}
+
+/// Removes the checkpoints of a run whose outputs are written.
+pub fn remove_checkpoints(config: &StudyConfig) {
+    if let Some(c) = &config.checkpoints {
+        for &indicator in &config.indicators {
+            let _ = std::fs::remove_file(c.path(indicator));
+        }
+        // Left only if empty: the directory may hold other runs' files.
+        let _ = std::fs::remove_dir(&c.dir);
+    }
+}
+
 /// The command line as every process of a cluster runs it: without the
 /// options that differ between processes (--process, --hostfile's path,
 /// --threads).
@@ -115,32 +144,41 @@ fn shared_arguments() -> Vec<String> {
     out
 }
 
-/// A study as one process of a cluster. Returns the result on process 0
-/// (the one that writes outputs), None on the others.
+/// A study as one process of a cluster. Returns the data, the result and
+/// the settings it ran with (its checkpoints) on process 0, the one that
+/// writes outputs; None on the others.
 pub fn study(
     source: &Source,
     config: &StudyConfig,
     cluster: &ClusterArgs,
-) -> Result<Option<(Arc<Dataset>, StudyResult)>, crate::Error> {
+) -> Result<Option<(Arc<Dataset>, StudyResult, StudyConfig)>, crate::Error> {
     let process = cluster.process.unwrap_or(0);
     let data = Arc::new(source.load_showing(process == 0)?);
     let input = source.manifest(&data).input_fingerprint;
-    let spec = cluster.spec(|addresses| {
-        let mut hasher = twox_hash::XxHash64::with_seed(0);
-        for part in shared_arguments().iter().chain(addresses).chain([&input]) {
-            std::hash::Hasher::write(&mut hasher, part.as_bytes());
-            std::hash::Hasher::write_u8(&mut hasher, 0);
-        }
-        std::hash::Hasher::finish(&hasher)
-    })?;
+    let spec = cluster.spec(|addresses| job_fingerprint(&input, addresses))?;
     let job_data = Arc::clone(&data);
-    let config = config.clone();
+    let mut config = config.clone();
+    config.checkpoints = cluster.checkpoint.clone().map(|dir| Checkpoints {
+        dir,
+        // Not the addresses: a cluster started again on other ports (or
+        // hosts) continues the same job.
+        fingerprint: job_fingerprint(&input, &[]),
+        prefix: format!("process-{}-", spec.process),
+        writes: true,
+    });
+    let job_config = config.clone();
+    let workers = spec.workers;
     let results = aumann_cluster::run(&spec, move |transport| {
         let terminal = (transport.shard() == 0).then(progress::Terminal::new);
         let observer: &dyn Observer = match &terminal {
             Some(t) => t,
             None => &(),
         };
+        let mut config = job_config.clone();
+        if let Some(c) = &mut config.checkpoints {
+            // Every worker of the process reads the file; the first writes it.
+            c.writes = transport.shard() % workers == 0;
+        }
         let result = aumann_study::run_on(&job_data, &config, &Sharded(transport), observer);
         if let Some(t) = terminal {
             t.finish();
@@ -153,7 +191,11 @@ pub fn study(
     for other in results {
         other?;
     }
-    Ok((spec.process == 0).then_some((data, first)))
+    if spec.process != 0 {
+        // Process 0 removes its own once the outputs are written.
+        remove_checkpoints(&config);
+    }
+    Ok((spec.process == 0).then_some((data, first, config)))
 }
 
 /// One line on stderr: what this process's workers sent.
@@ -199,7 +241,12 @@ pub struct LocalArgs {
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     connect_timeout: f64,
     /// The command to run (attribute or study) and its options.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "COMMAND")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "COMMAND"
+    )]
     command: Vec<String>,
 }
 
@@ -215,11 +262,11 @@ pub fn local(args: LocalArgs, threads: Option<usize>) -> Result<(), crate::Error
         return Err(format!("cluster-local runs `attribute` or `study`, not `{command}`").into());
     }
     let cluster_options = ["--workers", "--processes", "--process", "--hostfile", "--first-port"];
-    if let Some(given) = args
-        .command
-        .iter()
-        .find(|a| cluster_options.iter().any(|o| a == o || a.starts_with(&format!("{o}="))))
-    {
+    if let Some(given) = args.command.iter().find(|a| {
+        cluster_options
+            .iter()
+            .any(|o| a == o || a.starts_with(&format!("{o}=")))
+    }) {
         return Err(format!("cluster-local sets {given} itself: leave it out of the command").into());
     }
     let directory = tempfile::tempdir()?;
@@ -265,7 +312,13 @@ pub fn local(args: LocalArgs, threads: Option<usize>) -> Result<(), crate::Error
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} of {} processes failed: {}", failed.len(), args.processes, failed.join(", ")).into())
+        Err(format!(
+            "{} of {} processes failed: {}",
+            failed.len(),
+            args.processes,
+            failed.join(", ")
+        )
+        .into())
     }
 }
 

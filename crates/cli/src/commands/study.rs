@@ -115,8 +115,15 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         permutations: args.permutations,
         curves: (!args.no_curves).then(|| args.when.curves(args.panel_seed)),
         latency_quantile: args.when.quantile()?,
+        checkpoints: None,
     };
-    let Some((staged, data, result)) = run_here(&args.source, &config, &args.cluster, &args.out)? else {
+    let Some(Ran {
+        staged,
+        data,
+        result,
+        config,
+    }) = run_here(&args.source, &config, &args.cluster, &args.out)?
+    else {
         return Ok(());
     };
     let loaded = started.elapsed().as_secs_f64();
@@ -129,6 +136,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         Some((loaded, started.elapsed().as_secs_f64())),
         args.source.manifest(&data),
     )?;
+    super::cluster::remove_checkpoints(&config);
     let report = args.out.join("report.html");
     terminal.finish();
     if args.json {
@@ -151,23 +159,50 @@ pub fn run_here(
     config: &StudyConfig,
     cluster: &super::cluster::ClusterArgs,
     out: &std::path::Path,
-) -> Result<Option<(StagedDir, std::sync::Arc<aumann_data::Dataset>, StudyResult)>, crate::Error> {
+) -> Result<Option<Ran>, crate::Error> {
     if !cluster.enabled() {
         let staged = StagedDir::create(out)?;
         let data = std::sync::Arc::new(source.load()?);
+        let mut config = config.clone();
+        config.checkpoints = cluster.checkpoint.clone().map(|dir| aumann_study::Checkpoints {
+            fingerprint: super::cluster::job_fingerprint(&source.manifest(&data).input_fingerprint, &[]),
+            dir,
+            prefix: String::new(),
+            writes: true,
+        });
         let terminal = progress::Terminal::new();
-        let result = aumann_study::run(&data, config, &terminal)?;
+        let result = aumann_study::run(&data, &config, &terminal)?;
         terminal.finish();
-        return Ok(Some((staged, data, result)));
+        return Ok(Some(Ran {
+            staged,
+            data,
+            result,
+            config,
+        }));
     }
     let staged = match cluster.process.unwrap_or(0) {
         0 => Some(StagedDir::create(out)?),
         _ => None,
     };
     match (super::cluster::study(source, config, cluster)?, staged) {
-        (Some((data, result)), Some(staged)) => Ok(Some((staged, data, result))),
+        (Some((data, result, config)), Some(staged)) => Ok(Some(Ran {
+            staged,
+            data,
+            result,
+            config,
+        })),
         _ => Ok(None),
     }
+}
+
+/// A study run here, for the process that writes its outputs.
+pub struct Ran {
+    pub staged: StagedDir,
+    pub data: std::sync::Arc<aumann_data::Dataset>,
+    pub result: StudyResult,
+    /// The settings it ran with (its checkpoints, to remove once the
+    /// outputs are written).
+    pub config: StudyConfig,
 }
 
 pub fn print_summary(result: &StudyResult, seconds: f64) {
@@ -197,6 +232,9 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
             f.relative_gap,
             f.seconds
         );
+        if let Some(checkpoint) = &f.checkpoint {
+            println!("  {checkpoint}");
+        }
         if !f.converged {
             println!("  warning: the gap is above the tolerance; raise --max-nodes or see the levels in summary.json");
         }

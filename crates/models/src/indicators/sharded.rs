@@ -238,9 +238,9 @@ impl<'a> Sharding<'a> {
 /// Workers run the same code on the same replay, so a mismatch is a bug,
 /// not bad input.
 fn check_parcel(parcel: &Parcel, width: usize) {
-    let expected = if width == 0 { 0 } else { parcel.values.len() / width };
+    let expected = parcel.values.len().checked_div(width).unwrap_or(0);
     assert!(
-        parcel.ids.len() == expected && (width == 0 || parcel.values.len() % width == 0),
+        parcel.ids.len() == expected && parcel.values.len().is_multiple_of(width.max(1)),
         "a parcel of {} ids and {} values, expected {width} values per id",
         parcel.ids.len(),
         parcel.values.len()

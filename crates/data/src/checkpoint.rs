@@ -1,0 +1,252 @@
+//! An attribution's checkpoint on disk: one file, replaced whole after
+//! every sweep.
+//!
+//! The file holds the engine's [`SweepState`] behind a header (a magic
+//! word, a format version, the job's fingerprint, the sizes) and ends with
+//! an xxHash64 of everything before it. It is written to a temporary file
+//! beside it, synced and renamed over the old one, so a crash leaves the
+//! previous checkpoint or the new one, never half of one. A file that is
+//! not a checkpoint, belongs to another job, or was cut short is not used:
+//! the run starts from the beginning and says why.
+
+use aumann_engine::{Checkpoint, SweepState};
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"AUMANNCK";
+const VERSION: u32 = 1;
+const HEADER: usize = 8 + 4 + 8 * 5;
+
+/// What [`FileCheckpoint::restore`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Restored {
+    /// No checkpoint file: the run starts from the beginning.
+    Nothing,
+    /// The run continues after this many gradient evaluations.
+    Resumed { evaluations: usize },
+    /// A file that could not be used, and why.
+    Ignored(String),
+}
+
+/// A [`Checkpoint`] in one file.
+pub struct FileCheckpoint {
+    path: PathBuf,
+    fingerprint: u64,
+    /// Whether this copy writes (several workers of one process restore
+    /// from one file; one of them saves it).
+    writes: bool,
+    restored: RefCell<Restored>,
+}
+
+impl FileCheckpoint {
+    /// The checkpoint at `path` of the job that `fingerprint` identifies.
+    pub fn new(path: PathBuf, fingerprint: u64, writes: bool) -> Self {
+        Self {
+            path,
+            fingerprint,
+            writes,
+            restored: RefCell::new(Restored::Nothing),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the last restore found.
+    pub fn restored(&self) -> Restored {
+        self.restored.borrow().clone()
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<SweepState, String> {
+        if bytes.len() < HEADER + 8 || &bytes[..8] != MAGIC {
+            return Err("not a checkpoint".into());
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        if twox_hash::XxHash64::oneshot(0, body).to_le_bytes() != sum {
+            return Err("cut short or damaged (its checksum does not match)".into());
+        }
+        let u32_at = |at: usize| u32::from_le_bytes(body[at..at + 4].try_into().expect("4 bytes"));
+        let u64_at = |at: usize| u64::from_le_bytes(body[at..at + 8].try_into().expect("8 bytes"));
+        if u32_at(8) != VERSION {
+            return Err(format!("format version {} (this program writes {VERSION})", u32_at(8)));
+        }
+        if u64_at(12) != self.fingerprint {
+            return Err("written by another job (other input or options)".into());
+        }
+        let (players, finished, batches, evaluations, accumulated) =
+            (u64_at(20), u64_at(28), u64_at(36), u64_at(44), batches_rows(u64_at(36)));
+        let vectors = finished
+            .checked_mul(2)
+            .and_then(|v| v.checked_add(accumulated))
+            .and_then(|v| v.checked_mul(players))
+            .and_then(|v| v.checked_mul(8))
+            .ok_or("sizes out of range")?;
+        if (body.len() - HEADER) as u64 != vectors {
+            return Err("its sizes do not match its length".into());
+        }
+        let players = players as usize;
+        let mut values = body[HEADER..]
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")));
+        let mut vector = || values.by_ref().take(players).collect::<Vec<f64>>();
+        let finished = (0..finished).map(|_| (vector(), vector())).collect();
+        let accumulator = if accumulated == 0 {
+            Vec::new()
+        } else {
+            let mut a = vector();
+            a.extend(vector());
+            a
+        };
+        Ok(SweepState {
+            finished,
+            batches: batches as usize,
+            accumulator,
+            evaluations: evaluations as usize,
+        })
+    }
+
+    fn encode(&self, state: &SweepState) -> Vec<u8> {
+        let players = state
+            .finished
+            .first()
+            .map(|f| f.0.len())
+            .unwrap_or(state.accumulator.len() / 2);
+        let mut bytes = Vec::with_capacity(HEADER + 8 * players * (2 * state.finished.len() + 2) + 8);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        for word in [
+            self.fingerprint,
+            players as u64,
+            state.finished.len() as u64,
+            state.batches as u64,
+            state.evaluations as u64,
+        ] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        for (a, b) in &state.finished {
+            for v in a.iter().chain(b) {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        if state.batches > 0 {
+            for v in &state.accumulator {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let sum = twox_hash::XxHash64::oneshot(0, &bytes);
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        bytes
+    }
+}
+
+/// Rows of accumulator a state with `batches` done carries.
+fn batches_rows(batches: u64) -> u64 {
+    if batches == 0 { 0 } else { 2 }
+}
+
+impl Checkpoint for FileCheckpoint {
+    fn restore(&self) -> Option<SweepState> {
+        let found = match std::fs::read(&self.path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Restored::Nothing,
+            Err(e) => Restored::Ignored(format!("{}: {e}", self.path.display())),
+            Ok(bytes) => match self.decode(&bytes) {
+                Ok(state) => {
+                    let evaluations = state.evaluations;
+                    *self.restored.borrow_mut() = Restored::Resumed { evaluations };
+                    return Some(state);
+                }
+                Err(why) => Restored::Ignored(format!("{}: {why}", self.path.display())),
+            },
+        };
+        *self.restored.borrow_mut() = found;
+        None
+    }
+
+    fn save(&self, state: &SweepState) -> Result<(), String> {
+        if !self.writes {
+            return Ok(());
+        }
+        let bytes = self.encode(state);
+        let staged = self.path.with_extension("partial");
+        let write = || -> std::io::Result<()> {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut file = std::fs::File::create(&staged)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&staged, &self.path)
+        };
+        write().map_err(|e| format!("{}: {e}", self.path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(players: usize, finished: usize, batches: usize) -> SweepState {
+        let v = |k: usize| (0..players).map(|i| (i * 7 + k) as f64 / 3.0).collect::<Vec<f64>>();
+        SweepState {
+            finished: (0..finished).map(|k| (v(k), v(k + 10))).collect(),
+            batches,
+            accumulator: if batches > 0 {
+                [v(20), v(21)].concat()
+            } else {
+                Vec::new()
+            },
+            evaluations: 12,
+        }
+    }
+
+    #[test]
+    fn a_saved_state_comes_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("polarization.checkpoint");
+        let checkpoint = FileCheckpoint::new(path.clone(), 9, true);
+        assert_eq!(checkpoint.restore(), None);
+        assert_eq!(checkpoint.restored(), Restored::Nothing);
+        for s in [state(5, 0, 2), state(5, 2, 0), state(5, 1, 3), state(0, 0, 0)] {
+            checkpoint.save(&s).unwrap();
+            assert_eq!(checkpoint.restore(), Some(s.clone()));
+            assert_eq!(checkpoint.restored(), Restored::Resumed { evaluations: 12 });
+        }
+        assert!(!path.with_extension("partial").exists());
+    }
+
+    #[test]
+    fn another_jobs_or_a_damaged_file_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        FileCheckpoint::new(path.clone(), 9, true)
+            .save(&state(4, 1, 1))
+            .unwrap();
+        let other = FileCheckpoint::new(path.clone(), 10, true);
+        assert_eq!(other.restore(), None);
+        assert!(matches!(other.restored(), Restored::Ignored(why) if why.contains("another job")));
+        let bytes = std::fs::read(&path).unwrap();
+        let mine = FileCheckpoint::new(path.clone(), 9, true);
+        for cut in [0, 7, HEADER, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert_eq!(mine.restore(), None, "cut at {cut}");
+            assert!(matches!(mine.restored(), Restored::Ignored(_)));
+        }
+        let mut flipped = bytes.clone();
+        flipped[HEADER + 3] ^= 1;
+        std::fs::write(&path, &flipped).unwrap();
+        assert_eq!(mine.restore(), None);
+        assert!(matches!(mine.restored(), Restored::Ignored(why) if why.contains("checksum")));
+    }
+
+    #[test]
+    fn a_reading_copy_does_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        FileCheckpoint::new(path.clone(), 1, false)
+            .save(&state(3, 1, 0))
+            .unwrap();
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,45 @@
+//! What an attribution has done, saved after every sweep so that a run
+//! stopped by a crash continues where it was.
+//!
+//! The adaptive rule is deterministic: the same game, path and settings
+//! make the same integrations over the same nodes in the same order. A
+//! saved [`SweepState`] is therefore enough to continue: the integrations
+//! it finished are not evaluated again, the one under way starts from its
+//! accumulator after the batches it had done, and the result is bit for bit
+//! that of a run never stopped. Whether a state belongs to this game is the
+//! caller's to check (a fingerprint of the input and settings, say).
+
+/// Where the progress of one attribution is kept.
+pub trait Checkpoint {
+    /// The state an earlier run of the same attribution saved, if any.
+    fn restore(&self) -> Option<SweepState>;
+    /// Saves the state after a sweep. An error stops the attribution
+    /// ([`crate::Error::Checkpoint`]): a run that promised to be resumable
+    /// does not go on without its checkpoints.
+    fn save(&self, state: &SweepState) -> Result<(), String>;
+}
+
+/// An attribution's progress after a sweep.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepState {
+    /// Per integration finished so far, in order: phi of the rule's row and
+    /// of its companion row (players each).
+    pub finished: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Batches done of the integration under way.
+    pub batches: usize,
+    /// Its accumulator after them: two rows of players (rule, companion).
+    pub accumulator: Vec<f64>,
+    /// Gradient evaluations done over all integrations.
+    pub evaluations: usize,
+}
+
+impl SweepState {
+    /// Whether the state fits a game of `players` players.
+    pub fn fits(&self, players: usize) -> bool {
+        (self.batches == 0 || self.accumulator.len() == 2 * players)
+            && self
+                .finished
+                .iter()
+                .all(|(a, b)| a.len() == players && b.len() == players)
+    }
+}
