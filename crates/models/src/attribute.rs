@@ -108,6 +108,12 @@ pub trait SweepBackend: Sync {
     fn agree(&self, restored: Option<SweepState>) -> Option<SweepState> {
         restored
     }
+
+    /// (this worker's shard, shards in all) when the sweeps are sharded:
+    /// a replay built with [`Replay::shard`] for it is enough.
+    fn shard(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 /// Every sweep in this process: [`Indicator::model`].
@@ -138,6 +144,10 @@ impl SweepBackend for Sharded<'_> {
         indicator
             .sharded_model(replay, workspace, self.0)
             .map_err(AttributeError::Backend)
+    }
+
+    fn shard(&self) -> Option<(usize, usize)> {
+        Some((self.0.shard(), self.0.shards()))
     }
 
     fn agree(&self, restored: Option<SweepState>) -> Option<SweepState> {

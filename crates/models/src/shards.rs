@@ -6,6 +6,7 @@
 //! them through a [`Transport`]. This module knows nothing of processes or
 //! sockets; the transport that crosses them lives in its own crate.
 
+use crate::graph::FollowGraph;
 use crate::replay::Replay;
 use serde::{Deserialize, Serialize};
 
@@ -32,9 +33,14 @@ impl Shards {
     ///
     /// Panics if `count` is 0.
     pub fn balanced(replay: &Replay, count: usize) -> Self {
+        Self::balanced_over(replay.graph(), count)
+    }
+
+    /// [`Shards::balanced`] from the follow graph alone (before the rest of
+    /// a replay is built).
+    pub fn balanced_over(graph: &FollowGraph, count: usize) -> Self {
         assert!(count > 0, "at least one shard");
-        let n = replay.agents();
-        let graph = replay.graph();
+        let n = graph.agents();
         let blocks = n.div_ceil(SHARD_BLOCK);
         let weights: Vec<u64> = (0..blocks)
             .map(|b| {

@@ -105,20 +105,92 @@ fn sharded_phi(replay: &Replay, indicator: Indicator, engine: &AumannShapley, co
     })
 }
 
+/// Each worker's phi when each builds the replay of its own shard's rows.
+fn own_rows_phi(population: &Population, options: ReplayOptions, indicator: Indicator, count: usize) -> Vec<Vec<f64>> {
+    let workers = mesh(count);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = workers
+            .iter()
+            .map(|w| {
+                scope.spawn(move || {
+                    let replay = Replay::shard(population, options, w.shard(), count, &|_, _| {}).unwrap();
+                    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
+                    let continue_ = |_: &aumann_engine::Progress| std::ops::ControlFlow::Continue(());
+                    attribute_on(
+                        &Sharded(w),
+                        &replay,
+                        indicator,
+                        &engine(),
+                        &ones,
+                        &zeros,
+                        &continue_,
+                        None,
+                    )
+                    .unwrap()
+                    .gates
+                    .phi
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 fn assert_same_bits(population: &Population, options: ReplayOptions, counts: &[usize]) {
     let replay = Replay::with_progress(population, options, &|_, _| {}).unwrap();
     for indicator in Indicator::all() {
         let single = attribute(&replay, indicator, &engine()).unwrap().gates.phi;
+        let same = |phi: &[f64]| phi.iter().zip(&single).all(|(a, b)| a.to_bits() == b.to_bits());
         for &count in counts {
             for (shard, (phi, _)) in sharded_phi(&replay, indicator, &engine(), count)
                 .into_iter()
                 .enumerate()
             {
-                let same = phi.iter().zip(&single).all(|(a, b)| a.to_bits() == b.to_bits());
-                assert!(same, "{} on {count} workers: worker {shard} differs", indicator.name());
+                assert!(
+                    same(&phi),
+                    "{} on {count} workers: worker {shard} differs",
+                    indicator.name()
+                );
+            }
+            for (shard, phi) in own_rows_phi(population, options, indicator, count)
+                .into_iter()
+                .enumerate()
+            {
+                let name = indicator.name();
+                assert!(
+                    same(&phi),
+                    "{name} on {count} workers with their own rows: worker {shard} differs"
+                );
             }
         }
     }
+}
+
+#[test]
+fn a_replay_of_one_shards_rows_holds_less_and_serves_only_its_shard() {
+    let population = random_population(9000, 4, 18);
+    let whole = Replay::new(&population).unwrap();
+    let part = Replay::shard(&population, ReplayOptions::default(), 1, 3, &|_, _| {}).unwrap();
+    assert_eq!(part.rows(), Shards::balanced(&whole, 3).range(1));
+    assert!(!part.is_whole() && whole.is_whole());
+    assert!(part.memory_bytes() < whole.memory_bytes());
+    assert_eq!(
+        part.forward_edges(),
+        whole.forward_edges(),
+        "edges are counted over every receiver"
+    );
+    let polarization = Indicator::from_name("polarization").unwrap();
+    let workspace = aumann_models::Workspace::new();
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        polarization.model(&part, &workspace);
+    }));
+    assert!(refused.is_err(), "a whole-replay model refuses a shard's replay");
+    let workers = mesh(3);
+    let err = polarization
+        .sharded_model(&part, &workspace, &workers[0])
+        .err()
+        .unwrap();
+    assert!(err.contains("not those of shard 0"), "{err}");
 }
 
 #[test]

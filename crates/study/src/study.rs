@@ -353,9 +353,15 @@ pub fn run_on(
     }
     progress.stage("building the replay", Some(population.steps as u64));
     let started = Instant::now();
-    let replay = Replay::with_progress(population, config.replay, &|built, steps| {
-        progress.advance(built as u64, steps as u64, "steps")
-    })?;
+    let on_step = |built: usize, steps: usize| progress.advance(built as u64, steps as u64, "steps");
+    // A worker of a cluster holds its shard's rows only, unless curves
+    // replay the whole population on every worker.
+    let replay = match backend.shard() {
+        Some((shard, count)) if config.curves.is_none() => {
+            Replay::shard(population, config.replay, shard, count, &on_step)?
+        }
+        _ => Replay::with_progress(population, config.replay, &on_step)?,
+    };
     check_interrupt(progress)?;
     let summary = PopulationSummary {
         source: data.meta.source.clone(),

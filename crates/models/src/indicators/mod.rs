@@ -58,6 +58,12 @@ impl Indicator {
         })
     }
 
+    /// Whether the indicator's sweeps read the per-step rows (the
+    /// diffusion over the network).
+    fn reads_rows(&self) -> bool {
+        matches!(self, Indicator::Polarization(_) | Indicator::Cascade(_))
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Indicator::Polarization(_) => "polarization",
@@ -110,7 +116,16 @@ impl Indicator {
     /// The indicator as a model of the replay's gates: a sweep along a path
     /// that writes its buffers into `workspace` (wrap it in
     /// [`aumann_engine::SweepGame`] for the engine's value-function calls).
+    ///
+    /// Panics on a replay built for one shard ([`Replay::shard`]) when the
+    /// indicator reads the per-step rows (polarization, cascade): that
+    /// replay is for [`Indicator::sharded_model`] only.
     pub fn model<'a>(&self, replay: &'a Replay, workspace: &'a Workspace) -> Box<dyn PathSweep + 'a> {
+        assert!(
+            replay.is_whole() || !self.reads_rows(),
+            "{} over a replay that holds one shard's rows: use sharded_model",
+            self.name()
+        );
         match *self {
             Indicator::Polarization(params) => Box::new(Polarization {
                 replay,
@@ -144,8 +159,7 @@ impl Indicator {
         workspace: &'a Workspace,
         transport: &'a dyn Transport,
     ) -> Result<Box<dyn PathSweep + 'a>, String> {
-        let diffusion = matches!(self, Indicator::Polarization(_) | Indicator::Cascade(_));
-        if !diffusion {
+        if !self.reads_rows() {
             return Ok(self.model(replay, workspace));
         }
         if replay.content.any() && transport.shards() > 1 {
@@ -156,7 +170,15 @@ impl Indicator {
                 replay.network().reposts_linked
             ));
         }
-        let sharding = Sharding::new(replay, Shards::balanced(replay, transport.shards()), transport);
+        let shards = Shards::balanced(replay, transport.shards());
+        let (mine, held) = (shards.range(transport.shard()), replay.rows());
+        if mine.start < held.start || mine.end > held.end {
+            return Err(format!(
+                "this replay holds the rows of agents {held:?}, not those of shard {} ({mine:?})",
+                transport.shard()
+            ));
+        }
+        let sharding = Sharding::new(replay, shards, transport);
         Ok(match *self {
             Indicator::Polarization(params) => Box::new(ShardedDiffusion {
                 dynamics: Polarization {

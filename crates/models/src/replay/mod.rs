@@ -20,6 +20,7 @@ pub(crate) use step_graph::StepGraph;
 
 use crate::graph::FollowGraph;
 use crate::population::{Population, PopulationError};
+use crate::shards::Shards;
 use aumann_engine::Groups;
 use rayon::prelude::*;
 
@@ -71,6 +72,8 @@ pub struct Replay {
     original: Vec<u32>,
     internal: Vec<u32>,
     active_edges: u64,
+    /// Receivers with per-step rows (all, or one shard's).
+    rows: std::ops::Range<usize>,
 }
 
 impl Replay {
@@ -87,10 +90,40 @@ impl Replay {
         options: ReplayOptions,
         on_step: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
+        Self::build(population, options, None, on_step)
+    }
+
+    /// The replay as one worker of `count` holds it for a sharded sweep:
+    /// everything but the per-step rows of receivers outside shard `shard`
+    /// of [`Shards::balanced`] (the largest part of a replay, about 4 bytes
+    /// per active edge and step). Only
+    /// [`Indicator::sharded_model`](crate::Indicator::sharded_model) on the
+    /// same shard reads it; a model of the whole replay refuses it.
+    pub fn shard(
+        population: &Population,
+        options: ReplayOptions,
+        shard: usize,
+        count: usize,
+        on_step: &dyn Fn(usize, usize),
+    ) -> Result<Self, PopulationError> {
+        assert!(shard < count, "shard {shard} of {count}");
+        Self::build(population, options, Some((shard, count)), on_step)
+    }
+
+    fn build(
+        population: &Population,
+        options: ReplayOptions,
+        shard: Option<(usize, usize)>,
+        on_step: &dyn Fn(usize, usize),
+    ) -> Result<Self, PopulationError> {
         population.validate()?;
         let n = population.agents;
         let split = network::SplitFollows::new(population, options.network);
         let (graph, original) = FollowGraph::by_popularity(n, &split.always)?;
+        let rows = match shard {
+            Some((shard, count)) => Shards::balanced_over(&graph, count).range(shard),
+            None => 0..n,
+        };
         let mut internal = vec![0u32; n];
         for (new, &old) in original.iter().enumerate() {
             internal[old as usize] = new as u32;
@@ -110,7 +143,7 @@ impl Replay {
         let extras: Vec<_> = (0..steps)
             .map(|t| extra_edges.step(t, &senders[t], &positions[t], &tables))
             .collect();
-        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, on_step);
+        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_step);
         drop(positions);
         let mut network = extra_edges.summary;
         network.follows_always = graph.edges() as u64;
@@ -150,7 +183,20 @@ impl Replay {
             original,
             internal,
             active_edges,
+            rows,
         })
+    }
+
+    /// The receivers whose per-step rows this replay holds: all of them,
+    /// unless it was built for one shard ([`Replay::shard`]).
+    pub fn rows(&self) -> std::ops::Range<usize> {
+        self.rows.clone()
+    }
+
+    /// Whether every receiver's rows are here (what a whole-replay model
+    /// needs).
+    pub fn is_whole(&self) -> bool {
+        self.rows == (0..self.agents())
     }
 
     /// The population's id of a replay agent.

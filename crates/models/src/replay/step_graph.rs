@@ -18,9 +18,12 @@ use rayon::prelude::*;
 #[derive(Clone, Debug)]
 pub(crate) struct StepGraph {
     senders: Vec<u32>,
-    /// offsets[j]..offsets[j+1] index `positions` for receiver j.
+    /// offsets[j]..offsets[j+1] index `positions` for receiver j (empty
+    /// outside the rows this replay holds).
     offsets: Vec<u64>,
     positions: Vec<u32>,
+    /// Follow edges of the step over all receivers, held or not.
+    follow_edges: usize,
     /// Timed follows and exposures of this step, if any.
     extra: Option<ExtraEdges>,
 }
@@ -55,17 +58,24 @@ impl StepGraph {
     /// rather than one scan per step; the rows are then filled one step at a
     /// time, each in place. Rows keep the followee order (by id, so by
     /// popularity), which keeps the sums over a row reproducible.
+    ///
+    /// Only the receivers in `rows` get their rows filled (a worker of a
+    /// cluster holds its shard's); the others' rows are empty, and every
+    /// step still counts its edges over all receivers.
     pub(crate) fn build_all(
         graph: &FollowGraph,
         senders: Vec<Vec<u32>>,
         positions: &[Vec<u32>],
         extras: Vec<Option<ExtraEdges>>,
+        rows: std::ops::Range<usize>,
         on_step: &dyn Fn(usize, usize),
     ) -> Vec<Self> {
         let n = graph.agents();
         let steps = senders.len();
+        let held = rows;
         let mut offsets: Vec<Vec<u64>> = Vec::with_capacity(steps);
         let mut rows: Vec<Vec<u32>> = Vec::with_capacity(steps);
+        let mut follow_edges: Vec<usize> = Vec::with_capacity(steps);
         // Masks of 64 bits: longer windows go 64 steps at a time.
         for first in (0..steps).step_by(64) {
             let group = &positions[first..steps.min(first + 64)];
@@ -89,12 +99,14 @@ impl StepGraph {
                     }
                 }
             });
+            follow_edges.extend((0..width).map(|b| (0..n).map(|j| counts[j * width + b] as usize).sum::<usize>()));
             let group_offsets: Vec<Vec<u64>> = (0..width)
                 .into_par_iter()
                 .map(|b| {
                     let mut o = vec![0u64; n + 1];
                     for j in 0..n {
-                        o[j + 1] = o[j] + counts[j * width + b] as u64;
+                        let count = if held.contains(&j) { counts[j * width + b] } else { 0 };
+                        o[j + 1] = o[j] + count as u64;
                     }
                     o
                 })
@@ -132,10 +144,12 @@ impl StepGraph {
             .zip(offsets)
             .zip(rows)
             .zip(extras)
-            .map(|(((senders, offsets), positions), extra)| Self {
+            .zip(follow_edges)
+            .map(|((((senders, offsets), positions), extra), follow_edges)| Self {
                 senders,
                 offsets,
                 positions,
+                follow_edges,
                 extra,
             })
             .collect()
@@ -166,7 +180,7 @@ impl StepGraph {
 
     /// Edges from a source to a receiver at this step.
     pub(crate) fn edges(&self) -> usize {
-        self.positions.len() + self.extra.as_ref().map_or(0, ExtraEdges::edges)
+        self.follow_edges + self.extra.as_ref().map_or(0, ExtraEdges::edges)
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
