@@ -15,6 +15,16 @@ use serde::{Deserialize, Serialize};
 /// never depends on where the cut falls.
 pub const SHARD_BLOCK: usize = crate::indicators::AGENT_CHUNK;
 
+/// What an agent weighs in the split, counted in follow edges. A worker
+/// keeps its agents' states at every step for every node of a sweep
+/// (8 x 8 nodes x 15 states = 960 bytes per agent by default) and 4 bytes
+/// per followee and step at which the followee posted (about 25 bytes per
+/// followee over 14 days of the built-in population); weighing an agent as
+/// 40 edges balances that memory, where weighing it as 1 (the edges alone)
+/// left one of two processes with 90% of the agents and more memory than a
+/// single process (BENCHMARKS.md).
+pub const AGENT_WEIGHT: u64 = 40;
+
 /// Contiguous ranges of the replay's agent order, one per worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shards {
@@ -23,13 +33,14 @@ pub struct Shards {
 }
 
 impl Shards {
-    /// `count` shards that hold about the same work: each agent weighs one
-    /// plus its followee and follower counts (the entries the forward pull
-    /// and the reverse sums read), and shard s ends at the first multiple of
-    /// [`SHARD_BLOCK`] where the running weight reaches s/count of the
-    /// total. Agents are in descending follower order, so the first shards
-    /// hold fewer, busier agents. A shard may be empty when there are more
-    /// shards than blocks; it still takes part in every exchange.
+    /// `count` shards that hold about the same work and memory: each agent
+    /// weighs [`AGENT_WEIGHT`] plus its followee and follower counts (the
+    /// entries the forward pull and the reverse sums read), and shard s ends
+    /// at the first multiple of [`SHARD_BLOCK`] where the running weight
+    /// reaches s/count of the total. Agents are in descending follower
+    /// order, so the first shards hold fewer, busier agents. A shard may be
+    /// empty when there are more shards than blocks; it still takes part in
+    /// every exchange.
     ///
     /// Panics if `count` is 0.
     pub fn balanced(replay: &Replay, count: usize) -> Self {
@@ -45,7 +56,7 @@ impl Shards {
         let weights: Vec<u64> = (0..blocks)
             .map(|b| {
                 (b * SHARD_BLOCK..((b + 1) * SHARD_BLOCK).min(n))
-                    .map(|j| 1 + graph.followees(j).len() as u64 + graph.followers(j).len() as u64)
+                    .map(|j| AGENT_WEIGHT + graph.followees(j).len() as u64 + graph.followers(j).len() as u64)
                     .sum()
             })
             .collect();

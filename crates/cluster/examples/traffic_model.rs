@@ -1,0 +1,89 @@
+//! Predicts what a cluster's workers send each other over a population,
+//! from the replay alone, for several shard counts: the model behind the
+//! cluster figures of BENCHMARKS.md.
+//!
+//! cargo run --release -p aumann-cluster --example traffic_model -- POPULATION_DIR [SHARDS...]
+//!
+//! For S shards of `Shards::balanced` it counts, at every step, the other
+//! shards that read each source (a forward entry each: 4 + 8 (2 + K)
+//! bytes) and the other shards whose sources each receiver reads (an
+//! adjoint entry each: 4 + 16 K bytes), follows only (no exposures), and
+//! prints the bytes of a default attribution: two value sweeps of one node
+//! (F at the input and at the baseline: forward entries and final states),
+//! then three gradient sweeps of K = 8 nodes (forward entries twice,
+//! adjoints, final states, gate sums).
+
+use aumann_models::{Replay, Shards};
+use rayon::prelude::*;
+
+const K: u64 = 8;
+const VALUE_SWEEPS: u64 = 2;
+const GRADIENT_SWEEPS: u64 = 3;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().expect("a population directory");
+    let counts: Vec<usize> = args.map(|a| a.parse().expect("a shard count")).collect();
+    let counts = if counts.is_empty() { vec![2, 4, 16] } else { counts };
+    let data = aumann_data::format::read_observed(std::path::Path::new(&dir), &()).expect("a population");
+    let replay = Replay::new(&data.population).expect("a valid population");
+    let (n, steps, gates) = (replay.agents(), replay.steps(), replay.players());
+    let graph = replay.graph();
+    // Per step, which agents posted.
+    let mut posted = vec![vec![false; n]; steps];
+    for (t, posted) in posted.iter_mut().enumerate() {
+        for g in replay.step_gates(t) {
+            if replay.gate_activity(g) > 0.0 {
+                posted[replay.gate_replay_agent(g).index()] = true;
+            }
+        }
+    }
+    println!("agents {n}, steps {steps}, gates {gates}, follow edges {}", graph.edges());
+    println!("shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_finals,bytes_gates");
+    for s in counts {
+        let shards = Shards::balanced(&replay, s);
+        let owners = shards.owners();
+        let (forward, adjoint): (u64, u64) = (0..steps)
+            .into_par_iter()
+            .map(|t| {
+                let posted = &posted[t];
+                let mut seen = vec![u32::MAX; s];
+                let (mut forward, mut adjoint) = (0u64, 0u64);
+                for i in 0..n {
+                    if posted[i] {
+                        let mine = owners[i];
+                        for &j in graph.followers(i) {
+                            let o = owners[j as usize];
+                            if o != mine && seen[o as usize] != i as u32 {
+                                seen[o as usize] = i as u32;
+                                forward += 1;
+                            }
+                        }
+                    }
+                }
+                seen.fill(u32::MAX);
+                for j in 0..n {
+                    let mine = owners[j];
+                    for &i in graph.followees(j) {
+                        let o = owners[i as usize];
+                        if posted[i as usize] && o != mine && seen[o as usize] != j as u32 {
+                            seen[o as usize] = j as u32;
+                            adjoint += 1;
+                        }
+                    }
+                }
+                (forward, adjoint)
+            })
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let forward_bytes = forward * ((4 + 8 * (2 + 1)) * VALUE_SWEEPS + (4 + 8 * (2 + K)) * 2 * GRADIENT_SWEEPS);
+        let adjoint_bytes = adjoint * (4 + 16 * K) * GRADIENT_SWEEPS;
+        let finals = n as u64 * 8 * (s as u64 - 1) * (VALUE_SWEEPS + K * GRADIENT_SWEEPS);
+        let gate_sums = gates as u64 * 20 * (s as u64 - 1) * GRADIENT_SWEEPS;
+        let total = forward_bytes + adjoint_bytes + finals + gate_sums;
+        println!(
+            "{s},{:.0},{:.0},{total},{forward_bytes},{adjoint_bytes},{finals},{gate_sums}",
+            forward as f64 / steps as f64,
+            adjoint as f64 / steps as f64
+        );
+    }
+}
