@@ -195,16 +195,25 @@ fn a_process_killed_mid_run_stops_the_others_with_an_error_naming_it() {
         .collect();
     std::fs::write(&hostfile, ports.join("\n")).unwrap();
     let out = dir.path().join("out");
+    let checkpoints = dir.path().join("checkpoints");
     let start = |process: &str| {
         Command::new(env!("CARGO_BIN_EXE_aumann"))
             .args([
                 "attribute",
                 "--agents",
-                "150000",
+                "30000",
                 "--days",
-                "14",
+                "10",
                 "--indicator",
                 "cascade",
+            ])
+            .args([
+                "--nodes",
+                "128",
+                "--batch",
+                "1",
+                "--checkpoint",
+                checkpoints.to_str().unwrap(),
             ])
             .args(["--hostfile", hostfile.to_str().unwrap(), "--process", process, "--out"])
             .arg(&out)
@@ -216,9 +225,11 @@ fn a_process_killed_mid_run_stops_the_others_with_an_error_naming_it() {
     };
     let zero = start("0");
     let mut one = start("1");
-    // Long enough to connect and be inside the sweeps (the whole run takes
-    // several seconds); a kill before the connection is named the same way.
-    std::thread::sleep(Duration::from_millis(2500));
+    // Inside the sweeps: the first of 128 gradient sweeps is saved.
+    wait_for(
+        &checkpoints.join("process-1-cascade.checkpoint"),
+        Duration::from_secs(120),
+    );
     one.kill().unwrap();
     one.wait().unwrap();
     let killed = Instant::now();
@@ -229,7 +240,8 @@ fn a_process_killed_mid_run_stops_the_others_with_an_error_naming_it() {
         !zero.status.success(),
         "process 0 finished before the kill: make the run longer"
     );
-    assert!(stderr.contains("process 1") && stderr.contains(&ports[1]), "{stderr}");
+    assert!(stderr.contains("lost the connection to process 1"), "{stderr}");
+    assert!(stderr.contains(&ports[1]), "{stderr}");
     assert!(
         !stderr.contains("panicked"),
         "a lost peer is an error, not a panic: {stderr}"
@@ -242,7 +254,7 @@ fn wait_for(path: &Path, limit: Duration) {
     let started = Instant::now();
     while !path.exists() {
         assert!(started.elapsed() < limit, "{} never appeared", path.display());
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
@@ -260,7 +272,7 @@ fn a_cluster_killed_mid_run_resumes_from_its_checkpoints_to_the_same_tables() {
         population.to_str().unwrap(),
     ]);
     assert!(made.status.success());
-    // 64 nodes in batches of 2: 32 sweeps, so the kill lands between two.
+    // 128 nodes one at a time: 128 sweeps, so the kill lands between two.
     let args = |out: &Path| -> Vec<String> {
         [
             "attribute",
@@ -270,7 +282,7 @@ fn a_cluster_killed_mid_run_resumes_from_its_checkpoints_to_the_same_tables() {
             "cascade",
         ]
         .into_iter()
-        .chain(["--nodes", "64", "--batch", "2", "--out", out.to_str().unwrap()])
+        .chain(["--nodes", "128", "--batch", "1", "--out", out.to_str().unwrap()])
         .map(String::from)
         .collect()
     };
@@ -331,7 +343,7 @@ fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
             "polarization",
         ]
         .into_iter()
-        .chain(["--nodes", "64", "--batch", "2", "--out", out.to_str().unwrap()])
+        .chain(["--nodes", "128", "--batch", "1", "--out", out.to_str().unwrap()])
         .chain(["--checkpoint", checkpoints.to_str().unwrap()])
         .map(String::from)
         .collect()

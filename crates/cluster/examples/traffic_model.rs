@@ -38,8 +38,13 @@ fn main() {
             }
         }
     }
-    println!("agents {n}, steps {steps}, gates {gates}, follow edges {}", graph.edges());
-    println!("shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_finals,bytes_gates");
+    println!(
+        "agents {n}, steps {steps}, gates {gates}, follow edges {}",
+        graph.edges()
+    );
+    println!(
+        "shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_finals,bytes_gates"
+    );
     for s in counts {
         let shards = Shards::balanced(&replay, s);
         let owners = shards.owners();
