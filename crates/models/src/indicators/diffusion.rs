@@ -367,20 +367,7 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
         let current = states.last().expect("initial state").as_chunks::<K>().0;
         let step = &replay.step_graphs[t];
         senders.gather(replay, &path, step, current);
-        next.as_chunks_mut::<K>()
-            .0
-            .par_chunks_mut(AGENT_CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (r, out) in chunk.iter_mut().enumerate() {
-                    let j = c * AGENT_CHUNK + r;
-                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, j);
-                    let s = &current[j];
-                    for m in 0..K {
-                        out[m] = dynamics.next(s[m], a[m], b[m]);
-                    }
-                }
-            });
+        step_receivers::<D, K, AFFINE, QUAD>(dynamics, &senders, step, 0, current, next.as_chunks_mut::<K>().0);
         states.push(next);
     }
     let finals = states.last().expect("final state");
@@ -399,98 +386,195 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
     let mut grad_ab = scratch.take(n * 2 * K);
     let mut sums = scratch.take(0);
     let mut gate_grads = scratch.take(0);
+    let mut positions: Vec<u32> = Vec::new();
     for t in (0..steps).rev() {
         let current = states[t].as_chunks::<K>().0;
         let step = &replay.step_graphs[t];
         senders.gather(replay, &path, step, current);
         // Through f: adjoint(t) = adjoint(t+1) df/ds; the adjoints of A and
         // B wait for the senders.
-        adjoint
-            .as_chunks_mut::<K>()
-            .0
-            .par_chunks_mut(AGENT_CHUNK)
-            .zip(grad_ab.as_chunks_mut::<K>().0.par_chunks_mut(2 * AGENT_CHUNK))
-            .enumerate()
-            .for_each(|(c, (adj, gab))| {
-                for (r, adj) in adj.iter_mut().enumerate() {
-                    let j = c * AGENT_CHUNK + r;
-                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, j);
-                    let s = &current[j];
-                    let (ga, gb) = gab[2 * r..].split_at_mut(1);
-                    for m in 0..K {
-                        let (ds, da, db) = dynamics.partials(s[m], a[m], b[m]);
-                        ga[0][m] = adj[m] * da;
-                        gb[0][m] = adj[m] * db;
-                        adj[m] *= ds;
-                    }
-                }
-            });
-        // Each source pulls the adjoints of A and B over its readers (its
-        // followers if it is a sender, then its extra edges) and turns them
-        // into the adjoint of its emission and of its own state.
-        let sources = step.sources();
-        let step_senders = step.senders();
-        let grad_ab = grad_ab.as_chunks::<K>().0;
-        sums.clear();
-        sums.resize(sources * K, 0.0);
-        gate_grads.clear();
-        gate_grads.resize(sources * K, 0.0);
-        sums.as_chunks_mut::<K>()
-            .0
-            .par_iter_mut()
-            .zip(gate_grads.as_chunks_mut::<K>().0.par_iter_mut())
-            .enumerate()
-            .for_each(|(p, (own, emission_grad))| {
-                let (mut sa, mut sb) = ([0.0; K], [0.0; K]);
-                if p < step_senders.len() {
-                    let agent = replay.gates.agent(step_senders[p] as usize) as usize;
-                    for &j in replay.graph.followers(agent) {
-                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
-                        for m in 0..K {
-                            sa[m] += ga[m];
-                            sb[m] += gb[m];
-                        }
-                    }
-                }
-                if let Some(extra) = step.extra() {
-                    let (readers, weights) = extra.readers(p);
-                    for (&j, &w) in readers.iter().zip(weights) {
-                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
-                        for m in 0..K {
-                            sa[m] += w * ga[m];
-                            sb[m] += w * gb[m];
-                        }
-                    }
-                }
-                let e = senders.emission::<QUAD>(p);
-                let s = &senders.states[p];
-                for m in 0..K {
-                    own[m] = e[m] * sb[m];
-                    emission_grad[m] = sa[m] + s[m] * sb[m];
-                }
-            });
-        // Sources write to their agents' adjoint rows and to their gates (and
-        // their parents' gates) in position order: an agent or a gate may
-        // appear at several positions, and the sums keep one order.
+        unstep_receivers::<D, K, AFFINE, QUAD>(
+            dynamics,
+            &senders,
+            step,
+            0,
+            current,
+            adjoint.as_chunks_mut::<K>().0,
+            grad_ab.as_chunks_mut::<K>().0,
+        );
+        positions.clear();
+        positions.extend(0..step.sources() as u32);
+        sum_over_readers::<K, QUAD>(
+            replay,
+            step,
+            &senders,
+            grad_ab.as_chunks::<K>().0,
+            &positions,
+            &mut sums,
+            &mut gate_grads,
+        );
         let adjoint_rows = adjoint.as_chunks_mut::<K>().0;
-        for (p, (own, emission_grad)) in sums
-            .as_chunks::<K>()
-            .0
-            .iter()
-            .zip(gate_grads.as_chunks::<K>().0)
-            .enumerate()
-        {
-            let (agent, g) = source_at(replay, step, p);
-            for m in 0..K {
-                adjoint_rows[agent][m] += own[m];
-            }
-            if g != Source::NO_GATE {
-                send_gate_gradients::<K>(replay, &path, g as usize, emission_grad, taus, sink);
-            }
-        }
+        let sources = SourceAdjoints {
+            positions: &positions,
+            sums: &sums,
+            gate_grads: &gate_grads,
+        };
+        sources.write::<K>(replay, &path, step, 0, adjoint_rows, taus, sink);
     }
     for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
         scratch.give(buffer);
+    }
+}
+
+/// One step forward for the receivers `first..first + next.len()`:
+/// s(t+1) = f(s(t), A, B), each pulling over its row (`current` and `next`
+/// hold those receivers' rows only).
+pub(super) fn step_receivers<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
+    dynamics: &D,
+    senders: &Senders<K>,
+    step: &StepGraph,
+    first: usize,
+    current: &[[f64; K]],
+    next: &mut [[f64; K]],
+) {
+    next.par_chunks_mut(AGENT_CHUNK).enumerate().for_each(|(c, chunk)| {
+        for (r, out) in chunk.iter_mut().enumerate() {
+            let local = c * AGENT_CHUNK + r;
+            let (a, b) = senders.pull::<AFFINE, QUAD>(step, first + local);
+            let s = &current[local];
+            for m in 0..K {
+                out[m] = dynamics.next(s[m], a[m], b[m]);
+            }
+        }
+    });
+}
+
+/// One step back through f for the receivers `first..first +
+/// adjoint.len()`: adjoint(t) = adjoint(t+1) df/ds, and the adjoints of A
+/// and B into `grad_ab` (two rows per receiver, those receivers only).
+pub(super) fn unstep_receivers<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
+    dynamics: &D,
+    senders: &Senders<K>,
+    step: &StepGraph,
+    first: usize,
+    current: &[[f64; K]],
+    adjoint: &mut [[f64; K]],
+    grad_ab: &mut [[f64; K]],
+) {
+    adjoint
+        .par_chunks_mut(AGENT_CHUNK)
+        .zip(grad_ab.par_chunks_mut(2 * AGENT_CHUNK))
+        .enumerate()
+        .for_each(|(c, (adj, gab))| {
+            for (r, adj) in adj.iter_mut().enumerate() {
+                let local = c * AGENT_CHUNK + r;
+                let (a, b) = senders.pull::<AFFINE, QUAD>(step, first + local);
+                let s = &current[local];
+                let (ga, gb) = gab[2 * r..].split_at_mut(1);
+                for m in 0..K {
+                    let (ds, da, db) = dynamics.partials(s[m], a[m], b[m]);
+                    ga[0][m] = adj[m] * da;
+                    gb[0][m] = adj[m] * db;
+                    adj[m] *= ds;
+                }
+            }
+        });
+}
+
+/// Each source at `positions` pulls the adjoints of A and B over its
+/// readers (its followers if it is a sender, then its extra edges; `grad_ab`
+/// indexed by replay agent) and turns them into the adjoint of its own
+/// state (`sums`) and of its emission (`gate_grads`), K values per position.
+pub(super) fn sum_over_readers<const K: usize, const QUAD: bool>(
+    replay: &Replay,
+    step: &StepGraph,
+    senders: &Senders<K>,
+    grad_ab: &[[f64; K]],
+    positions: &[u32],
+    sums: &mut Vec<f64>,
+    gate_grads: &mut Vec<f64>,
+) {
+    let step_senders = step.senders();
+    sums.clear();
+    sums.resize(positions.len() * K, 0.0);
+    gate_grads.clear();
+    gate_grads.resize(positions.len() * K, 0.0);
+    sums.as_chunks_mut::<K>()
+        .0
+        .par_iter_mut()
+        .zip(gate_grads.as_chunks_mut::<K>().0.par_iter_mut())
+        .zip(positions.par_iter())
+        .for_each(|((own, emission_grad), &p)| {
+            let p = p as usize;
+            let (mut sa, mut sb) = ([0.0; K], [0.0; K]);
+            if p < step_senders.len() {
+                let agent = replay.gates.agent(step_senders[p] as usize) as usize;
+                for &j in replay.graph.followers(agent) {
+                    let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
+                    for m in 0..K {
+                        sa[m] += ga[m];
+                        sb[m] += gb[m];
+                    }
+                }
+            }
+            if let Some(extra) = step.extra() {
+                let (readers, weights) = extra.readers(p);
+                for (&j, &w) in readers.iter().zip(weights) {
+                    let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
+                    for m in 0..K {
+                        sa[m] += w * ga[m];
+                        sb[m] += w * gb[m];
+                    }
+                }
+            }
+            let e = senders.emission::<QUAD>(p);
+            let s = &senders.states[p];
+            for m in 0..K {
+                own[m] = e[m] * sb[m];
+                emission_grad[m] = sa[m] + s[m] * sb[m];
+            }
+        });
+}
+
+/// What [`sum_over_readers`] computed for some positions of a step.
+pub(super) struct SourceAdjoints<'a> {
+    pub(super) positions: &'a [u32],
+    pub(super) sums: &'a [f64],
+    pub(super) gate_grads: &'a [f64],
+}
+
+impl SourceAdjoints<'_> {
+    /// Sources write to their agents' adjoint rows (`adjoint_rows` holds
+    /// agents from `first` on) and to their gates (and their parents'
+    /// gates) in position order: an agent or a gate may appear at several
+    /// positions, and the sums keep one order.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn write<const K: usize>(
+        &self,
+        replay: &Replay,
+        path: &Path<'_>,
+        step: &StepGraph,
+        first: usize,
+        adjoint_rows: &mut [[f64; K]],
+        taus: &[f64; K],
+        sink: &mut GradientSink<'_>,
+    ) {
+        for ((own, emission_grad), &p) in self
+            .sums
+            .as_chunks::<K>()
+            .0
+            .iter()
+            .zip(self.gate_grads.as_chunks::<K>().0)
+            .zip(self.positions)
+        {
+            let (agent, g) = source_at(replay, step, p as usize);
+            for m in 0..K {
+                adjoint_rows[agent - first][m] += own[m];
+            }
+            if g != Source::NO_GATE {
+                send_gate_gradients::<K>(replay, path, g as usize, emission_grad, taus, sink);
+            }
+        }
     }
 }
 

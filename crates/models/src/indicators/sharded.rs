@@ -19,8 +19,10 @@
 //! shard: reposted content (a gate's gradient fed by the reposts of agents
 //! on other shards) is refused.
 
-use super::diffusion::{Context, Dynamics, Senders, emission_coefficients, send_gate_gradients, source_at, sweep_on};
-use super::sweep::AGENT_CHUNK;
+use super::diffusion::{
+    Context, Dynamics, Senders, SourceAdjoints, emission_coefficients, source_at, step_receivers, sum_over_readers,
+    sweep_on, unstep_receivers,
+};
 use crate::Workspace;
 use crate::replay::{Replay, Source, StepGraph};
 use crate::shards::{Parcel, Shards, Transport};
@@ -343,20 +345,7 @@ pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const 
         let current = states.last().expect("initial state").as_chunks::<K>().0;
         let step = &replay.step_graphs[t];
         sharding.exchange_sources::<K, QUAD>(&mut senders, replay, &path, t, current);
-        next.as_chunks_mut::<K>()
-            .0
-            .par_chunks_mut(AGENT_CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (r, out) in chunk.iter_mut().enumerate() {
-                    let local = c * AGENT_CHUNK + r;
-                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, lo + local);
-                    let s = &current[local];
-                    for m in 0..K {
-                        out[m] = dynamics.next(s[m], a[m], b[m]);
-                    }
-                }
-            });
+        step_receivers::<D, K, AFFINE, QUAD>(dynamics, &senders, step, lo, current, next.as_chunks_mut::<K>().0);
         states.push(next);
     }
     let mut finals = scratch.take(n * K);
@@ -384,87 +373,34 @@ pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const 
         let step = &replay.step_graphs[t];
         sharding.exchange_sources::<K, QUAD>(&mut senders, replay, &path, t, current);
         let own_ab = &mut grad_ab[lo * 2 * K..(lo + own) * 2 * K];
-        adjoint
-            .as_chunks_mut::<K>()
-            .0
-            .par_chunks_mut(AGENT_CHUNK)
-            .zip(own_ab.as_chunks_mut::<K>().0.par_chunks_mut(2 * AGENT_CHUNK))
-            .enumerate()
-            .for_each(|(c, (adj, gab))| {
-                for (r, adj) in adj.iter_mut().enumerate() {
-                    let local = c * AGENT_CHUNK + r;
-                    let (a, b) = senders.pull::<AFFINE, QUAD>(step, lo + local);
-                    let s = &current[local];
-                    let (ga, gb) = gab[2 * r..].split_at_mut(1);
-                    for m in 0..K {
-                        let (ds, da, db) = dynamics.partials(s[m], a[m], b[m]);
-                        ga[0][m] = adj[m] * da;
-                        gb[0][m] = adj[m] * db;
-                        adj[m] *= ds;
-                    }
-                }
-            });
+        unstep_receivers::<D, K, AFFINE, QUAD>(
+            dynamics,
+            &senders,
+            step,
+            lo,
+            current,
+            adjoint.as_chunks_mut::<K>().0,
+            own_ab.as_chunks_mut::<K>().0,
+        );
         sharding.exchange_adjoints::<K>(t, &mut grad_ab);
-        let own_positions = &sharding.steps[t].own_positions;
-        let step_senders = step.senders();
-        let grad_ab = grad_ab.as_chunks::<K>().0;
-        sums.clear();
-        sums.resize(own_positions.len() * K, 0.0);
-        gate_grads.clear();
-        gate_grads.resize(own_positions.len() * K, 0.0);
-        sums.as_chunks_mut::<K>()
-            .0
-            .par_iter_mut()
-            .zip(gate_grads.as_chunks_mut::<K>().0.par_iter_mut())
-            .zip(own_positions.par_iter())
-            .for_each(|((own, emission_grad), &p)| {
-                let p = p as usize;
-                let (mut sa, mut sb) = ([0.0; K], [0.0; K]);
-                if p < step_senders.len() {
-                    let agent = replay.gates.agent(step_senders[p] as usize) as usize;
-                    for &j in replay.graph.followers(agent) {
-                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
-                        for m in 0..K {
-                            sa[m] += ga[m];
-                            sb[m] += gb[m];
-                        }
-                    }
-                }
-                if let Some(extra) = step.extra() {
-                    let (readers, weights) = extra.readers(p);
-                    for (&j, &w) in readers.iter().zip(weights) {
-                        let (ga, gb) = (&grad_ab[2 * j as usize], &grad_ab[2 * j as usize + 1]);
-                        for m in 0..K {
-                            sa[m] += w * ga[m];
-                            sb[m] += w * gb[m];
-                        }
-                    }
-                }
-                let e = senders.emission::<QUAD>(p);
-                let s = &senders.states[p];
-                for m in 0..K {
-                    own[m] = e[m] * sb[m];
-                    emission_grad[m] = sa[m] + s[m] * sb[m];
-                }
-            });
+        let positions = &sharding.steps[t].own_positions;
+        sum_over_readers::<K, QUAD>(
+            replay,
+            step,
+            &senders,
+            grad_ab.as_chunks::<K>().0,
+            positions,
+            &mut sums,
+            &mut gate_grads,
+        );
         // Our sources write to our agents' rows and our gates in position
         // order, as in one process.
-        let adjoint_rows = adjoint.as_chunks_mut::<K>().0;
-        for ((own, emission_grad), &p) in sums
-            .as_chunks::<K>()
-            .0
-            .iter()
-            .zip(gate_grads.as_chunks::<K>().0)
-            .zip(own_positions)
-        {
-            let (agent, g) = source_at(replay, step, p as usize);
-            for m in 0..K {
-                adjoint_rows[agent - lo][m] += own[m];
-            }
-            if g != Source::NO_GATE {
-                send_gate_gradients::<K>(replay, &path, g as usize, emission_grad, taus, sink);
-            }
-        }
+        let sources = SourceAdjoints {
+            positions,
+            sums: &sums,
+            gate_grads: &gate_grads,
+        };
+        sources.write::<K>(replay, &path, step, lo, adjoint.as_chunks_mut::<K>().0, taus, sink);
     }
     for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
         scratch.give(buffer);
