@@ -26,6 +26,17 @@ fn tables(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// A hostfile of `count` loopback ports that were free a moment ago.
+fn loopback_hostfile(dir: &Path, count: usize) -> (std::path::PathBuf, Vec<String>) {
+    let listeners: Vec<_> = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let ports: Vec<String> = listeners.iter().map(|l| l.local_addr().unwrap().to_string()).collect();
+    let hostfile = dir.join("hostfile");
+    std::fs::write(&hostfile, ports.join("\n") + "\n").unwrap();
+    (hostfile, ports)
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -109,18 +120,9 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
 #[test]
 fn an_address_that_never_answers_stops_the_run_within_the_timeout_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let silent = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
-    let mine = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
-    let hostfile = dir.path().join("hostfile");
-    std::fs::write(&hostfile, format!("{mine}\n{silent}\n")).unwrap();
+    // Nobody listens on process 1's port.
+    let (hostfile, ports) = loopback_hostfile(dir.path(), 2);
+    let silent = &ports[1];
     let out = dir.path().join("out");
     let started = Instant::now();
     let run = aumann(&[
@@ -141,24 +143,17 @@ fn an_address_that_never_answers_stops_the_run_within_the_timeout_and_writes_not
     assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success());
-    assert!(stderr.contains("process 1") && stderr.contains(&silent), "{stderr}");
+    assert!(
+        stderr.contains("process 1") && stderr.contains(silent.as_str()),
+        "{stderr}"
+    );
     assert!(!out.exists(), "no output from a run that never started");
 }
 
 #[test]
 fn processes_that_run_different_jobs_refuse_each_other() {
     let dir = tempfile::tempdir().unwrap();
-    let hostfile = dir.path().join("hostfile");
-    let ports: Vec<String> = (0..2)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    std::fs::write(&hostfile, ports.join("\n")).unwrap();
+    let (hostfile, _) = loopback_hostfile(dir.path(), 2);
     let start = |process: &str, indicator: &str| {
         Command::new(env!("CARGO_BIN_EXE_aumann"))
             .args(["attribute", "--agents", "500", "--days", "3", "--indicator", indicator])
@@ -183,17 +178,7 @@ fn processes_that_run_different_jobs_refuse_each_other() {
 #[test]
 fn a_process_killed_mid_run_stops_the_others_with_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let hostfile = dir.path().join("hostfile");
-    let ports: Vec<String> = (0..2)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    std::fs::write(&hostfile, ports.join("\n")).unwrap();
+    let (hostfile, ports) = loopback_hostfile(dir.path(), 2);
     let out = dir.path().join("out");
     let checkpoints = dir.path().join("checkpoints");
     let start = |process: &str| {

@@ -116,34 +116,29 @@ impl<'a> Sharding<'a> {
             (senders.emissions[p], senders.quad[p], senders.states[p]) = (e, q, s);
         }
         let width = 2 + QUAD as usize + K;
-        let parcels = plan
-            .position_sends
-            .iter()
-            .map(|ids| {
-                let mut values = Vec::with_capacity(ids.len() * width);
-                for &p in ids {
-                    let p = p as usize;
-                    values.extend_from_slice(&senders.emissions[p]);
-                    if QUAD {
-                        values.push(senders.quad[p]);
-                    }
-                    values.extend_from_slice(&senders.states[p]);
-                }
-                Parcel {
-                    ids: ids.clone(),
-                    values,
-                }
-            })
-            .collect();
+        let parcels = parcels(&plan.position_sends, width, |p, values| {
+            values.extend_from_slice(&senders.emissions[p]);
+            if QUAD {
+                values.push(senders.quad[p]);
+            }
+            values.extend_from_slice(&senders.states[p]);
+        });
+        self.receive(parcels, width, |p, v| {
+            senders.emissions[p] = [v[0], v[1]];
+            if QUAD {
+                senders.quad[p] = v[2];
+            }
+            senders.states[p].copy_from_slice(&v[width - K..]);
+        });
+    }
+
+    /// Exchanges `parcels` and hands each received id with its `width`
+    /// values to `take`.
+    fn receive(&self, parcels: Vec<Parcel>, width: usize, mut take: impl FnMut(usize, &[f64])) {
         for parcel in self.transport.exchange(parcels) {
             check_parcel(&parcel, width);
-            for (&p, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
-                let p = p as usize;
-                senders.emissions[p] = [v[0], v[1]];
-                if QUAD {
-                    senders.quad[p] = v[2];
-                }
-                senders.states[p].copy_from_slice(&v[width - K..]);
+            for (&id, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
+                take(id as usize, v);
             }
         }
     }
@@ -153,28 +148,12 @@ impl<'a> Sharding<'a> {
     /// read, and writes in what the others send.
     fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
         let width = 2 * K;
-        let parcels = self.steps[t]
-            .adjoint_sends
-            .iter()
-            .map(|ids| {
-                let mut values = Vec::with_capacity(ids.len() * width);
-                for &j in ids {
-                    let j = j as usize;
-                    values.extend_from_slice(&grad_ab[j * width..(j + 1) * width]);
-                }
-                Parcel {
-                    ids: ids.clone(),
-                    values,
-                }
-            })
-            .collect();
-        for parcel in self.transport.exchange(parcels) {
-            check_parcel(&parcel, width);
-            for (&j, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
-                let j = j as usize;
-                grad_ab[j * width..(j + 1) * width].copy_from_slice(v);
-            }
-        }
+        let parcels = parcels(&self.steps[t].adjoint_sends, width, |j, values| {
+            values.extend_from_slice(&grad_ab[j * width..(j + 1) * width]);
+        });
+        self.receive(parcels, width, |j, v| {
+            grad_ab[j * width..(j + 1) * width].copy_from_slice(v)
+        });
     }
 
     /// Every shard's rows of `width` values (ours in `own`) into `all`,
@@ -225,15 +204,29 @@ impl<'a> Sharding<'a> {
                 }
             })
             .collect();
-        for parcel in self.transport.exchange(parcels) {
-            check_parcel(&parcel, rows);
-            for (&g, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(rows)) {
-                for (r, &value) in v.iter().enumerate() {
-                    sink.set(r, g as usize, value);
-                }
+        self.receive(parcels, rows, |g, v| {
+            for (r, &value) in v.iter().enumerate() {
+                sink.set(r, g, value);
             }
-        }
+        });
     }
+}
+
+/// One parcel per shard: its ids, and `width` values per id from `put`.
+fn parcels(ids_per_shard: &[Vec<u32>], width: usize, put: impl Fn(usize, &mut Vec<f64>)) -> Vec<Parcel> {
+    ids_per_shard
+        .iter()
+        .map(|ids| {
+            let mut values = Vec::with_capacity(ids.len() * width);
+            for &id in ids {
+                put(id as usize, &mut values);
+            }
+            Parcel {
+                ids: ids.clone(),
+                values,
+            }
+        })
+        .collect()
 }
 
 /// A parcel of `width` values per id (0: any number of values, no ids).
