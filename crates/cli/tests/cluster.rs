@@ -370,3 +370,35 @@ fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
     assert!(stdout.contains("resumed from"), "{stdout}");
     assert_eq!(tables(&out), reference);
 }
+
+#[test]
+fn bad_cluster_options_are_named_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cases: [(&[&str], &str); 4] = [
+        (&["--processes", "2", "--process", "3"], "--process 3 is not below"),
+        (&["--workers", "0"], "--workers must be between"),
+        (&["--hostfile", "/nonexistent/hosts"], "cannot use the hostfile"),
+        (
+            &["--processes", "2", "--peer-timeout", "0"],
+            "--peer-timeout takes a positive number",
+        ),
+    ];
+    for (options, message) in cases {
+        let mut args = vec![
+            "attribute",
+            "--agents",
+            "300",
+            "--days",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(options);
+        let run = aumann(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{options:?}");
+        assert!(stderr.contains(message), "{options:?}: {stderr}");
+        assert!(!out.exists());
+    }
+}

@@ -152,6 +152,9 @@ pub fn study(
     config: &StudyConfig,
     cluster: &ClusterArgs,
 ) -> Result<Option<(Arc<Dataset>, StudyResult, StudyConfig)>, crate::Error> {
+    // The options are checked before the population is read (which takes
+    // a while); the fingerprint needs the population.
+    cluster.spec(|_| 0)?;
     let process = cluster.process.unwrap_or(0);
     let data = Arc::new(source.load_showing(process == 0)?);
     let input = source.manifest(&data).input_fingerprint;
