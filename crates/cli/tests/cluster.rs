@@ -243,6 +243,20 @@ fn wait_for(path: &Path, limit: Duration) {
     }
 }
 
+/// Starts the binary with `args` and kills it once `checkpoint` is written.
+fn kill_after_checkpoint(args: &[String], checkpoint: &Path) {
+    let mut run = Command::new(env!("CARGO_BIN_EXE_aumann"))
+        .args(args)
+        .env("AUMANN_NO_PROGRESS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(checkpoint, Duration::from_secs(120));
+    run.kill().unwrap();
+    run.wait().unwrap();
+}
+
 #[test]
 fn a_cluster_killed_mid_run_resumes_from_its_checkpoints_to_the_same_tables() {
     let dir = tempfile::tempdir().unwrap();
@@ -333,16 +347,8 @@ fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
         .map(String::from)
         .collect()
     };
-    let mut first = Command::new(env!("CARGO_BIN_EXE_aumann"))
-        .args(args("5"))
-        .env("AUMANN_NO_PROGRESS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(&checkpoints.join("polarization.checkpoint"), Duration::from_secs(120));
-    first.kill().unwrap();
-    first.wait().unwrap();
+    let checkpoint = checkpoints.join("polarization.checkpoint");
+    kill_after_checkpoint(&args("5"), &checkpoint);
     // Another population: the checkpoint is not this job's.
     let other = aumann(&args("6").iter().map(String::as_str).collect::<Vec<_>>());
     let stdout = String::from_utf8_lossy(&other.stdout);
@@ -354,16 +360,7 @@ fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
     let reference = tables(&out);
     std::fs::remove_dir_all(&out).unwrap();
     // Killed again, then the same job resumes to the same tables.
-    let mut again = Command::new(env!("CARGO_BIN_EXE_aumann"))
-        .args(args("6"))
-        .env("AUMANN_NO_PROGRESS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(&checkpoints.join("polarization.checkpoint"), Duration::from_secs(120));
-    again.kill().unwrap();
-    again.wait().unwrap();
+    kill_after_checkpoint(&args("6"), &checkpoint);
     let resumed = aumann(&args("6").iter().map(String::as_str).collect::<Vec<_>>());
     let stdout = String::from_utf8_lossy(&resumed.stdout);
     assert!(resumed.status.success());
