@@ -6,6 +6,10 @@ mod options;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// Huge pages for the replay's large arrays (crates/alloc says why).
+#[global_allocator]
+static ALLOCATOR: aumann_alloc::HugePages = aumann_alloc::HugePages;
+
 /// Attribute a population-level outcome (polarization, a cascade's reach,
 /// attention concentration, a market panic) to the agents that produced
 /// it, with the Aumann–Shapley path integral.

@@ -16,6 +16,10 @@ mod study;
 
 use pyo3::prelude::*;
 
+/// Huge pages for the replay's large arrays (crates/alloc says why).
+#[global_allocator]
+static ALLOCATOR: aumann_alloc::HugePages = aumann_alloc::HugePages;
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<population::Population>()?;
