@@ -8,6 +8,7 @@
 //! the record, or a peer that sends nothing for the peer timeout, and
 //! unwinds with a [`Failure`] that `run` turns into an error.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 #[derive(Clone, Debug)]
@@ -34,6 +35,14 @@ pub(crate) enum Failure {
 
 static LOST: Mutex<Option<Lost>> = Mutex::new(None);
 static HOOK: Once = Once::new();
+/// Set once every worker of a run has returned: a peer lost from then on
+/// breaks only timely's shutdown.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// Marks that every worker has returned (see [`SHUTTING_DOWN`]).
+pub(crate) fn shutting_down() {
+    SHUTTING_DOWN.store(true, Ordering::Relaxed);
+}
 
 /// The first connection that broke in this process, if any.
 pub(crate) fn lost_peer() -> Option<Lost> {
@@ -48,7 +57,8 @@ pub(crate) fn abort_worker(failure: Failure) -> ! {
 
 /// Installs the hook once per process. A panic on one of timely's network
 /// threads ("timely:recv-P", "timely:send-P") records process P; the
-/// workers' follow-on panics after that are quiet; anything else goes to
+/// workers' follow-on panics after that are quiet, and so are the guards'
+/// panics on joining once every worker has returned; anything else goes to
 /// the hook that was there before.
 pub(crate) fn install_hook() {
     HOOK.call_once(|| {
@@ -72,7 +82,7 @@ pub(crate) fn install_hook() {
                 }
                 return;
             }
-            if lost_peer().is_some() && name.starts_with("timely:work-") {
+            if lost_peer().is_some() && (name.starts_with("timely:work-") || SHUTTING_DOWN.load(Ordering::Relaxed)) {
                 return;
             }
             previous(info);

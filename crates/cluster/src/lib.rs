@@ -216,7 +216,14 @@ where
             }
         }
     }
-    drop(guards);
+    // Every worker has returned its result, and the results are whole. A
+    // peer may exit as soon as its own workers are done: if its connection
+    // breaks before timely's orderly shutdown, timely's threads panic and
+    // its guards panic in turn when joined ("Worker panic", "Recv thread
+    // panic"). That changes nothing computed, so it is caught (quietly: the
+    // hook keeps panics after a lost peer to itself) and the run stands.
+    failure::shutting_down();
+    let _ = catch_unwind(AssertUnwindSafe(|| drop(guards.join())));
     Ok(done.into_iter().map(|r| r.expect("every worker reported")).collect())
 }
 
