@@ -6,12 +6,13 @@
 //!
 //! An attribution at full scale (1,671,587 agents) reads rows of a few
 //! gigabytes at addresses that jump: every sender's emission and states,
-//! every follower's adjoints. With 4 KiB pages nearly every such read also
-//! misses the TLB, and first touching those gigabytes costs millions of page
-//! faults (2.3 million in one run, a fifth of its time in the kernel). Most
-//! Linux distributions leave transparent huge pages to programs that ask for
-//! them (`/sys/kernel/mm/transparent_hugepage/enabled` reads `madvise`), so
-//! this allocator asks, for every block of at least [`LARGE`] bytes.
+//! every follower's adjoints. With 4 KiB pages many such reads also miss
+//! the TLB, and first touching those gigabytes costs millions of page
+//! faults (2.3 million in one run, a quarter of its CPU time in the kernel
+//! zeroing pages). Most Linux distributions leave transparent huge pages to
+//! programs that ask for them (`/sys/kernel/mm/transparent_hugepage/enabled`
+//! reads `madvise`), so this allocator asks, for every block of at least
+//! [`LARGE`] bytes.
 //! BENCHMARKS.md ("Huge pages") has what it changed.
 //!
 //! # Why not a crate
