@@ -20,6 +20,7 @@ pub mod tiers;
 pub mod when;
 
 pub use study::{
-    AgentErrors, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelStudy,
-    PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult, TOP_AGENTS, TopAgent, run, run_on,
+    AgentErrors, BuiltReplay, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FullScale, IndicatorStudy,
+    PanelAttribution, PanelStudy, PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult,
+    TOP_AGENTS, TopAgent, build_replay, run, run_built, run_on,
 };

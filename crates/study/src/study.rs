@@ -55,6 +55,16 @@ impl Default for StudyConfig {
     }
 }
 
+impl StudyConfig {
+    /// Whether the study reads the population's edge tables (follows,
+    /// engagements, orders, exposures, reposts) after its replay is built:
+    /// panels build replays of their own, and curves rank agents by
+    /// PageRank over the follows.
+    pub fn reads_edges_after_the_build(&self) -> bool {
+        self.panel_size > 0 || self.curves.is_some()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
     #[error(transparent)]
@@ -340,6 +350,25 @@ pub fn run_on(
     backend: &dyn SweepBackend,
     progress: &dyn Observer,
 ) -> Result<StudyResult, StudyError> {
+    let built = build_replay(data, config, backend, progress)?;
+    run_built(data, built, config, backend, progress)
+}
+
+/// A replay built for a study from its population, and what the summary
+/// says of the build.
+pub struct BuiltReplay {
+    replay: Replay,
+    seconds: f64,
+}
+
+/// The first stage of [`run_on`]: checks the settings and builds the
+/// replay (a worker of a cluster, its shard's rows only).
+pub fn build_replay(
+    data: &Dataset,
+    config: &StudyConfig,
+    backend: &dyn SweepBackend,
+    progress: &dyn Observer,
+) -> Result<BuiltReplay, StudyError> {
     config.tiers.validate().map_err(StudyError::Settings)?;
     if config.indicators.is_empty() {
         return Err(StudyError::Settings("no indicator chosen".into()));
@@ -363,6 +392,28 @@ pub fn run_on(
         _ => Replay::with_progress(population, config.replay, &on_step)?,
     };
     check_interrupt(progress)?;
+    Ok(BuiltReplay {
+        replay,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The rest of [`run_on`], on the replay that [`build_replay`] built from
+/// `data` with the same `config`. Past the build, only panels and curves
+/// read the population's edge tables ([`StudyConfig::reads_edges_after_the_build`]):
+/// without them, a caller that owns the population may release those
+/// tables in between
+/// ([`aumann_models::Population::release_edge_tables`]) and get the
+/// same result.
+pub fn run_built(
+    data: &Dataset,
+    built: BuiltReplay,
+    config: &StudyConfig,
+    backend: &dyn SweepBackend,
+    progress: &dyn Observer,
+) -> Result<StudyResult, StudyError> {
+    let population = &data.population;
+    let BuiltReplay { replay, seconds } = built;
     let summary = PopulationSummary {
         source: data.meta.source.clone(),
         agents: replay.agents(),
@@ -370,7 +421,7 @@ pub fn run_on(
         follow_edges: replay.graph().edges(),
         network: replay.network().clone(),
         gates: replay.players(),
-        replay_seconds: started.elapsed().as_secs_f64(),
+        replay_seconds: seconds,
         replay_bytes: replay.memory_bytes(),
     };
     let tiers = config.tiers.assign(&population.followers);

@@ -3,6 +3,7 @@
 use crate::options::{Engine, Model, Source};
 use aumann_data::progress::{self, Observer};
 use aumann_data::staged::StagedDir;
+use aumann_models::Local;
 use aumann_study::faithfulness::{CurveSpec, DEFAULT_RANDOM_RANKINGS};
 use aumann_study::tiers::TierSpec;
 use aumann_study::when::DEFAULT_LATENCY_QUANTILE;
@@ -162,7 +163,7 @@ pub fn run_here(
 ) -> Result<Option<Ran>, crate::Error> {
     if !cluster.enabled() {
         let staged = StagedDir::create(out)?;
-        let data = std::sync::Arc::new(source.load()?);
+        let mut data = source.load()?;
         let mut config = config.clone();
         config.checkpoints = cluster.checkpoint.clone().map(|dir| aumann_study::Checkpoints {
             fingerprint: super::cluster::job_fingerprint(&source.manifest(&data).input_fingerprint, &[]),
@@ -171,7 +172,14 @@ pub fn run_here(
             writes: true,
         });
         let terminal = progress::Terminal::new();
-        let result = aumann_study::run(&data, &config, &terminal)?;
+        let built = aumann_study::build_replay(&data, &config, &Local, &terminal)?;
+        // The replay holds the graph and the events in its own form; the
+        // population's copies would stay through the attribution unread.
+        if !config.reads_edges_after_the_build() {
+            data.population.release_edge_tables();
+        }
+        let result = aumann_study::run_built(&data, built, &config, &Local, &terminal)?;
+        let data = std::sync::Arc::new(data);
         terminal.finish();
         return Ok(Some(Ran {
             staged,
