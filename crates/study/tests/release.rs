@@ -1,6 +1,6 @@
 //! A study without panels or curves reads the population's edge tables
 //! only to build its replay: releasing them after the build (as `aumann
-//! attribute` does, to keep 0.5 GB less at full scale) leaves every number
+//! attribute` does: 0.8 GB less at the peak at full scale) leaves every number
 //! and every table as they were.
 
 use aumann_data::synth::{SynthParams, generate};
