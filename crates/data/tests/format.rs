@@ -394,3 +394,50 @@ fn python(script: &str, dir: &std::path::Path) -> std::process::Output {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     out
 }
+
+#[test]
+fn tables_in_many_row_groups_read_as_the_same_population_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small_with_network();
+    format::write(dir.path(), &data).unwrap();
+    // Row groups are read in parallel, each into its own rows of the
+    // population's arrays; groups of 997 rows (a prime, so that groups and
+    // the reader's batches never line up) make dozens of them per table.
+    let script = r#"
+import sys, pyarrow.parquet as pq
+d = sys.argv[1]
+for t in ["agents", "follows", "activity", "engagements", "orders", "exposures", "reposts"]:
+    table = pq.read_table(f"{d}/{t}.parquet")
+    pq.write_table(table, f"{d}/{t}.parquet", row_group_size=997)
+print(pq.ParquetFile(f"{d}/follows.parquet").metadata.num_row_groups)
+"#;
+    let out = python(script, dir.path());
+    let groups: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(groups > 20, "{groups} row groups");
+    let expected = format::content_id(&data);
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let back = pool.install(|| format::read(dir.path())).unwrap();
+        assert_eq!(format::content_id(&back), expected, "{threads} threads");
+        assert!(back.population.follow_spans == data.population.follow_spans);
+        assert!(back.population.exposures == data.population.exposures);
+        assert_eq!(back.external_ids, data.external_ids);
+    }
+
+    // A bad value deep in the table is named by its row in the table, not
+    // in its row group.
+    let script = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+d = sys.argv[1]
+f = pq.read_table(f"{d}/follows.parquet")
+ids = f.column("follower").cast(pa.int64()).to_pylist()
+ids[5000] = -1
+pq.write_table(f.set_column(0, "follower", pa.array(ids, pa.int64())), f"{d}/follows.parquet", row_group_size=997)
+"#;
+    python(script, dir.path());
+    let err = format::read(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("'follower' row 5000") && err.contains("does not fit"),
+        "{err}"
+    );
+}
