@@ -350,7 +350,7 @@ pub fn run_on(
     backend: &dyn SweepBackend,
     progress: &dyn Observer,
 ) -> Result<StudyResult, StudyError> {
-    let built = build_replay(data, config, backend, progress)?;
+    let built = build_replay(data, config, backend.shard(), progress)?;
     run_built(data, built, config, backend, progress)
 }
 
@@ -362,11 +362,12 @@ pub struct BuiltReplay {
 }
 
 /// The first stage of [`run_on`]: checks the settings and builds the
-/// replay (a worker of a cluster, its shard's rows only).
+/// replay: the whole of it, or for `shard` = (a worker's shard, shards in
+/// all) that shard's rows only (the backend's [`SweepBackend::shard`]).
 pub fn build_replay(
     data: &Dataset,
     config: &StudyConfig,
-    backend: &dyn SweepBackend,
+    shard: Option<(usize, usize)>,
     progress: &dyn Observer,
 ) -> Result<BuiltReplay, StudyError> {
     config.tiers.validate().map_err(StudyError::Settings)?;
@@ -385,7 +386,7 @@ pub fn build_replay(
     let on_step = |built: usize, steps: usize| progress.advance(built as u64, steps as u64, "steps");
     // A worker of a cluster holds its shard's rows only, unless curves
     // replay the whole population on every worker.
-    let replay = match backend.shard() {
+    let replay = match shard {
         Some((shard, count)) if config.curves.is_none() => {
             Replay::shard(population, config.replay, shard, count, &on_step)?
         }

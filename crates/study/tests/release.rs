@@ -31,7 +31,7 @@ fn releasing_the_edge_tables_after_the_build_changes_no_output() {
     let whole = run(&data, &config, &()).unwrap();
 
     let mut released = data.clone();
-    let built = build_replay(&released, &config, &Local, &()).unwrap();
+    let built = build_replay(&released, &config, None, &()).unwrap();
     released.population.release_edge_tables();
     assert!(released.population.follows.is_empty() && released.population.exposures.is_empty());
     let after = run_built(&released, built, &config, &Local, &()).unwrap();

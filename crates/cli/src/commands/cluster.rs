@@ -156,10 +156,9 @@ pub fn study(
     // a while); the fingerprint needs the population.
     cluster.spec(|_| 0)?;
     let process = cluster.process.unwrap_or(0);
-    let data = Arc::new(source.load_showing(process == 0)?);
+    let mut data = source.load_showing(process == 0)?;
     let input = source.manifest(&data).input_fingerprint;
     let spec = cluster.spec(|addresses| job_fingerprint(&input, addresses))?;
-    let job_data = Arc::clone(&data);
     let mut config = config.clone();
     config.checkpoints = cluster.checkpoint.clone().map(|dir| Checkpoints {
         dir,
@@ -169,8 +168,37 @@ pub fn study(
         prefix: format!("process-{}-", spec.process),
         writes: true,
     });
-    let job_config = config.clone();
+    // The process builds its workers' replays before the cluster starts,
+    // so that, as in one process, the population's edge tables can go
+    // before the sweeps allocate (nothing reads them again unless panels
+    // or curves do).
     let workers = spec.workers;
+    let shards = spec.processes() * workers;
+    let terminal = (process == 0).then(progress::Terminal::new);
+    let observer: &dyn Observer = match &terminal {
+        Some(t) => t,
+        None => &(),
+    };
+    let mut replays = Vec::with_capacity(workers);
+    for local in 0..workers {
+        let shard = spec.process * workers + local;
+        replays.push(Some(aumann_study::build_replay(
+            &data,
+            &config,
+            Some((shard, shards)),
+            observer,
+        )?));
+    }
+    if let Some(t) = terminal {
+        t.finish();
+    }
+    if !config.reads_edges_after_the_build() {
+        data.population.release_edge_tables();
+    }
+    let replays = std::sync::Mutex::new(replays);
+    let data = Arc::new(data);
+    let job_data = Arc::clone(&data);
+    let job_config = config.clone();
     let results = aumann_cluster::run(&spec, move |transport| {
         let terminal = (transport.shard() == 0).then(progress::Terminal::new);
         let observer: &dyn Observer = match &terminal {
@@ -182,7 +210,11 @@ pub fn study(
             // Every worker of the process reads the file; the first writes it.
             c.writes = transport.shard() % workers == 0;
         }
-        let result = aumann_study::run_on(&job_data, &config, &Sharded(transport), observer);
+        // Timely numbers a process's workers process * workers + local.
+        let built = replays.lock().expect("the replays")[transport.shard() % workers]
+            .take()
+            .expect("each worker takes its own replay, once");
+        let result = aumann_study::run_built(&job_data, built, &config, &Sharded(transport), observer);
         if let Some(t) = terminal {
             t.finish();
         }

@@ -172,7 +172,7 @@ pub fn run_here(
             writes: true,
         });
         let terminal = progress::Terminal::new();
-        let built = aumann_study::build_replay(&data, &config, &Local, &terminal)?;
+        let built = aumann_study::build_replay(&data, &config, None, &terminal)?;
         // The replay holds the graph and the events in its own form; the
         // population's copies would stay through the attribution unread.
         if !config.reads_edges_after_the_build() {
