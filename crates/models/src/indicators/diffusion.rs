@@ -187,7 +187,7 @@ impl<const K: usize> Senders<K> {
                 }
             }
         };
-        for &p in step.row(j) {
+        for p in step.row(j) {
             read(p as usize, None);
         }
         if let Some(extra) = step.extra() {

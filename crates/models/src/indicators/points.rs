@@ -203,7 +203,7 @@ fn forward<D: Dynamics, E: Emissions, const K: usize>(
                     // Two loops rather than one closure: a closure that
                     // holds the accumulators keeps them out of registers
                     // (twice the time, measured).
-                    for &p in step.row(j) {
+                    for p in step.row(j) {
                         if silent[p as usize] {
                             continue;
                         }

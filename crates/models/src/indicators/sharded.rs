@@ -288,7 +288,7 @@ impl StepPlan {
                     adjoint_sends[s].push(j as u32);
                 }
             };
-            step.row(j).iter().for_each(|&p| mark(p));
+            step.row(j).for_each(&mut mark);
             if let Some(extra) = step.extra() {
                 extra.row(j).0.iter().for_each(|&p| mark(p));
             }

@@ -95,7 +95,7 @@ impl Replay {
 
     /// The replay as one worker of `count` holds it for a sharded sweep:
     /// everything but the per-step rows of receivers outside shard `shard`
-    /// of [`Shards::balanced`] (the largest part of a replay, about 4 bytes
+    /// of [`Shards::balanced`] (the largest part of a replay, about 2 bytes
     /// per active edge and step). Only
     /// [`Indicator::sharded_model`](crate::Indicator::sharded_model) on the
     /// same shard reads it; a model of the whole replay refuses it.
