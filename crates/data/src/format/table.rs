@@ -71,9 +71,10 @@ impl TableRows {
         }
     }
 
-    /// Rows the footer announces (or the batches hold).
+    /// Rows the footer announces (or the batches hold); a damaged footer's
+    /// absurd counts saturate rather than wrap, and then fail to reserve.
     pub(super) fn rows(&self) -> usize {
-        self.parts().iter().sum()
+        total(&self.parts())
     }
 
     /// Refuses a table without every one of `columns`, before any is read.
@@ -141,7 +142,7 @@ impl TableRows {
         convert: impl Fn(&Batch<'_>, &mut Vec<T>) -> Result<(), FormatError> + Sync,
     ) -> Result<Vec<T>, FormatError> {
         let parts = self.parts();
-        let rows: usize = parts.iter().sum();
+        let rows = total(&parts);
         let mut out: Vec<T> = Vec::new();
         out.try_reserve_exact(rows).map_err(|_| FormatError::Invalid {
             path: self.path.clone(),
@@ -216,6 +217,10 @@ impl TableRows {
             ),
         }
     }
+}
+
+fn total(parts: &[usize]) -> usize {
+    parts.iter().fold(0, |sum, &n| sum.saturating_add(n))
 }
 
 /// One decoded batch of a table, and where its rows start in the table.
