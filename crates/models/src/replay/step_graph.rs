@@ -169,9 +169,6 @@ impl StepGraph {
                 }
             });
             follow_edges.extend((0..width).map(|b| (0..n).map(|j| counts[j * width + b] as usize).sum::<usize>()));
-            // One step at a time, each receiver's row in place: writing
-            // all the steps' rows in one scan was slower (one write stream
-            // per step and thread).
             // Allocated once for the largest step and not cleared between
             // steps: every slot a step reads, it has written.
             let largest = (0..width)
@@ -181,6 +178,9 @@ impl StepGraph {
             if plain.len() < largest {
                 plain = vec![0u32; largest];
             }
+            // One step at a time, each receiver's row in place: writing
+            // all the steps' rows in one scan was slower (one write stream
+            // per step and thread).
             for (b, position) in group.iter().enumerate() {
                 for j in 0..n {
                     let count = if held.contains(&j) { counts[j * width + b] } else { 0 };
@@ -188,10 +188,14 @@ impl StepGraph {
                 }
                 let plain = &mut plain[..plain_offsets[n] as usize];
                 let lengths = plain_offsets.windows(2).map(|w| (w[1] - w[0]) as usize);
+                // Each row is written, then measured as gaps while it is in
+                // cache; the prefix sum below turns the lengths into offsets.
+                let mut o = vec![0u64; n + 1];
                 split_rows(plain, lengths)
                     .into_par_iter()
+                    .zip(o[1..].par_iter_mut())
                     .enumerate()
-                    .for_each(|(j, row)| {
+                    .for_each(|(j, (row, encoded))| {
                         let active = graph
                             .followees(j)
                             .iter()
@@ -200,13 +204,9 @@ impl StepGraph {
                         for (slot, p) in row.iter_mut().zip(active) {
                             *slot = p;
                         }
+                        *encoded = encoded_len(row) as u64;
                     });
                 let row = |j: usize| &plain[plain_offsets[j] as usize..plain_offsets[j + 1] as usize];
-                let mut o = vec![0u64; n + 1];
-                o[1..]
-                    .par_iter_mut()
-                    .enumerate()
-                    .for_each(|(j, len)| *len = encoded_len(row(j)) as u64);
                 for j in 0..n {
                     o[j + 1] += o[j];
                 }
