@@ -3,12 +3,18 @@
 use crate::population::PopulationError;
 use crate::slots::{SharedSlots, split_rows};
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// Who sees whom, stored in both directions, each row sorted by id: every
 /// account's followers (whom its posts reach: the reverse sweep walks these
-/// from each sender) and every account's followees (whom it reads: the
-/// forward sweep pulls over these, so that no two threads write the same
-/// row).
+/// from each sender) and every account's followees (whom it reads: a
+/// replay's per-step rows are cut from these, so that no two threads write
+/// the same row).
+///
+/// Once a replay has its per-step rows, the sweeps read only the followers;
+/// the replay then releases the followee rows (a quarter of a gigabyte at
+/// full scale) and the graph transposes them again if anything asks later
+/// (PageRank, the benchmark's reference product). Their counts stay.
 ///
 /// Duplicate edges count once and self-follows are dropped, as on the
 /// platforms the data comes from: following twice is still following, and
@@ -20,7 +26,9 @@ pub struct FollowGraph {
     offsets: Vec<u64>,
     followers: Vec<u32>,
     followee_offsets: Vec<u64>,
-    followees: Vec<u32>,
+    /// The followee rows, transposed from the followers when first asked
+    /// for after [`FollowGraph::release_followees`].
+    followees: OnceLock<Vec<u32>>,
     /// Self-follows and duplicates dropped while building.
     pub dropped_self_follows: u64,
     pub dropped_duplicates: u64,
@@ -76,9 +84,24 @@ impl FollowGraph {
         &self.followers[self.offsets[agent] as usize..self.offsets[agent + 1] as usize]
     }
 
-    /// The accounts `agent` follows (whose posts it reads), sorted.
+    /// The accounts `agent` follows (whose posts it reads), sorted. The
+    /// first call after [`FollowGraph::release_followees`] transposes the
+    /// graph again (a parallel pass over the edges).
     pub fn followees(&self, agent: usize) -> &[u32] {
-        &self.followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
+        let followees = self
+            .followees
+            .get_or_init(|| transpose(self.agents, &self.offsets, &self.followers).1);
+        &followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
+    }
+
+    /// How many accounts `agent` follows (kept when the rows are released).
+    pub fn followee_count(&self, agent: usize) -> usize {
+        (self.followee_offsets[agent + 1] - self.followee_offsets[agent]) as usize
+    }
+
+    /// Drops the followee rows until they are asked for again.
+    pub(crate) fn release_followees(&mut self) {
+        self.followees.take();
     }
 
     pub fn follower_count(&self, agent: usize) -> usize {
@@ -87,7 +110,8 @@ impl FollowGraph {
 
     /// Bytes held by the graph.
     pub fn memory_bytes(&self) -> usize {
-        (self.offsets.len() + self.followee_offsets.len()) * 8 + (self.followers.len() + self.followees.len()) * 4
+        let followees = self.followees.get().map_or(0, Vec::len);
+        (self.offsets.len() + self.followee_offsets.len()) * 8 + (self.followers.len() + followees) * 4
     }
 }
 
@@ -203,7 +227,7 @@ impl FollowerRows {
             offsets: self.offsets,
             followers: self.followers,
             followee_offsets,
-            followees,
+            followees: OnceLock::from(followees),
             dropped_self_follows: self.self_follows,
             dropped_duplicates: self.duplicates,
         }
@@ -329,7 +353,13 @@ mod tests {
         let expected = expected_rows(agents, &follows);
         for threads in [1, 2, 5] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let graph = pool.install(|| FollowGraph::from_follows(agents, &follows)).unwrap();
+            let mut graph = pool.install(|| FollowGraph::from_follows(agents, &follows)).unwrap();
+            let held = graph.memory_bytes();
+            if threads == 2 {
+                // Released rows come back the same, transposed again.
+                graph.release_followees();
+                assert_eq!(held - graph.memory_bytes(), 4 * graph.edges());
+            }
             for a in 0..agents {
                 assert_eq!(
                     graph.followers(a),
@@ -344,7 +374,9 @@ mod tests {
                     followees.as_slice(),
                     "followees of {a}, {threads} threads"
                 );
+                assert_eq!(graph.followee_count(a), followees.len());
             }
+            assert_eq!(graph.memory_bytes(), held);
             let self_follows = follows.iter().filter(|(j, i)| i == j).count() as u64;
             assert_eq!(graph.dropped_self_follows, self_follows);
             assert_eq!(

@@ -119,7 +119,7 @@ impl Replay {
         population.validate()?;
         let n = population.agents;
         let split = network::SplitFollows::new(population, options.network);
-        let (graph, original) = FollowGraph::by_popularity(n, &split.always)?;
+        let (mut graph, original) = FollowGraph::by_popularity(n, &split.always)?;
         let rows = match shard {
             Some((shard, count)) => Shards::balanced_over(&graph, count).range(shard),
             None => 0..n,
@@ -165,6 +165,8 @@ impl Replay {
                 follows + s.extra().map_or(0, |e| e.edges() as u64)
             })
             .sum();
+        // The sweeps read the followers and the per-step rows only.
+        graph.release_followees();
         let content = std::mem::take(&mut tables.content);
         let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
         Ok(Self {
