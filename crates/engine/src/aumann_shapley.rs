@@ -213,11 +213,15 @@ impl AumannShapley {
         } else {
             paired
         };
-        let (mut phi, companion_phi) = sweeper.integrate(&first_level)?;
+        // Differences are written over the companion's vector rather than
+        // into a new one: at full scale each is tens of megabytes, and the
+        // last level's are in the run's peak.
+        let (mut phi, mut companion_phi) = sweeper.integrate(&first_level)?;
         let mut error: Vec<f64> = if lazy {
             vec![0.0; n]
         } else {
-            phi.iter().zip(&companion_phi).map(|(p, c)| p - c).collect()
+            subtract_from(&phi, &mut companion_phi);
+            companion_phi
         };
         let mut estimated = !lazy;
         let mut result = Attribution {
@@ -236,8 +240,10 @@ impl AumannShapley {
         };
         let mut nodes = first;
         loop {
-            std::mem::swap(&mut result.phi, &mut phi);
-            std::mem::swap(&mut result.error, &mut error);
+            // The previous level's vectors are dropped here, before the
+            // next level is integrated.
+            result.phi = std::mem::take(&mut phi);
+            result.error = std::mem::take(&mut error);
             result.levels.push(Level {
                 nodes,
                 relative_gap: result.relative_gap(),
@@ -245,8 +251,9 @@ impl AumannShapley {
             let Some(tol) = tolerance else { break };
             if result.within(tol) {
                 if !estimated {
-                    let (coarse, _) = sweeper.integrate(&PairedNodes::single(&companion_rule))?;
-                    result.error = result.phi.iter().zip(&coarse).map(|(p, c)| p - c).collect();
+                    let (mut coarse, _) = sweeper.integrate(&PairedNodes::single(&companion_rule))?;
+                    subtract_from(&result.phi, &mut coarse);
+                    result.error = coarse;
                 }
                 break;
             }
@@ -268,13 +275,16 @@ impl AumannShapley {
             if self.rule.embedded_companion() {
                 let rule = self.rule.nodes(next);
                 let paired = PairedNodes::new(&rule, &self.rule.companion(&rule));
-                let (refined, companion_phi) = sweeper.integrate(&paired)?;
-                error = refined.iter().zip(&companion_phi).map(|(p, c)| p - c).collect();
+                let (refined, mut companion_phi) = sweeper.integrate(&paired)?;
+                subtract_from(&refined, &mut companion_phi);
+                error = companion_phi;
                 phi = refined;
                 result.companion_nodes = self.rule.companion_nodes(next);
             } else {
                 let (refined, _) = sweeper.integrate(&PairedNodes::single(&self.rule.nodes(next)))?;
-                error = refined.iter().zip(&result.phi).map(|(p, c)| p - c).collect();
+                let mut previous = std::mem::take(&mut result.phi);
+                subtract_from(&refined, &mut previous);
+                error = previous;
                 phi = refined;
                 result.companion_nodes = nodes;
             }
@@ -285,6 +295,14 @@ impl AumannShapley {
         result.gradient_evaluations = sweeper.evaluations;
         result.elapsed = started.elapsed();
         Ok(result)
+    }
+}
+
+/// `coarse[i] = fine[i] - coarse[i]`: a level's error estimate, in the
+/// companion's own vector.
+fn subtract_from(fine: &[f64], coarse: &mut [f64]) {
+    for (c, f) in coarse.iter_mut().zip(fine) {
+        *c = f - *c;
     }
 }
 

@@ -239,9 +239,14 @@ pub fn attribute_on(
             });
         }
     };
+    let edges_read = workspace.edges_read();
+    // The sweeps' buffers (agents x steps x nodes doubles) go before the
+    // per-agent sums are made, so that the two never add up in the peak.
+    drop(model);
+    drop(workspace);
     let flat = gates.flat.then(|| indicator.flat_cause(replay));
     let mut result = summarize(replay, indicator, gates);
-    result.edges_read = workspace.edges_read();
+    result.edges_read = edges_read;
     result.flat = flat;
     Ok(result)
 }
