@@ -37,12 +37,20 @@ impl Workspace {
     /// A buffer of `len` values whose contents are stale (the sweeps
     /// overwrite or clear what they read): the smallest kept buffer that
     /// fits, or a new one.
+    ///
+    /// A new one comes zeroed from the allocator (`calloc`: for a large
+    /// block, pages the kernel has not handed out yet) rather than filled
+    /// here, so that its pages are first touched by the sweep's parallel
+    /// writes, on every core, and not by one thread writing zeros.
     pub(crate) fn take(&self, len: usize) -> Vec<f64> {
         let mut pool = self.buffers.lock().expect("workspace buffers");
         let best = (0..pool.len())
             .filter(|&b| pool[b].capacity() >= len)
             .min_by_key(|&b| pool[b].capacity());
-        let mut buffer = best.map(|b| pool.swap_remove(b)).unwrap_or_default();
+        let Some(best) = best else {
+            return vec![0.0; len];
+        };
+        let mut buffer = pool.swap_remove(best);
         buffer.resize(len, 0.0);
         buffer.truncate(len);
         buffer
