@@ -341,24 +341,26 @@ pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const 
         step_receivers::<D, K, AFFINE, QUAD>(dynamics, &senders, step, lo, current, next.as_chunks_mut::<K>().0);
         states.push(next);
     }
-    let mut finals = scratch.take(n * K);
-    sharding.gather_rows(states.last().expect("final state"), K, &mut finals);
-    dynamics.indicator(&finals, K, values);
+    // Every agent's final states and the indicator's gradient at them (K
+    // values each, whole on every worker) live in the two halves of the
+    // buffer that the reverse sweep then uses for the adjoints of A and B
+    // (2K values per agent): one agent-sized buffer per worker, not three.
+    let mut grad_ab = scratch.take(if keep { n * 2 * K } else { n * K });
+    let (finals, full) = grad_ab.split_at_mut(n * K);
+    sharding.gather_rows(states.last().expect("final state"), K, finals);
+    dynamics.indicator(finals, K, values);
     scratch.count_edges_read(replay.forward_edges());
     let Some(sink) = gradient else {
-        states.into_iter().chain([finals]).for_each(|b| scratch.give(b));
+        states.into_iter().chain([grad_ab]).for_each(|b| scratch.give(b));
         return;
     };
     scratch.count_edges_read(replay.forward_edges() + replay.active_edges());
     let mut adjoint = scratch.take(own * K);
-    let mut full = scratch.take(n * K);
-    dynamics.indicator_gradient(&finals, K, &mut full);
+    dynamics.indicator_gradient(finals, K, full);
     adjoint.copy_from_slice(&full[lo * K..(lo + own) * K]);
-    scratch.give(full);
-    scratch.give(finals);
-    // Indexed by replay agent: ours computed here, the readers of our
-    // sources on other shards received.
-    let mut grad_ab = scratch.take(n * 2 * K);
+    // From here `grad_ab` is indexed by replay agent: ours computed here,
+    // the readers of our sources on other shards received; no other row is
+    // read, so the stale finals need no clearing.
     let mut sums = scratch.take(0);
     let mut gate_grads = scratch.take(0);
     for t in (0..steps).rev() {

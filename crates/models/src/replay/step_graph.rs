@@ -23,8 +23,12 @@ use rayon::prelude::*;
 #[derive(Clone, Debug)]
 pub(crate) struct StepGraph {
     senders: Vec<u32>,
-    /// offsets[j]..offsets[j+1] index `gaps` for receiver j (empty outside
-    /// the rows this replay holds).
+    /// The first receiver whose row is held.
+    first: usize,
+    /// offsets[r]..offsets[r+1] index `gaps` for receiver first + r, over
+    /// the rows this replay holds only (a cluster worker's shard: the
+    /// offsets of every receiver on every worker were 8 bytes per agent and
+    /// step, 187 MB at full scale, whatever the shard).
     offsets: Vec<u64>,
     gaps: Vec<u16>,
     /// Follow edges of the step over all receivers, held or not.
@@ -190,12 +194,16 @@ impl StepGraph {
                 let lengths = plain_offsets.windows(2).map(|w| (w[1] - w[0]) as usize);
                 // Each row is written, then measured as gaps while it is in
                 // cache; the prefix sum below turns the lengths into offsets.
-                let mut o = vec![0u64; n + 1];
-                split_rows(plain, lengths)
+                let mut o = vec![0u64; held.len() + 1];
+                let mut held_rows = split_rows(plain, lengths);
+                held_rows
+                    .drain(held.clone())
+                    .collect::<Vec<_>>()
                     .into_par_iter()
                     .zip(o[1..].par_iter_mut())
                     .enumerate()
-                    .for_each(|(j, (row, encoded))| {
+                    .for_each(|(r, (row, encoded))| {
+                        let j = held.start + r;
                         let active = graph
                             .followees(j)
                             .iter()
@@ -206,15 +214,16 @@ impl StepGraph {
                         }
                         *encoded = encoded_len(row) as u64;
                     });
+                drop(held_rows);
                 let row = |j: usize| &plain[plain_offsets[j] as usize..plain_offsets[j + 1] as usize];
-                for j in 0..n {
-                    o[j + 1] += o[j];
+                for r in 0..held.len() {
+                    o[r + 1] += o[r];
                 }
-                let mut gaps = vec![0u16; o[n] as usize];
+                let mut gaps = vec![0u16; o[held.len()] as usize];
                 split_rows(&mut gaps, o.windows(2).map(|w| (w[1] - w[0]) as usize))
                     .into_par_iter()
                     .enumerate()
-                    .for_each(|(j, out)| encode(row(j), out));
+                    .for_each(|(r, out)| encode(row(held.start + r), out));
                 offsets.push(o);
                 rows.push(gaps);
                 on_step(first + b + 1, steps);
@@ -228,6 +237,7 @@ impl StepGraph {
             .zip(follow_edges)
             .map(|((((senders, offsets), gaps), extra), follow_edges)| Self {
                 senders,
+                first: held.start,
                 offsets,
                 gaps,
                 follow_edges,
@@ -253,14 +263,16 @@ impl StepGraph {
     }
 
     /// Positions, among [`StepGraph::senders`], of the followees of
-    /// `receiver` that posted at this step.
+    /// `receiver` that posted at this step (none for a receiver whose row
+    /// this replay does not hold).
     #[inline]
     pub(crate) fn row(&self, receiver: usize) -> Row<'_> {
-        Row {
-            gaps: &self.gaps[self.offsets[receiver] as usize..self.offsets[receiver + 1] as usize],
-            at: 0,
-            last: 0,
-        }
+        let r = receiver.wrapping_sub(self.first);
+        let gaps = match (self.offsets.get(r), self.offsets.get(r.wrapping_add(1))) {
+            (Some(&start), Some(&end)) => &self.gaps[start as usize..end as usize],
+            _ => &[],
+        };
+        Row { gaps, at: 0, last: 0 }
     }
 
     /// Edges from a source to a receiver at this step.
@@ -304,5 +316,43 @@ mod tests {
         // A gap below the escape takes one slot, others three.
         assert_eq!(encoded_len(&[0, 65_534, 131_069]), 3 + 2);
         assert_eq!(encoded_len(&[65_535, 65_536]), 3 + 1);
+    }
+
+    #[test]
+    fn a_shard_holds_the_offsets_and_rows_of_its_receivers_only() {
+        // 8 agents; agent j follows every agent of a lower id, so the rows
+        // grow with j.
+        let n = 8;
+        let follows: Vec<(u32, u32)> = (0..n as u32).flat_map(|j| (0..j).map(move |i| (j, i))).collect();
+        let graph = FollowGraph::from_follows(n, &follows).unwrap();
+        // Agents 1, 2 and 5 post (positions 0, 1, 2).
+        let position: Vec<u32> = (0..n as u32)
+            .map(|a| match a {
+                1 => 0,
+                2 => 1,
+                5 => 2,
+                _ => SILENT,
+            })
+            .collect();
+        let build = |rows| {
+            StepGraph::build_all(&graph, vec![vec![10, 11, 12]], &[position.clone()], vec![None], rows, &|_, _| {})
+                .remove(0)
+        };
+        let whole = build(0..n);
+        let part = build(3..6);
+        let rows = |step: &StepGraph| (0..n).map(|j| step.row(j).collect::<Vec<_>>()).collect::<Vec<_>>();
+        let expected: Vec<Vec<u32>> = (0..n as u32)
+            .map(|j| (0..j).filter_map(|i| Some(position[i as usize]).filter(|&p| p != SILENT)).collect())
+            .collect();
+        assert_eq!(rows(&whole), expected);
+        let held: Vec<Vec<u32>> = (0..n)
+            .map(|j| if (3..6).contains(&j) { expected[j].clone() } else { Vec::new() })
+            .collect();
+        assert_eq!(rows(&part), held);
+        assert_eq!(part.offsets.len(), 3 + 1);
+        assert_eq!(whole.offsets.len(), n + 1);
+        // Edges are counted over every receiver, held or not.
+        assert_eq!(part.edges(), whole.edges());
+        assert_eq!(part.row(usize::MAX).count(), 0);
     }
 }
