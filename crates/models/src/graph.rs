@@ -16,15 +16,23 @@ use std::sync::OnceLock;
 /// full scale) and the graph transposes them again if anything asks later
 /// (PageRank, the benchmark's reference product). Their counts stay.
 ///
+/// A cluster worker's replay keeps the follower rows of its own agents only
+/// (the sources whose adjoints it sums); every count stays, and asking for
+/// another agent's row is a bug that panics rather than an empty answer.
+///
 /// Duplicate edges count once and self-follows are dropped, as on the
 /// platforms the data comes from: following twice is still following, and
 /// an account's own posts are not an influence on itself.
 #[derive(Clone, Debug)]
 pub struct FollowGraph {
     agents: usize,
-    /// offsets[i]..offsets[i+1] index `followers` for account i.
+    /// offsets[i]..offsets[i+1] index `followers` for account i, less
+    /// `follower_base`: over every account, so that counts never change.
     offsets: Vec<u64>,
+    /// The rows of the accounts in `held`, concatenated.
     followers: Vec<u32>,
+    held: std::ops::Range<usize>,
+    follower_base: u64,
     followee_offsets: Vec<u64>,
     /// The followee rows, transposed from the followers when first asked
     /// for after [`FollowGraph::release_followees`].
@@ -64,7 +72,10 @@ impl FollowGraph {
 
     /// The same graph with agent `a` renamed `relabel[a]` (a permutation of
     /// 0..N); rows stay sorted.
+    ///
+    /// Panics on a graph that holds one shard's follower rows.
     pub fn relabeled(&self, relabel: &[u32]) -> Self {
+        self.check_whole("relabeled");
         let rows = FollowerRows {
             agents: self.agents,
             offsets: self.offsets.clone(),
@@ -76,21 +87,55 @@ impl FollowGraph {
     }
 
     pub fn edges(&self) -> usize {
-        self.followers.len()
+        self.offsets[self.agents] as usize
     }
 
     /// The accounts that follow `agent` (whom its posts reach), sorted.
+    ///
+    /// Panics if this graph holds one shard's follower rows and `agent` is
+    /// not of that shard.
     pub fn followers(&self, agent: usize) -> &[u32] {
-        &self.followers[self.offsets[agent] as usize..self.offsets[agent + 1] as usize]
+        assert!(
+            self.held.contains(&agent),
+            "the follower row of agent {agent} is not held: this graph holds agents {:?} (one shard's)",
+            self.held
+        );
+        let base = self.follower_base;
+        &self.followers[(self.offsets[agent] - base) as usize..(self.offsets[agent + 1] - base) as usize]
+    }
+
+    /// Whether every account's follower row is held (false in a cluster
+    /// worker's replay).
+    pub fn holds_every_row(&self) -> bool {
+        self.held == (0..self.agents)
+    }
+
+    fn check_whole(&self, what: &str) {
+        assert!(
+            self.holds_every_row(),
+            "a graph that holds one shard's follower rows ({:?}) cannot be {what}",
+            self.held
+        );
+    }
+
+    /// Keeps the follower rows of the accounts in `held` only (a cluster
+    /// worker's own agents); counts and the edge total stay.
+    pub(crate) fn keep_follower_rows(&mut self, held: std::ops::Range<usize>) {
+        self.check_whole("cut again");
+        let (lo, hi) = (self.offsets[held.start], self.offsets[held.end]);
+        self.followers = self.followers[lo as usize..hi as usize].to_vec();
+        self.follower_base = lo;
+        self.held = held;
     }
 
     /// The accounts `agent` follows (whose posts it reads), sorted. The
     /// first call after [`FollowGraph::release_followees`] transposes the
     /// graph again (a parallel pass over the edges).
     pub fn followees(&self, agent: usize) -> &[u32] {
-        let followees = self
-            .followees
-            .get_or_init(|| transpose(self.agents, &self.offsets, &self.followers).1);
+        let followees = self.followees.get_or_init(|| {
+            self.check_whole("transposed");
+            transpose(self.agents, &self.offsets, &self.followers).1
+        });
         &followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
     }
 
@@ -224,6 +269,8 @@ impl FollowerRows {
         let (followee_offsets, followees) = transpose(self.agents, &self.offsets, &self.followers);
         FollowGraph {
             agents: self.agents,
+            held: 0..self.agents,
+            follower_base: 0,
             offsets: self.offsets,
             followers: self.followers,
             followee_offsets,

@@ -56,7 +56,7 @@ impl Shards {
         let weights: Vec<u64> = (0..blocks)
             .map(|b| {
                 (b * SHARD_BLOCK..((b + 1) * SHARD_BLOCK).min(n))
-                    .map(|j| AGENT_WEIGHT + graph.followee_count(j) as u64 + graph.followers(j).len() as u64)
+                    .map(|j| AGENT_WEIGHT + graph.followee_count(j) as u64 + graph.follower_count(j) as u64)
                     .sum()
             })
             .collect();

@@ -179,6 +179,18 @@ fn a_replay_of_one_shards_rows_holds_less_and_serves_only_its_shard() {
         whole.forward_edges(),
         "edges are counted over every receiver"
     );
+    // The follower rows of the shard's own agents only; every count stays.
+    let (graph, own) = (part.graph(), part.rows());
+    assert!(!graph.holds_every_row() && whole.graph().holds_every_row());
+    assert_eq!(graph.edges(), whole.graph().edges());
+    for a in 0..part.agents() {
+        assert_eq!(graph.follower_count(a), whole.graph().follower_count(a));
+        if own.contains(&a) {
+            assert_eq!(graph.followers(a), whole.graph().followers(a));
+        }
+    }
+    let outside = std::panic::catch_unwind(|| graph.followers(own.end).len());
+    assert!(outside.is_err(), "another shard's follower row is not an empty row");
     let polarization = Indicator::from_name("polarization").unwrap();
     let workspace = aumann_models::Workspace::new();
     let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -661,8 +661,11 @@ fn heuristic_rankings(
         activity[a.agent as usize] += a.amount;
     }
     // The replay's graph holds the follows that held all along, in its own
-    // order; when it is not the whole follow graph, build that.
-    let whole = replay.network().follows_timed == 0 && options.network != aumann_models::Network::Exposures;
+    // order; when it is not the whole follow graph (timed follows, exposures,
+    // or a cluster worker's shard of the rows), build that.
+    let whole = replay.network().follows_timed == 0
+        && options.network != aumann_models::Network::Exposures
+        && replay.graph().holds_every_row();
     let rank_of_original = if whole {
         replay.by_original(&pagerank(replay.graph()).0)
     } else {

@@ -165,8 +165,13 @@ impl Replay {
                 follows + s.extra().map_or(0, |e| e.edges() as u64)
             })
             .sum();
-        // The sweeps read the followers and the per-step rows only.
+        // The sweeps read the followers and the per-step rows only; a
+        // shard sums the adjoints of its own sources, so it needs their
+        // follower rows alone.
         graph.release_followees();
+        if shard.is_some() {
+            graph.keep_follower_rows(rows.clone());
+        }
         let content = std::mem::take(&mut tables.content);
         let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
         Ok(Self {
