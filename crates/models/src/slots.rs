@@ -53,3 +53,36 @@ pub(crate) fn split_rows<T>(mut buffer: &mut [T], lengths: impl IntoIterator<Ite
     }
     rows
 }
+
+/// `len` copies of `value`, written in parallel.
+///
+/// Writing a fresh buffer is first touching its pages, and the kernel's
+/// zeroing of a page on first touch costs more than the write itself at
+/// full scale (BENCHMARKS.md, "What a first touch costs"): spread over the
+/// threads, it takes a fraction of the time `vec![value; len]` takes on
+/// one. A buffer that is then scattered into at random (a lookup table, a
+/// per-gate sum) gets its pages touched here, in parallel, rather than by
+/// the scatter, on one thread.
+pub(crate) fn filled<T: Copy + Send + Sync>(len: usize, value: T) -> Vec<T> {
+    use rayon::prelude::*;
+    let mut buffer = Vec::with_capacity(len);
+    buffer.par_extend(rayon::iter::repeat_n(value, len));
+    buffer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filled_buffer_holds_its_value_everywhere_on_any_thread_count() {
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            for len in [0, 1, 1000, 100_003] {
+                let buffer = pool.install(|| filled(len, u32::MAX - 7));
+                assert_eq!(buffer.len(), len);
+                assert!(buffer.iter().all(|&x| x == u32::MAX - 7), "{len} values, {threads} threads");
+            }
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! The gates: one per (agent, step) pair that did anything.
 
-use crate::slots::split_rows;
+use crate::slots::{filled, split_rows};
 use rayon::prelude::*;
 
 /// Gates sorted by (step, agent), stored step-major: the gates of step t are
@@ -25,7 +25,7 @@ impl Gates {
         // Below u32::MAX (no gate) and above every gate id: `check_size`
         // keeps agents x steps under it.
         const MARK: u32 = u32::MAX - 1;
-        let mut index = vec![u32::MAX; agents * steps];
+        let mut index = filled(agents * steps, u32::MAX);
         for (t, a) in keys {
             index[t as usize * agents + a as usize] = MARK;
         }

@@ -21,6 +21,7 @@ pub(crate) use step_graph::StepGraph;
 use crate::graph::FollowGraph;
 use crate::population::{Population, PopulationError};
 use crate::shards::Shards;
+use crate::slots::filled;
 use aumann_engine::Groups;
 use rayon::prelude::*;
 
@@ -383,7 +384,7 @@ impl GateTables {
         let (gates, index) = Gates::with_index(keys, steps, n);
         let gate_of = |agent: u32, step: u32| index[step as usize * n + id(agent) as usize];
 
-        let mut activity = vec![0.0; gates.len()];
+        let mut activity = filled(gates.len(), 0.0);
         for a in population.activity.iter().filter(|a| a.amount > 0.0) {
             activity[gate_of(a.agent, a.step) as usize] += a.amount;
         }
