@@ -3,7 +3,7 @@
 use super::Gates;
 use super::network::ExtraEdges;
 use crate::graph::FollowGraph;
-use crate::slots::split_rows;
+use crate::slots::for_each_row;
 use rayon::prelude::*;
 
 /// For one step: the gates with activity (the senders), and for every
@@ -190,40 +190,30 @@ impl StepGraph {
                     let count = if held.contains(&j) { counts[j * width + b] } else { 0 };
                     plain_offsets[j + 1] = plain_offsets[j] + count as u64;
                 }
+                // Rows outside `held` are empty, so the held rows fill the
+                // buffer from its start.
+                let held_offsets = &plain_offsets[held.start..=held.end];
                 let plain = &mut plain[..plain_offsets[n] as usize];
-                let lengths = plain_offsets.windows(2).map(|w| (w[1] - w[0]) as usize);
                 // Each row is written, then measured as gaps while it is in
                 // cache; the prefix sum below turns the lengths into offsets.
                 let mut o = vec![0u64; held.len() + 1];
-                let mut held_rows = split_rows(plain, lengths);
-                held_rows
-                    .drain(held.clone())
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .zip(o[1..].par_iter_mut())
-                    .enumerate()
-                    .for_each(|(r, (row, encoded))| {
-                        let j = held.start + r;
-                        let active = graph
-                            .followees(j)
-                            .iter()
-                            .map(|&i| position[i as usize])
-                            .filter(|&p| p != SILENT);
-                        for (slot, p) in row.iter_mut().zip(active) {
-                            *slot = p;
-                        }
-                        *encoded = encoded_len(row) as u64;
-                    });
-                drop(held_rows);
-                let row = |j: usize| &plain[plain_offsets[j] as usize..plain_offsets[j + 1] as usize];
+                for_each_row(plain, held_offsets, &mut o[1..], |r, row, encoded| {
+                    let active = graph
+                        .followees(held.start + r)
+                        .iter()
+                        .map(|&i| position[i as usize])
+                        .filter(|&p| p != SILENT);
+                    for (slot, p) in row.iter_mut().zip(active) {
+                        *slot = p;
+                    }
+                    *encoded = encoded_len(row) as u64;
+                });
+                let row = |r: usize| &plain[held_offsets[r] as usize..held_offsets[r + 1] as usize];
                 for r in 0..held.len() {
                     o[r + 1] += o[r];
                 }
                 let mut gaps = vec![0u16; o[held.len()] as usize];
-                split_rows(&mut gaps, o.windows(2).map(|w| (w[1] - w[0]) as usize))
-                    .into_par_iter()
-                    .enumerate()
-                    .for_each(|(r, out)| encode(row(held.start + r), out));
+                for_each_row(&mut gaps, &o, &mut vec![(); held.len()], |r, out, _| encode(row(r), out));
                 offsets.push(o);
                 rows.push(gaps);
                 on_step(first + b + 1, steps);
