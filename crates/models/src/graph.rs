@@ -1,7 +1,7 @@
 //! The follow graph in compressed sparse row form.
 
 use crate::population::PopulationError;
-use crate::slots::{SharedSlots, split_rows};
+use crate::slots::{SharedSlots, for_each_row};
 use rayon::prelude::*;
 use std::sync::OnceLock;
 
@@ -193,20 +193,17 @@ impl FollowerRows {
         // Sort and de-duplicate each account's followers in parallel, then
         // compact.
         let mut lengths: Vec<u64> = vec![0; agents];
-        {
-            let slices = split_rows(&mut followers, counts.windows(2).map(|w| (w[1] - w[0]) as usize));
-            slices.into_par_iter().zip(lengths.par_iter_mut()).for_each(|(s, len)| {
-                s.sort_unstable();
-                let mut w = 0;
-                for r in 0..s.len() {
-                    if r == 0 || s[r] != s[w - 1] {
-                        s[w] = s[r];
-                        w += 1;
-                    }
+        for_each_row(&mut followers, &counts, &mut lengths, |_, s, len| {
+            s.sort_unstable();
+            let mut w = 0;
+            for r in 0..s.len() {
+                if r == 0 || s[r] != s[w - 1] {
+                    s[w] = s[r];
+                    w += 1;
                 }
-                *len = w as u64;
-            });
-        }
+            }
+            *len = w as u64;
+        });
         let mut offsets = vec![0u64; agents + 1];
         let mut write = 0usize;
         for a in 0..agents {
@@ -249,8 +246,7 @@ impl FollowerRows {
             offsets[new + 1] = offsets[new] + self.count(original[new] as usize) as u64;
         }
         let mut followers = vec![0u32; self.followers.len()];
-        let rows = split_rows(&mut followers, offsets.windows(2).map(|w| (w[1] - w[0]) as usize));
-        rows.into_par_iter().enumerate().for_each(|(new, row)| {
+        for_each_row(&mut followers, &offsets, &mut vec![(); n], |new, row, _| {
             for (slot, &j) in row.iter_mut().zip(self.row(original[new] as usize)) {
                 *slot = relabel[j as usize];
             }
