@@ -72,7 +72,11 @@ pub(crate) fn for_each_row<T: Send, U: Send>(
     const CHUNK: usize = 1024;
     let rows = offsets.len() - 1;
     assert_eq!(per_row.len(), rows, "one entry per row");
-    assert_eq!(buffer.len() as u64, offsets[rows] - offsets[0], "the rows fill the buffer");
+    assert_eq!(
+        buffer.len() as u64,
+        offsets[rows] - offsets[0],
+        "the rows fill the buffer"
+    );
     let pieces = split_rows(
         buffer,
         (0..rows)
@@ -148,7 +152,10 @@ mod tests {
             for len in [0, 1, 1000, 100_003] {
                 let buffer = pool.install(|| filled(len, u32::MAX - 7));
                 assert_eq!(buffer.len(), len);
-                assert!(buffer.iter().all(|&x| x == u32::MAX - 7), "{len} values, {threads} threads");
+                assert!(
+                    buffer.iter().all(|&x| x == u32::MAX - 7),
+                    "{len} values, {threads} threads"
+                );
             }
         }
     }

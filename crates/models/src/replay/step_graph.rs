@@ -213,7 +213,9 @@ impl StepGraph {
                     o[r + 1] += o[r];
                 }
                 let mut gaps = vec![0u16; o[held.len()] as usize];
-                for_each_row(&mut gaps, &o, &mut vec![(); held.len()], |r, out, _| encode(row(r), out));
+                for_each_row(&mut gaps, &o, &mut vec![(); held.len()], |r, out, _| {
+                    encode(row(r), out)
+                });
                 offsets.push(o);
                 rows.push(gaps);
                 on_step(first + b + 1, steps);
@@ -325,18 +327,35 @@ mod tests {
             })
             .collect();
         let build = |rows| {
-            StepGraph::build_all(&graph, vec![vec![10, 11, 12]], &[position.clone()], vec![None], rows, &|_, _| {})
-                .remove(0)
+            StepGraph::build_all(
+                &graph,
+                vec![vec![10, 11, 12]],
+                &[position.clone()],
+                vec![None],
+                rows,
+                &|_, _| {},
+            )
+            .remove(0)
         };
         let whole = build(0..n);
         let part = build(3..6);
         let rows = |step: &StepGraph| (0..n).map(|j| step.row(j).collect::<Vec<_>>()).collect::<Vec<_>>();
         let expected: Vec<Vec<u32>> = (0..n as u32)
-            .map(|j| (0..j).filter_map(|i| Some(position[i as usize]).filter(|&p| p != SILENT)).collect())
+            .map(|j| {
+                (0..j)
+                    .filter_map(|i| Some(position[i as usize]).filter(|&p| p != SILENT))
+                    .collect()
+            })
             .collect();
         assert_eq!(rows(&whole), expected);
         let held: Vec<Vec<u32>> = (0..n)
-            .map(|j| if (3..6).contains(&j) { expected[j].clone() } else { Vec::new() })
+            .map(|j| {
+                if (3..6).contains(&j) {
+                    expected[j].clone()
+                } else {
+                    Vec::new()
+                }
+            })
             .collect();
         assert_eq!(rows(&part), held);
         assert_eq!(part.offsets.len(), 3 + 1);
