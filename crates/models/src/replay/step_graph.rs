@@ -330,7 +330,7 @@ mod tests {
             StepGraph::build_all(
                 &graph,
                 vec![vec![10, 11, 12]],
-                &[position.clone()],
+                std::slice::from_ref(&position),
                 vec![None],
                 rows,
                 &|_, _| {},
