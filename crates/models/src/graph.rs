@@ -46,14 +46,14 @@ impl FollowGraph {
     /// Builds the graph from (follower, followee) pairs: `follower` follows
     /// `followee`, so `followee`'s posts reach `follower`.
     pub fn from_follows(agents: usize, follows: &[(u32, u32)]) -> Result<Self, PopulationError> {
-        Ok(FollowerRows::from_follows(agents, follows)?.into_graph())
+        Ok(FollowerRows::from_follows(agents, follows)?.into_graph(Vec::new()))
     }
 
     /// [`FollowGraph::from_follows`] with the agents renumbered by
     /// descending follower count (ties by id), and the renumbering: entry
     /// `new` of the returned vector is the id the agent had in `follows`.
     /// The rows are relabeled before the followee side is built, so the
-    /// graph is transposed once.
+    /// graph is transposed once, into the storage of the rows as they came.
     pub fn by_popularity(agents: usize, follows: &[(u32, u32)]) -> Result<(Self, Vec<u32>), PopulationError> {
         let rows = FollowerRows::from_follows(agents, follows)?;
         let mut original: Vec<u32> = (0..agents as u32).collect();
@@ -62,8 +62,8 @@ impl FollowGraph {
         for (new, &old) in original.iter().enumerate() {
             internal[old as usize] = new as u32;
         }
-        let rows = rows.relabeled(&internal);
-        Ok((rows.into_graph(), original))
+        let (rows, spare) = rows.relabeled(&internal);
+        Ok((rows.into_graph(spare), original))
     }
 
     pub fn agents(&self) -> usize {
@@ -83,7 +83,8 @@ impl FollowGraph {
             self_follows: self.dropped_self_follows,
             duplicates: self.dropped_duplicates,
         };
-        rows.relabeled(relabel).into_graph()
+        let (rows, spare) = rows.relabeled(relabel);
+        rows.into_graph(spare)
     }
 
     pub fn edges(&self) -> usize {
@@ -134,7 +135,7 @@ impl FollowGraph {
     pub fn followees(&self, agent: usize) -> &[u32] {
         let followees = self.followees.get_or_init(|| {
             self.check_whole("transposed");
-            transpose(self.agents, &self.offsets, &self.followers).1
+            transpose(self.agents, &self.offsets, &self.followers, Vec::new()).1
         });
         &followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
     }
@@ -187,9 +188,12 @@ impl FollowerRows {
         }
         // Counting sort by followee: O(E), no comparison sort over 10^8 edges.
         let self_follows = follows.par_iter().filter(|(j, i)| i == j).count() as u64;
-        let (counts, mut followers) = bucket_by_key(agents, &even_ranges(follows.len()), |rows| {
-            follows[rows].iter().filter(|(j, i)| i != j).map(|&(j, i)| (i, j))
-        });
+        let (counts, mut followers) = bucket_by_key(
+            agents,
+            &even_ranges(follows.len()),
+            |rows| follows[rows].iter().filter(|(j, i)| i != j).map(|&(j, i)| (i, j)),
+            Vec::new(),
+        );
         // Sort and de-duplicate each account's followers in parallel, then
         // compact.
         let mut lengths: Vec<u64> = vec![0; agents];
@@ -234,8 +238,11 @@ impl FollowerRows {
     }
 
     /// The same rows with agent `a` renamed `relabel[a]` (a permutation of
-    /// 0..N); rows stay sorted.
-    fn relabeled(&self, relabel: &[u32]) -> Self {
+    /// 0..N; rows stay sorted), and the storage of these rows, free for the
+    /// next buffer of its size: on a machine where a first touch of fresh
+    /// memory is expensive, writing over pages at hand saves most of a
+    /// pass's cost (BENCHMARKS.md, "What a first touch costs").
+    fn relabeled(self, relabel: &[u32]) -> (Self, Vec<u32>) {
         let n = self.agents;
         let mut original = vec![0u32; n];
         for (old, &new) in relabel.iter().enumerate() {
@@ -252,17 +259,19 @@ impl FollowerRows {
             }
             row.sort_unstable();
         });
-        Self {
+        let relabeled = Self {
             agents: n,
             offsets,
             followers,
             self_follows: self.self_follows,
             duplicates: self.duplicates,
-        }
+        };
+        (relabeled, self.followers)
     }
 
-    fn into_graph(self) -> FollowGraph {
-        let (followee_offsets, followees) = transpose(self.agents, &self.offsets, &self.followers);
+    /// The graph, its followee side written into `spare`'s storage.
+    fn into_graph(self, spare: Vec<u32>) -> FollowGraph {
+        let (followee_offsets, followees) = transpose(self.agents, &self.offsets, &self.followers, spare);
         FollowGraph {
             agents: self.agents,
             held: 0..self.agents,
@@ -277,9 +286,10 @@ impl FollowerRows {
     }
 }
 
-/// The other direction of a CSR graph; rows come out sorted because
-/// sources are visited in order.
-fn transpose(agents: usize, offsets: &[u64], targets: &[u32]) -> (Vec<u64>, Vec<u32>) {
+/// The other direction of a CSR graph, written into `spare`'s storage
+/// where it is large enough; rows come out sorted because sources are
+/// visited in order.
+fn transpose(agents: usize, offsets: &[u64], targets: &[u32], spare: Vec<u32>) -> (Vec<u64>, Vec<u32>) {
     // Ranges of sources with about as many edges each: sources come in
     // descending degree, so equal numbers of sources would not balance.
     let parts = rayon::current_num_threads().max(1);
@@ -292,13 +302,18 @@ fn transpose(agents: usize, offsets: &[u64], targets: &[u32]) -> (Vec<u64>, Vec<
         })
         .collect();
     let ranges: Vec<_> = bounds.windows(2).map(|w| w[0]..w[1]).collect();
-    bucket_by_key(agents, &ranges, |sources| {
-        sources.flat_map(|source| {
-            targets[offsets[source] as usize..offsets[source + 1] as usize]
-                .iter()
-                .map(move |&t| (t, source as u32))
-        })
-    })
+    bucket_by_key(
+        agents,
+        &ranges,
+        |sources| {
+            sources.flat_map(|source| {
+                targets[offsets[source] as usize..offsets[source + 1] as usize]
+                    .iter()
+                    .map(move |&t| (t, source as u32))
+            })
+        },
+        spare,
+    )
 }
 
 /// `0..len` in as many ranges as there are threads.
@@ -311,7 +326,8 @@ fn even_ranges(len: usize) -> Vec<std::ops::Range<usize>> {
 /// value) pairs of a range of the input (`ranges` cut the input in
 /// consecutive pieces that are visited concurrently), and the
 /// result is the CSR of values grouped by key (keys below `keys`), each
-/// group in input order whatever the number of threads.
+/// group in input order whatever the number of threads. The values go
+/// into `spare`'s storage when it holds enough, else into a fresh vector.
 ///
 /// Each range counts its keys, the counts give every range its own write
 /// cursor per key, and the ranges then scatter at once into disjoint slots.
@@ -322,6 +338,7 @@ fn bucket_by_key<I: Iterator<Item = (u32, u32)>>(
     keys: usize,
     ranges: &[std::ops::Range<usize>],
     items: impl Fn(std::ops::Range<usize>) -> I + Sync,
+    spare: Vec<u32>,
 ) -> (Vec<u64>, Vec<u32>) {
     let range = |r: usize| ranges[r].clone();
     let mut cursors: Vec<Vec<u64>> = (0..ranges.len())
@@ -344,7 +361,17 @@ fn bucket_by_key<I: Iterator<Item = (u32, u32)>>(
         }
         offsets[k + 1] = at;
     }
-    let mut values = vec![0u32; offsets[keys] as usize];
+    let len = offsets[keys] as usize;
+    let mut values = if spare.capacity() >= len {
+        let mut values = spare;
+        values.clear();
+        values.resize(len, 0);
+        values
+    } else {
+        // Zeroed by the allocator, so the scatter's threads fault the pages
+        // in where they write.
+        vec![0u32; len]
+    };
     let out = SharedSlots::new(&mut values);
     cursors.into_par_iter().enumerate().for_each(|(r, mut cursor)| {
         let out = &out;

@@ -137,15 +137,12 @@ impl Replay {
             .into_par_iter()
             .map(|t| StepGraph::senders_of(&tables.gates, &tables.activity, t))
             .collect();
-        let positions: Vec<Vec<u32>> = senders
-            .par_iter()
-            .map(|s| StepGraph::positions_of(&tables.gates, s, n))
-            .collect();
+        let positions = tables.take_positions(n);
+        let positions: Vec<&[u32]> = positions.chunks(n.max(1)).collect();
         let extras: Vec<_> = (0..steps)
-            .map(|t| extra_edges.step(t, &senders[t], &positions[t], &tables))
+            .map(|t| extra_edges.step(t, &senders[t], positions[t], &tables))
             .collect();
         let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_step);
-        drop(positions);
         let mut network = extra_edges.summary;
         network.follows_always = graph.edges() as u64;
         network.follows_timed = split.timed.len() as u64;
@@ -367,6 +364,10 @@ pub(crate) struct GateTables {
     /// Per exposure row (amount > 0): the gate of the item shown, if the
     /// activity table records it.
     pub(crate) exposure_gates: Vec<Option<u32>>,
+    /// `index[step * agents + agent]`: the gate, or u32::MAX where there is
+    /// none ([`Gates::with_index`]); made into the steps' sender positions
+    /// by [`GateTables::take_positions`].
+    index: Vec<u32>,
 }
 
 impl GateTables {
@@ -396,10 +397,12 @@ impl GateTables {
         }
         let traders = trades.iter().filter(|&&t| t).count();
 
+        // Mapped whole, then filtered in place: a parallel filter collects
+        // into a list of pieces and copies them once more (two fresh
+        // 300 MB vectors at full scale, 2.7 s of page faults here).
         let mut engagements: Vec<GateEngagement> = population
             .engagements
             .par_iter()
-            .filter(|e| e.amount > 0.0)
             .map(|e| GateEngagement {
                 engager_gate: gate_of(e.engager, e.step),
                 author_gate: gate_of(e.author, e.step),
@@ -407,6 +410,7 @@ impl GateTables {
                 amount: e.amount,
             })
             .collect();
+        engagements.retain(|e| e.amount > 0.0);
         let posted_gate = |agent: u32, step: u32| {
             let g = gate_of(agent, step);
             (g != u32::MAX && activity[g as usize] > 0.0).then_some(g)
@@ -447,7 +451,32 @@ impl GateTables {
             reposts_linked,
             reposts_unlinked,
             exposure_gates,
+            index,
         }
+    }
+
+    /// Per step (`agents` entries each), every agent's position among the
+    /// step's senders ([`StepGraph::senders_of`]: the gates with activity,
+    /// in gate order), or [`step_graph::SILENT`]: what
+    /// [`StepGraph::positions_of`] gives, written over the gate index in
+    /// place (its pages are at hand; fresh ones cost a first touch).
+    fn take_positions(&mut self, agents: usize) -> Vec<u32> {
+        let mut positions = std::mem::take(&mut self.index);
+        let activity = &self.activity;
+        // The gates of a step ascend with their agents, so numbering the
+        // senders while scanning agents numbers them in gate order.
+        positions.par_chunks_mut(agents.max(1)).for_each(|step| {
+            let mut next = 0;
+            for slot in step {
+                *slot = if *slot != u32::MAX && activity[*slot as usize] > 0.0 {
+                    next += 1;
+                    next - 1
+                } else {
+                    step_graph::SILENT
+                };
+            }
+        });
+        positions
     }
 }
 
@@ -467,4 +496,62 @@ pub enum GateError {
         step: u32,
         value: f64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::population::{Activity, Engagement, Order};
+
+    #[test]
+    fn positions_written_over_the_gate_index_are_each_steps_sender_positions() {
+        // Gates of three kinds: posts (senders), posts of amount 0 (no
+        // gate of their own), orders and engagements (gates that send
+        // nothing); agents in no particular order, one step without any
+        // sender, and an agent with several rows at one step.
+        let (agents, steps) = (7, 4);
+        let post = |agent, step, amount| Activity { agent, step, amount };
+        let population = Population {
+            agents,
+            steps,
+            stance: vec![0.5; agents],
+            followers: vec![0.0; agents],
+            activity: vec![
+                post(5, 0, 1.0),
+                post(2, 0, 3.0),
+                post(6, 0, 0.0),
+                post(2, 0, 1.0),
+                post(0, 1, 2.0),
+                post(6, 1, 1.0),
+                post(3, 3, 1.0),
+            ],
+            orders: vec![Order {
+                agent: 4,
+                step: 0,
+                flow: -1.0,
+            }],
+            engagements: vec![Engagement {
+                engager: 1,
+                author: 6,
+                step: 2,
+                amount: 1.0,
+            }],
+            ..Default::default()
+        };
+        let internal: Vec<u32> = vec![3, 0, 6, 1, 5, 2, 4];
+        let mut tables = GateTables::build(&population, &internal);
+        let expected: Vec<Vec<u32>> = (0..steps)
+            .map(|t| {
+                let senders = StepGraph::senders_of(&tables.gates, &tables.activity, t);
+                StepGraph::positions_of(&tables.gates, &senders, agents)
+            })
+            .collect();
+        let positions = tables.take_positions(agents);
+        assert_eq!(positions, expected.concat());
+        // Spelled out for step 0, in internal ids: agents 2 and 5 posted
+        // (internal 6 and 2), agent 4 only traded (internal 5).
+        let silent = step_graph::SILENT;
+        assert_eq!(&positions[..agents], &[silent, silent, 0, silent, silent, silent, 1]);
+        assert!(positions[2 * agents..3 * agents].iter().all(|&p| p == silent));
+    }
 }

@@ -37,7 +37,7 @@ pub(crate) struct StepGraph {
     extra: Option<ExtraEdges>,
 }
 
-/// Marks an agent that did not post at a step, in [`StepGraph::positions_of`].
+/// Marks an agent that did not post at a step, among a step's sender positions.
 pub(crate) const SILENT: u32 = u32::MAX;
 
 /// A gap that does not fit below it is written as `ESCAPE`, then the
@@ -110,7 +110,10 @@ impl StepGraph {
             .collect()
     }
 
-    /// Per agent, its position among `senders`, or [`SILENT`].
+    /// Per agent, its position among `senders`, or [`SILENT`]: the
+    /// definition that the build's in-place form (`GateTables::take_positions`)
+    /// is tested against.
+    #[cfg(test)]
     pub(crate) fn positions_of(gates: &Gates, senders: &[u32], agents: usize) -> Vec<u32> {
         let mut position = vec![SILENT; agents];
         for (p, &g) in senders.iter().enumerate() {
@@ -134,7 +137,7 @@ impl StepGraph {
     pub(crate) fn build_all(
         graph: &FollowGraph,
         senders: Vec<Vec<u32>>,
-        positions: &[Vec<u32>],
+        positions: &[&[u32]],
         extras: Vec<Option<ExtraEdges>>,
         rows: std::ops::Range<usize>,
         on_step: &dyn Fn(usize, usize),
@@ -330,7 +333,7 @@ mod tests {
             StepGraph::build_all(
                 &graph,
                 vec![vec![10, 11, 12]],
-                std::slice::from_ref(&position),
+                &[position.as_slice()],
                 vec![None],
                 rows,
                 &|_, _| {},
