@@ -5,6 +5,9 @@
 
 mod support;
 
+#[path = "../../data/tests/support/oasis_run.rs"]
+mod oasis_run;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -113,6 +116,69 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
             for key in ["value_input", "value_baseline", "relative_gap", "nodes"] {
                 assert_eq!(field(&a, key), field(&b, key), "{key} of indicator {i}");
             }
+        }
+    }
+}
+
+#[test]
+fn an_oasis_run_with_reposted_content_gives_the_single_process_tables_on_a_cluster() {
+    // Reposts and quotes link most posts to a parent whose author sits on
+    // another shard, often at an earlier step, over the full network
+    // (follows, and the feeds the refresh traces record).
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("run.db");
+    let facts = oasis_run::simulate(&db, 6000, 4, 2, 21);
+    assert!(facts.reposts > 10_000, "{} reposts", facts.reposts);
+    let population = dir.path().join("population");
+    let ingest = aumann(&[
+        "ingest",
+        "oasis",
+        db.to_str().unwrap(),
+        "--out",
+        population.to_str().unwrap(),
+    ]);
+    assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
+    let attribute = |out: &Path| -> Vec<String> {
+        [
+            "attribute",
+            "--input",
+            population.to_str().unwrap(),
+            "--indicator",
+            "all",
+            "--network",
+            "both",
+            "--nodes",
+            "12",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let single = dir.path().join("single");
+    let run = aumann(&attribute(&single).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let linked = summary(&single)["population"]["network"]["reposts_linked"]
+        .as_u64()
+        .unwrap();
+    assert!(linked > 10_000, "{linked} reposts linked to their parent");
+    let expected = tables(&single);
+    for processes in [2, 3] {
+        let out = dir.path().join(format!("p{processes}"));
+        let mut args: Vec<String> = ["cluster-local", "-n", &processes.to_string(), "--"]
+            .map(String::from)
+            .to_vec();
+        args.extend(attribute(&out));
+        let run = aumann(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{processes} processes: {stderr}");
+        let got = tables(&out);
+        assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+        for (name, bytes) in &expected {
+            assert!(
+                &got[name] == bytes,
+                "{processes} processes: {name} differs from one process's"
+            );
         }
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 use aumann_engine::AumannShapley;
+use aumann_models::Repost;
 use aumann_models::{
     Indicator, Network, Parcel, Population, Replay, ReplayOptions, Sharded, Shards, Transport, attribute, attribute_on,
 };
@@ -234,22 +235,44 @@ fn more_workers_than_blocks_leave_some_idle_and_change_nothing() {
 }
 
 #[test]
-fn reposted_content_is_refused_on_several_workers() {
-    let population = with_network(random_population(3000, 3, 16), 17);
-    assert!(!population.reposts.is_empty());
-    let replay = Replay::with_progress(&population, ReplayOptions { network: Network::Both }, &|_, _| {}).unwrap();
-    let workers = mesh(2);
-    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
-    let err = attribute_on(
-        &Sharded(&workers[0]),
-        &replay,
-        Indicator::from_name("polarization").unwrap(),
-        &engine(),
-        &ones,
-        &zeros,
-        &|_| std::ops::ControlFlow::Continue(()),
-        None,
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("reposted content"), "{err}");
+fn reposted_content_crosses_shards_bit_for_bit() {
+    let mut population = with_network(random_population(3000, 3, 16), 17);
+    // Besides the random reposts (parents at earlier steps or the same
+    // one), at every step posts that repost another post of that step
+    // (the parent's own term and the reposter's then meet at one step of
+    // the reverse sweep) and posts that repost their own author's post.
+    let carried: std::collections::HashSet<(u32, u32)> =
+        population.reposts.iter().map(|r| (r.reposter, r.step)).collect();
+    for t in 0..population.steps as u32 {
+        let free: Vec<_> = (population.activity.iter())
+            .filter(|a| a.step == t && !carried.contains(&(a.agent, t)))
+            .copied()
+            .collect();
+        for (k, post) in free.iter().take(80).enumerate() {
+            let parent = if k < 60 {
+                free[free.len() - 1 - k].agent
+            } else {
+                post.agent
+            };
+            population.reposts.push(Repost {
+                reposter: post.agent,
+                step: t,
+                parent_author: parent,
+                parent_step: t,
+                amount: post.amount / 2.0,
+            });
+        }
+    }
+    let options = ReplayOptions { network: Network::Both };
+    let replay = Replay::with_progress(&population, options, &|_, _| {}).unwrap();
+    assert!(replay.network().reposts_linked > 1000);
+    // Terms cross shards both ways, at earlier steps and at the same one.
+    let shards = Shards::balanced(&replay, 2);
+    let shard = |agent: u32| shards.of(replay.replay_agent(agent).index());
+    let crossing: std::collections::HashSet<(usize, bool)> = (population.reposts.iter())
+        .filter(|r| shard(r.reposter) != shard(r.parent_author))
+        .map(|r| (shard(r.reposter), r.step == r.parent_step))
+        .collect();
+    assert_eq!(crossing.len(), 4, "{crossing:?}");
+    assert_same_bits(&population, options, &[2, 3]);
 }

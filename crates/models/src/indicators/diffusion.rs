@@ -589,19 +589,34 @@ pub(super) fn send_gate_gradients<const K: usize>(
     taus: &[f64; K],
     sink: &mut GradientSink<'_>,
 ) {
+    gate_gradients(replay, path, g, emission_grad, taus, |gate, grad| sink.add(gate, grad));
+}
+
+/// The gradients that the adjoint of gate g's emission gives, in the order
+/// one process adds them: g's own, then each parent whose content g
+/// reposted (`links(g)` order), each as `(gate, K values)`.
+#[inline]
+pub(super) fn gate_gradients<const K: usize>(
+    replay: &Replay,
+    path: &Path<'_>,
+    g: usize,
+    emission_grad: &[f64; K],
+    taus: &[f64; K],
+    mut to: impl FnMut(usize, &[f64; K]),
+) {
     let links = replay.content.links(g);
     if links.is_empty() {
         let activity = replay.activity[g];
         let grad: [f64; K] = std::array::from_fn(|m| activity * emission_grad[m]);
-        sink.add(g, &grad);
+        to(g, &grad);
         return;
     }
     let (k0, k1) = content_factor(replay, path, g);
     let grad: [f64; K] = std::array::from_fn(|m| (k0 + taus[m] * k1) * emission_grad[m]);
-    sink.add(g, &grad);
+    to(g, &grad);
     let (x0, d) = gate_factor(path, g);
     for &(parent, amount) in links {
         let grad: [f64; K] = std::array::from_fn(|m| emission_grad[m] * (x0 + taus[m] * d) * amount);
-        sink.add(parent as usize, &grad);
+        to(parent as usize, &grad);
     }
 }

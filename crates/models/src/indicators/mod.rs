@@ -149,10 +149,6 @@ impl Indicator {
     /// [`Shards::balanced`]; the others read no graph and cost one pass over
     /// the gates, so every worker runs them whole. The results are those of
     /// [`Indicator::model`], bit for bit.
-    ///
-    /// Errs when the replay carries reposted content (a gate's gradient
-    /// then gathers from agents on other shards, which the sharded sweep
-    /// does not exchange).
     pub fn sharded_model<'a>(
         &self,
         replay: &'a Replay,
@@ -161,14 +157,6 @@ impl Indicator {
     ) -> Result<Box<dyn PathSweep + 'a>, String> {
         if !self.reads_rows() {
             return Ok(self.model(replay, workspace));
-        }
-        if replay.content.any() && transport.shards() > 1 {
-            return Err(format!(
-                "{} over several workers does not yet carry reposted content ({} reposts linked to a parent): \
-                 run it in one process, or replay without reposts",
-                self.name(),
-                replay.network().reposts_linked
-            ));
         }
         let shards = Shards::balanced(replay, transport.shards());
         let (mine, held) = (shards.range(transport.shard()), replay.rows());

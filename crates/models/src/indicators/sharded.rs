@@ -15,13 +15,16 @@
 //! Each sum runs over the same entries in the same order as in one
 //! process (a receiver's row, a source's readers), with values computed by
 //! the same arithmetic, so the results are bit for bit those of one
-//! process. That holds as long as every gate's gradient comes from its own
-//! shard: reposted content (a gate's gradient fed by the reposts of agents
-//! on other shards) is refused.
+//! process. Reposted content feeds a gate's gradient from the reposts of
+//! agents that may sit on other shards: at each step of the reverse sweep
+//! the reposters' workers send those terms, with the position they came
+//! from, to the parent gate's worker, which adds every term of its gates in
+//! position order, the order of one process
+//! ([`Sharding::write_with_content`]).
 
 use super::diffusion::{
-    Context, Dynamics, Senders, SourceAdjoints, emission_coefficients, source_at, step_receivers, sum_over_readers,
-    sweep_on, unstep_receivers,
+    Context, Dynamics, Senders, SourceAdjoints, emission_coefficients, gate_gradients, source_at, step_receivers,
+    sum_over_readers, sweep_on, unstep_receivers,
 };
 use crate::Workspace;
 use crate::replay::{Replay, Source, StepGraph};
@@ -154,6 +157,70 @@ impl<'a> Sharding<'a> {
         self.receive(parcels, width, |j, v| {
             grad_ab[j * width..(j + 1) * width].copy_from_slice(v)
         });
+    }
+
+    /// [`SourceAdjoints::write`] where gates carry reposted content, so a
+    /// source's emission adjoint also feeds the gates of the parents whose
+    /// content it reposted, which other shards may own.
+    ///
+    /// One process adds to the accumulator in position order: at each
+    /// position, the source's own gate, then its parents in link order. Here
+    /// every term goes, with its position, to the worker that owns its gate
+    /// (ours stay); each worker then adds the terms of its own gates sorted
+    /// by position (a stable sort: one worker made every term of a
+    /// position, in that order), so every gate's sum takes its terms in one
+    /// process's order, and [`Sharding::share_gradients`] shares the sums.
+    /// A collective call: every worker makes it at every step.
+    #[allow(clippy::too_many_arguments)]
+    fn write_with_content<const K: usize>(
+        &self,
+        replay: &Replay,
+        path: &Path<'_>,
+        step: &StepGraph,
+        sources: &SourceAdjoints<'_>,
+        adjoint_rows: &mut [[f64; K]],
+        taus: &[f64; K],
+        sink: &mut GradientSink<'_>,
+    ) {
+        let lo = self.own_range().start;
+        let width = 1 + K;
+        let mut terms: Vec<(u32, u32, [f64; K])> = Vec::new();
+        let mut sends = vec![Parcel::default(); self.shards.count()];
+        for ((own, emission_grad), &p) in sources
+            .sums
+            .as_chunks::<K>()
+            .0
+            .iter()
+            .zip(sources.gate_grads.as_chunks::<K>().0)
+            .zip(sources.positions)
+        {
+            let (agent, g) = source_at(replay, step, p as usize);
+            for m in 0..K {
+                adjoint_rows[agent - lo][m] += own[m];
+            }
+            if g == Source::NO_GATE {
+                continue;
+            }
+            gate_gradients(replay, path, g as usize, emission_grad, taus, |gate, grad| {
+                let owner = self.shards.of(replay.gates.agent(gate) as usize);
+                if owner == self.me {
+                    terms.push((p, gate as u32, *grad));
+                } else {
+                    let parcel = &mut sends[owner];
+                    parcel.ids.push(gate as u32);
+                    // Positions are below 2^32, exact in an f64.
+                    parcel.values.push(p as f64);
+                    parcel.values.extend_from_slice(grad);
+                }
+            });
+        }
+        self.receive(sends, width, |gate, v| {
+            terms.push((v[0] as u32, gate as u32, std::array::from_fn(|m| v[1 + m])));
+        });
+        terms.sort_by_key(|&(p, _, _)| p);
+        for (_, gate, grad) in &terms {
+            sink.add(*gate as usize, grad);
+        }
     }
 
     /// Every shard's rows of `width` values (ours in `own`) into `all`,
@@ -395,7 +462,12 @@ pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const 
             sums: &sums,
             gate_grads: &gate_grads,
         };
-        sources.write::<K>(replay, &path, step, lo, adjoint.as_chunks_mut::<K>().0, taus, sink);
+        let adjoint_rows = adjoint.as_chunks_mut::<K>().0;
+        if replay.content.any() {
+            sharding.write_with_content::<K>(replay, &path, step, &sources, adjoint_rows, taus, sink);
+        } else {
+            sources.write::<K>(replay, &path, step, lo, adjoint_rows, taus, sink);
+        }
     }
     for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
         scratch.give(buffer);
