@@ -201,7 +201,10 @@ impl Model {
     }
 
     pub fn replay(&self) -> ReplayOptions {
-        ReplayOptions { network: self.network }
+        ReplayOptions {
+            network: self.network,
+            ..Default::default()
+        }
     }
 }
 

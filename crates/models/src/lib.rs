@@ -28,6 +28,6 @@ pub use attribute::{
 pub use graph::FollowGraph;
 pub use indicators::Indicator;
 pub use population::{Activity, Engagement, Exposure, FollowSpan, Order, Population, PopulationError, Repost};
-pub use replay::{Gate, GateError, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions};
+pub use replay::{Gate, GateError, GateTablesKept, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions};
 pub use shards::{Parcel, Shards, Transport};
 pub use workspace::Workspace;

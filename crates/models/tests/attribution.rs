@@ -358,3 +358,47 @@ fn batches_above_sixteen_nodes_are_split_and_agree_with_small_batches() {
         assert_eq!(small.gates.gradient_evaluations, large.gates.gradient_evaluations);
     }
 }
+
+#[test]
+fn a_replay_that_keeps_only_what_its_indicators_read_has_the_same_gates_and_numbers() {
+    use aumann_models::{GateTablesKept, ReplayOptions};
+    let population = random_population(700, 3, 41);
+    assert!(!population.engagements.is_empty() && !population.orders.is_empty());
+    let whole = Replay::new(&population).unwrap();
+    let engine = AumannShapley::default().fixed(12);
+    for name in Indicator::NAMES {
+        let indicator = Indicator::from_name(name).unwrap();
+        let tables = GateTablesKept::for_indicators(&[indicator]);
+        assert_eq!(tables.engagements, name == "attention", "{name}");
+        assert_eq!(tables.orders, name == "panic", "{name}");
+        let options = ReplayOptions {
+            tables,
+            ..Default::default()
+        };
+        let lean = Replay::with_progress(&population, options, &|_, _| {}).unwrap();
+        assert_eq!(lean.kept(), tables);
+        // Engagements and orders still make their gates.
+        assert_eq!(lean.players(), whole.players(), "{name}");
+        assert!(
+            lean.gate_ids()
+                .all(|g| lean.gate_agent(g) == whole.gate_agent(g) && lean.gate_step(g) == whole.gate_step(g))
+        );
+        let (a, b) = (
+            attribute(&lean, indicator, &engine).unwrap().gates.phi,
+            attribute(&whole, indicator, &engine).unwrap().gates.phi,
+        );
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "{name}");
+        if name == "polarization" {
+            assert!(lean.memory_bytes() < whole.memory_bytes());
+            for other in ["attention", "panic"] {
+                let other = Indicator::from_name(other).unwrap();
+                let workspace = Workspace::new();
+                let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    other.model(&lean, &workspace);
+                }));
+                let message = refused.err().and_then(|e| e.downcast::<String>().ok()).unwrap();
+                assert!(message.contains("built without"), "{message}");
+            }
+        }
+    }
+}

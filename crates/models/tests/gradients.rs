@@ -68,7 +68,7 @@ proptest! {
     ) {
         let population = with_network(random_population(agents, steps, seed), seed ^ 7);
         for network in [Network::Follows, Network::Exposures, Network::Both] {
-            let replay = Replay::with_progress(&population, ReplayOptions { network }, &|_, _| {}).unwrap();
+            let replay = Replay::with_progress(&population, ReplayOptions { network, ..Default::default() }, &|_, _| {}).unwrap();
             prop_assume!(replay.players() > 0);
             let x = interior_gates(replay.players(), seed ^ 9);
             let x0 = interior_gates(replay.players(), seed ^ 4);

@@ -18,7 +18,15 @@ fn cascade() -> Indicator {
 }
 
 fn replay(population: &Population, network: Network) -> Replay {
-    Replay::with_progress(population, ReplayOptions { network }, &|_, _| {}).unwrap()
+    Replay::with_progress(
+        population,
+        ReplayOptions {
+            network,
+            ..Default::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap()
 }
 
 fn posts(rows: &[(u32, u32, f64)]) -> Vec<Activity> {

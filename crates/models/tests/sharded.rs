@@ -218,7 +218,10 @@ fn every_indicator_on_several_workers_is_the_single_process_result_bit_for_bit()
 fn timed_follows_and_exposures_cross_shards_bit_for_bit() {
     let mut population = with_network(random_population(5000, 3, 12), 13);
     population.reposts.clear();
-    let options = ReplayOptions { network: Network::Both };
+    let options = ReplayOptions {
+        network: Network::Both,
+        ..Default::default()
+    };
     assert_same_bits(&population, options, &[2, 3]);
 }
 
@@ -263,7 +266,10 @@ fn reposted_content_crosses_shards_bit_for_bit() {
             });
         }
     }
-    let options = ReplayOptions { network: Network::Both };
+    let options = ReplayOptions {
+        network: Network::Both,
+        ..Default::default()
+    };
     let replay = Replay::with_progress(&population, options, &|_, _| {}).unwrap();
     assert!(replay.network().reposts_linked > 1000);
     // Terms cross shards both ways, at earlier steps and at the same one.

@@ -90,6 +90,7 @@ impl Settings {
             permutations: self.permutations,
             replay: aumann_models::ReplayOptions {
                 network: self.network.parse()?,
+                ..Default::default()
             },
             curves: self.curves.then(|| CurveSpec {
                 random_rankings: self.random_rankings,

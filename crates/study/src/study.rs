@@ -12,8 +12,8 @@ use aumann_data::checkpoint::{FileCheckpoint, Restored};
 use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
 use aumann_models::{
-    AttributeError, Indicator, Local, NetworkSummary, Replay, ReplayAttribution, ReplayOptions, SweepBackend,
-    Workspace, attribute, attribute_on,
+    AttributeError, GateTablesKept, Indicator, Local, NetworkSummary, Replay, ReplayAttribution, ReplayOptions,
+    SweepBackend, Workspace, attribute, attribute_on,
 };
 use serde::Serialize;
 use std::time::Instant;
@@ -62,6 +62,16 @@ impl StudyConfig {
     /// PageRank over the follows.
     pub fn reads_edges_after_the_build(&self) -> bool {
         self.panel_size > 0 || self.curves.is_some()
+    }
+
+    /// How the study's replays are built: `replay`, keeping only the
+    /// per-gate tables that the chosen indicators read (a polarization run
+    /// holds no engagement table, 0.3 GB at full scale).
+    pub fn replay_options(&self) -> ReplayOptions {
+        ReplayOptions {
+            tables: self.replay.tables.and(GateTablesKept::for_indicators(&self.indicators)),
+            ..self.replay
+        }
     }
 }
 
@@ -388,9 +398,9 @@ pub fn build_replay(
     // replay the whole population on every worker.
     let replay = match shard {
         Some((shard, count)) if config.curves.is_none() => {
-            Replay::shard(population, config.replay, shard, count, &on_step)?
+            Replay::shard(population, config.replay_options(), shard, count, &on_step)?
         }
-        _ => Replay::with_progress(population, config.replay, &on_step)?,
+        _ => Replay::with_progress(population, config.replay_options(), &on_step)?,
     };
     check_interrupt(progress)?;
     Ok(BuiltReplay {
@@ -716,7 +726,7 @@ fn study_panel(
         shapley_phi: None,
         curves: None,
     };
-    let replay = Replay::with_progress(&panel.population, config.replay, &|_, _| {})?;
+    let replay = Replay::with_progress(&panel.population, config.replay_options(), &|_, _| {})?;
     let started = Instant::now();
     let result = match attribute(&replay, indicator, &config.engine) {
         Ok(r) => r,

@@ -119,11 +119,20 @@ impl Indicator {
     ///
     /// Panics on a replay built for one shard ([`Replay::shard`]) when the
     /// indicator reads the per-step rows (polarization, cascade): that
-    /// replay is for [`Indicator::sharded_model`] only.
+    /// replay is for [`Indicator::sharded_model`] only; and on a replay
+    /// built without the table the indicator reads
+    /// ([`crate::GateTablesKept`]).
     pub fn model<'a>(&self, replay: &'a Replay, workspace: &'a Workspace) -> Box<dyn PathSweep + 'a> {
         assert!(
             replay.is_whole() || !self.reads_rows(),
             "{} over a replay that holds one shard's rows: use sharded_model",
+            self.name()
+        );
+        let needs = crate::GateTablesKept::for_indicators(&[*self]);
+        assert!(
+            needs.and(replay.kept()) == needs,
+            "{} reads a table this replay was built without: build it with ReplayOptions::tables \
+             from GateTablesKept::for_indicators over the indicators it serves",
             self.name()
         );
         match *self {

@@ -15,7 +15,7 @@ mod step_graph;
 pub(crate) use gates::Gates;
 pub use ids::{Gate, ReplayAgent};
 pub(crate) use network::{Content, ExtraEdges, Source};
-pub use network::{Network, NetworkSummary, ReplayOptions};
+pub use network::{GateTablesKept, Network, NetworkSummary, ReplayOptions};
 pub(crate) use step_graph::StepGraph;
 
 use crate::graph::FollowGraph;
@@ -52,14 +52,17 @@ pub struct Replay {
     pub(crate) gates: Gates,
     /// Per gate: the activity a (duplicates in the input summed), 0 if none.
     pub(crate) activity: Vec<f64>,
-    /// Per gate: the signed order flow u (summed), 0 if none.
+    /// Per gate: the signed order flow u (summed), 0 if none; empty unless
+    /// `kept.orders`.
     pub(crate) orders: Vec<f64>,
     /// Per agent.
     pub(crate) stance: Vec<f64>,
     pub(crate) followers: Vec<f64>,
     /// Engagements with positive amount, duplicates summed, sorted by
-    /// (author, step, engager).
+    /// (author, step, engager); empty unless `kept.engagements`.
     pub(crate) engagements: Vec<GateEngagement>,
+    /// Which of the tables above this replay kept.
+    kept: GateTablesKept,
     /// One per step: who receives whose posts at that step.
     pub(crate) step_graphs: Vec<StepGraph>,
     /// What reposts carry from their parents.
@@ -129,7 +132,7 @@ impl Replay {
         for (new, &old) in original.iter().enumerate() {
             internal[old as usize] = new as u32;
         }
-        let mut tables = GateTables::build(population, &internal);
+        let mut tables = GateTables::build(population, &internal, options.tables);
         let mut extra_edges =
             extra::Builder::new(population, &split.timed, &tables, &internal, options.network, &graph);
         let steps = population.steps;
@@ -180,6 +183,7 @@ impl Replay {
             activity: tables.activity,
             orders: tables.orders,
             engagements: tables.engagements,
+            kept: options.tables,
             step_graphs,
             content,
             unattributed,
@@ -190,6 +194,11 @@ impl Replay {
             active_edges,
             rows,
         })
+    }
+
+    /// Which of the tables that only some indicators read this replay kept.
+    pub fn kept(&self) -> GateTablesKept {
+        self.kept
     }
 
     /// The receivers whose per-step rows this replay holds: all of them,
@@ -322,7 +331,7 @@ impl Replay {
         self.graph.memory_bytes()
             + self.step_graphs.iter().map(StepGraph::memory_bytes).sum::<usize>()
             + self.gates.memory_bytes()
-            + self.players() * 16
+            + (self.activity.len() + self.orders.len()) * 8
             + self.engagements.len() * std::mem::size_of::<GateEngagement>()
             + self.content.memory_bytes()
     }
@@ -371,7 +380,7 @@ pub(crate) struct GateTables {
 }
 
 impl GateTables {
-    fn build(population: &Population, internal: &[u32]) -> Self {
+    fn build(population: &Population, internal: &[u32], kept: GateTablesKept) -> Self {
         let (n, steps) = (population.agents, population.steps);
         let id = |a: u32| internal[a as usize];
         let keys = (population.activity.iter().filter(|a| a.amount > 0.0))
@@ -389,10 +398,16 @@ impl GateTables {
         for a in population.activity.iter().filter(|a| a.amount > 0.0) {
             activity[gate_of(a.agent, a.step) as usize] += a.amount;
         }
-        let mut orders = vec![0.0; gates.len()];
+        let mut orders = if kept.orders {
+            vec![0.0; gates.len()]
+        } else {
+            Vec::new()
+        };
         let mut trades = vec![false; n];
         for o in population.orders.iter().filter(|o| o.flow != 0.0) {
-            orders[gate_of(o.agent, o.step) as usize] += o.flow;
+            if kept.orders {
+                orders[gate_of(o.agent, o.step) as usize] += o.flow;
+            }
             trades[o.agent as usize] = true;
         }
         let traders = trades.iter().filter(|&&t| t).count();
@@ -400,8 +415,12 @@ impl GateTables {
         // Mapped whole, then filtered in place: a parallel filter collects
         // into a list of pieces and copies them once more (two fresh
         // 300 MB vectors at full scale, 2.7 s of page faults here).
-        let mut engagements: Vec<GateEngagement> = population
-            .engagements
+        let kept_engagements = if kept.engagements {
+            &population.engagements[..]
+        } else {
+            &[]
+        };
+        let mut engagements: Vec<GateEngagement> = kept_engagements
             .par_iter()
             .map(|e| GateEngagement {
                 engager_gate: gate_of(e.engager, e.step),
@@ -539,7 +558,7 @@ mod tests {
             ..Default::default()
         };
         let internal: Vec<u32> = vec![3, 0, 6, 1, 5, 2, 4];
-        let mut tables = GateTables::build(&population, &internal);
+        let mut tables = GateTables::build(&population, &internal, GateTablesKept::default());
         let expected: Vec<Vec<u32>> = (0..steps)
             .map(|t| {
                 let senders = StepGraph::senders_of(&tables.gates, &tables.activity, t);

@@ -68,6 +68,51 @@ impl std::str::FromStr for Network {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReplayOptions {
     pub network: Network,
+    /// The per-gate tables that only some indicators read, kept or not.
+    pub tables: GateTablesKept,
+}
+
+/// Which of the per-gate tables that only one indicator reads a replay
+/// keeps: the engagements (read by attention; 24 bytes per engagement, 0.3
+/// GB at full scale) and the order flows (read by panic; 8 bytes per gate).
+/// The gates themselves are the same either way (an engagement or an order
+/// still makes its gates), so attributions of every indicator line up row
+/// for row whatever is kept. Both are kept by default; a caller that knows
+/// its indicators keeps only what they read
+/// ([`GateTablesKept::for_indicators`]), and a model of an indicator whose
+/// table was dropped panics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GateTablesKept {
+    pub engagements: bool,
+    pub orders: bool,
+}
+
+impl Default for GateTablesKept {
+    fn default() -> Self {
+        Self {
+            engagements: true,
+            orders: true,
+        }
+    }
+}
+
+impl GateTablesKept {
+    /// The tables that `indicators` read.
+    pub fn for_indicators(indicators: &[crate::Indicator]) -> Self {
+        use crate::Indicator;
+        Self {
+            engagements: indicators.iter().any(|i| matches!(i, Indicator::Attention(_))),
+            orders: indicators.iter().any(|i| matches!(i, Indicator::Panic(_))),
+        }
+    }
+
+    /// What both keep.
+    pub fn and(self, other: Self) -> Self {
+        Self {
+            engagements: self.engagements && other.engagements,
+            orders: self.orders && other.orders,
+        }
+    }
 }
 
 /// What the replayed network is made of, for reports.
