@@ -413,8 +413,8 @@ impl GateTables {
         let traders = trades.iter().filter(|&&t| t).count();
 
         // Mapped whole, then filtered in place: a parallel filter collects
-        // into a list of pieces and copies them once more (two fresh
-        // 300 MB vectors at full scale, 2.7 s of page faults here).
+        // into a list of pieces and copies them once more (two fresh 300 MB
+        // vectors at full scale, where first touches are dear).
         let kept_engagements = if kept.engagements {
             &population.engagements[..]
         } else {
