@@ -3,7 +3,7 @@
 use super::Gates;
 use super::network::ExtraEdges;
 use crate::graph::FollowGraph;
-use crate::slots::for_each_row;
+use crate::slots::split_rows;
 use rayon::prelude::*;
 
 /// For one step: the gates with activity (the senders), and for every
@@ -44,34 +44,16 @@ pub(crate) const SILENT: u32 = u32::MAX;
 /// position itself in two halves, low first.
 const ESCAPE: u16 = u16::MAX;
 
-/// Appends a row's increasing positions to `out` as gaps.
-fn encode(positions: &[u32], out: &mut [u16]) {
-    let (mut last, mut at) = (0u32, 0);
-    for &p in positions {
-        let gap = p - last;
-        if gap < ESCAPE as u32 {
-            out[at] = gap as u16;
-            at += 1;
-        } else {
-            out[at..at + 3].copy_from_slice(&[ESCAPE, p as u16, (p >> 16) as u16]);
-            at += 3;
-        }
-        last = p;
+/// Appends position `p` of a row to `out` as its gap from the row's
+/// previous position `last` (0 before the first).
+#[inline]
+fn push_gap(out: &mut Vec<u16>, last: u32, p: u32) {
+    let gap = p - last;
+    if gap < ESCAPE as u32 {
+        out.push(gap as u16);
+    } else {
+        out.extend_from_slice(&[ESCAPE, p as u16, (p >> 16) as u16]);
     }
-    debug_assert_eq!(at, out.len());
-}
-
-/// The `u16` slots a row's increasing positions take as gaps.
-fn encoded_len(positions: &[u32]) -> usize {
-    let mut last = 0;
-    positions
-        .iter()
-        .map(|&p| {
-            let gap = p - last;
-            last = p;
-            if gap < ESCAPE as u32 { 1 } else { 3 }
-        })
-        .sum()
 }
 
 /// A receiver's positions at a step, decoded from their gaps, in
@@ -100,6 +82,62 @@ impl Iterator for Row<'_> {
     }
 }
 
+/// The rows of the receivers in `held` at one step (`position` per agent,
+/// or [`SILENT`]), as gaps, and their offsets.
+///
+/// One pass over the followee lists: each chunk of receivers gathers and
+/// encodes its rows into a buffer of its own while they are in cache, then
+/// every chunk copies its piece into the step's array where the chunks
+/// before it end. The build counted every row first (a table of 4 bytes
+/// per agent and step, and a pass over every followee list) and staged
+/// the positions as `u32` before encoding them; on a machine where fresh
+/// memory is dear, the chunks' small buffers, which the allocator hands
+/// back from step to step, cost less.
+fn rows_at(graph: &FollowGraph, position: &[u32], held: std::ops::Range<usize>) -> (Vec<u64>, Vec<u16>) {
+    const CHUNK: usize = 1024;
+    let chunks: Vec<(Vec<u16>, Vec<u64>)> = (0..held.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let receivers = held.start + c * CHUNK..(held.start + (c + 1) * CHUNK).min(held.end);
+            let (mut gaps, mut ends) = (Vec::new(), Vec::with_capacity(receivers.len()));
+            for j in receivers {
+                let mut last = 0;
+                for &i in graph.followees(j) {
+                    let p = position[i as usize];
+                    if p != SILENT {
+                        push_gap(&mut gaps, last, p);
+                        last = p;
+                    }
+                }
+                ends.push(gaps.len() as u64);
+            }
+            (gaps, ends)
+        })
+        .collect();
+    let mut bases = Vec::with_capacity(chunks.len());
+    let mut total = 0u64;
+    for (gaps, _) in &chunks {
+        bases.push(total);
+        total += gaps.len() as u64;
+    }
+    let mut offsets = vec![0u64; held.len() + 1];
+    offsets[1..]
+        .par_chunks_mut(CHUNK)
+        .zip(&chunks)
+        .zip(&bases)
+        .for_each(|((slots, (_, ends)), &base)| {
+            for (slot, &end) in slots.iter_mut().zip(ends) {
+                *slot = base + end;
+            }
+        });
+    let mut gaps = vec![0u16; total as usize];
+    split_rows(&mut gaps, chunks.iter().map(|(g, _)| g.len()))
+        .into_par_iter()
+        .zip(&chunks)
+        .for_each(|(out, (piece, _))| out.copy_from_slice(piece));
+    (offsets, gaps)
+}
+
 impl StepGraph {
     /// The step's senders, in gate order (so by agent).
     pub(crate) fn senders_of(gates: &Gates, activity: &[f64], step: usize) -> Vec<u32> {
@@ -125,15 +163,11 @@ impl StepGraph {
     /// Every step over the follow graph: `senders[t]` at their
     /// `positions[t]` (per agent, or [`SILENT`]), with `extras[t]`.
     ///
-    /// The row lengths of all steps come from one scan of the followee
-    /// lists (each agent carries a mask of the steps at which it posted)
-    /// rather than one scan per step; the rows are then filled one step at a
-    /// time, each in place. Rows keep the followee order (by id, so by
-    /// popularity), which keeps the sums over a row reproducible.
-    ///
-    /// Only the receivers in `rows` get their rows filled (a worker of a
-    /// cluster holds its shard's); the others' rows are empty, and every
-    /// step still counts its edges over all receivers.
+    /// Rows keep the followee order (by id, so by popularity), which keeps
+    /// the sums over a row reproducible. Only the receivers in `rows` get
+    /// their rows filled (a worker of a cluster holds its shard's); the
+    /// others' rows are empty, and every step still counts its edges over
+    /// all receivers: each posting agent's followers.
     pub(crate) fn build_all(
         graph: &FollowGraph,
         senders: Vec<Vec<u32>>,
@@ -142,97 +176,26 @@ impl StepGraph {
         rows: std::ops::Range<usize>,
         on_step: &dyn Fn(usize, usize),
     ) -> Vec<Self> {
-        let n = graph.agents();
         let steps = senders.len();
-        let held = rows;
-        let mut offsets: Vec<Vec<u64>> = Vec::with_capacity(steps);
-        let mut rows: Vec<Vec<u16>> = Vec::with_capacity(steps);
-        let mut follow_edges: Vec<usize> = Vec::with_capacity(steps);
-        // One step's positions as u32, reused from step to step, before
-        // they are written as gaps.
-        let mut plain: Vec<u32> = Vec::new();
-        let mut plain_offsets = vec![0u64; n + 1];
-        // Masks of 64 bits: longer windows go 64 steps at a time.
-        for first in (0..steps).step_by(64) {
-            let group = &positions[first..steps.min(first + 64)];
-            let width = group.len();
-            let masks: Vec<u64> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    group
-                        .iter()
-                        .enumerate()
-                        .fold(0u64, |m, (b, position)| m | (((position[i] != SILENT) as u64) << b))
-                })
-                .collect();
-            let mut counts = vec![0u32; n * width];
-            counts.par_chunks_mut(width).enumerate().for_each(|(j, count)| {
-                for &i in graph.followees(j) {
-                    let mut m = masks[i as usize];
-                    while m != 0 {
-                        count[m.trailing_zeros() as usize] += 1;
-                        m &= m - 1;
-                    }
-                }
-            });
-            follow_edges.extend((0..width).map(|b| (0..n).map(|j| counts[j * width + b] as usize).sum::<usize>()));
-            // Allocated once for the largest step and not cleared between
-            // steps: every slot a step reads, it has written.
-            let largest = (0..width)
-                .map(|b| held.clone().map(|j| counts[j * width + b] as usize).sum::<usize>())
-                .max()
-                .unwrap_or(0);
-            if plain.len() < largest {
-                plain = vec![0u32; largest];
-            }
-            // One step at a time, each receiver's row in place: writing
-            // all the steps' rows in one scan was slower (one write stream
-            // per step and thread).
-            for (b, position) in group.iter().enumerate() {
-                for j in 0..n {
-                    let count = if held.contains(&j) { counts[j * width + b] } else { 0 };
-                    plain_offsets[j + 1] = plain_offsets[j] + count as u64;
-                }
-                // Rows outside `held` are empty, so the held rows fill the
-                // buffer from its start.
-                let held_offsets = &plain_offsets[held.start..=held.end];
-                let plain = &mut plain[..plain_offsets[n] as usize];
-                // Each row is written, then measured as gaps while it is in
-                // cache; the prefix sum below turns the lengths into offsets.
-                let mut o = vec![0u64; held.len() + 1];
-                for_each_row(plain, held_offsets, &mut o[1..], |r, row, encoded| {
-                    let active = graph
-                        .followees(held.start + r)
-                        .iter()
-                        .map(|&i| position[i as usize])
-                        .filter(|&p| p != SILENT);
-                    for (slot, p) in row.iter_mut().zip(active) {
-                        *slot = p;
-                    }
-                    *encoded = encoded_len(row) as u64;
-                });
-                let row = |r: usize| &plain[held_offsets[r] as usize..held_offsets[r + 1] as usize];
-                for r in 0..held.len() {
-                    o[r + 1] += o[r];
-                }
-                let mut gaps = vec![0u16; o[held.len()] as usize];
-                for_each_row(&mut gaps, &o, &mut vec![(); held.len()], |r, out, _| {
-                    encode(row(r), out)
-                });
-                offsets.push(o);
-                rows.push(gaps);
-                on_step(first + b + 1, steps);
-            }
+        let mut built = Vec::with_capacity(steps);
+        for (t, position) in positions.iter().enumerate() {
+            let follow_edges = position
+                .par_iter()
+                .enumerate()
+                .filter(|&(_, &p)| p != SILENT)
+                .map(|(i, _)| graph.follower_count(i))
+                .sum::<usize>();
+            let (offsets, gaps) = rows_at(graph, position, rows.clone());
+            built.push((offsets, gaps, follow_edges));
+            on_step(t + 1, steps);
         }
         senders
             .into_iter()
-            .zip(offsets)
-            .zip(rows)
+            .zip(built)
             .zip(extras)
-            .zip(follow_edges)
-            .map(|((((senders, offsets), gaps), extra), follow_edges)| Self {
+            .map(|((senders, (offsets, gaps, follow_edges)), extra)| Self {
                 senders,
-                first: held.start,
+                first: rows.start,
                 offsets,
                 gaps,
                 follow_edges,
@@ -298,9 +261,16 @@ mod tests {
             &[65_535],
             &[7, 70_000, 16_777_300, 4_000_000_000, u32::MAX - 1],
         ];
+        let encoded = |positions: &[u32]| {
+            let (mut gaps, mut last) = (Vec::new(), 0);
+            for &p in positions {
+                push_gap(&mut gaps, last, p);
+                last = p;
+            }
+            gaps
+        };
         for positions in rows {
-            let mut gaps = vec![0u16; encoded_len(positions)];
-            encode(positions, &mut gaps);
+            let gaps = encoded(positions);
             let row = Row {
                 gaps: &gaps,
                 at: 0,
@@ -309,8 +279,8 @@ mod tests {
             assert_eq!(row.collect::<Vec<_>>(), positions);
         }
         // A gap below the escape takes one slot, others three.
-        assert_eq!(encoded_len(&[0, 65_534, 131_069]), 3 + 2);
-        assert_eq!(encoded_len(&[65_535, 65_536]), 3 + 1);
+        assert_eq!(encoded(&[0, 65_534, 131_069]).len(), 3 + 2);
+        assert_eq!(encoded(&[65_535, 65_536]).len(), 3 + 1);
     }
 
     #[test]
@@ -364,7 +334,73 @@ mod tests {
         assert_eq!(part.offsets.len(), 3 + 1);
         assert_eq!(whole.offsets.len(), n + 1);
         // Edges are counted over every receiver, held or not.
+        assert_eq!(whole.edges(), expected.iter().map(Vec::len).sum::<usize>());
         assert_eq!(part.edges(), whole.edges());
         assert_eq!(part.row(usize::MAX).count(), 0);
+    }
+
+    #[test]
+    fn rows_over_many_chunks_are_each_receivers_posting_followees_in_order() {
+        // 5,000 agents (five chunks of receivers), a pseudo-random graph,
+        // half the agents posting; positions far apart enough that some
+        // gaps take the escape. Whole, and a shard whose bounds fall
+        // inside chunks.
+        let n = 5000usize;
+        let mut state = 7u64;
+        let mut next = |below: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        let follows: Vec<(u32, u32)> = (0..n as u32)
+            .flat_map(|j| (0..next(12)).map(move |_| j))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|j| (j, next(n as u64) as u32))
+            .collect();
+        let graph = FollowGraph::from_follows(n, &follows).unwrap();
+        let mut sent = 0u32;
+        let position: Vec<u32> = (0..n)
+            .map(|_| {
+                if next(2) == 0 {
+                    SILENT
+                } else {
+                    sent += 1 + 30_000 * (next(40) == 0) as u32;
+                    sent
+                }
+            })
+            .collect();
+        assert!(sent > u16::MAX as u32, "some gaps escape");
+        let expected: Vec<Vec<u32>> = (0..n)
+            .map(|j| {
+                graph
+                    .followees(j)
+                    .iter()
+                    .map(|&i| position[i as usize])
+                    .filter(|&p| p != SILENT)
+                    .collect()
+            })
+            .collect();
+        for held in [0..n, 1500..4100] {
+            let step = StepGraph::build_all(
+                &graph,
+                vec![Vec::new()],
+                &[&position],
+                vec![None],
+                held.clone(),
+                &|_, _| {},
+            )
+            .remove(0);
+            for j in 0..n {
+                let want = if held.contains(&j) {
+                    expected[j].clone()
+                } else {
+                    Vec::new()
+                };
+                assert_eq!(step.row(j).collect::<Vec<_>>(), want, "receiver {j} of {held:?}");
+            }
+            assert_eq!(step.edges(), expected.iter().map(Vec::len).sum::<usize>());
+        }
     }
 }
