@@ -8,26 +8,10 @@ mod support;
 #[path = "../../data/tests/support/oasis_run.rs"]
 mod oasis_run;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::aumann;
-
-/// The Parquet tables of an output directory, by name.
-fn tables(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
+use support::{aumann, tables};
 
 /// A hostfile of `count` loopback ports that were free a moment ago.
 fn loopback_hostfile(dir: &Path, count: usize) -> (std::path::PathBuf, Vec<String>) {

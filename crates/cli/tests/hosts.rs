@@ -11,11 +11,10 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use support::aumann;
+use support::{aumann, tables};
 
 /// Namespaces `{prefix}h0`, `{prefix}h1`, ... (the hosts) and `{prefix}sw`
 /// (the switch), removed on drop with their links.
@@ -141,21 +140,6 @@ fn hosts(tag: u8, count: usize) -> Option<Hosts> {
             None
         }
     }
-}
-
-/// The Parquet tables of an output directory, by name.
-fn tables(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn strings(args: &[&str]) -> Vec<String> {

@@ -544,6 +544,15 @@ pub(super) struct SourceAdjoints<'a> {
 }
 
 impl SourceAdjoints<'_> {
+    /// Per position, in order: the position, the term for its agent's
+    /// adjoint row and the adjoint of its emission (K values each).
+    pub(super) fn entries<const K: usize>(&self) -> impl Iterator<Item = (u32, &[f64; K], &[f64; K])> {
+        (self.positions.iter())
+            .zip(self.sums.as_chunks::<K>().0)
+            .zip(self.gate_grads.as_chunks::<K>().0)
+            .map(|((&p, own), emission_grad)| (p, own, emission_grad))
+    }
+
     /// Sources write to their agents' adjoint rows (`adjoint_rows` holds
     /// agents from `first` on) and to their gates (and their parents'
     /// gates) in position order: an agent or a gate may appear at several
@@ -559,42 +568,24 @@ impl SourceAdjoints<'_> {
         taus: &[f64; K],
         sink: &mut GradientSink<'_>,
     ) {
-        for ((own, emission_grad), &p) in self
-            .sums
-            .as_chunks::<K>()
-            .0
-            .iter()
-            .zip(self.gate_grads.as_chunks::<K>().0)
-            .zip(self.positions)
-        {
+        for (p, own, emission_grad) in self.entries::<K>() {
             let (agent, g) = source_at(replay, step, p as usize);
             for m in 0..K {
                 adjoint_rows[agent - first][m] += own[m];
             }
             if g != Source::NO_GATE {
-                send_gate_gradients::<K>(replay, path, g as usize, emission_grad, taus, sink);
+                gate_gradients(replay, path, g as usize, emission_grad, taus, |gate, grad| {
+                    sink.add(gate, grad)
+                });
             }
         }
     }
 }
 
-/// Turns the adjoint of a gate's emission into the gradients of its own gate
-/// and of the gates whose content it reposted.
-#[inline]
-pub(super) fn send_gate_gradients<const K: usize>(
-    replay: &Replay,
-    path: &Path<'_>,
-    g: usize,
-    emission_grad: &[f64; K],
-    taus: &[f64; K],
-    sink: &mut GradientSink<'_>,
-) {
-    gate_gradients(replay, path, g, emission_grad, taus, |gate, grad| sink.add(gate, grad));
-}
-
-/// The gradients that the adjoint of gate g's emission gives, in the order
-/// one process adds them: g's own, then each parent whose content g
-/// reposted (`links(g)` order), each as `(gate, K values)`.
+/// Turns the adjoint of gate g's emission into the gradients of its own
+/// gate and of the gates whose content it reposted, handed to `to` as
+/// `(gate, K values)` in the order one process adds them: g's own, then
+/// each parent in `links(g)` order.
 #[inline]
 pub(super) fn gate_gradients<const K: usize>(
     replay: &Replay,

@@ -186,14 +186,7 @@ impl<'a> Sharding<'a> {
         let width = 1 + K;
         let mut terms: Vec<(u32, u32, [f64; K])> = Vec::new();
         let mut sends = vec![Parcel::default(); self.shards.count()];
-        for ((own, emission_grad), &p) in sources
-            .sums
-            .as_chunks::<K>()
-            .0
-            .iter()
-            .zip(sources.gate_grads.as_chunks::<K>().0)
-            .zip(sources.positions)
-        {
+        for (p, own, emission_grad) in sources.entries::<K>() {
             let (agent, g) = source_at(replay, step, p as usize);
             for m in 0..K {
                 adjoint_rows[agent - lo][m] += own[m];
