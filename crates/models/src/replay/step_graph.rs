@@ -90,9 +90,9 @@ impl Iterator for Row<'_> {
 /// every chunk copies its piece into the step's array where the chunks
 /// before it end. The build counted every row first (a table of 4 bytes
 /// per agent and step, and a pass over every followee list) and staged
-/// the positions as `u32` before encoding them; on a machine where fresh
-/// memory is dear, the chunks' small buffers, which the allocator hands
-/// back from step to step, cost less.
+/// the positions as `u32` before encoding them: two large arrays touched
+/// for nothing on a machine where fresh memory is dear, and a second pass
+/// over the positions (BENCHMARKS.md, "Step rows in one pass per step").
 fn rows_at(graph: &FollowGraph, position: &[u32], held: std::ops::Range<usize>) -> (Vec<u64>, Vec<u16>) {
     const CHUNK: usize = 1024;
     let chunks: Vec<(Vec<u16>, Vec<u64>)> = (0..held.len().div_ceil(CHUNK))
