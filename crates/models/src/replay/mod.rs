@@ -75,7 +75,6 @@ pub struct Replay {
     /// internal id -> original id, and back.
     original: Vec<u32>,
     internal: Vec<u32>,
-    active_edges: u64,
     /// Receivers with per-step rows (all, or one shard's).
     rows: std::ops::Range<usize>,
 }
@@ -155,17 +154,6 @@ impl Replay {
             s.extra()
                 .is_some_and(|e| e.sources.iter().any(|s| s.gate == Source::NO_GATE))
         });
-        let active_edges = step_graphs
-            .iter()
-            .map(|s| {
-                let follows: u64 = s
-                    .senders()
-                    .iter()
-                    .map(|&g| graph.follower_count(tables.gates.agent(g as usize) as usize) as u64)
-                    .sum();
-                follows + s.extra().map_or(0, |e| e.edges() as u64)
-            })
-            .sum();
         // The sweeps read the followers and the per-step rows only; a
         // shard sums the adjoints of its own sources, so it needs their
         // follower rows alone.
@@ -191,7 +179,6 @@ impl Replay {
             traders: tables.traders,
             original,
             internal,
-            active_edges,
             rows,
         })
     }
@@ -321,9 +308,11 @@ impl Replay {
     }
 
     /// Edges from an active sender, over all steps: what the reverse sweep
-    /// walks from the senders, and the k-wide work of each pull.
+    /// walks from the senders, and the k-wide work of each pull. The same
+    /// edges as [`Replay::forward_edges`], seen from their other end (a
+    /// step counts its follow edges as its senders' followers).
     pub fn active_edges(&self) -> u64 {
-        self.active_edges
+        self.forward_edges()
     }
 
     /// Bytes of the graph structures read by the sweeps.
