@@ -391,16 +391,16 @@ pub fn build_replay(
             config.panel_size, population.agents
         )));
     }
-    progress.stage("building the replay", Some(population.steps as u64));
+    progress.stage("building the replay", None);
     let started = Instant::now();
-    let on_step = |built: usize, steps: usize| progress.advance(built as u64, steps as u64, "steps");
+    let on_rows = |done: usize, total: usize| progress.advance(done as u64, total as u64, "receivers");
     // A worker of a cluster holds its shard's rows only, unless curves
     // replay the whole population on every worker.
     let replay = match shard {
         Some((shard, count)) if config.curves.is_none() => {
-            Replay::shard(population, config.replay_options(), shard, count, &on_step)?
+            Replay::shard(population, config.replay_options(), shard, count, &on_rows)?
         }
-        _ => Replay::with_progress(population, config.replay_options(), &on_step)?,
+        _ => Replay::with_progress(population, config.replay_options(), &on_rows)?,
     };
     check_interrupt(progress)?;
     Ok(BuiltReplay {

@@ -85,15 +85,15 @@ impl Replay {
         Self::with_progress(population, ReplayOptions::default(), &|_, _| {})
     }
 
-    /// [`Replay::new`] over the chosen network, telling `on_step(built,
-    /// steps)` after each step's rows are filled (the longest part of the
-    /// build).
+    /// [`Replay::new`] over the chosen network, telling `on_rows(done,
+    /// total)` as the receivers' per-step rows are filled (the longest part
+    /// of the build; a receiver counts once per sixteen steps).
     pub fn with_progress(
         population: &Population,
         options: ReplayOptions,
-        on_step: &dyn Fn(usize, usize),
+        on_rows: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
-        Self::build(population, options, None, on_step)
+        Self::build(population, options, None, on_rows)
     }
 
     /// The replay as one worker of `count` holds it for a sharded sweep:
@@ -107,17 +107,17 @@ impl Replay {
         options: ReplayOptions,
         shard: usize,
         count: usize,
-        on_step: &dyn Fn(usize, usize),
+        on_rows: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
         assert!(shard < count, "shard {shard} of {count}");
-        Self::build(population, options, Some((shard, count)), on_step)
+        Self::build(population, options, Some((shard, count)), on_rows)
     }
 
     fn build(
         population: &Population,
         options: ReplayOptions,
         shard: Option<(usize, usize)>,
-        on_step: &dyn Fn(usize, usize),
+        on_rows: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
         population.validate()?;
         let n = population.agents;
@@ -144,7 +144,7 @@ impl Replay {
         let extras: Vec<_> = (0..steps)
             .map(|t| extra_edges.step(t, &senders[t], positions[t], &tables))
             .collect();
-        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_step);
+        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_rows);
         let mut network = extra_edges.summary;
         network.follows_always = graph.edges() as u64;
         network.follows_timed = split.timed.len() as u64;

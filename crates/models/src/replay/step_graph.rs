@@ -3,7 +3,6 @@
 use super::Gates;
 use super::network::ExtraEdges;
 use crate::graph::FollowGraph;
-use crate::slots::split_rows;
 use rayon::prelude::*;
 
 /// For one step: the gates with activity (the senders), and for every
@@ -82,60 +81,203 @@ impl Iterator for Row<'_> {
     }
 }
 
-/// The rows of the receivers in `held` at one step (`position` per agent,
-/// or [`SILENT`]), as gaps, and their offsets.
+/// Which agents post at a step, 64 to a word, and how many agents of the
+/// words before post: a sender's position is its rank among the step's
+/// senders (they are in agent order), `before` plus the posting agents
+/// below it in its word.
+#[derive(Clone, Copy, Debug, Default)]
+struct RankWord {
+    bits: u64,
+    before: u32,
+}
+
+/// The rank words of every step, word-major (`words[w * steps + t]`), so
+/// that one followee's steps sit in a few adjacent cache lines: 16 bytes
+/// per 64 agents and step, 5.8 MB at full scale, which stays in cache
+/// while the followee lists stream past (the positions themselves are 94
+/// MB).
 ///
-/// One pass over the followee lists: each chunk of receivers gathers and
-/// encodes its rows into a buffer of its own while they are in cache, then
-/// every chunk copies its piece into the step's array where the chunks
-/// before it end. The build counted every row first (a table of 4 bytes
-/// per agent and step, and a pass over every followee list) and staged
-/// the positions as `u32` before encoding them: two large arrays touched
-/// for nothing on a machine where fresh memory is dear, and a second pass
-/// over the positions (BENCHMARKS.md, "Step rows in one pass per step").
-fn rows_at(graph: &FollowGraph, position: &[u32], held: std::ops::Range<usize>) -> (Vec<u64>, Vec<u16>) {
-    const CHUNK: usize = 1024;
-    let chunks: Vec<(Vec<u16>, Vec<u64>)> = (0..held.len().div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let receivers = held.start + c * CHUNK..(held.start + (c + 1) * CHUNK).min(held.end);
-            let (mut gaps, mut ends) = (Vec::new(), Vec::with_capacity(receivers.len()));
-            for j in receivers {
-                let mut last = 0;
-                for &i in graph.followees(j) {
-                    let p = position[i as usize];
-                    if p != SILENT {
-                        push_gap(&mut gaps, last, p);
-                        last = p;
-                    }
-                }
-                ends.push(gaps.len() as u64);
+/// Panics unless each step's positions are the ranks of its posting agents
+/// in agent order (what [`StepGraph::senders_of`] makes them).
+fn rank_words(positions: &[&[u32]], agents: usize) -> Vec<RankWord> {
+    let steps = positions.len();
+    let mut words = vec![RankWord::default(); agents.div_ceil(64) * steps];
+    words.par_chunks_mut(steps.max(1)).enumerate().for_each(|(w, word)| {
+        let agents = w * 64..(w * 64 + 64).min(agents);
+        for (slot, position) in word.iter_mut().zip(positions) {
+            slot.bits = position[agents.clone()]
+                .iter()
+                .enumerate()
+                .fold(0, |bits, (b, &p)| bits | ((p != SILENT) as u64) << b);
+        }
+    });
+    for t in 0..steps {
+        let mut before = 0u32;
+        for word in words[t..].iter_mut().step_by(steps) {
+            word.before = before;
+            before += word.bits.count_ones();
+        }
+    }
+    words.par_chunks(steps.max(1)).enumerate().for_each(|(w, word)| {
+        for (t, (slot, position)) in word.iter().zip(positions).enumerate() {
+            for (b, &p) in position[w * 64..(w * 64 + 64).min(agents)].iter().enumerate() {
+                assert!(
+                    p == SILENT || p == slot.rank(b),
+                    "agent {} at step {t}: position {p} is not its rank among the senders",
+                    w * 64 + b
+                );
             }
-            (gaps, ends)
+        }
+    });
+    words
+}
+
+impl RankWord {
+    /// The position of the agent at bit `b`, which posts.
+    #[inline]
+    fn rank(&self, b: usize) -> u32 {
+        self.before + (self.bits & ((1u64 << b) - 1)).count_ones()
+    }
+}
+
+/// Steps whose rows one scan of the followee lists fills: a receiver's
+/// followees' posting steps are one `u16` mask each.
+const STEPS_PER_SCAN: usize = 16;
+
+/// Receivers per task.
+const CHUNK: usize = 1024;
+
+/// Chunks filled before their rows are appended to the steps' arrays: the
+/// buffers of one band (about 25 MB at full scale) are reused by the next,
+/// so the build touches fresh memory for the final rows only.
+const BAND: usize = 64;
+
+/// One chunk's rows at every step of a scan, as gaps, with each row's end.
+#[derive(Default)]
+struct ChunkRows {
+    gaps: Vec<Vec<u16>>,
+    ends: Vec<Vec<u32>>,
+}
+
+impl ChunkRows {
+    /// Fills the rows of `receivers` at steps `first..first + masks' width`:
+    /// one pass over each followee list, a posting followee's position at
+    /// step t is its rank in `words`.
+    fn fill(
+        &mut self,
+        graph: &FollowGraph,
+        masks: &[u16],
+        words: &[RankWord],
+        scan: std::ops::Range<usize>,
+        steps: usize,
+        receivers: std::ops::Range<usize>,
+    ) {
+        let width = scan.len();
+        self.gaps.resize_with(width, Vec::new);
+        self.ends.resize_with(width, Vec::new);
+        for (gaps, ends) in self.gaps.iter_mut().zip(&mut self.ends) {
+            gaps.clear();
+            ends.clear();
+        }
+        let mut last = [0u32; STEPS_PER_SCAN];
+        for j in receivers {
+            last[..width].fill(0);
+            for &i in graph.followees(j) {
+                let mut mask = masks[i as usize];
+                if mask == 0 {
+                    continue;
+                }
+                let (w, b) = (i as usize / 64, i as usize % 64);
+                let word = &words[w * steps + scan.start..];
+                while mask != 0 {
+                    let s = mask.trailing_zeros() as usize;
+                    mask &= mask - 1;
+                    let p = word[s].rank(b);
+                    push_gap(&mut self.gaps[s], last[s], p);
+                    last[s] = p;
+                }
+            }
+            for (gaps, ends) in self.gaps.iter().zip(&mut self.ends) {
+                ends.push(gaps.len() as u32);
+            }
+        }
+    }
+}
+
+/// The rows of the receivers in `held` at every step (`positions[t]` per
+/// agent, or [`SILENT`]), as gaps, and their offsets; `on_rows(done,
+/// total)` after each band of receivers. `reserve[t]` is the room made
+/// for step t's gaps beforehand (the step's edges when every row is held:
+/// one gap each but for the escapes).
+///
+/// One pass over the followee lists per sixteen steps: each followee's
+/// posting steps are a mask, and its position at a step is its rank, read
+/// from [`rank_words`]. Each chunk of receivers gathers and encodes its
+/// rows at every step into buffers of its own while its lists are in
+/// cache; then each step appends the chunks' pieces to its array, steps in
+/// parallel. The build scanned every followee list once per step, looking
+/// up the followee's position at that step each time: fourteen scans and
+/// 935 million lookups at full scale for 325 million posting followees
+/// (BENCHMARKS.md, "One scan of the followee lists for every step").
+fn rows_all(
+    graph: &FollowGraph,
+    positions: &[&[u32]],
+    held: std::ops::Range<usize>,
+    reserve: &[usize],
+    on_rows: &dyn Fn(usize, usize),
+) -> Vec<(Vec<u64>, Vec<u16>)> {
+    let steps = positions.len();
+    let agents = graph.agents();
+    let words = rank_words(positions, agents);
+    let chunks = held.len().div_ceil(CHUNK);
+    let scans = steps.div_ceil(STEPS_PER_SCAN);
+    let mut rows: Vec<(Vec<u64>, Vec<u16>)> = reserve
+        .iter()
+        .map(|&edges| {
+            let mut offsets = Vec::with_capacity(held.len() + 1);
+            offsets.push(0u64);
+            (offsets, Vec::with_capacity(edges))
         })
         .collect();
-    let mut bases = Vec::with_capacity(chunks.len());
-    let mut total = 0u64;
-    for (gaps, _) in &chunks {
-        bases.push(total);
-        total += gaps.len() as u64;
+    let mut buffers: Vec<ChunkRows> = (0..BAND.min(chunks)).map(|_| ChunkRows::default()).collect();
+    for (k, first) in (0..steps).step_by(STEPS_PER_SCAN).enumerate() {
+        let scan = first..(first + STEPS_PER_SCAN).min(steps);
+        let masks: Vec<u16> = (0..agents)
+            .into_par_iter()
+            .map(|i| {
+                let word = &words[i / 64 * steps..][scan.clone()];
+                word.iter()
+                    .enumerate()
+                    .fold(0u16, |mask, (s, w)| mask | ((w.bits >> (i % 64) & 1) as u16) << s)
+            })
+            .collect();
+        for band in (0..chunks).step_by(BAND) {
+            let band = band..(band + BAND).min(chunks);
+            buffers[..band.len()]
+                .par_iter_mut()
+                .zip(band.clone())
+                .for_each(|(buffer, c)| {
+                    let receivers = held.start + c * CHUNK..(held.start + (c + 1) * CHUNK).min(held.end);
+                    buffer.fill(graph, &masks, &words, scan.clone(), steps, receivers);
+                });
+            let pieces = &buffers[..band.len()];
+            rows[scan.clone()]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(s, (offsets, gaps))| {
+                    for piece in pieces {
+                        let base = gaps.len() as u64;
+                        gaps.extend_from_slice(&piece.gaps[s]);
+                        offsets.extend(piece.ends[s].iter().map(|&end| base + end as u64));
+                    }
+                });
+            on_rows(k * held.len() + (band.end * CHUNK).min(held.len()), scans * held.len());
+        }
     }
-    let mut offsets = vec![0u64; held.len() + 1];
-    offsets[1..]
-        .par_chunks_mut(CHUNK)
-        .zip(&chunks)
-        .zip(&bases)
-        .for_each(|((slots, (_, ends)), &base)| {
-            for (slot, &end) in slots.iter_mut().zip(ends) {
-                *slot = base + end;
-            }
-        });
-    let mut gaps = vec![0u16; total as usize];
-    split_rows(&mut gaps, chunks.iter().map(|(g, _)| g.len()))
-        .into_par_iter()
-        .zip(&chunks)
-        .for_each(|(out, (piece, _))| out.copy_from_slice(piece));
-    (offsets, gaps)
+    for (_, gaps) in &mut rows {
+        gaps.shrink_to_fit();
+    }
+    rows
 }
 
 impl StepGraph {
@@ -161,7 +303,10 @@ impl StepGraph {
     }
 
     /// Every step over the follow graph: `senders[t]` at their
-    /// `positions[t]` (per agent, or [`SILENT`]), with `extras[t]`.
+    /// `positions[t]` (per agent, or [`SILENT`]: each sender's rank among
+    /// the step's senders in agent order), with `extras[t]`;
+    /// `on_rows(done, total)` as the rows are filled, counting receivers
+    /// (once per sixteen steps).
     ///
     /// Rows keep the followee order (by id, so by popularity), which keeps
     /// the sums over a row reproducible. Only the receivers in `rows` get
@@ -174,26 +319,28 @@ impl StepGraph {
         positions: &[&[u32]],
         extras: Vec<Option<ExtraEdges>>,
         rows: std::ops::Range<usize>,
-        on_step: &dyn Fn(usize, usize),
+        on_rows: &dyn Fn(usize, usize),
     ) -> Vec<Self> {
-        let steps = senders.len();
-        let mut built = Vec::with_capacity(steps);
-        for (t, position) in positions.iter().enumerate() {
-            let follow_edges = position
-                .par_iter()
-                .enumerate()
-                .filter(|&(_, &p)| p != SILENT)
-                .map(|(i, _)| graph.follower_count(i))
-                .sum::<usize>();
-            let (offsets, gaps) = rows_at(graph, position, rows.clone());
-            built.push((offsets, gaps, follow_edges));
-            on_step(t + 1, steps);
-        }
+        let follow_edges: Vec<usize> = positions
+            .iter()
+            .map(|position| {
+                position
+                    .par_iter()
+                    .enumerate()
+                    .filter(|&(_, &p)| p != SILENT)
+                    .map(|(i, _)| graph.follower_count(i))
+                    .sum()
+            })
+            .collect();
+        let whole = rows == (0..graph.agents());
+        let reserve: Vec<usize> = follow_edges.iter().map(|&e| if whole { e } else { 0 }).collect();
+        let built = rows_all(graph, positions, rows.clone(), &reserve, on_rows);
         senders
             .into_iter()
             .zip(built)
+            .zip(follow_edges)
             .zip(extras)
-            .map(|((senders, (offsets, gaps, follow_edges)), extra)| Self {
+            .map(|(((senders, (offsets, gaps)), follow_edges), extra)| Self {
                 senders,
                 first: rows.start,
                 offsets,
@@ -340,12 +487,14 @@ mod tests {
     }
 
     #[test]
-    fn rows_over_many_chunks_are_each_receivers_posting_followees_in_order() {
-        // 5,000 agents (five chunks of receivers), a pseudo-random graph,
-        // half the agents posting; positions far apart enough that some
-        // gaps take the escape. Whole, and a shard whose bounds fall
-        // inside chunks.
-        let n = 5000usize;
+    fn rows_over_many_chunks_and_steps_are_each_receivers_posting_followees_in_order() {
+        // 140,000 agents (137 chunks of receivers, three bands), a
+        // pseudo-random graph, 18 steps (two scans of the followee lists)
+        // with about half the agents posting at each; a step's positions
+        // are its posters' ranks, so followees more than 65,535 posters
+        // apart take the escape. Whole, and a shard whose bounds fall
+        // inside chunks and bands.
+        let (n, steps) = (140_000usize, 18usize);
         let mut state = 7u64;
         let mut next = |below: u64| {
             state = state
@@ -360,47 +509,73 @@ mod tests {
             .map(|j| (j, next(n as u64) as u32))
             .collect();
         let graph = FollowGraph::from_follows(n, &follows).unwrap();
-        let mut sent = 0u32;
-        let position: Vec<u32> = (0..n)
-            .map(|_| {
-                if next(2) == 0 {
-                    SILENT
-                } else {
-                    sent += 1 + 30_000 * (next(40) == 0) as u32;
-                    sent
-                }
-            })
-            .collect();
-        assert!(sent > u16::MAX as u32, "some gaps escape");
-        let expected: Vec<Vec<u32>> = (0..n)
-            .map(|j| {
-                graph
-                    .followees(j)
-                    .iter()
-                    .map(|&i| position[i as usize])
-                    .filter(|&p| p != SILENT)
+        let positions: Vec<Vec<u32>> = (0..steps)
+            .map(|t| {
+                let mut sent = 0u32;
+                (0..n)
+                    .map(|_| {
+                        // Step 5 silent throughout; the others about half.
+                        if t == 5 || next(2) == 0 {
+                            SILENT
+                        } else {
+                            sent += 1;
+                            sent - 1
+                        }
+                    })
                     .collect()
             })
             .collect();
-        for held in [0..n, 1500..4100] {
-            let step = StepGraph::build_all(
+        let positions: Vec<&[u32]> = positions.iter().map(Vec::as_slice).collect();
+        let expected: Vec<Vec<Vec<u32>>> = positions
+            .iter()
+            .map(|position| {
+                (0..n)
+                    .map(|j| {
+                        graph
+                            .followees(j)
+                            .iter()
+                            .map(|&i| position[i as usize])
+                            .filter(|&p| p != SILENT)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let escaped = expected[0]
+            .iter()
+            .filter(|row| row.windows(2).any(|w| w[1] - w[0] >= ESCAPE as u32))
+            .count();
+        assert!(escaped > 100, "some gaps escape: {escaped}");
+        for held in [0..n, 1500..131_100] {
+            let built = StepGraph::build_all(
                 &graph,
-                vec![Vec::new()],
-                &[&position],
-                vec![None],
+                vec![Vec::new(); steps],
+                &positions,
+                vec![None; steps],
                 held.clone(),
                 &|_, _| {},
-            )
-            .remove(0);
-            for j in 0..n {
-                let want = if held.contains(&j) {
-                    expected[j].clone()
-                } else {
-                    Vec::new()
-                };
-                assert_eq!(step.row(j).collect::<Vec<_>>(), want, "receiver {j} of {held:?}");
+            );
+            assert_eq!(built.len(), steps);
+            for (t, step) in built.iter().enumerate() {
+                for j in 0..n {
+                    let row: Vec<u32> = step.row(j).collect();
+                    if held.contains(&j) {
+                        assert_eq!(row, expected[t][j], "receiver {j} at step {t} of {held:?}");
+                    } else {
+                        assert!(row.is_empty(), "receiver {j} at step {t} of {held:?}");
+                    }
+                }
+                assert_eq!(step.edges(), expected[t].iter().map(Vec::len).sum::<usize>());
             }
-            assert_eq!(step.edges(), expected.iter().map(Vec::len).sum::<usize>());
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "is not its rank among the senders")]
+    fn positions_that_are_not_ranks_are_refused() {
+        let graph = FollowGraph::from_follows(3, &[(0, 1), (1, 2)]).unwrap();
+        // Agents 1 and 2 post, but in the wrong order.
+        let position = [SILENT, 1, 0];
+        StepGraph::build_all(&graph, vec![vec![0, 1]], &[&position], vec![None], 0..3, &|_, _| {});
     }
 }
