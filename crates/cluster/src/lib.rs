@@ -19,10 +19,11 @@ mod hostfile;
 mod transport;
 
 pub use hostfile::{loopback, read_hostfile};
-pub use transport::{TimelyTransport, Traffic};
+pub use transport::{PIECE_BYTES, TimelyTransport, Traffic};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
 use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
@@ -178,7 +179,15 @@ where
     spec.check()?;
     failure::install_hook();
     let sockets = connect::connect(&spec.addresses, spec.process, spec.fingerprint, spec.connect_timeout)?;
-    let hooks = Hooks::default();
+    // Every network buffer comes from here: the largest is reported, so
+    // that runs show what the transport's pieces keep them to.
+    let largest_buffer = Arc::new(AtomicUsize::new(0));
+    let mut hooks = Hooks::default();
+    let record = Arc::clone(&largest_buffer);
+    hooks.refill.logic = Arc::new(move |size| {
+        record.fetch_max(size, Ordering::Relaxed);
+        Box::new(vec![0_u8; size]) as Box<dyn std::ops::DerefMut<Target = [u8]> + Send>
+    });
     let allocators = ProcessBuilder::new_typed_vector(spec.workers, hooks.refill.clone(), hooks.spill.clone());
     let (builders, comms) = initialize_networking_from_sockets(allocators, sockets, spec.process, spec.workers, hooks)
         .map_err(|e| ClusterError::Io(e.to_string()))?;
@@ -224,7 +233,15 @@ where
     // hook keeps panics after a lost peer to itself) and the run stands.
     failure::shutting_down();
     let _ = catch_unwind(AssertUnwindSafe(|| drop(guards.join())));
-    Ok(done.into_iter().map(|r| r.expect("every worker reported")).collect())
+    let largest_buffer = largest_buffer.load(Ordering::Relaxed) as u64;
+    Ok(done
+        .into_iter()
+        .map(|r| {
+            let mut r = r.expect("every worker reported");
+            r.traffic.largest_network_buffer = largest_buffer;
+            r
+        })
+        .collect())
 }
 
 fn to_error(

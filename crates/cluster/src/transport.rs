@@ -1,22 +1,96 @@
 //! [`Transport`] over a timely worker: each round is one epoch of a
-//! dataflow that routes parcels to their target worker.
+//! dataflow that routes parcels to their target worker, in pieces of at
+//! most [`PIECE_BYTES`].
 
 use crate::failure;
 use aumann_models::{Parcel, Transport};
 use fragile::Fragile;
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use timely::container::CapacityContainerBuilder;
+use timely::container::{CapacityContainerBuilder, ContainerBuilder, LengthPreservingContainerBuilder, PushInto};
 use timely::dataflow::InputHandle;
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::pact::ExchangeCore;
 use timely::dataflow::operators::Input;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::worker::Worker;
 
-/// (target worker, source worker, round, parcel): the round travels in the
-/// data rather than in timely's timestamps, whose batches may span several.
-type Routed = (u32, u32, u64, Parcel);
+/// (target worker, source worker, round, piece, pieces, the piece of the
+/// parcel): the round travels in the data rather than in timely's
+/// timestamps, whose batches may span several.
+type Routed = (u32, u32, u64, u32, u32, Parcel);
+
+/// A piece as received: (round, source worker, piece, pieces, the piece).
+type Received = (u64, u32, u32, u32, Parcel);
+
+/// The most bytes of ids and values in one message.
+///
+/// Timely's network buffers grow to the largest message they carry and
+/// keep that size for the rest of the run, several per connection: a
+/// round's parcel sent whole (the adjoints that all readers of a shard's
+/// sources send it, 0.2 GB at full scale) made them hundreds of megabytes
+/// on every process. Pieces this size fit the buffers' initial 1 MiB.
+pub const PIECE_BYTES: usize = 256 << 10;
+
+/// Each item its own container, so its own message: timely's exchange
+/// otherwise batches up to a container's capacity of items (some 100
+/// parcels) into one message, whatever their size.
+#[derive(Default)]
+struct OnePerMessage {
+    pending: VecDeque<Vec<Routed>>,
+    current: Option<Vec<Routed>>,
+}
+
+impl PushInto<Routed> for OnePerMessage {
+    fn push_into(&mut self, item: Routed) {
+        self.pending.push_back(vec![item]);
+    }
+}
+
+impl ContainerBuilder for OnePerMessage {
+    type Container = Vec<Routed>;
+
+    fn extract(&mut self) -> Option<&mut Vec<Routed>> {
+        self.current = self.pending.pop_front();
+        self.current.as_mut()
+    }
+
+    fn finish(&mut self) -> Option<&mut Vec<Routed>> {
+        self.extract()
+    }
+}
+
+impl LengthPreservingContainerBuilder for OnePerMessage {}
+
+/// `parcel` cut into consecutive pieces of at most [`PIECE_BYTES`] (its ids
+/// and its values cut separately: concatenated in order they are the
+/// parcel again); at least one piece, empty for an empty parcel.
+fn pieces(parcel: Parcel) -> Vec<Parcel> {
+    const IDS: usize = PIECE_BYTES / 4;
+    const VALUES: usize = PIECE_BYTES / 8;
+    let count = parcel
+        .ids
+        .len()
+        .div_ceil(IDS)
+        .max(parcel.values.len().div_ceil(VALUES))
+        .max(1);
+    if count == 1 {
+        return vec![parcel];
+    }
+    let mut ids = parcel.ids.chunks(IDS);
+    let mut values = parcel.values.chunks(VALUES);
+    (0..count)
+        .map(|_| {
+            // Each piece holds ids or values (or both): never more than
+            // PIECE_BYTES of either kind, so at most twice that in all.
+            Parcel {
+                ids: ids.next().map_or_else(Vec::new, <[u32]>::to_vec),
+                values: values.next().map_or_else(Vec::new, <[f64]>::to_vec),
+            }
+        })
+        .collect()
+}
 
 /// What a worker sent, for reports and the benchmark.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,12 +102,16 @@ pub struct Traffic {
     pub bytes: u64,
     /// Of those, bytes sent to workers in other processes.
     pub bytes_between_processes: u64,
+    /// The largest network buffer timely's communication allocated in
+    /// this worker's process (every worker of a process reports the same).
+    pub largest_network_buffer: u64,
 }
 
 struct Inner<'w> {
     worker: &'w mut Worker,
     input: InputHandle<u64, CapacityContainerBuilder<Vec<Routed>>>,
-    received: Rc<RefCell<Vec<(u64, u32, Parcel)>>>,
+    /// The pieces as they came.
+    received: Rc<RefCell<Vec<Received>>>,
     round: u64,
     traffic: Traffic,
 }
@@ -63,13 +141,13 @@ impl<'w> TimelyTransport<'w> {
         let sink = Rc::clone(&received);
         worker.dataflow::<u64, _, _>(|scope| {
             scope.input_from(&mut input).sink(
-                Exchange::new(|routed: &Routed| routed.0 as u64),
+                ExchangeCore::<OnePerMessage, _>::new_core(|routed: &Routed| routed.0 as u64),
                 "parcels",
                 move |(input, _)| {
                     input.for_each(|_, data| {
                         let mut sink = sink.borrow_mut();
-                        for (_, from, round, parcel) in data.drain(..) {
-                            sink.push((round, from, parcel));
+                        for (_, from, round, piece, pieces, parcel) in data.drain(..) {
+                            sink.push((round, from, piece, pieces, parcel));
                         }
                     });
                 },
@@ -134,12 +212,21 @@ impl Transport for TimelyTransport<'_> {
             if self.process_of(target) != me {
                 inner.traffic.bytes_between_processes += bytes;
             }
-            inner.input.send((target as u32, self.shard as u32, round, parcel));
+            let parcel_pieces = pieces(parcel);
+            let count = parcel_pieces.len() as u32;
+            for (piece, parcel) in parcel_pieces.into_iter().enumerate() {
+                inner
+                    .input
+                    .send((target as u32, self.shard as u32, round, piece as u32, count, parcel));
+            }
         }
         inner.input.advance_to(round + 1);
         inner.round += 1;
         inner.traffic.rounds += 1;
         let mut out = vec![Parcel::default(); self.shards];
+        // Per source worker: the next piece to append, and the pieces in
+        // all once known.
+        let mut next = vec![0u32; self.shards];
         let mut got = vec![false; self.shards];
         got[self.shard] = true;
         let mut waiting = self.shards - 1;
@@ -148,16 +235,32 @@ impl Transport for TimelyTransport<'_> {
             {
                 let mut received = inner.received.borrow_mut();
                 let before = received.len();
-                received.retain_mut(|(r, from, parcel)| {
-                    if *r != round {
-                        return true;
-                    }
-                    let from = *from as usize;
-                    out[from] = std::mem::take(parcel);
-                    got[from] = true;
-                    waiting -= 1;
-                    false
-                });
+                // Pieces are appended in order, whatever order they came
+                // in; one that came early waits in `received` for its turn.
+                let mut appended = true;
+                while appended {
+                    appended = false;
+                    received.retain_mut(|(r, from, piece, pieces, parcel)| {
+                        let from = *from as usize;
+                        if *r != round || *piece != next[from] {
+                            return true;
+                        }
+                        let whole = &mut out[from];
+                        if *piece == 0 {
+                            *whole = std::mem::take(parcel);
+                        } else {
+                            whole.ids.append(&mut parcel.ids);
+                            whole.values.append(&mut parcel.values);
+                        }
+                        next[from] += 1;
+                        appended = true;
+                        if next[from] == *pieces {
+                            got[from] = true;
+                            waiting -= 1;
+                        }
+                        false
+                    });
+                }
                 if received.len() != before {
                     last_news = Instant::now();
                 }
@@ -181,5 +284,39 @@ impl Transport for TimelyTransport<'_> {
             inner.worker.step_or_park(Some(Duration::from_millis(20)));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_put_back_in_order_are_the_parcel() {
+        let (ids, values) = (PIECE_BYTES / 4, PIECE_BYTES / 8);
+        for (id_count, value_count) in [
+            (0, 0),
+            (3, 5),
+            (ids, values),
+            (ids + 1, 0),
+            (0, values + 1),
+            (3 * ids + 7, values / 2),
+            (10, 5 * values - 1),
+        ] {
+            let parcel = Parcel {
+                ids: (0..id_count as u32).collect(),
+                values: (0..value_count).map(|v| v as f64 * 0.5).collect(),
+            };
+            let cut = pieces(parcel.clone());
+            let expected = id_count.div_ceil(ids).max(value_count.div_ceil(values)).max(1);
+            assert_eq!(cut.len(), expected, "{id_count} ids, {value_count} values");
+            let mut whole = Parcel::default();
+            for piece in cut {
+                assert!(piece.ids.len() * 4 <= PIECE_BYTES && piece.values.len() * 8 <= PIECE_BYTES);
+                whole.ids.extend(piece.ids);
+                whole.values.extend(piece.values);
+            }
+            assert_eq!(whole, parcel, "{id_count} ids, {value_count} values");
+        }
     }
 }

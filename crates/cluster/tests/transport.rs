@@ -2,7 +2,7 @@
 //! sockets): parcels reach their target in the right round, and a peer that
 //! stops sending is named within the peer timeout.
 
-use aumann_cluster::{ClusterError, ClusterSpec, run};
+use aumann_cluster::{ClusterError, ClusterSpec, PIECE_BYTES, run};
 use aumann_models::{Parcel, Transport};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -88,4 +88,52 @@ fn a_peer_that_stops_sending_is_named_within_the_timeout() {
         other => panic!("expected a silent peer, got {other}"),
     }
     assert!(err.to_string().contains("process 1"), "{err}");
+}
+
+#[test]
+fn large_parcels_arrive_whole_and_keep_the_network_buffers_small() {
+    // 16 MB of values and 2 MB of ids from each worker to each other, three
+    // rounds: 64 pieces each, whose messages fit timely's initial 1 MiB
+    // buffers. Sent whole, each would grow every buffer it passes through
+    // to 32 MiB.
+    let (processes, workers) = (2, 2);
+    let addresses = free_addresses(processes);
+    let (id_count, value_count) = (2 << 19, 2 << 20);
+    let handles: Vec<_> = (0..processes)
+        .map(|p| {
+            let spec = spec(&addresses, p, workers, Duration::from_secs(60));
+            std::thread::spawn(move || {
+                run(&spec, move |t| {
+                    let (me, shards) = (t.shard(), t.shards());
+                    let parcel = |from: usize, to: usize, round: u64| Parcel {
+                        ids: (0..id_count)
+                            .map(|i| (i ^ (from * 7 + to * 3 + round as usize)) as u32)
+                            .collect(),
+                        values: (0..value_count)
+                            .map(|v| (v + from * 1000 + to) as f64 + round as f64 * 0.5)
+                            .collect(),
+                    };
+                    for round in 0..3 {
+                        let parcels = (0..shards).map(|s| parcel(me, s, round)).collect();
+                        for (from, got) in t.exchange(parcels).into_iter().enumerate() {
+                            if from != me {
+                                assert!(got == parcel(from, me, round), "round {round} from {from} to {me}");
+                            }
+                        }
+                    }
+                })
+                .map(|results| results.into_iter().map(|r| r.traffic).collect::<Vec<_>>())
+            })
+        })
+        .collect();
+    for handle in handles {
+        for traffic in handle.join().unwrap().unwrap() {
+            assert_eq!(traffic.rounds, 3);
+            assert!(
+                traffic.largest_network_buffer > 0 && traffic.largest_network_buffer <= 4 << 20,
+                "largest network buffer {} bytes (pieces of {PIECE_BYTES})",
+                traffic.largest_network_buffer
+            );
+        }
+    }
 }

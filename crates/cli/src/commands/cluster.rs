@@ -239,18 +239,20 @@ fn report_traffic(spec: &ClusterSpec, results: &[WorkerResult<Result<StudyResult
         rounds: t.rounds.max(r.traffic.rounds),
         bytes: t.bytes + r.traffic.bytes,
         bytes_between_processes: t.bytes_between_processes + r.traffic.bytes_between_processes,
+        largest_network_buffer: t.largest_network_buffer.max(r.traffic.largest_network_buffer),
     });
     // One write, so that the lines of processes sharing a terminal do not
     // interleave.
     let line = format!(
-        "process {} of {} ({} worker{}): sent {:.1} MB to other processes, {:.1} MB in all, in {} rounds\n",
+        "process {} of {} ({} worker{}): sent {:.1} MB to other processes, {:.1} MB in all, in {} rounds; largest network buffer {:.1} MB\n",
         spec.process,
         spec.processes(),
         spec.workers,
         if spec.workers == 1 { "" } else { "s" },
         total.bytes_between_processes as f64 / 1e6,
         total.bytes as f64 / 1e6,
-        total.rounds
+        total.rounds,
+        total.largest_network_buffer as f64 / 1e6
     );
     let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
 }
