@@ -350,11 +350,15 @@ fn a_cluster_killed_mid_run_resumes_from_its_checkpoints_to_the_same_tables() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(
-        &checkpoints.join("process-1-cascade.checkpoint"),
-        Duration::from_secs(120),
-    );
-    // Stop the whole cluster (its launcher and both processes) mid-run.
+    for process in 0..2 {
+        wait_for(
+            &checkpoints.join(format!("process-{process}-cascade.checkpoint")),
+            Duration::from_secs(120),
+        );
+    }
+    // Stop the whole cluster (its launcher and both processes) mid-run: one
+    // process may have saved a sweep more than the other, and the run
+    // continues from the newest sweep both saved.
     let stopped = Command::new("pkill")
         .args(["-9", "-f", checkpoints.to_str().unwrap()])
         .status()

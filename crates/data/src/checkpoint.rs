@@ -1,5 +1,5 @@
 //! An attribution's checkpoint on disk: one file, replaced whole after
-//! every sweep.
+//! every sweep, and the one it replaced beside it (`….previous`).
 //!
 //! The file holds the engine's [`SweepState`] behind a header (a magic
 //! word, a format version, the job's fingerprint, the sizes) and ends with
@@ -8,6 +8,11 @@
 //! previous checkpoint or the new one, never half of one. A file that is
 //! not a checkpoint, belongs to another job, or was cut short is not used:
 //! the run starts from the beginning and says why.
+//!
+//! The previous generation is kept for a cluster: its processes save after
+//! the same sweeps, but a crash can stop one after its save and another
+//! just before, and the run then continues from the newest state that
+//! every process holds rather than from the beginning.
 
 use aumann_engine::{Checkpoint, SweepState};
 use std::cell::RefCell;
@@ -52,6 +57,23 @@ impl FileCheckpoint {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the checkpoint that the last save replaced is kept.
+    pub fn previous_path(&self) -> PathBuf {
+        previous(&self.path)
+    }
+
+    /// Reads and checks the checkpoint at `path`.
+    fn read(&self, path: &Path) -> Result<Option<SweepState>, String> {
+        match std::fs::read(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+            Ok(bytes) => self
+                .decode(&bytes)
+                .map(Some)
+                .map_err(|why| format!("{}: {why}", path.display())),
+        }
     }
 
     /// What the last restore found.
@@ -141,6 +163,22 @@ impl FileCheckpoint {
     }
 }
 
+/// The previous generation of the checkpoint at `path`.
+fn previous(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".previous");
+    PathBuf::from(name)
+}
+
+/// Removes the checkpoint at `path` and its previous generation (once a
+/// run's outputs are written); absent files are no error.
+pub fn remove(path: &Path) {
+    // Best effort: a file left behind lets at most a rerun of the same
+    // job (the same fingerprint) skip sweeps, to the same numbers.
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(previous(path));
+}
+
 /// Rows of accumulator a state with `batches` done carries.
 fn batches_rows(batches: u64) -> u64 {
     if batches == 0 { 0 } else { 2 }
@@ -148,20 +186,38 @@ fn batches_rows(batches: u64) -> u64 {
 
 impl Checkpoint for FileCheckpoint {
     fn restore(&self) -> Option<SweepState> {
-        let found = match std::fs::read(&self.path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Restored::Nothing,
-            Err(e) => Restored::Ignored(format!("{}: {e}", self.path.display())),
-            Ok(bytes) => match self.decode(&bytes) {
-                Ok(state) => {
-                    let evaluations = state.evaluations;
-                    *self.restored.borrow_mut() = Restored::Resumed { evaluations };
-                    return Some(state);
-                }
-                Err(why) => Restored::Ignored(format!("{}: {why}", self.path.display())),
-            },
+        let (found, state) = match self.read(&self.path) {
+            Ok(None) => (Restored::Nothing, None),
+            Ok(Some(state)) => (
+                Restored::Resumed {
+                    evaluations: state.evaluations,
+                },
+                Some(state),
+            ),
+            Err(why) => (Restored::Ignored(why), None),
         };
         *self.restored.borrow_mut() = found;
-        None
+        state
+    }
+
+    fn restore_previous(&self) -> Option<SweepState> {
+        // Unusable or absent: nothing to fall back on, and nothing to say
+        // beyond what the newest file's restore said.
+        self.read(&previous(&self.path)).ok().flatten()
+    }
+
+    fn resumed_from(&self, state: Option<&SweepState>) {
+        let mut restored = self.restored.borrow_mut();
+        *restored = match (state, &*restored) {
+            (Some(state), _) => Restored::Resumed {
+                evaluations: state.evaluations,
+            },
+            (None, Restored::Resumed { .. }) => Restored::Ignored(format!(
+                "{}: the other workers hold no state of the same sweep",
+                self.path.display()
+            )),
+            (None, other) => other.clone(),
+        };
     }
 
     fn save(&self, state: &SweepState) -> Result<(), String> {
@@ -177,6 +233,10 @@ impl Checkpoint for FileCheckpoint {
             let mut file = std::fs::File::create(&staged)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
+            match std::fs::rename(&self.path, previous(&self.path)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
             std::fs::rename(&staged, &self.path)
         };
         write().map_err(|e| format!("{}: {e}", self.path.display()))
@@ -248,5 +308,49 @@ mod tests {
             .save(&state(3, 1, 0))
             .unwrap();
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn the_state_a_save_replaced_is_kept_beside_it_and_removed_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cascade.checkpoint");
+        let checkpoint = FileCheckpoint::new(path.clone(), 9, true);
+        assert_eq!(checkpoint.restore_previous(), None);
+        let (first, second, third) = (state(4, 0, 1), state(4, 1, 0), state(4, 1, 2));
+        checkpoint.save(&first).unwrap();
+        assert_eq!(checkpoint.restore_previous(), None, "nothing replaced yet");
+        checkpoint.save(&second).unwrap();
+        checkpoint.save(&third).unwrap();
+        assert_eq!(checkpoint.restore(), Some(third));
+        assert_eq!(checkpoint.restore_previous(), Some(second.clone()));
+        assert_eq!(
+            checkpoint.previous_path(),
+            dir.path().join("cascade.checkpoint.previous")
+        );
+        // The run continues from the older state: the summary says so; if
+        // from none, that the state it found was not used.
+        checkpoint.resumed_from(Some(&SweepState {
+            evaluations: 7,
+            ..second
+        }));
+        assert_eq!(checkpoint.restored(), Restored::Resumed { evaluations: 7 });
+        checkpoint.resumed_from(None);
+        assert!(matches!(checkpoint.restored(), Restored::Ignored(why) if why.contains("other workers")));
+        remove(&path);
+        assert!(!path.exists() && !checkpoint.previous_path().exists());
+        remove(&path);
+    }
+
+    #[test]
+    fn a_damaged_newest_leaves_the_previous_one_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        let checkpoint = FileCheckpoint::new(path.clone(), 9, true);
+        checkpoint.save(&state(3, 1, 0)).unwrap();
+        checkpoint.save(&state(3, 2, 0)).unwrap();
+        std::fs::write(&path, b"AUMANNCK and then nothing").unwrap();
+        assert_eq!(checkpoint.restore(), None);
+        assert!(matches!(checkpoint.restored(), Restored::Ignored(_)));
+        assert_eq!(checkpoint.restore_previous(), Some(state(3, 1, 0)));
     }
 }

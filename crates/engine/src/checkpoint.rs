@@ -11,8 +11,18 @@
 
 /// Where the progress of one attribution is kept.
 pub trait Checkpoint {
-    /// The state an earlier run of the same attribution saved, if any.
+    /// The state an earlier run of the same attribution saved last, if any.
     fn restore(&self) -> Option<SweepState>;
+    /// The state saved before that one, where it is kept: workers that
+    /// save each their own copy may be stopped between two saves, one a
+    /// sweep ahead of another, and then continue from the newest state all
+    /// of them hold.
+    fn restore_previous(&self) -> Option<SweepState> {
+        None
+    }
+    /// Told which restored state the run continues from (`None`: from
+    /// the beginning), once that is decided.
+    fn resumed_from(&self, _state: Option<&SweepState>) {}
     /// Saves the state after a sweep. An error stops the attribution
     /// ([`crate::Error::Checkpoint`]): a run that promised to be resumable
     /// does not go on without its checkpoints.

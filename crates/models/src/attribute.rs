@@ -101,12 +101,13 @@ pub trait SweepBackend: Sync {
         workspace: &'a Workspace,
     ) -> Result<Box<dyn PathSweep + 'a>, AttributeError>;
 
-    /// The checkpointed state every worker continues from: `restored` as
-    /// is in one process; across workers, the state only if every worker
-    /// restored the same one (else all start over), since they must make
-    /// the same sweeps.
-    fn agree(&self, restored: Option<SweepState>) -> Option<SweepState> {
-        restored
+    /// The checkpointed state every worker continues from, given the
+    /// newest state this worker restored and the one saved before it: in
+    /// one process the newest (the one before if the newest was unusable);
+    /// across workers, the newest state that every worker holds (else all
+    /// start over), since they must make the same sweeps.
+    fn agree(&self, newest: Option<SweepState>, previous: Option<SweepState>) -> Option<SweepState> {
+        newest.or(previous)
     }
 
     /// (this worker's shard, shards in all) when the sweeps are sharded:
@@ -150,27 +151,42 @@ impl SweepBackend for Sharded<'_> {
         Some((self.0.shard(), self.0.shards()))
     }
 
-    fn agree(&self, restored: Option<SweepState>) -> Option<SweepState> {
-        let summary = |s: &Option<SweepState>| -> Vec<f64> {
+    fn agree(&self, newest: Option<SweepState>, previous: Option<SweepState>) -> Option<SweepState> {
+        // Each worker sends what identifies its two states (evaluations,
+        // batches, digest; -1 for none); all then pick, from the same
+        // numbers, the state with the most evaluations that every worker
+        // holds. Workers save after the same collective sweeps, so a crash
+        // leaves them at most one save apart and such a state exists
+        // unless some worker has none.
+        let summary = |s: Option<&SweepState>| -> [f64; 3] {
             match s {
-                None => vec![-1.0],
-                Some(s) => vec![s.evaluations as f64, s.batches as f64, state_digest(s) as f64],
+                None => [-1.0; 3],
+                Some(s) => [s.evaluations as f64, s.batches as f64, state_digest(s) as f64],
             }
         };
-        let mine = summary(&restored);
+        let mine = [summary(newest.as_ref()), summary(previous.as_ref())].concat();
         let parcels = (0..self.0.shards())
             .map(|_| crate::shards::Parcel {
                 ids: Vec::new(),
                 values: mine.clone(),
             })
             .collect();
-        let all_agree = self
-            .0
-            .exchange(parcels)
-            .iter()
-            .enumerate()
-            .all(|(s, p)| s == self.0.shard() || p.values == mine);
-        if all_agree { restored } else { None }
+        let mut held: Vec<Vec<f64>> = self.0.exchange(parcels).into_iter().map(|p| p.values).collect();
+        held[self.0.shard()] = mine;
+        let common = held[self.0.shard()]
+            .chunks(3)
+            .filter(|s| s[0] >= 0.0)
+            .filter(|s| {
+                held.iter()
+                    .all(|other| other.len() == 6 && other.chunks(3).any(|o| o == *s))
+            })
+            .max_by(|a, b| (a[0], a[1]).partial_cmp(&(b[0], b[1])).expect("finite counts"))
+            .map(<[f64]>::to_vec);
+        let common = common?;
+        [newest, previous]
+            .into_iter()
+            .flatten()
+            .find(|s| summary(Some(s)) == common[..])
     }
 }
 
@@ -198,7 +214,9 @@ struct Agreed<'a> {
 
 impl Checkpoint for Agreed<'_> {
     fn restore(&self) -> Option<SweepState> {
-        self.backend.agree(self.inner.restore())
+        let chosen = self.backend.agree(self.inner.restore(), self.inner.restore_previous());
+        self.inner.resumed_from(chosen.as_ref());
+        chosen
     }
     fn save(&self, state: &SweepState) -> Result<(), String> {
         self.inner.save(state)

@@ -282,3 +282,66 @@ fn reposted_content_crosses_shards_bit_for_bit() {
     assert_eq!(crossing.len(), 4, "{crossing:?}");
     assert_same_bits(&population, options, &[2, 3]);
 }
+
+#[test]
+fn workers_stopped_between_two_saves_continue_from_the_newest_state_all_hold() {
+    use aumann_engine::SweepState;
+    use aumann_models::SweepBackend;
+    let saved = |evaluations: usize| SweepState {
+        finished: vec![(vec![evaluations as f64; 3], vec![0.5; 3])],
+        batches: evaluations % 3,
+        accumulator: vec![evaluations as f64 * 0.25; 6],
+        evaluations,
+    };
+    let (s0, s1, s2) = (Some(saved(8)), Some(saved(16)), Some(saved(24)));
+    // Per worker: (newest, previous) restored; what all must continue from.
+    type Restored = (Option<SweepState>, Option<SweepState>);
+    let cases: Vec<(Vec<Restored>, Option<SweepState>)> = vec![
+        // One worker saved after sweep 3, the other was stopped before.
+        (vec![(s2.clone(), s1.clone()), (s1.clone(), s0.clone())], s1.clone()),
+        (vec![(s1.clone(), s0.clone()), (s2.clone(), s1.clone())], s1.clone()),
+        (vec![(s1.clone(), s0.clone()), (s1.clone(), s0.clone())], s1.clone()),
+        (
+            vec![
+                (s2.clone(), s1.clone()),
+                (s1.clone(), s0.clone()),
+                (s2.clone(), s1.clone()),
+            ],
+            s1.clone(),
+        ),
+        // Nothing in common, or a worker with nothing: all start over.
+        (vec![(s2.clone(), s1.clone()), (s0.clone(), None)], None),
+        (vec![(None, None), (s1.clone(), s0.clone())], None),
+        // A state that differs in one bit is another state.
+        (
+            vec![
+                (s1.clone(), None),
+                (
+                    Some(SweepState {
+                        accumulator: vec![16.0 * 0.25 + f64::EPSILON * 4.0; 6],
+                        ..saved(16)
+                    }),
+                    None,
+                ),
+            ],
+            None,
+        ),
+    ];
+    for (restored, expected) in cases {
+        let workers = mesh(restored.len());
+        let chosen: Vec<Option<SweepState>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = workers
+                .iter()
+                .zip(restored.clone())
+                .map(|(w, (newest, previous))| scope.spawn(move || Sharded(w).agree(newest, previous)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for c in &chosen {
+            assert_eq!(c, &expected, "{restored:?}");
+        }
+    }
+    // One process: the newest, else the one before it.
+    assert_eq!(aumann_models::Local.agree(s2.clone(), s1.clone()), s2);
+    assert_eq!(aumann_models::Local.agree(None, s1.clone()), s1);
+}

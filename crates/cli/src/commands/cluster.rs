@@ -119,7 +119,7 @@ pub fn job_fingerprint(input: &str, addresses: &[String]) -> u64 {
 pub fn remove_checkpoints(config: &StudyConfig) {
     if let Some(c) = &config.checkpoints {
         for &indicator in &config.indicators {
-            let _ = std::fs::remove_file(c.path(indicator));
+            aumann_data::checkpoint::remove(&c.path(indicator));
         }
         // Left only if empty: the directory may hold other runs' files.
         let _ = std::fs::remove_dir(&c.dir);
