@@ -54,8 +54,13 @@ impl FollowGraph {
     /// `new` of the returned vector is the id the agent had in `follows`.
     /// The rows are relabeled before the followee side is built, so the
     /// graph is transposed once, into the storage of the rows as they came.
-    pub fn by_popularity(agents: usize, follows: &[(u32, u32)]) -> Result<(Self, Vec<u32>), PopulationError> {
-        let rows = FollowerRows::from_follows(agents, follows)?;
+    /// Follows passed owned are dropped as soon as the rows hold them.
+    pub fn by_popularity(
+        agents: usize,
+        follows: std::borrow::Cow<'_, [(u32, u32)]>,
+    ) -> Result<(Self, Vec<u32>), PopulationError> {
+        let rows = FollowerRows::from_follows(agents, &follows)?;
+        drop(follows);
         let mut original: Vec<u32> = (0..agents as u32).collect();
         original.par_sort_unstable_by_key(|&a| (std::cmp::Reverse(rows.count(a as usize)), a));
         let mut internal = vec![0u32; agents];
@@ -461,7 +466,7 @@ mod tests {
         let agents = 200;
         let follows = pseudo_random_follows(agents as u32, 3_000);
         let plain = FollowGraph::from_follows(agents, &follows).unwrap();
-        let (ordered, original) = FollowGraph::by_popularity(agents, &follows).unwrap();
+        let (ordered, original) = FollowGraph::by_popularity(agents, follows.as_slice().into()).unwrap();
         for w in original.windows(2) {
             let (a, b) = (plain.follower_count(w[0] as usize), plain.follower_count(w[1] as usize));
             assert!(a > b || (a == b && w[0] < w[1]), "descending counts, ties by id");

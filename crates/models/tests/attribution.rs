@@ -402,3 +402,38 @@ fn a_replay_that_keeps_only_what_its_indicators_read_has_the_same_gates_and_numb
         }
     }
 }
+
+#[test]
+fn a_replay_that_releases_the_edge_tables_as_it_reads_them_is_the_same_replay() {
+    use aumann_models::{Network, ReplayOptions};
+    let population = random_population(700, 3, 43);
+    let engine = AumannShapley::default().fixed(12);
+    for network in [Network::Follows, Network::Both] {
+        let options = ReplayOptions {
+            network,
+            ..Default::default()
+        };
+        let borrowed = Replay::with_progress(&population, options, &|_, _| {}).unwrap();
+        let mut owned = population.clone();
+        let released = Replay::releasing(&mut owned, options, None, &|_, _| {}).unwrap();
+        assert!(owned.follows.is_empty() && owned.engagements.is_empty() && owned.orders.is_empty());
+        assert_eq!(owned.agents, population.agents);
+        assert_eq!(released.memory_bytes(), borrowed.memory_bytes());
+        for name in Indicator::NAMES {
+            let indicator = Indicator::from_name(name).unwrap();
+            let (a, b) = (
+                attribute(&released, indicator, &engine).unwrap().gates.phi,
+                attribute(&borrowed, indicator, &engine).unwrap().gates.phi,
+            );
+            assert!(
+                a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{name} over {network:?}"
+            );
+        }
+    }
+    // A population the build refuses loses its tables all the same.
+    let mut bad = population.clone();
+    bad.follows.push((0, population.agents as u32));
+    assert!(Replay::releasing(&mut bad, ReplayOptions::default(), None, &|_, _| {}).is_err());
+    assert!(bad.follows.is_empty());
+}

@@ -12,8 +12,8 @@ use aumann_data::checkpoint::{FileCheckpoint, Restored};
 use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
 use aumann_models::{
-    AttributeError, GateTablesKept, Indicator, Local, NetworkSummary, Replay, ReplayAttribution, ReplayOptions,
-    SweepBackend, Workspace, attribute, attribute_on,
+    AttributeError, GateTablesKept, Indicator, Local, NetworkSummary, Population, Replay, ReplayAttribution,
+    ReplayOptions, SweepBackend, Workspace, attribute, attribute_on,
 };
 use serde::Serialize;
 use std::time::Instant;
@@ -380,15 +380,55 @@ pub fn build_replay(
     shard: Option<(usize, usize)>,
     progress: &dyn Observer,
 ) -> Result<BuiltReplay, StudyError> {
+    build_from(Source::Borrowed(&data.population), config, shard, progress)
+}
+
+/// [`build_replay`] for a caller that owns the data and builds its last
+/// replay from it: unless something after the build reads the
+/// population's edge tables ([`StudyConfig::reads_edges_after_the_build`]),
+/// they are released while the replay is built ([`Replay::releasing`]),
+/// the follows as soon as the follow graph holds them. The replay and the
+/// study's numbers are the same; the build's peak memory is lower by the
+/// follows.
+pub fn build_replay_releasing(
+    data: &mut Dataset,
+    config: &StudyConfig,
+    shard: Option<(usize, usize)>,
+    progress: &dyn Observer,
+) -> Result<BuiltReplay, StudyError> {
+    let source = if config.reads_edges_after_the_build() {
+        Source::Borrowed(&data.population)
+    } else {
+        Source::Releasing(&mut data.population)
+    };
+    build_from(source, config, shard, progress)
+}
+
+/// Where [`build_from`] reads the population.
+enum Source<'a> {
+    Borrowed(&'a Population),
+    /// Its edge tables released as the build reads them.
+    Releasing(&'a mut Population),
+}
+
+fn build_from(
+    source: Source<'_>,
+    config: &StudyConfig,
+    shard: Option<(usize, usize)>,
+    progress: &dyn Observer,
+) -> Result<BuiltReplay, StudyError> {
     config.tiers.validate().map_err(StudyError::Settings)?;
     if config.indicators.is_empty() {
         return Err(StudyError::Settings("no indicator chosen".into()));
     }
-    let population = &data.population;
-    if config.panel_size > population.agents {
+    let agents = match &source {
+        Source::Borrowed(p) => p.agents,
+        Source::Releasing(p) => p.agents,
+    };
+    if config.panel_size > agents {
         return Err(StudyError::Settings(format!(
-            "--sample {} is larger than the population ({} agents)",
-            config.panel_size, population.agents
+            "--sample {} is larger than the population ({agents} agents)",
+            config.panel_size
         )));
     }
     progress.stage("building the replay", None);
@@ -396,11 +436,14 @@ pub fn build_replay(
     let on_rows = |done: usize, total: usize| progress.advance(done as u64, total as u64, "receivers");
     // A worker of a cluster holds its shard's rows only, unless curves
     // replay the whole population on every worker.
-    let replay = match shard {
-        Some((shard, count)) if config.curves.is_none() => {
-            Replay::shard(population, config.replay_options(), shard, count, &on_rows)?
+    let shard = shard.filter(|_| config.curves.is_none());
+    let options = config.replay_options();
+    let replay = match (source, shard) {
+        (Source::Releasing(population), shard) => Replay::releasing(population, options, shard, &on_rows)?,
+        (Source::Borrowed(population), Some((shard, count))) => {
+            Replay::shard(population, options, shard, count, &on_rows)?
         }
-        _ => Replay::with_progress(population, config.replay_options(), &on_rows)?,
+        (Source::Borrowed(population), None) => Replay::with_progress(population, options, &on_rows)?,
     };
     check_interrupt(progress)?;
     Ok(BuiltReplay {

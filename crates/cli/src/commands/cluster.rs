@@ -181,19 +181,17 @@ pub fn study(
     };
     let mut replays = Vec::with_capacity(workers);
     for local in 0..workers {
-        let shard = spec.process * workers + local;
-        replays.push(Some(aumann_study::build_replay(
-            &data,
-            &config,
-            Some((shard, shards)),
-            observer,
-        )?));
+        let shard = Some((spec.process * workers + local, shards));
+        // The last replay of the process releases the population's edge
+        // tables as it is built, unless panels or curves read them later.
+        replays.push(Some(if local + 1 == workers {
+            aumann_study::build_replay_releasing(&mut data, &config, shard, observer)?
+        } else {
+            aumann_study::build_replay(&data, &config, shard, observer)?
+        }));
     }
     if let Some(t) = terminal {
         t.finish();
-    }
-    if !config.reads_edges_after_the_build() {
-        data.population.release_edge_tables();
     }
     let replays = std::sync::Mutex::new(replays);
     let data = Arc::new(data);

@@ -172,12 +172,9 @@ pub fn run_here(
             writes: true,
         });
         let terminal = progress::Terminal::new();
-        let built = aumann_study::build_replay(&data, &config, None, &terminal)?;
         // The replay holds the graph and the events in its own form; the
         // population's copies would stay through the attribution unread.
-        if !config.reads_edges_after_the_build() {
-            data.population.release_edge_tables();
-        }
+        let built = aumann_study::build_replay_releasing(&mut data, &config, None, &terminal)?;
         let result = aumann_study::run_built(&data, built, &config, &Local, &terminal)?;
         let data = std::sync::Arc::new(data);
         terminal.finish();

@@ -93,7 +93,8 @@ impl Replay {
         options: ReplayOptions,
         on_rows: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
-        Self::build(population, options, None, on_rows)
+        population.validate()?;
+        Self::build(population, population.follows.as_slice().into(), options, None, on_rows)
     }
 
     /// The replay as one worker of `count` holds it for a sharded sweep:
@@ -110,19 +111,60 @@ impl Replay {
         on_rows: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
         assert!(shard < count, "shard {shard} of {count}");
-        Self::build(population, options, Some((shard, count)), on_rows)
+        population.validate()?;
+        Self::build(
+            population,
+            population.follows.as_slice().into(),
+            options,
+            Some((shard, count)),
+            on_rows,
+        )
     }
 
-    fn build(
-        population: &Population,
+    /// [`Replay::with_progress`] (or, with `shard` = (shard, count),
+    /// [`Replay::shard`]) for a caller that needs the population's edge
+    /// tables no more: they are released
+    /// ([`Population::release_edge_tables`]), the follows as soon as the
+    /// follow graph holds them, the others once the build is done. The
+    /// replay is the same as the borrowing build's, bit for bit; the tables
+    /// are released whether the build succeeds or not.
+    ///
+    /// Why: the follows are the population's largest table (0.53 GB at
+    /// full scale), and the build's peak comes after the follow graph is
+    /// built, while the graph's two sides, the gate tables and the step
+    /// rows are made. On a cluster every process builds the whole graph
+    /// before it keeps its shard, and from four processes on this peak is
+    /// the process's (BENCHMARKS.md, "The follows released while the
+    /// replay is built").
+    pub fn releasing(
+        population: &mut Population,
         options: ReplayOptions,
         shard: Option<(usize, usize)>,
         on_rows: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
-        population.validate()?;
+        if let Some((shard, count)) = shard {
+            assert!(shard < count, "shard {shard} of {count}");
+        }
+        let validated = population.validate();
+        let follows = std::mem::take(&mut population.follows);
+        let built = validated.and_then(|()| Self::build(population, follows.into(), options, shard, on_rows));
+        population.release_edge_tables();
+        built
+    }
+
+    /// The build, over a validated `population` whose follows are
+    /// `follows` (borrowed from it, or taken out of it: then dropped as
+    /// soon as the follow graph holds them).
+    fn build(
+        population: &Population,
+        follows: std::borrow::Cow<'_, [(u32, u32)]>,
+        options: ReplayOptions,
+        shard: Option<(usize, usize)>,
+        on_rows: &dyn Fn(usize, usize),
+    ) -> Result<Self, PopulationError> {
         let n = population.agents;
-        let split = network::SplitFollows::new(population, options.network);
-        let (mut graph, original) = FollowGraph::by_popularity(n, &split.always)?;
+        let split = network::SplitFollows::new(follows, &population.follow_spans, options.network);
+        let (mut graph, original) = FollowGraph::by_popularity(n, split.always)?;
         let rows = match shard {
             Some((shard, count)) => Shards::balanced_over(&graph, count).range(shard),
             None => 0..n,

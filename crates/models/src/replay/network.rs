@@ -10,7 +10,6 @@
 //! a source's row, both without atomics and in a fixed order.
 
 use crate::graph::FollowGraph;
-use crate::population::Population;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -353,22 +352,29 @@ pub(crate) struct SplitFollows<'a> {
 }
 
 impl<'a> SplitFollows<'a> {
-    pub(crate) fn new(population: &'a Population, network: Network) -> Self {
+    /// `follows` with their `spans` (one per follow, or none when every
+    /// follow held all along); owned follows that all held all along are
+    /// passed on as they are, to be dropped once the graph holds them.
+    pub(crate) fn new(
+        follows: std::borrow::Cow<'a, [(u32, u32)]>,
+        spans: &[crate::population::FollowSpan],
+        network: Network,
+    ) -> Self {
         if !network.follows() {
             return Self {
                 always: Vec::new().into(),
                 timed: Vec::new(),
             };
         }
-        if population.follow_spans.is_empty() {
+        if spans.is_empty() {
             return Self {
-                always: population.follows.as_slice().into(),
+                always: follows,
                 timed: Vec::new(),
             };
         }
         let mut always = Vec::new();
         let mut timed = Vec::new();
-        for (&(j, i), span) in population.follows.iter().zip(&population.follow_spans) {
+        for (&(j, i), span) in follows.iter().zip(spans) {
             if i == j {
                 continue;
             }
