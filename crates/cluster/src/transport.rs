@@ -24,13 +24,15 @@ type Routed = (u32, u32, u64, u32, u32, Parcel);
 /// A piece as received: (round, source worker, piece, pieces, the piece).
 type Received = (u64, u32, u32, u32, Parcel);
 
-/// The most bytes of ids and values in one message.
+/// The most bytes of ids, and of values, in one message (so at most twice
+/// this in all, and a message header).
 ///
 /// Timely's network buffers grow to the largest message they carry and
 /// keep that size for the rest of the run, several per connection: a
 /// round's parcel sent whole (the adjoints that all readers of a shard's
 /// sources send it, 0.2 GB at full scale) made them hundreds of megabytes
-/// on every process. Pieces this size fit the buffers' initial 1 MiB.
+/// on every process. Messages of pieces this size fit the buffers'
+/// initial 1 MiB.
 pub const PIECE_BYTES: usize = 256 << 10;
 
 /// Each item its own container, so its own message: timely's exchange
@@ -82,8 +84,7 @@ fn pieces(parcel: Parcel) -> Vec<Parcel> {
     let mut values = parcel.values.chunks(VALUES);
     (0..count)
         .map(|_| {
-            // Each piece holds ids or values (or both): never more than
-            // PIECE_BYTES of either kind, so at most twice that in all.
+            // The last pieces may hold ids only or values only.
             Parcel {
                 ids: ids.next().map_or_else(Vec::new, <[u32]>::to_vec),
                 values: values.next().map_or_else(Vec::new, <[f64]>::to_vec),
