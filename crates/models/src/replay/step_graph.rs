@@ -24,11 +24,14 @@ pub(crate) struct StepGraph {
     senders: Vec<u32>,
     /// The first receiver whose row is held.
     first: usize,
-    /// offsets[r]..offsets[r+1] index `gaps` for receiver first + r, over
-    /// the rows this replay holds only (a cluster worker's shard: the
-    /// offsets of every receiver on every worker were 8 bytes per agent and
-    /// step, 187 MB at full scale, whatever the shard).
-    offsets: Vec<u64>,
+    /// Per chunk of [`CHUNK`] held receivers (from `first`), where its
+    /// rows start in `gaps`.
+    chunk_starts: Vec<u64>,
+    /// Per held receiver, where its row ends, counted from its chunk's
+    /// start: 4 bytes per receiver and step rather than an 8-byte offset
+    /// (94 MB less at full scale). Only the rows this replay holds have
+    /// one (a cluster worker's shard).
+    ends: Vec<u32>,
     gaps: Vec<u16>,
     /// Follow edges of the step over all receivers, held or not.
     follow_edges: usize,
@@ -198,14 +201,16 @@ impl ChunkRows {
                 }
             }
             for (gaps, ends) in self.gaps.iter().zip(&mut self.ends) {
-                ends.push(gaps.len() as u32);
+                // A chunk's rows would need billions of follows of 1,024
+                // receivers at one step to reach 2^32 gaps.
+                ends.push(u32::try_from(gaps.len()).expect("a chunk's rows hold fewer than 2^32 gaps"));
             }
         }
     }
 }
 
 /// The rows of the receivers in `held` at every step (`positions[t]` per
-/// agent, or [`SILENT`]), as gaps, and their offsets; `on_rows(done,
+/// agent, or [`SILENT`]), as gaps with each chunk's start and each row's end; `on_rows(done,
 /// total)` after each band of receivers. `reserve[t]` is the room made
 /// for step t's gaps beforehand (the step's edges when every row is held:
 /// one gap each but for the escapes).
@@ -225,18 +230,18 @@ fn rows_all(
     held: std::ops::Range<usize>,
     reserve: &[usize],
     on_rows: &dyn Fn(usize, usize),
-) -> Vec<(Vec<u64>, Vec<u16>)> {
+) -> Vec<Rows> {
     let steps = positions.len();
     let agents = graph.agents();
     let words = rank_words(positions, agents);
     let chunks = held.len().div_ceil(CHUNK);
     let scans = steps.div_ceil(STEPS_PER_SCAN);
-    let mut rows: Vec<(Vec<u64>, Vec<u16>)> = reserve
+    let mut rows: Vec<Rows> = reserve
         .iter()
-        .map(|&edges| {
-            let mut offsets = Vec::with_capacity(held.len() + 1);
-            offsets.push(0u64);
-            (offsets, Vec::with_capacity(edges))
+        .map(|&edges| Rows {
+            chunk_starts: Vec::with_capacity(chunks),
+            ends: Vec::with_capacity(held.len()),
+            gaps: Vec::with_capacity(edges),
         })
         .collect();
     let mut buffers: Vec<ChunkRows> = (0..BAND.min(chunks)).map(|_| ChunkRows::default()).collect();
@@ -261,23 +266,27 @@ fn rows_all(
                     buffer.fill(graph, &masks, &words, scan.clone(), steps, receivers);
                 });
             let pieces = &buffers[..band.len()];
-            rows[scan.clone()]
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(s, (offsets, gaps))| {
-                    for piece in pieces {
-                        let base = gaps.len() as u64;
-                        gaps.extend_from_slice(&piece.gaps[s]);
-                        offsets.extend(piece.ends[s].iter().map(|&end| base + end as u64));
-                    }
-                });
+            rows[scan.clone()].par_iter_mut().enumerate().for_each(|(s, rows)| {
+                for piece in pieces {
+                    rows.chunk_starts.push(rows.gaps.len() as u64);
+                    rows.ends.extend_from_slice(&piece.ends[s]);
+                    rows.gaps.extend_from_slice(&piece.gaps[s]);
+                }
+            });
             on_rows(k * held.len() + (band.end * CHUNK).min(held.len()), scans * held.len());
         }
     }
-    for (_, gaps) in &mut rows {
-        gaps.shrink_to_fit();
+    for rows in &mut rows {
+        rows.gaps.shrink_to_fit();
     }
     rows
+}
+
+/// One step's rows as [`rows_all`] builds them (see [`StepGraph`]).
+struct Rows {
+    chunk_starts: Vec<u64>,
+    ends: Vec<u32>,
+    gaps: Vec<u16>,
 }
 
 impl StepGraph {
@@ -340,11 +349,12 @@ impl StepGraph {
             .zip(built)
             .zip(follow_edges)
             .zip(extras)
-            .map(|(((senders, (offsets, gaps)), follow_edges), extra)| Self {
+            .map(|(((senders, built), follow_edges), extra)| Self {
                 senders,
                 first: rows.start,
-                offsets,
-                gaps,
+                chunk_starts: built.chunk_starts,
+                ends: built.ends,
+                gaps: built.gaps,
                 follow_edges,
                 extra,
             })
@@ -373,9 +383,13 @@ impl StepGraph {
     #[inline]
     pub(crate) fn row(&self, receiver: usize) -> Row<'_> {
         let r = receiver.wrapping_sub(self.first);
-        let gaps = match (self.offsets.get(r), self.offsets.get(r.wrapping_add(1))) {
-            (Some(&start), Some(&end)) => &self.gaps[start as usize..end as usize],
-            _ => &[],
+        let gaps = match self.ends.get(r) {
+            Some(&end) => {
+                let base = self.chunk_starts[r / CHUNK] as usize;
+                let start = if r % CHUNK == 0 { 0 } else { self.ends[r - 1] };
+                &self.gaps[base + start as usize..base + end as usize]
+            }
+            None => &[],
         };
         Row { gaps, at: 0, last: 0 }
     }
@@ -386,7 +400,8 @@ impl StepGraph {
     }
 
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.offsets.len() * 8
+        self.chunk_starts.len() * 8
+            + self.ends.len() * 4
             + self.gaps.len() * 2
             + self.senders.len() * 4
             + self.extra.as_ref().map_or(0, ExtraEdges::memory_bytes)
@@ -431,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn a_shard_holds_the_offsets_and_rows_of_its_receivers_only() {
+    fn a_shard_holds_the_rows_and_row_ends_of_its_receivers_only() {
         // 8 agents; agent j follows every agent of a lower id, so the rows
         // grow with j.
         let n = 8;
@@ -478,8 +493,8 @@ mod tests {
             })
             .collect();
         assert_eq!(rows(&part), held);
-        assert_eq!(part.offsets.len(), 3 + 1);
-        assert_eq!(whole.offsets.len(), n + 1);
+        assert_eq!(part.ends.len(), 3);
+        assert_eq!(whole.ends.len(), n);
         // Edges are counted over every receiver, held or not.
         assert_eq!(whole.edges(), expected.iter().map(Vec::len).sum::<usize>());
         assert_eq!(part.edges(), whole.edges());
