@@ -386,7 +386,7 @@ impl StepGraph {
         let gaps = match self.ends.get(r) {
             Some(&end) => {
                 let base = self.chunk_starts[r / CHUNK] as usize;
-                let start = if r % CHUNK == 0 { 0 } else { self.ends[r - 1] };
+                let start = if r.is_multiple_of(CHUNK) { 0 } else { self.ends[r - 1] };
                 &self.gaps[base + start as usize..base + end as usize]
             }
             None => &[],
