@@ -133,9 +133,9 @@ impl Replay {
     /// full scale), and the build's peak comes after the follow graph is
     /// built, while the graph's two sides, the gate tables and the step
     /// rows are made. On a cluster every process builds the whole graph
-    /// before it keeps its shard, and from four processes on this peak is
-    /// the process's (BENCHMARKS.md, "The follows released while the
-    /// replay is built").
+    /// before it keeps its shard, and from about eight processes on this
+    /// peak would be the process's (BENCHMARKS.md, "The follows released
+    /// while the replay is built").
     pub fn releasing(
         population: &mut Population,
         options: ReplayOptions,
