@@ -3,7 +3,7 @@
 //! most [`PIECE_BYTES`].
 
 use crate::failure;
-use aumann_models::{Parcel, Transport};
+use aumann_models::{Incoming, Parcel, ReadPieces, Transport, WriteItems, check_piece};
 use fragile::Fragile;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -16,13 +16,13 @@ use timely::dataflow::operators::Input;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::worker::Worker;
 
-/// (target worker, source worker, round, piece, pieces, the piece of the
-/// parcel): the round travels in the data rather than in timely's
-/// timestamps, whose batches may span several.
-type Routed = (u32, u32, u64, u32, u32, Parcel);
+/// (target worker, source worker, round, piece, whether it is the source's
+/// last piece of the round, the piece): the round travels in the data
+/// rather than in timely's timestamps, whose batches may span several.
+type Routed = (u32, u32, u64, u32, bool, Parcel);
 
-/// A piece as received: (round, source worker, piece, pieces, the piece).
-type Received = (u64, u32, u32, u32, Parcel);
+/// A piece as received: (round, source worker, piece, last, the piece).
+type Received = (u64, u32, u32, bool, Parcel);
 
 /// The most bytes of ids, and of values, in one message (so at most twice
 /// this in all, and a message header).
@@ -147,8 +147,8 @@ impl<'w> TimelyTransport<'w> {
                 move |(input, _)| {
                     input.for_each(|_, data| {
                         let mut sink = sink.borrow_mut();
-                        for (_, from, round, piece, pieces, parcel) in data.drain(..) {
-                            sink.push((round, from, piece, pieces, parcel));
+                        for (_, from, round, piece, last, parcel) in data.drain(..) {
+                            sink.push((round, from, piece, last, parcel));
                         }
                     });
                 },
@@ -200,33 +200,105 @@ impl Transport for TimelyTransport<'_> {
 
     fn exchange(&self, parcels: Vec<Parcel>) -> Vec<Parcel> {
         assert_eq!(parcels.len(), self.shards, "one parcel per worker");
+        let round = {
+            let mut guard = self.inner.get().borrow_mut();
+            let inner = &mut *guard;
+            for (target, parcel) in parcels.into_iter().enumerate() {
+                if target == self.shard {
+                    continue;
+                }
+                let parcel_pieces = pieces(parcel);
+                let last = parcel_pieces.len() - 1;
+                for (piece, parcel) in parcel_pieces.into_iter().enumerate() {
+                    self.send_piece(inner, target, piece as u32, piece == last, parcel);
+                }
+            }
+            self.end_round(inner)
+        };
+        let mut out = vec![Parcel::default(); self.shards];
+        self.receive(round, &mut |from, mut piece| {
+            let whole = &mut out[from];
+            if whole.ids.is_empty() && whole.values.is_empty() {
+                *whole = piece;
+            } else {
+                whole.ids.append(&mut piece.ids);
+                whole.values.append(&mut piece.values);
+            }
+        });
+        out
+    }
+
+    fn send(&self, width: usize, write: &mut WriteItems<'_>) -> Box<dyn Incoming + '_> {
+        // Whole items per piece, so that a piece can be read on its own.
+        let items = (PIECE_BYTES / 4).min(PIECE_BYTES / (8 * width.max(1))).max(1);
+        let empty = || Parcel {
+            ids: Vec::with_capacity(items),
+            values: Vec::with_capacity(items * width),
+        };
         let mut guard = self.inner.get().borrow_mut();
         let inner = &mut *guard;
-        let round = inner.round;
-        let me = self.process_of(self.shard);
-        for (target, parcel) in parcels.into_iter().enumerate() {
-            if target == self.shard {
-                continue;
-            }
-            let bytes = parcel.bytes() as u64;
-            inner.traffic.bytes += bytes;
-            if self.process_of(target) != me {
-                inner.traffic.bytes_between_processes += bytes;
-            }
-            let parcel_pieces = pieces(parcel);
-            let count = parcel_pieces.len() as u32;
-            for (piece, parcel) in parcel_pieces.into_iter().enumerate() {
-                inner
-                    .input
-                    .send((target as u32, self.shard as u32, round, piece as u32, count, parcel));
-            }
+        for target in (0..self.shards).filter(|&t| t != self.shard) {
+            let mut piece = empty();
+            let mut index = 0;
+            write(target, &mut |id, values| {
+                assert_eq!(
+                    values.len(),
+                    width,
+                    "an item of {} values in a round of {width}",
+                    values.len()
+                );
+                piece.ids.push(id);
+                piece.values.extend_from_slice(values);
+                if piece.ids.len() == items {
+                    self.send_piece(inner, target, index, false, std::mem::replace(&mut piece, empty()));
+                    index += 1;
+                }
+            });
+            self.send_piece(inner, target, index, true, piece);
         }
+        let round = self.end_round(inner);
+        Box::new(TimelyIncoming {
+            transport: self,
+            round,
+            width,
+            read: false,
+        })
+    }
+}
+
+impl TimelyTransport<'_> {
+    /// Sends one piece of this worker's round to `target`, and counts it.
+    fn send_piece(&self, inner: &mut Inner<'_>, target: usize, piece: u32, last: bool, parcel: Parcel) {
+        let bytes = parcel.bytes() as u64;
+        inner.traffic.bytes += bytes;
+        if self.process_of(target) != self.process_of(self.shard) {
+            inner.traffic.bytes_between_processes += bytes;
+        }
+        inner
+            .input
+            .send((target as u32, self.shard as u32, inner.round, piece, last, parcel));
+        // On to the exchange now: the input would otherwise batch some 100
+        // pieces before they leave.
+        inner.input.flush();
+    }
+
+    /// Closes this worker's sending of the current round; returns the round.
+    fn end_round(&self, inner: &mut Inner<'_>) -> u64 {
+        let round = inner.round;
         inner.input.advance_to(round + 1);
         inner.round += 1;
         inner.traffic.rounds += 1;
-        let mut out = vec![Parcel::default(); self.shards];
-        // Per source worker: the next piece to append, and the pieces in
-        // all once known.
+        round
+    }
+
+    /// Hands `take` every piece the other workers sent in `round`, each
+    /// worker's in order, as they arrive; returns when every worker's last
+    /// piece is taken. Stops the worker (by unwinding) when a peer is lost
+    /// or silent longer than the peer timeout.
+    fn receive(&self, round: u64, take: &mut dyn FnMut(usize, Parcel)) {
+        let mut guard = self.inner.get().borrow_mut();
+        let inner = &mut *guard;
+        // Per source worker: the next piece to take.
         let mut next = vec![0u32; self.shards];
         let mut got = vec![false; self.shards];
         got[self.shard] = true;
@@ -236,26 +308,20 @@ impl Transport for TimelyTransport<'_> {
             {
                 let mut received = inner.received.borrow_mut();
                 let before = received.len();
-                // Pieces are appended in order, whatever order they came
-                // in; one that came early waits in `received` for its turn.
-                let mut appended = true;
-                while appended {
-                    appended = false;
-                    received.retain_mut(|(r, from, piece, pieces, parcel)| {
+                // Pieces are taken in order, whatever order they came in;
+                // one that came early waits in `received` for its turn.
+                let mut taken = true;
+                while taken {
+                    taken = false;
+                    received.retain_mut(|(r, from, piece, last, parcel)| {
                         let from = *from as usize;
                         if *r != round || *piece != next[from] {
                             return true;
                         }
-                        let whole = &mut out[from];
-                        if *piece == 0 {
-                            *whole = std::mem::take(parcel);
-                        } else {
-                            whole.ids.append(&mut parcel.ids);
-                            whole.values.append(&mut parcel.values);
-                        }
+                        take(from, std::mem::take(parcel));
                         next[from] += 1;
-                        appended = true;
-                        if next[from] == *pieces {
+                        taken = true;
+                        if *last {
                             got[from] = true;
                             waiting -= 1;
                         }
@@ -284,7 +350,36 @@ impl Transport for TimelyTransport<'_> {
             }
             inner.worker.step_or_park(Some(Duration::from_millis(20)));
         }
-        out
+    }
+}
+
+/// The incoming side of a round sent with [`Transport::send`]: read as it
+/// arrives, piece by piece.
+struct TimelyIncoming<'t, 'w> {
+    transport: &'t TimelyTransport<'w>,
+    round: u64,
+    width: usize,
+    read: bool,
+}
+
+impl Incoming for TimelyIncoming<'_, '_> {
+    fn read(mut self: Box<Self>, read: &mut ReadPieces<'_>) {
+        self.read = true;
+        let width = self.width;
+        self.transport.receive(self.round, &mut |from, piece| {
+            check_piece(&piece.ids, &piece.values, width);
+            read(from, &piece.ids, &piece.values);
+        });
+    }
+}
+
+impl Drop for TimelyIncoming<'_, '_> {
+    /// A round left unread is read and dropped, so that the next round
+    /// finds only its own pieces.
+    fn drop(&mut self) {
+        if !self.read && !std::thread::panicking() {
+            self.transport.receive(self.round, &mut |_, _| {});
+        }
     }
 }
 

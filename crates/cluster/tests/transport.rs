@@ -3,7 +3,7 @@
 //! stops sending is named within the peer timeout.
 
 use aumann_cluster::{ClusterError, ClusterSpec, PIECE_BYTES, run};
-use aumann_models::{Parcel, Transport};
+use aumann_models::{Parcel, PushItem, Transport};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -134,6 +134,73 @@ fn large_parcels_arrive_whole_and_keep_the_network_buffers_small() {
                 "largest network buffer {} bytes (pieces of {PIECE_BYTES})",
                 traffic.largest_network_buffer
             );
+        }
+    }
+}
+
+#[test]
+fn rounds_sent_item_by_item_are_read_piece_by_piece_in_order() {
+    // Each worker sends each other worker `items(from, to)` items of 3
+    // values (none to one of them), over several pieces; the second round
+    // is dropped unread, and the third must still meet the third.
+    let (processes, workers) = (2, 2);
+    let addresses = free_addresses(processes);
+    let items = |from: usize, to: usize| {
+        if (from + to).is_multiple_of(3) {
+            0
+        } else {
+            20_000 + 5_000 * (from + 2 * to)
+        }
+    };
+    let value =
+        |from: usize, id: u32, m: usize, round: u64| (from * 1_000_000 + id as usize * 3 + m) as f64 + round as f64;
+    let handles: Vec<_> = (0..processes)
+        .map(|p| {
+            let spec = spec(&addresses, p, workers, Duration::from_secs(60));
+            std::thread::spawn(move || {
+                run(&spec, move |t| {
+                    let (me, shards) = (t.shard(), t.shards());
+                    let mut pieces = 0;
+                    for round in 0..3_u64 {
+                        let mut write = |to: usize, push: &mut PushItem<'_>| {
+                            for id in 0..items(me, to) as u32 {
+                                let v: Vec<f64> = (0..3).map(|m| value(me, id, m, round)).collect();
+                                push(id * 2 + 1, &v);
+                            }
+                        };
+                        let incoming = t.send(3, &mut write);
+                        if round == 1 {
+                            drop(incoming);
+                            continue;
+                        }
+                        let mut next = vec![0_u32; shards];
+                        incoming.read(&mut |from, ids, values| {
+                            assert_ne!(from, me);
+                            assert!(ids.len() * 4 <= PIECE_BYTES && values.len() * 8 <= PIECE_BYTES);
+                            assert_eq!(values.len(), 3 * ids.len());
+                            for (&id, v) in ids.iter().zip(values.chunks_exact(3)) {
+                                assert_eq!(id, next[from] * 2 + 1, "in order from {from}");
+                                let expected: Vec<f64> = (0..3).map(|m| value(from, next[from], m, round)).collect();
+                                assert_eq!(v, &expected[..], "round {round} from {from}");
+                                next[from] += 1;
+                            }
+                            pieces += 1;
+                        });
+                        for from in (0..shards).filter(|&s| s != me) {
+                            assert_eq!(next[from] as usize, items(from, me), "all of round {round} from {from}");
+                        }
+                    }
+                    pieces
+                })
+                .map(|results| results.into_iter().map(|r| r.value).collect::<Vec<_>>())
+            })
+        })
+        .collect();
+    for handle in handles {
+        for pieces in handle.join().unwrap().unwrap() {
+            // Two rounds read from three peers, at least two pieces from each
+            // peer that sends something, one (empty) from one that does not.
+            assert!(pieces >= 2 * 5, "{pieces} pieces");
         }
     }
 }

@@ -156,6 +156,93 @@ pub trait Transport: Sync {
     /// not return: it ends the worker (by unwinding) with an error that
     /// names the peer, which its owner reports.
     fn exchange(&self, parcels: Vec<Parcel>) -> Vec<Parcel>;
+
+    /// One round written item by item and read piece by piece: `write(s,
+    /// push)` is called once for every other shard s, in shard order, and
+    /// calls `push(id, values)` for each item for s, `width` values each;
+    /// what the other workers sent comes back through the returned
+    /// [`Incoming`], which must be read (or dropped) before the next round.
+    /// `write` must not call the transport.
+    ///
+    /// Why: a transport that cuts a round into pieces (the timely one) then
+    /// never holds a round whole on either side, where [`Transport::exchange`]
+    /// holds every parcel the worker sends and everything it receives, put
+    /// back together, at once: the largest single items of a cluster
+    /// process's peak (BENCHMARKS.md, "A round never whole"). This default
+    /// goes through [`Transport::exchange`].
+    #[must_use = "the round's incoming pieces must be read before the next round"]
+    fn send(&self, width: usize, write: &mut WriteItems<'_>) -> Box<dyn Incoming + '_> {
+        let me = self.shard();
+        let parcels = (0..self.shards())
+            .map(|s| {
+                let mut parcel = Parcel::default();
+                if s != me {
+                    write(s, &mut |id, values| {
+                        assert_eq!(
+                            values.len(),
+                            width,
+                            "an item of {} values in a round of {width}",
+                            values.len()
+                        );
+                        parcel.ids.push(id);
+                        parcel.values.extend_from_slice(values);
+                    });
+                }
+                parcel
+            })
+            .collect();
+        Box::new(WholeParcels {
+            parcels: self.exchange(parcels),
+            width,
+        })
+    }
+}
+
+/// Hands one item of a round being sent: its id and its values.
+pub type PushItem<'a> = dyn FnMut(u32, &[f64]) + 'a;
+
+/// Writes a round's items for one shard: called with the shard and the
+/// [`PushItem`] that takes them.
+pub type WriteItems<'a> = dyn FnMut(usize, &mut PushItem<'_>) + 'a;
+
+/// Reads a round's pieces: called with the sending worker, the piece's ids
+/// and its values.
+pub type ReadPieces<'a> = dyn FnMut(usize, &[u32], &[f64]) + 'a;
+
+/// What the other workers sent this worker in one round of
+/// [`Transport::send`].
+pub trait Incoming {
+    /// Calls `read(from, ids, values)` for every piece received, `width`
+    /// values per id: each worker's pieces in the order it pushed their
+    /// items (the workers' pieces may interleave), and returns once every
+    /// other worker's last piece is read.
+    fn read(self: Box<Self>, read: &mut ReadPieces<'_>);
+}
+
+/// A round received whole, one parcel per worker.
+struct WholeParcels {
+    parcels: Vec<Parcel>,
+    width: usize,
+}
+
+impl Incoming for WholeParcels {
+    fn read(self: Box<Self>, read: &mut ReadPieces<'_>) {
+        for (from, parcel) in self.parcels.iter().enumerate() {
+            check_piece(&parcel.ids, &parcel.values, self.width);
+            read(from, &parcel.ids, &parcel.values);
+        }
+    }
+}
+
+/// A piece of `width` values per id. Workers run the same code on the same
+/// replay, so a mismatch is a bug, not bad input.
+pub fn check_piece(ids: &[u32], values: &[f64], width: usize) {
+    assert!(
+        values.len() == ids.len() * width,
+        "a piece of {} ids and {} values, expected {width} values per id",
+        ids.len(),
+        values.len()
+    );
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use super::diffusion::{
 };
 use crate::Workspace;
 use crate::replay::{Replay, Source, StepGraph};
-use crate::shards::{Parcel, Shards, Transport};
+use crate::shards::{Incoming, Parcel, Shards, Transport, check_piece};
 use aumann_engine::{GradientSink, Path, PathSweep};
 use rayon::prelude::*;
 
@@ -46,10 +46,49 @@ pub(crate) struct Sharding<'a> {
 struct StepPlan {
     /// Positions of the step's sources whose agent is ours, ascending.
     own_positions: Vec<u32>,
-    /// Per shard: our positions that some agent of that shard reads.
-    position_sends: Vec<Vec<u32>>,
-    /// Per shard: our agents that read some position that shard owns.
-    adjoint_sends: Vec<Vec<u32>>,
+    /// Per own position (in `own_positions` order): the shards that hold
+    /// a reader of it.
+    position_sends: ShardSets,
+    /// Per own agent (from the shard's first): the shards that own a
+    /// position it reads.
+    adjoint_sends: ShardSets,
+}
+
+/// A set of shards per item, one bit per (item, shard), item-major.
+///
+/// Why bits: lists of item ids per shard took 4 bytes per item and shard
+/// it goes to, per step: 0.12 GB on the last of four processes at full
+/// scale, where these take (items x shards) bits, n x T bits over all
+/// workers whatever their count.
+struct ShardSets {
+    shards: usize,
+    items: usize,
+    bits: Vec<u64>,
+}
+
+impl ShardSets {
+    fn new(items: usize, shards: usize) -> Self {
+        Self {
+            shards,
+            items,
+            bits: vec![0; (items * shards).div_ceil(64)],
+        }
+    }
+
+    fn insert(&mut self, item: usize, shard: usize) {
+        let b = item * self.shards + shard;
+        self.bits[b / 64] |= 1 << (b % 64);
+    }
+
+    fn contains(&self, item: usize, shard: usize) -> bool {
+        let b = item * self.shards + shard;
+        self.bits[b / 64] >> (b % 64) & 1 == 1
+    }
+
+    /// The items whose set holds `shard`, ascending.
+    fn items_for(&self, shard: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.items).filter(move |&i| self.contains(i, shard))
+    }
 }
 
 impl<'a> Sharding<'a> {
@@ -119,14 +158,19 @@ impl<'a> Sharding<'a> {
             (senders.emissions[p], senders.quad[p], senders.states[p]) = (e, q, s);
         }
         let width = 2 + QUAD as usize + K;
-        let parcels = parcels(&plan.position_sends, width, |p, values| {
-            values.extend_from_slice(&senders.emissions[p]);
-            if QUAD {
-                values.push(senders.quad[p]);
+        let mut item = vec![0.0; width];
+        let incoming = self.transport.send(width, &mut |s, push| {
+            for k in plan.position_sends.items_for(s) {
+                let p = plan.own_positions[k] as usize;
+                item[..2].copy_from_slice(&senders.emissions[p]);
+                if QUAD {
+                    item[2] = senders.quad[p];
+                }
+                item[width - K..].copy_from_slice(&senders.states[p]);
+                push(p as u32, &item);
             }
-            values.extend_from_slice(&senders.states[p]);
         });
-        self.receive(parcels, width, |p, v| {
+        read_items(incoming, width, |p, v| {
             senders.emissions[p] = [v[0], v[1]];
             if QUAD {
                 senders.quad[p] = v[2];
@@ -135,26 +179,19 @@ impl<'a> Sharding<'a> {
         });
     }
 
-    /// Exchanges `parcels` and hands each received id with its `width`
-    /// values to `take`.
-    fn receive(&self, parcels: Vec<Parcel>, width: usize, mut take: impl FnMut(usize, &[f64])) {
-        for parcel in self.transport.exchange(parcels) {
-            check_parcel(&parcel, width);
-            for (&id, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
-                take(id as usize, v);
-            }
-        }
-    }
-
     /// Sends the adjoints of A and B (2K values per agent, `grad_ab` indexed
     /// by replay agent) of our readers to the shards whose sources they
     /// read, and writes in what the others send.
     fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
         let width = 2 * K;
-        let parcels = parcels(&self.steps[t].adjoint_sends, width, |j, values| {
-            values.extend_from_slice(&grad_ab[j * width..(j + 1) * width]);
+        let lo = self.own_range().start;
+        let incoming = self.transport.send(width, &mut |s, push| {
+            for r in self.steps[t].adjoint_sends.items_for(s) {
+                let j = lo + r;
+                push(j as u32, &grad_ab[j * width..(j + 1) * width]);
+            }
         });
-        self.receive(parcels, width, |j, v| {
+        read_items(incoming, width, |j, v| {
             grad_ab[j * width..(j + 1) * width].copy_from_slice(v)
         });
     }
@@ -207,7 +244,13 @@ impl<'a> Sharding<'a> {
                 }
             });
         }
-        self.receive(sends, width, |gate, v| {
+        let incoming = self.transport.send(width, &mut |s, push| {
+            let parcel = std::mem::take(&mut sends[s]);
+            for (&gate, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
+                push(gate, v);
+            }
+        });
+        read_items(incoming, width, |gate, v| {
             terms.push((v[0] as u32, gate as u32, std::array::from_fn(|m| v[1 + m])));
         });
         terms.sort_by_key(|&(p, _, _)| p);
@@ -219,52 +262,39 @@ impl<'a> Sharding<'a> {
     /// Every shard's rows of `width` values (ours in `own`) into `all`,
     /// indexed by replay agent.
     fn gather_rows(&self, own: &[f64], width: usize, all: &mut [f64]) {
-        let parcels = (0..self.shards.count())
-            .map(|s| Parcel {
-                ids: Vec::new(),
-                values: if s == self.me { Vec::new() } else { own.to_vec() },
-            })
-            .collect();
         let range = self.own_range();
         all[range.start * width..range.end * width].copy_from_slice(own);
-        for (s, parcel) in self.transport.exchange(parcels).into_iter().enumerate() {
-            if s == self.me {
-                continue;
+        let incoming = self.transport.send(width, &mut |_, push| {
+            for (j, row) in range.clone().zip(own.chunks_exact(width)) {
+                push(j as u32, row);
             }
-            let range = self.shards.range(s);
-            check_parcel(&parcel, 0);
-            assert_eq!(
-                parcel.values.len(),
-                range.len() * width,
-                "shard {s} sent its final states for another shard layout"
-            );
-            all[range.start * width..range.end * width].copy_from_slice(&parcel.values);
-        }
+        });
+        let mut received = 0;
+        read_items(incoming, width, |j, row| {
+            all[j * width..(j + 1) * width].copy_from_slice(row);
+            received += 1;
+        });
+        assert_eq!(
+            received + range.len(),
+            self.shards.agents(),
+            "the shards sent their final states for another shard layout"
+        );
     }
 
     /// Sends our gates' sums to every other worker and takes theirs, so
     /// every accumulator holds the same values.
     fn share_gradients(&self, sink: &mut GradientSink<'_>) {
         let rows = sink.weights().rows;
-        let mut values = Vec::with_capacity(self.own_gates.len() * rows);
-        for &g in &self.own_gates {
-            for r in 0..rows {
-                values.push(sink.get(r, g as usize));
-            }
-        }
-        let parcels = (0..self.shards.count())
-            .map(|s| {
-                if s == self.me {
-                    Parcel::default()
-                } else {
-                    Parcel {
-                        ids: self.own_gates.clone(),
-                        values: values.clone(),
-                    }
+        let mut item = vec![0.0; rows];
+        let incoming = self.transport.send(rows, &mut |_, push| {
+            for &g in &self.own_gates {
+                for (r, value) in item.iter_mut().enumerate() {
+                    *value = sink.get(r, g as usize);
                 }
-            })
-            .collect();
-        self.receive(parcels, rows, |g, v| {
+                push(g, &item);
+            }
+        });
+        read_items(incoming, rows, |g, v| {
             for (r, &value) in v.iter().enumerate() {
                 sink.set(r, g, value);
             }
@@ -272,34 +302,14 @@ impl<'a> Sharding<'a> {
     }
 }
 
-/// One parcel per shard: its ids, and `width` values per id from `put`.
-fn parcels(ids_per_shard: &[Vec<u32>], width: usize, put: impl Fn(usize, &mut Vec<f64>)) -> Vec<Parcel> {
-    ids_per_shard
-        .iter()
-        .map(|ids| {
-            let mut values = Vec::with_capacity(ids.len() * width);
-            for &id in ids {
-                put(id as usize, &mut values);
-            }
-            Parcel {
-                ids: ids.clone(),
-                values,
-            }
-        })
-        .collect()
-}
-
-/// A parcel of `width` values per id (0: any number of values, no ids).
-/// Workers run the same code on the same replay, so a mismatch is a bug,
-/// not bad input.
-fn check_parcel(parcel: &Parcel, width: usize) {
-    let expected = parcel.values.len().checked_div(width).unwrap_or(0);
-    assert!(
-        parcel.ids.len() == expected && parcel.values.len().is_multiple_of(width.max(1)),
-        "a parcel of {} ids and {} values, expected {width} values per id",
-        parcel.ids.len(),
-        parcel.values.len()
-    );
+/// Hands each item of a round, with its `width` values, to `take`.
+fn read_items(incoming: Box<dyn Incoming + '_>, width: usize, mut take: impl FnMut(usize, &[f64])) {
+    incoming.read(&mut |_, ids, values| {
+        check_piece(ids, values, width);
+        for (&id, v) in ids.iter().zip(values.chunks_exact(width)) {
+            take(id as usize, v);
+        }
+    });
 }
 
 impl StepPlan {
@@ -312,22 +322,18 @@ impl StepPlan {
         range: std::ops::Range<usize>,
     ) -> Self {
         let senders = step.senders().len();
-        let mut own_positions = Vec::new();
-        let mut position_sends = vec![Vec::new(); shards];
-        // The last id each shard was sent: readers of one source come in
-        // runs, and each source goes to a shard once.
-        let mut last = vec![u32::MAX; shards];
-        for p in 0..step.sources() {
+        let own_positions: Vec<u32> = (0..step.sources())
+            .filter(|&p| owners[source_at(replay, step, p).0] as usize == me)
+            .map(|p| p as u32)
+            .collect();
+        let mut position_sends = ShardSets::new(own_positions.len(), shards);
+        for (k, &p) in own_positions.iter().enumerate() {
+            let p = p as usize;
             let (agent, _) = source_at(replay, step, p);
-            if owners[agent] as usize != me {
-                continue;
-            }
-            own_positions.push(p as u32);
             let mut mark = |reader: u32| {
                 let s = owners[reader as usize] as usize;
-                if s != me && last[s] != p as u32 {
-                    last[s] = p as u32;
-                    position_sends[s].push(p as u32);
+                if s != me {
+                    position_sends.insert(k, s);
                 }
             };
             if p < senders {
@@ -337,15 +343,13 @@ impl StepPlan {
                 extra.readers(p).0.iter().for_each(|&j| mark(j));
             }
         }
-        let mut adjoint_sends = vec![Vec::new(); shards];
-        let mut last = vec![u32::MAX; shards];
-        for j in range {
+        let mut adjoint_sends = ShardSets::new(range.len(), shards);
+        for (r, j) in range.enumerate() {
             let mut mark = |p: u32| {
                 let (agent, _) = source_at(replay, step, p as usize);
                 let s = owners[agent] as usize;
-                if s != me && last[s] != j as u32 {
-                    last[s] = j as u32;
-                    adjoint_sends[s].push(j as u32);
+                if s != me {
+                    adjoint_sends.insert(r, s);
                 }
             };
             step.row(j).for_each(&mut mark);
@@ -494,5 +498,36 @@ impl<D: Dynamics> PathSweep for ShardedDiffusion<'_, D> {
             values,
             gradient,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShardSets;
+
+    #[test]
+    fn shard_sets_hold_each_pair_they_were_given() {
+        // 3 shards and 5 shards: items straddle word bounds either way.
+        for shards in [3, 5] {
+            let items = 100;
+            let mut sets = ShardSets::new(items, shards);
+            let given = |i: usize, s: usize| (i * 7 + s * 3).is_multiple_of(4);
+            for i in 0..items {
+                for s in 0..shards {
+                    if given(i, s) {
+                        sets.insert(i, s);
+                    }
+                }
+            }
+            for s in 0..shards {
+                let expected: Vec<usize> = (0..items).filter(|&i| given(i, s)).collect();
+                assert!(!expected.is_empty());
+                assert_eq!(
+                    sets.items_for(s).collect::<Vec<_>>(),
+                    expected,
+                    "{shards} shards, shard {s}"
+                );
+            }
+        }
     }
 }
