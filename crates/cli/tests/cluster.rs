@@ -104,6 +104,104 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
     }
 }
 
+/// A summary without what depends on the machine or the layout: timings,
+/// and the size of the reporting worker's replay (its shard's, unless
+/// curves need the whole).
+fn without_timings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|key, _| !key.ends_with("seconds") && key != "replay_bytes");
+            map.values_mut().for_each(without_timings);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_study_on_a_cluster_reports_the_single_process_panels_curves_and_tables() {
+    // Only process 0's first worker makes the panels, rankings and curves;
+    // the others attribute and release the population. Everything written
+    // must still be one process's, with curves (the reporting worker
+    // replays the whole population) and without (its shard only).
+    let dir = tempfile::tempdir().unwrap();
+    for curves in [true, false] {
+        let study = |out: &Path| -> Vec<String> {
+            let mut args: Vec<String> = [
+                "study",
+                "--agents",
+                "9000",
+                "--days",
+                "4",
+                "--seed",
+                "5",
+                "--indicator",
+                "all",
+                "--sample",
+                "30",
+                "--permutations",
+                "20",
+                "--nodes",
+                "12",
+            ]
+            .map(String::from)
+            .to_vec();
+            if !curves {
+                args.push("--no-curves".into());
+            }
+            args.extend(["--out".into(), out.to_str().unwrap().into()]);
+            args
+        };
+        let single = dir.path().join(format!("single-{curves}"));
+        let run = aumann(&study(&single).iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let expected = tables(&single);
+        assert!(
+            expected.keys().any(|k| k.starts_with("curves-")) == curves,
+            "{:?}",
+            expected.keys()
+        );
+        let mut expected_summary = summary(&single);
+        without_timings(&mut expected_summary);
+        assert_eq!(expected_summary["indicators"][0]["panels"].as_array().unwrap().len(), 3);
+        for (processes, workers) in [(2, 2), (3, 1)] {
+            let out = dir.path().join(format!("p{processes}w{workers}-{curves}"));
+            let mut args: Vec<String> = [
+                "cluster-local",
+                "-n",
+                &processes.to_string(),
+                "-w",
+                &workers.to_string(),
+                "--",
+            ]
+            .map(String::from)
+            .to_vec();
+            args.extend(study(&out));
+            let run = aumann(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            assert!(
+                run.status.success(),
+                "{processes} x {workers}: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let got = tables(&out);
+            assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+            for (name, bytes) in &expected {
+                assert!(
+                    &got[name] == bytes,
+                    "{processes} x {workers}: {name} differs from one process's"
+                );
+            }
+            let mut got_summary = summary(&out);
+            without_timings(&mut got_summary);
+            assert!(
+                got_summary == expected_summary,
+                "{processes} x {workers}, curves {curves}: the summary differs from one process's"
+            );
+            assert!(out.join("report.html").is_file());
+        }
+    }
+}
+
 #[test]
 fn an_oasis_run_with_reposted_content_gives_the_single_process_tables_on_a_cluster() {
     // Reposts and quotes link most posts to a parent whose author sits on

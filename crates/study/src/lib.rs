@@ -22,5 +22,6 @@ pub mod when;
 pub use study::{
     AgentErrors, BuiltReplay, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FullScale, IndicatorStudy,
     PanelAttribution, PanelStudy, PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult,
-    TOP_AGENTS, TopAgent, build_replay, build_replay_releasing, run, run_built, run_on,
+    TOP_AGENTS, TopAgent, attribute_built, build_attribution_shard, build_replay, build_replay_releasing, run,
+    run_built, run_on,
 };

@@ -380,7 +380,12 @@ pub fn build_replay(
     shard: Option<(usize, usize)>,
     progress: &dyn Observer,
 ) -> Result<BuiltReplay, StudyError> {
-    build_from(Source::Borrowed(&data.population), config, shard, progress)
+    build_from(
+        Source::Borrowed(&data.population),
+        config,
+        Role::Reports(shard),
+        progress,
+    )
 }
 
 /// [`build_replay`] for a caller that owns the data and builds its last
@@ -401,7 +406,29 @@ pub fn build_replay_releasing(
     } else {
         Source::Releasing(&mut data.population)
     };
-    build_from(source, config, shard, progress)
+    build_from(source, config, Role::Reports(shard), progress)
+}
+
+/// The replay of a cluster's worker that makes the attributions only
+/// ([`attribute_built`]): `shard`'s rows, whatever the curves (only the
+/// reporting worker replays the whole population for them). With
+/// `release`, the population's edge tables are released as the build reads
+/// them, whatever the panels and curves: for the last build of a process
+/// none of whose workers reports, after which nothing reads the
+/// population at all.
+pub fn build_attribution_shard(
+    population: &mut Population,
+    config: &StudyConfig,
+    shard: (usize, usize),
+    release: bool,
+    progress: &dyn Observer,
+) -> Result<BuiltReplay, StudyError> {
+    let source = if release {
+        Source::Releasing(population)
+    } else {
+        Source::Borrowed(population)
+    };
+    build_from(source, config, Role::Attributes(shard), progress)
 }
 
 /// Where [`build_from`] reads the population.
@@ -411,10 +438,20 @@ enum Source<'a> {
     Releasing(&'a mut Population),
 }
 
+/// What the replay is built for.
+enum Role {
+    /// The whole study on this replay: `Some` (a worker's shard, shards in
+    /// all) on a cluster, whose rows are all it needs unless curves replay
+    /// the whole population.
+    Reports(Option<(usize, usize)>),
+    /// The attributions only, on this shard.
+    Attributes((usize, usize)),
+}
+
 fn build_from(
     source: Source<'_>,
     config: &StudyConfig,
-    shard: Option<(usize, usize)>,
+    role: Role,
     progress: &dyn Observer,
 ) -> Result<BuiltReplay, StudyError> {
     config.tiers.validate().map_err(StudyError::Settings)?;
@@ -434,9 +471,12 @@ fn build_from(
     progress.stage("building the replay", None);
     let started = Instant::now();
     let on_rows = |done: usize, total: usize| progress.advance(done as u64, total as u64, "receivers");
-    // A worker of a cluster holds its shard's rows only, unless curves
-    // replay the whole population on every worker.
-    let shard = shard.filter(|_| config.curves.is_none());
+    // A worker of a cluster holds its shard's rows only, unless it reports
+    // and curves replay the whole population.
+    let shard = match role {
+        Role::Reports(shard) => shard.filter(|_| config.curves.is_none()),
+        Role::Attributes(shard) => Some(shard),
+    };
     let options = config.replay_options();
     let replay = match (source, shard) {
         (Source::Releasing(population), shard) => Replay::releasing(population, options, shard, &on_rows)?,
@@ -499,71 +539,7 @@ pub fn run_built(
     let rankings_seconds = started.elapsed().as_secs_f64();
     let mut studies = Vec::new();
     for &indicator in &config.indicators {
-        progress.stage(
-            &format!("attributing {} over {} agents", indicator.name(), replay.agents()),
-            None,
-        );
-        let started = Instant::now();
-        let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
-        check_interrupt(progress)?;
-        let checkpoint = config
-            .checkpoints
-            .as_ref()
-            .map(|c| FileCheckpoint::new(c.path(indicator), c.fingerprint, c.writes));
-        let observer = |p: &aumann_engine::Progress| {
-            let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
-            progress.advance(p.evaluations as u64, p.expected as u64, &detail);
-            if progress.interrupted() {
-                std::ops::ControlFlow::Break(())
-            } else {
-                std::ops::ControlFlow::Continue(())
-            }
-        };
-        let attribution = attribute_on(
-            backend,
-            &replay,
-            indicator,
-            &config.engine,
-            &ones,
-            &zeros,
-            &observer,
-            checkpoint.as_ref().map(|c| c as &dyn aumann_engine::Checkpoint),
-        )
-        .map_err(|e| match e {
-            AttributeError::Engine {
-                source: aumann_engine::Error::Interrupted { .. },
-                ..
-            } => StudyError::Interrupted,
-            e => e.into(),
-        })?;
-        let seconds = started.elapsed().as_secs_f64();
-        let g = &attribution.gates;
-        let full = FullScale {
-            verdict: if g.flat { "flat" } else { "attributed" },
-            flat_cause: attribution.flat.clone(),
-            value_input: g.value_input,
-            value_baseline: g.value_baseline,
-            gap: g.gap(),
-            relative_gap: g.relative_gap(),
-            converged: g.converged(),
-            rule: g.rule.name().into(),
-            nodes: g.nodes,
-            gradient_evaluations: g.gradient_evaluations,
-            levels: g.levels.clone(),
-            agent_errors: AgentErrors::of(&attribution.agent_phi, &attribution.agent_error),
-            seconds,
-            edges_read: attribution.edges_read,
-            graph_passes: attribution.edges_read as f64 / replay.graph().edges().max(1) as f64,
-            step_phi: attribution.step_phi.clone(),
-            checkpoint: checkpoint.as_ref().and_then(|c| match c.restored() {
-                Restored::Nothing => None,
-                Restored::Resumed { evaluations } => Some(format!(
-                    "resumed from {} after {evaluations} gradient evaluations",
-                    c.path().display()
-                )),
-                Restored::Ignored(why) => Some(format!("a checkpoint was not used and the run started over: {why}")),
-            }),
-        };
+        let (attribution, full) = attribute_indicator(&replay, indicator, config, backend, progress)?;
         let full_abs: f64 = neumaier_sum(attribution.agent_phi.iter().map(|p| p.abs()));
         if let Some(cause) = &attribution.flat {
             studies.push(IndicatorStudy {
@@ -625,7 +601,7 @@ pub fn run_built(
                     model.as_ref(),
                     &all,
                     spec,
-                    (g.value_input, g.value_baseline),
+                    (full.value_input, full.value_baseline),
                     &on_pass,
                 ))
             }
@@ -652,6 +628,107 @@ pub fn run_built(
         indicators: studies,
         tiers,
     })
+}
+
+/// The collective part of [`run_built`]: every indicator's full-scale
+/// attribution, in the study's order, and their numbers for the summary.
+///
+/// On a cluster, the worker that writes the outputs (process 0's first)
+/// runs the whole study; the others run this, which meets its every
+/// exchange, and leave the panels, rankings, curves and tables to it: they
+/// are local computations on the attribution that it alone needs. So they
+/// need neither the population after their build nor the whole replay for
+/// curves.
+pub fn attribute_built(
+    built: BuiltReplay,
+    config: &StudyConfig,
+    backend: &dyn SweepBackend,
+    progress: &dyn Observer,
+) -> Result<Vec<FullScale>, StudyError> {
+    let replay = built.replay;
+    config
+        .indicators
+        .iter()
+        .map(|&indicator| attribute_indicator(&replay, indicator, config, backend, progress).map(|(_, full)| full))
+        .collect()
+}
+
+/// The full-scale attribution of one indicator, with its checkpoints, and
+/// its numbers for the summary: the collective part of a study, which
+/// every worker of a cluster makes in the same order.
+fn attribute_indicator(
+    replay: &Replay,
+    indicator: Indicator,
+    config: &StudyConfig,
+    backend: &dyn SweepBackend,
+    progress: &dyn Observer,
+) -> Result<(ReplayAttribution, FullScale), StudyError> {
+    progress.stage(
+        &format!("attributing {} over {} agents", indicator.name(), replay.agents()),
+        None,
+    );
+    let started = Instant::now();
+    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
+    check_interrupt(progress)?;
+    let checkpoint = config
+        .checkpoints
+        .as_ref()
+        .map(|c| FileCheckpoint::new(c.path(indicator), c.fingerprint, c.writes));
+    let observer = |p: &aumann_engine::Progress| {
+        let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
+        progress.advance(p.evaluations as u64, p.expected as u64, &detail);
+        if progress.interrupted() {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    };
+    let attribution = attribute_on(
+        backend,
+        replay,
+        indicator,
+        &config.engine,
+        &ones,
+        &zeros,
+        &observer,
+        checkpoint.as_ref().map(|c| c as &dyn aumann_engine::Checkpoint),
+    )
+    .map_err(|e| match e {
+        AttributeError::Engine {
+            source: aumann_engine::Error::Interrupted { .. },
+            ..
+        } => StudyError::Interrupted,
+        e => e.into(),
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let g = &attribution.gates;
+    let full = FullScale {
+        verdict: if g.flat { "flat" } else { "attributed" },
+        flat_cause: attribution.flat.clone(),
+        value_input: g.value_input,
+        value_baseline: g.value_baseline,
+        gap: g.gap(),
+        relative_gap: g.relative_gap(),
+        converged: g.converged(),
+        rule: g.rule.name().into(),
+        nodes: g.nodes,
+        gradient_evaluations: g.gradient_evaluations,
+        levels: g.levels.clone(),
+        agent_errors: AgentErrors::of(&attribution.agent_phi, &attribution.agent_error),
+        seconds,
+        edges_read: attribution.edges_read,
+        graph_passes: attribution.edges_read as f64 / replay.graph().edges().max(1) as f64,
+        step_phi: attribution.step_phi.clone(),
+        checkpoint: checkpoint.as_ref().and_then(|c| match c.restored() {
+            Restored::Nothing => None,
+            Restored::Resumed { evaluations } => Some(format!(
+                "resumed from {} after {evaluations} gradient evaluations",
+                c.path().display()
+            )),
+            Restored::Ignored(why) => Some(format!("a checkpoint was not used and the run started over: {why}")),
+        }),
+    };
+    Ok((attribution, full))
 }
 
 /// Checks that every Aumann–Shapley panel comparison of the linear control
