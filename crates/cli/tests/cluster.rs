@@ -518,6 +518,20 @@ fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
     assert!(resumed.status.success());
     assert!(stdout.contains("resumed from"), "{stdout}");
     assert_eq!(tables(&out), reference);
+    // Killed once two saves are made, its newest checkpoint then damaged:
+    // the run continues from the one before, and says so.
+    std::fs::remove_dir_all(&out).unwrap();
+    let previous = checkpoints.join("polarization.checkpoint.previous");
+    kill_after_checkpoint(&args("6"), &previous);
+    std::fs::write(&checkpoint, b"not a checkpoint at all").unwrap();
+    let resumed = aumann(&args("6").iter().map(String::as_str).collect::<Vec<_>>());
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(resumed.status.success());
+    assert!(
+        stdout.contains("resumed from") && stdout.contains("checkpoint.previous") && stdout.contains("was not used"),
+        "{stdout}"
+    );
+    assert_eq!(tables(&out), reference);
 }
 
 #[test]

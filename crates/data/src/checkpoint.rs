@@ -28,8 +28,14 @@ const HEADER: usize = 8 + 4 + 8 * 5;
 pub enum Restored {
     /// No checkpoint file: the run starts from the beginning.
     Nothing,
-    /// The run continues after this many gradient evaluations.
-    Resumed { evaluations: usize },
+    /// The run continues after this many gradient evaluations, from the
+    /// state in `from`: the newest file, or the one before it, with why the
+    /// newest was not used.
+    Resumed {
+        evaluations: usize,
+        from: PathBuf,
+        newest_unused: Option<String>,
+    },
     /// A file that could not be used, and why.
     Ignored(String),
 }
@@ -42,6 +48,18 @@ pub struct FileCheckpoint {
     /// from one file; one of them saves it).
     writes: bool,
     restored: RefCell<Restored>,
+    /// What the newest file held (evaluations, batches, integrations
+    /// finished: no two saves of a run share them), or why it was
+    /// unusable, as the last restore found it.
+    newest: RefCell<Result<Option<SaveId>, String>>,
+}
+
+/// What tells the saves of one run apart: evaluations, batches,
+/// integrations finished.
+type SaveId = (usize, usize, usize);
+
+fn identity(state: &SweepState) -> SaveId {
+    (state.evaluations, state.batches, state.finished.len())
 }
 
 impl FileCheckpoint {
@@ -52,6 +70,7 @@ impl FileCheckpoint {
             fingerprint,
             writes,
             restored: RefCell::new(Restored::Nothing),
+            newest: RefCell::new(Ok(None)),
         }
     }
 
@@ -186,11 +205,15 @@ fn batches_rows(batches: u64) -> u64 {
 
 impl Checkpoint for FileCheckpoint {
     fn restore(&self) -> Option<SweepState> {
-        let (found, state) = match self.read(&self.path) {
+        let read = self.read(&self.path);
+        *self.newest.borrow_mut() = read.as_ref().map(|s| s.as_ref().map(identity)).map_err(Clone::clone);
+        let (found, state) = match read {
             Ok(None) => (Restored::Nothing, None),
             Ok(Some(state)) => (
                 Restored::Resumed {
                     evaluations: state.evaluations,
+                    from: self.path.clone(),
+                    newest_unused: None,
                 },
                 Some(state),
             ),
@@ -209,9 +232,26 @@ impl Checkpoint for FileCheckpoint {
     fn resumed_from(&self, state: Option<&SweepState>) {
         let mut restored = self.restored.borrow_mut();
         *restored = match (state, &*restored) {
-            (Some(state), _) => Restored::Resumed {
-                evaluations: state.evaluations,
-            },
+            (Some(state), _) => {
+                let newest = self.newest.borrow();
+                let (from, newest_unused) = match &*newest {
+                    Ok(Some(id)) if *id == identity(state) => (self.path.clone(), None),
+                    Ok(Some(_)) => (
+                        previous(&self.path),
+                        Some(format!(
+                            "{}: the other workers do not all hold its state",
+                            self.path.display()
+                        )),
+                    ),
+                    Ok(None) => (previous(&self.path), Some(format!("{}: missing", self.path.display()))),
+                    Err(why) => (previous(&self.path), Some(why.clone())),
+                };
+                Restored::Resumed {
+                    evaluations: state.evaluations,
+                    from,
+                    newest_unused,
+                }
+            }
             (None, Restored::Resumed { .. }) => Restored::Ignored(format!(
                 "{}: the other workers hold no state of the same sweep",
                 self.path.display()
@@ -271,7 +311,14 @@ mod tests {
         for s in [state(5, 0, 2), state(5, 2, 0), state(5, 1, 3), state(0, 0, 0)] {
             checkpoint.save(&s).unwrap();
             assert_eq!(checkpoint.restore(), Some(s.clone()));
-            assert_eq!(checkpoint.restored(), Restored::Resumed { evaluations: 12 });
+            assert_eq!(
+                checkpoint.restored(),
+                Restored::Resumed {
+                    evaluations: 12,
+                    from: path.clone(),
+                    newest_unused: None
+                }
+            );
         }
         assert!(!path.with_extension("partial").exists());
     }
@@ -321,7 +368,7 @@ mod tests {
         assert_eq!(checkpoint.restore_previous(), None, "nothing replaced yet");
         checkpoint.save(&second).unwrap();
         checkpoint.save(&third).unwrap();
-        assert_eq!(checkpoint.restore(), Some(third));
+        assert_eq!(checkpoint.restore(), Some(third.clone()));
         assert_eq!(checkpoint.restore_previous(), Some(second.clone()));
         assert_eq!(
             checkpoint.previous_path(),
@@ -329,11 +376,21 @@ mod tests {
         );
         // The run continues from the older state: the summary says so; if
         // from none, that the state it found was not used.
-        checkpoint.resumed_from(Some(&SweepState {
-            evaluations: 7,
-            ..second
-        }));
-        assert_eq!(checkpoint.restored(), Restored::Resumed { evaluations: 7 });
+        checkpoint.resumed_from(Some(&second));
+        assert!(matches!(
+            checkpoint.restored(),
+            Restored::Resumed { evaluations: 12, from, newest_unused: Some(why) }
+                if from == checkpoint.previous_path() && why.contains("do not all hold")
+        ));
+        checkpoint.resumed_from(Some(&third));
+        assert_eq!(
+            checkpoint.restored(),
+            Restored::Resumed {
+                evaluations: 12,
+                from: path.clone(),
+                newest_unused: None
+            }
+        );
         checkpoint.resumed_from(None);
         assert!(matches!(checkpoint.restored(), Restored::Ignored(why) if why.contains("other workers")));
         remove(&path);
@@ -352,5 +409,13 @@ mod tests {
         assert_eq!(checkpoint.restore(), None);
         assert!(matches!(checkpoint.restored(), Restored::Ignored(_)));
         assert_eq!(checkpoint.restore_previous(), Some(state(3, 1, 0)));
+        // One process continues from it: the summary names that file, and
+        // why the newest was not used.
+        checkpoint.resumed_from(Some(&state(3, 1, 0)));
+        assert!(matches!(
+            checkpoint.restored(),
+            Restored::Resumed { from, newest_unused: Some(why), .. }
+                if from == checkpoint.previous_path() && why.contains("not a checkpoint")
+        ));
     }
 }

@@ -721,10 +721,17 @@ fn attribute_indicator(
         step_phi: attribution.step_phi.clone(),
         checkpoint: checkpoint.as_ref().and_then(|c| match c.restored() {
             Restored::Nothing => None,
-            Restored::Resumed { evaluations } => Some(format!(
-                "resumed from {} after {evaluations} gradient evaluations",
-                c.path().display()
-            )),
+            Restored::Resumed {
+                evaluations,
+                from,
+                newest_unused,
+            } => Some(match newest_unused {
+                None => format!("resumed from {} after {evaluations} gradient evaluations", from.display()),
+                Some(why) => format!(
+                    "resumed from {} after {evaluations} gradient evaluations (the newest checkpoint was not used: {why})",
+                    from.display()
+                ),
+            }),
             Restored::Ignored(why) => Some(format!("a checkpoint was not used and the run started over: {why}")),
         }),
     };
