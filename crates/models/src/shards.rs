@@ -17,13 +17,15 @@ pub const SHARD_BLOCK: usize = crate::indicators::AGENT_CHUNK;
 
 /// What an agent weighs in the split, counted in follow edges. A worker
 /// keeps its agents' states at every step for every node of a sweep
-/// (8 x 8 nodes x 15 states = 960 bytes per agent by default) and 4 bytes
-/// per followee and step at which the followee posted (about 25 bytes per
-/// followee over 14 days of the built-in population); weighing an agent as
-/// 40 edges balances that memory, where weighing it as 1 (the edges alone)
-/// left one of two processes with 90% of the agents and more memory than a
-/// single process (BENCHMARKS.md).
-pub const AGENT_WEIGHT: u64 = 40;
+/// (8 x 8 nodes x 15 states = 960 bytes per agent by default) and about 2
+/// bytes per followee and step at which the followee posted; its agents'
+/// follower rows take 4 bytes per follower. Weighing an agent as 1 (the
+/// edges alone) left one of two processes with 90% of the agents and more
+/// memory than a single process; as 40, the last of four processes, which
+/// holds the long tail, peaked 0.15 to 0.2 GB above the others at full
+/// scale; as 80, the four peak within 0.2 GB of one another and spend
+/// about the same CPU time (BENCHMARKS.md, "The split re-weighed").
+pub const AGENT_WEIGHT: u64 = 80;
 
 /// Contiguous ranges of the replay's agent order, one per worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
