@@ -24,6 +24,19 @@ fn loopback_hostfile(dir: &Path, count: usize) -> (std::path::PathBuf, Vec<Strin
     (hostfile, ports)
 }
 
+/// The Parquet tables in `out` are `expected`'s, byte for byte.
+fn assert_same_tables(out: &Path, expected: &std::collections::BTreeMap<String, Vec<u8>>, layout: &str) {
+    let got = tables(out);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "{layout}"
+    );
+    for (name, bytes) in expected {
+        assert!(&got[name] == bytes, "{layout}: {name} differs from one process's");
+    }
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -86,14 +99,7 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
         for p in 0..processes {
             assert!(stderr.contains(&format!("process {p} of {processes}")), "{stderr}");
         }
-        let got = tables(&out);
-        assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
-        for (name, bytes) in &expected {
-            assert!(
-                &got[name] == bytes,
-                "{processes} x {workers}: {name} differs from one process's"
-            );
-        }
+        assert_same_tables(&out, &expected, &format!("{processes} x {workers}"));
         let (a, b) = (summary(&single), summary(&out));
         for i in 0..5 {
             let field = |s: &serde_json::Value, key: &str| s["indicators"][i]["full"][key].clone();
@@ -183,14 +189,7 @@ fn a_study_on_a_cluster_reports_the_single_process_panels_curves_and_tables() {
                 "{processes} x {workers}: {}",
                 String::from_utf8_lossy(&run.stderr)
             );
-            let got = tables(&out);
-            assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
-            for (name, bytes) in &expected {
-                assert!(
-                    &got[name] == bytes,
-                    "{processes} x {workers}: {name} differs from one process's"
-                );
-            }
+            assert_same_tables(&out, &expected, &format!("{processes} x {workers}"));
             let mut got_summary = summary(&out);
             without_timings(&mut got_summary);
             assert!(
@@ -254,14 +253,7 @@ fn an_oasis_run_with_reposted_content_gives_the_single_process_tables_on_a_clust
         let run = aumann(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(run.status.success(), "{processes} processes: {stderr}");
-        let got = tables(&out);
-        assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
-        for (name, bytes) in &expected {
-            assert!(
-                &got[name] == bytes,
-                "{processes} processes: {name} differs from one process's"
-            );
-        }
+        assert_same_tables(&out, &expected, &format!("{processes} processes"));
     }
 }
 

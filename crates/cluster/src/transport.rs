@@ -3,7 +3,7 @@
 //! most [`PIECE_BYTES`].
 
 use crate::failure;
-use aumann_models::{Incoming, Parcel, ReadPieces, Transport, WriteItems, check_piece};
+use aumann_models::{Incoming, Parcel, ReadPieces, Transport, WriteItems, check_item, check_piece};
 use fragile::Fragile;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -241,12 +241,7 @@ impl Transport for TimelyTransport<'_> {
             let mut piece = empty();
             let mut index = 0;
             write(target, &mut |id, values| {
-                assert_eq!(
-                    values.len(),
-                    width,
-                    "an item of {} values in a round of {width}",
-                    values.len()
-                );
+                check_item(values, width);
                 piece.ids.push(id);
                 piece.values.extend_from_slice(values);
                 if piece.ids.len() == items {

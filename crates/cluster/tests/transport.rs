@@ -2,7 +2,7 @@
 //! sockets): parcels reach their target in the right round, and a peer that
 //! stops sending is named within the peer timeout.
 
-use aumann_cluster::{ClusterError, ClusterSpec, PIECE_BYTES, run};
+use aumann_cluster::{ClusterError, ClusterSpec, PIECE_BYTES, TimelyTransport, WorkerResult, run};
 use aumann_models::{Parcel, PushItem, Transport};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -90,51 +90,58 @@ fn a_peer_that_stops_sending_is_named_within_the_timeout() {
     assert!(err.to_string().contains("process 1"), "{err}");
 }
 
+/// Runs `job` on every worker of `processes` processes of `workers` workers
+/// (threads of this test, each process with its own sockets) and returns
+/// every worker's result, process by process.
+fn on_every_worker<T, F>(processes: usize, workers: usize, job: F) -> Vec<WorkerResult<T>>
+where
+    T: Send + 'static,
+    F: Fn(&TimelyTransport<'_>) -> T + Clone + Send + Sync + 'static,
+{
+    let addresses = free_addresses(processes);
+    let handles: Vec<_> = (0..processes)
+        .map(|p| {
+            let spec = spec(&addresses, p, workers, Duration::from_secs(60));
+            let job = job.clone();
+            std::thread::spawn(move || run(&spec, job))
+        })
+        .collect();
+    handles.into_iter().flat_map(|h| h.join().unwrap().unwrap()).collect()
+}
+
 #[test]
 fn large_parcels_arrive_whole_and_keep_the_network_buffers_small() {
     // 16 MB of values and 2 MB of ids from each worker to each other, three
     // rounds: 64 pieces each, whose messages fit timely's initial 1 MiB
     // buffers. Sent whole, each would grow every buffer it passes through
     // to 32 MiB.
-    let (processes, workers) = (2, 2);
-    let addresses = free_addresses(processes);
     let (id_count, value_count) = (2 << 19, 2 << 20);
-    let handles: Vec<_> = (0..processes)
-        .map(|p| {
-            let spec = spec(&addresses, p, workers, Duration::from_secs(60));
-            std::thread::spawn(move || {
-                run(&spec, move |t| {
-                    let (me, shards) = (t.shard(), t.shards());
-                    let parcel = |from: usize, to: usize, round: u64| Parcel {
-                        ids: (0..id_count)
-                            .map(|i| (i ^ (from * 7 + to * 3 + round as usize)) as u32)
-                            .collect(),
-                        values: (0..value_count)
-                            .map(|v| (v + from * 1000 + to) as f64 + round as f64 * 0.5)
-                            .collect(),
-                    };
-                    for round in 0..3 {
-                        let parcels = (0..shards).map(|s| parcel(me, s, round)).collect();
-                        for (from, got) in t.exchange(parcels).into_iter().enumerate() {
-                            if from != me {
-                                assert!(got == parcel(from, me, round), "round {round} from {from} to {me}");
-                            }
-                        }
-                    }
-                })
-                .map(|results| results.into_iter().map(|r| r.traffic).collect::<Vec<_>>())
-            })
-        })
-        .collect();
-    for handle in handles {
-        for traffic in handle.join().unwrap().unwrap() {
-            assert_eq!(traffic.rounds, 3);
-            assert!(
-                traffic.largest_network_buffer > 0 && traffic.largest_network_buffer <= 4 << 20,
-                "largest network buffer {} bytes (pieces of {PIECE_BYTES})",
-                traffic.largest_network_buffer
-            );
+    let results = on_every_worker(2, 2, move |t| {
+        let (me, shards) = (t.shard(), t.shards());
+        let parcel = |from: usize, to: usize, round: u64| Parcel {
+            ids: (0..id_count)
+                .map(|i| (i ^ (from * 7 + to * 3 + round as usize)) as u32)
+                .collect(),
+            values: (0..value_count)
+                .map(|v| (v + from * 1000 + to) as f64 + round as f64 * 0.5)
+                .collect(),
+        };
+        for round in 0..3 {
+            let parcels = (0..shards).map(|s| parcel(me, s, round)).collect();
+            for (from, got) in t.exchange(parcels).into_iter().enumerate() {
+                if from != me {
+                    assert!(got == parcel(from, me, round), "round {round} from {from} to {me}");
+                }
+            }
         }
+    });
+    for traffic in results.into_iter().map(|r| r.traffic) {
+        assert_eq!(traffic.rounds, 3);
+        assert!(
+            traffic.largest_network_buffer > 0 && traffic.largest_network_buffer <= 4 << 20,
+            "largest network buffer {} bytes (pieces of {PIECE_BYTES})",
+            traffic.largest_network_buffer
+        );
     }
 }
 
@@ -143,8 +150,6 @@ fn rounds_sent_item_by_item_are_read_piece_by_piece_in_order() {
     // Each worker sends each other worker `items(from, to)` items of 3
     // values (none to one of them), over several pieces; the second round
     // is dropped unread, and the third must still meet the third.
-    let (processes, workers) = (2, 2);
-    let addresses = free_addresses(processes);
     let items = |from: usize, to: usize| {
         if (from + to).is_multiple_of(3) {
             0
@@ -154,53 +159,43 @@ fn rounds_sent_item_by_item_are_read_piece_by_piece_in_order() {
     };
     let value =
         |from: usize, id: u32, m: usize, round: u64| (from * 1_000_000 + id as usize * 3 + m) as f64 + round as f64;
-    let handles: Vec<_> = (0..processes)
-        .map(|p| {
-            let spec = spec(&addresses, p, workers, Duration::from_secs(60));
-            std::thread::spawn(move || {
-                run(&spec, move |t| {
-                    let (me, shards) = (t.shard(), t.shards());
-                    let mut pieces = 0;
-                    for round in 0..3_u64 {
-                        let mut write = |to: usize, push: &mut PushItem<'_>| {
-                            for id in 0..items(me, to) as u32 {
-                                let v: Vec<f64> = (0..3).map(|m| value(me, id, m, round)).collect();
-                                push(id * 2 + 1, &v);
-                            }
-                        };
-                        let incoming = t.send(3, &mut write);
-                        if round == 1 {
-                            drop(incoming);
-                            continue;
-                        }
-                        let mut next = vec![0_u32; shards];
-                        incoming.read(&mut |from, ids, values| {
-                            assert_ne!(from, me);
-                            assert!(ids.len() * 4 <= PIECE_BYTES && values.len() * 8 <= PIECE_BYTES);
-                            assert_eq!(values.len(), 3 * ids.len());
-                            for (&id, v) in ids.iter().zip(values.chunks_exact(3)) {
-                                assert_eq!(id, next[from] * 2 + 1, "in order from {from}");
-                                let expected: Vec<f64> = (0..3).map(|m| value(from, next[from], m, round)).collect();
-                                assert_eq!(v, &expected[..], "round {round} from {from}");
-                                next[from] += 1;
-                            }
-                            pieces += 1;
-                        });
-                        for from in (0..shards).filter(|&s| s != me) {
-                            assert_eq!(next[from] as usize, items(from, me), "all of round {round} from {from}");
-                        }
-                    }
-                    pieces
-                })
-                .map(|results| results.into_iter().map(|r| r.value).collect::<Vec<_>>())
-            })
-        })
-        .collect();
-    for handle in handles {
-        for pieces in handle.join().unwrap().unwrap() {
-            // Two rounds read from three peers, at least two pieces from each
-            // peer that sends something, one (empty) from one that does not.
-            assert!(pieces >= 2 * 5, "{pieces} pieces");
+    let results = on_every_worker(2, 2, move |t| {
+        let (me, shards) = (t.shard(), t.shards());
+        let mut pieces = 0;
+        for round in 0..3_u64 {
+            let mut write = |to: usize, push: &mut PushItem<'_>| {
+                for id in 0..items(me, to) as u32 {
+                    let v: Vec<f64> = (0..3).map(|m| value(me, id, m, round)).collect();
+                    push(id * 2 + 1, &v);
+                }
+            };
+            let incoming = t.send(3, &mut write);
+            if round == 1 {
+                drop(incoming);
+                continue;
+            }
+            let mut next = vec![0_u32; shards];
+            incoming.read(&mut |from, ids, values| {
+                assert_ne!(from, me);
+                assert!(ids.len() * 4 <= PIECE_BYTES && values.len() * 8 <= PIECE_BYTES);
+                assert_eq!(values.len(), 3 * ids.len());
+                for (&id, v) in ids.iter().zip(values.chunks_exact(3)) {
+                    assert_eq!(id, next[from] * 2 + 1, "in order from {from}");
+                    let expected: Vec<f64> = (0..3).map(|m| value(from, next[from], m, round)).collect();
+                    assert_eq!(v, &expected[..], "round {round} from {from}");
+                    next[from] += 1;
+                }
+                pieces += 1;
+            });
+            for from in (0..shards).filter(|&s| s != me) {
+                assert_eq!(next[from] as usize, items(from, me), "all of round {round} from {from}");
+            }
         }
+        pieces
+    });
+    for pieces in results.into_iter().map(|r| r.value) {
+        // Two rounds read from three peers, at least two pieces from each
+        // peer that sends something, one (empty) from one that does not.
+        assert!(pieces >= 2 * 5, "{pieces} pieces");
     }
 }

@@ -301,6 +301,16 @@ mod tests {
         }
     }
 
+    /// What a restore of a test state (12 evaluations) from the newest
+    /// file at `path` reports.
+    fn resumed_from_newest(path: &Path) -> Restored {
+        Restored::Resumed {
+            evaluations: 12,
+            from: path.to_path_buf(),
+            newest_unused: None,
+        }
+    }
+
     #[test]
     fn a_saved_state_comes_back_whole() {
         let dir = tempfile::tempdir().unwrap();
@@ -311,14 +321,7 @@ mod tests {
         for s in [state(5, 0, 2), state(5, 2, 0), state(5, 1, 3), state(0, 0, 0)] {
             checkpoint.save(&s).unwrap();
             assert_eq!(checkpoint.restore(), Some(s.clone()));
-            assert_eq!(
-                checkpoint.restored(),
-                Restored::Resumed {
-                    evaluations: 12,
-                    from: path.clone(),
-                    newest_unused: None
-                }
-            );
+            assert_eq!(checkpoint.restored(), resumed_from_newest(&path));
         }
         assert!(!path.with_extension("partial").exists());
     }
@@ -383,14 +386,7 @@ mod tests {
                 if from == checkpoint.previous_path() && why.contains("do not all hold")
         ));
         checkpoint.resumed_from(Some(&third));
-        assert_eq!(
-            checkpoint.restored(),
-            Restored::Resumed {
-                evaluations: 12,
-                from: path.clone(),
-                newest_unused: None
-            }
-        );
+        assert_eq!(checkpoint.restored(), resumed_from_newest(&path));
         checkpoint.resumed_from(None);
         assert!(matches!(checkpoint.restored(), Restored::Ignored(why) if why.contains("other workers")));
         remove(&path);

@@ -29,5 +29,5 @@ pub use graph::FollowGraph;
 pub use indicators::Indicator;
 pub use population::{Activity, Engagement, Exposure, FollowSpan, Order, Population, PopulationError, Repost};
 pub use replay::{Gate, GateError, GateTablesKept, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions};
-pub use shards::{Incoming, Parcel, PushItem, ReadPieces, Shards, Transport, WriteItems, check_piece};
+pub use shards::{Incoming, Parcel, PushItem, ReadPieces, Shards, Transport, WriteItems, check_item, check_piece};
 pub use workspace::Workspace;

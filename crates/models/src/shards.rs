@@ -180,12 +180,7 @@ pub trait Transport: Sync {
                 let mut parcel = Parcel::default();
                 if s != me {
                     write(s, &mut |id, values| {
-                        assert_eq!(
-                            values.len(),
-                            width,
-                            "an item of {} values in a round of {width}",
-                            values.len()
-                        );
+                        check_item(values, width);
                         parcel.ids.push(id);
                         parcel.values.extend_from_slice(values);
                     });
@@ -234,6 +229,17 @@ impl Incoming for WholeParcels {
             read(from, &parcel.ids, &parcel.values);
         }
     }
+}
+
+/// An item of `width` values, as a round of that width carries. A mismatch
+/// is a bug of the sweep that wrote it.
+pub fn check_item(values: &[f64], width: usize) {
+    assert_eq!(
+        values.len(),
+        width,
+        "an item of {} values in a round of {width}",
+        values.len()
+    );
 }
 
 /// A piece of `width` values per id. Workers run the same code on the same

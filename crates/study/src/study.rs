@@ -352,8 +352,9 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
 
 /// [`run`] with the full-scale attributions' sweeps on `backend` (a shard
 /// of a cluster's sweep: every worker runs the study with the same
-/// arguments). Panels, rankings and curves run whole on every worker: they
-/// are small, or forward replays whose values must match one process's.
+/// arguments). Panels, rankings and curves run whole on every worker that
+/// calls this; a cluster's workers that write nothing may make the
+/// attributions alone instead ([`attribute_built`]).
 pub fn run_on(
     data: &Dataset,
     config: &StudyConfig,
