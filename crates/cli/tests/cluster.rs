@@ -202,6 +202,44 @@ fn a_study_on_a_cluster_reports_the_single_process_panels_curves_and_tables() {
 }
 
 #[test]
+fn reports_longer_than_the_peer_timeout_keep_no_worker_waiting() {
+    // Panels with thousands of permutations take process 0 several seconds
+    // per indicator, far past a 2 s peer timeout. The reports come after
+    // every attribution, so the other process has left by then; were they
+    // made between two attributions, it would wait for process 0 in the
+    // next one's first exchange and stop ("nothing from process 0").
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = aumann(&[
+        "cluster-local",
+        "-n",
+        "2",
+        "--",
+        "study",
+        "--agents",
+        "9000",
+        "--days",
+        "4",
+        "--seed",
+        "5",
+        "--indicator",
+        "all",
+        "--sample",
+        "30",
+        "--permutations",
+        "8000",
+        "--nodes",
+        "12",
+        "--peer-timeout",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(summary(&out)["indicators"].as_array().unwrap().len(), 5);
+}
+
+#[test]
 fn an_oasis_run_with_reposted_content_gives_the_single_process_tables_on_a_cluster() {
     // Reposts and quotes link most posts to a parent whose author sits on
     // another shard, often at an earlier step, over the full network

@@ -519,6 +519,18 @@ pub fn run_built(
         replay_seconds: seconds,
         replay_bytes: replay.memory_bytes(),
     };
+    // Every attribution first. On a cluster they are the collective part,
+    // which the other workers make too ([`attribute_built`]) before they
+    // leave; what follows is this worker's alone, so none waits on it in an
+    // exchange (where a long wait would read as a silent peer).
+    let attributed = config
+        .indicators
+        .iter()
+        .map(|&indicator| {
+            attribute_indicator(&replay, indicator, config, backend, progress)
+                .map(|(attribution, full)| (indicator, attribution, full))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let tiers = config.tiers.assign(&population.followers);
     let panels: Vec<Panel> = if config.panel_size == 0 {
         Vec::new()
@@ -539,8 +551,7 @@ pub fn run_built(
     };
     let rankings_seconds = started.elapsed().as_secs_f64();
     let mut studies = Vec::new();
-    for &indicator in &config.indicators {
-        let (attribution, full) = attribute_indicator(&replay, indicator, config, backend, progress)?;
+    for (indicator, attribution, full) in attributed {
         let full_abs: f64 = neumaier_sum(attribution.agent_phi.iter().map(|p| p.abs()));
         if let Some(cause) = &attribution.flat {
             studies.push(IndicatorStudy {

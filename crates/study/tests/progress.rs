@@ -36,8 +36,8 @@ fn every_stage_reports_positions_that_reach_their_total() {
         stages,
         [
             "building the replay",
-            "rankings: followers, activity, PageRank",
             "attributing cascade over 1500 agents",
+            "rankings: followers, activity, PageRank",
             "panels (cascade)",
             "deletion and insertion curves (cascade)"
         ]
