@@ -58,8 +58,9 @@ struct StepPlan {
 ///
 /// Why bits: lists of item ids per shard took 4 bytes per item and shard
 /// it goes to, per step: 0.12 GB on the last of four processes at full
-/// scale, where these take (items x shards) bits, n x T bits over all
-/// workers whatever their count.
+/// scale, where these take (items x shards) bits per step, about n x T
+/// bits per worker (a worker holds about n / shards agents) whatever the
+/// count of workers.
 struct ShardSets {
     shards: usize,
     items: usize,
