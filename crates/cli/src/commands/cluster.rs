@@ -29,7 +29,9 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "N")]
     pub processes: Option<usize>,
     /// This process's index, from 0 (timely's -p). Process 0 writes the
-    /// outputs and draws the progress bar.
+    /// outputs, makes the study's panels and curves, and draws the
+    /// progress bar; the others only attribute, and drop the population
+    /// once their replays are built.
     #[arg(long, value_name = "I")]
     pub process: Option<usize>,
     /// One host:port per process, process 0 first (timely's -h).
