@@ -468,7 +468,9 @@ fn a_cluster_killed_mid_run_resumes_from_its_checkpoints_to_the_same_tables() {
     assert!(run.status.success());
     let out = dir.path().join("out");
     let checkpoints = dir.path().join("checkpoints");
-    let mut cluster: Vec<String> = ["cluster-local", "-n", "2", "--"].map(String::from).to_vec();
+    // Two workers per process: each saves the state of its own gates, in a
+    // file of its own.
+    let mut cluster: Vec<String> = ["cluster-local", "-n", "2", "-w", "2", "--"].map(String::from).to_vec();
     cluster.extend(args(&out));
     cluster.extend(["--checkpoint".to_string(), checkpoints.to_str().unwrap().to_string()]);
     let mut first = Command::new(env!("CARGO_BIN_EXE_aumann"))
@@ -479,10 +481,12 @@ fn a_cluster_killed_mid_run_resumes_from_its_checkpoints_to_the_same_tables() {
         .spawn()
         .unwrap();
     for process in 0..2 {
-        wait_for(
-            &checkpoints.join(format!("process-{process}-cascade.checkpoint")),
-            Duration::from_secs(120),
-        );
+        for worker in 0..2 {
+            wait_for(
+                &checkpoints.join(format!("process-{process}-worker-{worker}-cascade.checkpoint")),
+                Duration::from_secs(120),
+            );
+        }
     }
     // Stop the whole cluster (its launcher and both processes) mid-run: one
     // process may have saved a sweep more than the other, and the run

@@ -11,14 +11,22 @@
 //! prints the bytes of a default attribution: two value sweeps of one node
 //! (F at the input and at the baseline: forward entries and final states),
 //! then three gradient sweeps of K = 8 nodes (forward entries twice,
-//! adjoints, final states, gate sums).
+//! adjoints, final states), one refinement level (every gate's phi to
+//! shard 0, the gap back) and the result (phi and error per gate to shard
+//! 0). Each sweep also asks every worker one flag (whether a gate is open
+//! at the baseline); the final states carry their agents' ids.
 
-use aumann_models::{Replay, Shards};
+use aumann_models::{OwnGates, Replay, Shards};
 use rayon::prelude::*;
 
 const K: u64 = 8;
 const VALUE_SWEEPS: u64 = 2;
 const GRADIENT_SWEEPS: u64 = 3;
+/// Refinement levels of the default attribution (one: 24 nodes reach the
+/// tolerance).
+const LEVELS: u64 = 1;
+/// An item's id.
+const ID: u64 = 4;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -43,7 +51,7 @@ fn main() {
         graph.edges()
     );
     println!(
-        "shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_finals,bytes_gates"
+        "shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_finals,bytes_gates,bytes_flags"
     );
     for s in counts {
         let shards = Shards::balanced(&replay, s);
@@ -82,11 +90,16 @@ fn main() {
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let forward_bytes = forward * ((4 + 8 * (2 + 1)) * VALUE_SWEEPS + (4 + 8 * (2 + K)) * 2 * GRADIENT_SWEEPS);
         let adjoint_bytes = adjoint * (4 + 16 * K) * GRADIENT_SWEEPS;
-        let finals = n as u64 * 8 * (s as u64 - 1) * (VALUE_SWEEPS + K * GRADIENT_SWEEPS);
-        let gate_sums = gates as u64 * 20 * (s as u64 - 1) * GRADIENT_SWEEPS;
-        let total = forward_bytes + adjoint_bytes + finals + gate_sums;
+        let others = s as u64 - 1;
+        let finals = n as u64 * others * ((ID + 8) * VALUE_SWEEPS + (ID + 8 * K) * GRADIENT_SWEEPS);
+        // Every gate not on shard 0 goes there: phi once per level, then
+        // phi and error; shard 0 sends the two sums of the gap back.
+        let away = (gates - OwnGates::new(&replay, shards.range(0)).len()) as u64;
+        let gate_bytes = away * ((ID + 8) * LEVELS + (ID + 16)) + others * (ID + 16) * LEVELS;
+        let flags = s as u64 * others * (ID + 8) * (VALUE_SWEEPS + GRADIENT_SWEEPS);
+        let total = forward_bytes + adjoint_bytes + finals + gate_bytes + flags;
         println!(
-            "{s},{:.0},{:.0},{total},{forward_bytes},{adjoint_bytes},{finals},{gate_sums}",
+            "{s},{:.0},{:.0},{total},{forward_bytes},{adjoint_bytes},{finals},{gate_bytes},{flags}",
             forward as f64 / steps as f64,
             adjoint as f64 / steps as f64
         );

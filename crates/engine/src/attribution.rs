@@ -2,6 +2,7 @@
 
 use crate::groups::Groups;
 use crate::quadrature::Rule;
+use crate::split::PhiSums;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -15,10 +16,18 @@ pub struct Level {
 
 /// Aumann–Shapley attributions of F(input) - F(baseline) to the players,
 /// with the diagnostics that say how far to trust them.
+///
+/// From [`crate::AumannShapley::attribute_split`] on one of several
+/// workers, `phi` and `error` hold this worker's players only, while the
+/// gap and everything else describe the whole attribution.
 #[derive(Clone, Debug, Serialize)]
 pub struct Attribution {
-    /// phi_i, one per player.
+    /// phi_i, one per player (held here).
     pub phi: Vec<f64>,
+    /// The sums of every player's phi (those of every worker when the
+    /// players are split), from which the gap is computed.
+    #[serde(skip)]
+    pub sums: PhiSums,
     /// Signed difference between phi and the companion rule's phi (fewer
     /// nodes: half at a fixed count, the previous level in adaptive mode);
     /// its magnitude is the per-player error estimate. Asymptotic, not a
@@ -65,9 +74,10 @@ impl Attribution {
         self.value_input - self.value_baseline
     }
 
-    /// sum phi, accumulated with compensated summation.
+    /// sum phi, accumulated with compensated summation (over every
+    /// worker's players when they are split).
     pub fn total(&self) -> f64 {
-        neumaier_sum(self.phi.iter().copied())
+        self.sums.total
     }
 
     /// sum phi - (F(x) - F(x')): Captum's "convergence delta".
@@ -105,7 +115,7 @@ impl Attribution {
     /// level of rounding in the values involved (which is what decides when
     /// F(x) = F(x') and any nonzero gap is infinitely large in relative terms).
     pub fn within(&self, tolerance: f64) -> bool {
-        let scale = self.value_input.abs() + self.value_baseline.abs() + self.phi.iter().map(|p| p.abs()).sum::<f64>();
+        let scale = self.value_input.abs() + self.value_baseline.abs() + self.sums.magnitude;
         self.relative_gap() <= tolerance || self.gap().abs() <= 64.0 * f64::EPSILON * scale
     }
 

@@ -5,6 +5,7 @@ use crate::checkpoint::{Checkpoint, SweepState};
 use crate::error::{Error, Result, check_output, check_point};
 use crate::game::{NodeWeights, Path, ValueFunction};
 use crate::quadrature::{PairedNodes, Rule};
+use crate::split::{PhiSums, Split, Whole};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -168,10 +169,32 @@ impl AumannShapley {
         observer: &dyn Fn(&Progress) -> ControlFlow<()>,
         checkpoint: Option<&dyn Checkpoint>,
     ) -> Result<Attribution> {
+        self.attribute_split(game, input, baseline, observer, checkpoint, &Whole)
+    }
+
+    /// [`AumannShapley::attribute_resumable`] on one of several workers
+    /// that hold the players between them (`split`): `game`, `input` and
+    /// `baseline` are this worker's players (a game whose every evaluation
+    /// is collective, as [`Split`]'s methods are), and so are the result's
+    /// `phi` and `error`, while its gap, levels and node counts are the
+    /// whole attribution's. Each worker makes the same sweeps and the same
+    /// refinement decisions, from the same reduced gaps; put together in
+    /// player order, the workers' phi are one process's bit for bit when
+    /// the game's gradients are. A worker may hold no player. Checkpoints
+    /// hold this worker's players.
+    pub fn attribute_split<G: ValueFunction + ?Sized>(
+        &self,
+        game: &G,
+        input: &[f64],
+        baseline: &[f64],
+        observer: &dyn Fn(&Progress) -> ControlFlow<()>,
+        checkpoint: Option<&dyn Checkpoint>,
+        split: &dyn Split,
+    ) -> Result<Attribution> {
         let started = Instant::now();
         self.validate()?;
         let n = game.players();
-        if n == 0 {
+        if !split.any(n > 0) {
             return Err(Error::NoPlayers);
         }
         check_point("input", input, n)?;
@@ -179,7 +202,7 @@ impl AumannShapley {
         let path = Path { baseline, input };
         let value_input = check_output("value at the input", game.value(input))?;
         let value_baseline = check_output("value at the baseline", game.value(baseline))?;
-        if let Some(flat) = flat_attribution(game, path, self, value_input, value_baseline, started)? {
+        if let Some(flat) = flat_attribution(game, path, self, value_input, value_baseline, started, split)? {
             let _ = observer(&Progress {
                 level: 1,
                 level_nodes: 0,
@@ -226,6 +249,7 @@ impl AumannShapley {
         let mut estimated = !lazy;
         let mut result = Attribution {
             phi: Vec::new(),
+            sums: PhiSums::default(),
             error: Vec::new(),
             value_input,
             value_baseline,
@@ -243,6 +267,7 @@ impl AumannShapley {
             // The previous level's vectors are dropped here, before the
             // next level is integrated.
             result.phi = std::mem::take(&mut phi);
+            result.sums = split.sums(&result.phi);
             result.error = std::mem::take(&mut error);
             result.levels.push(Level {
                 nodes,
@@ -325,6 +350,7 @@ fn flat_attribution<G: ValueFunction + ?Sized>(
     value_input: f64,
     value_baseline: f64,
     started: Instant,
+    split: &dyn Split,
 ) -> Result<Option<Attribution>> {
     let scale = value_input.abs().max(value_baseline.abs());
     if (value_input - value_baseline).abs() > FLAT_TOLERANCE * scale {
@@ -339,7 +365,7 @@ fn flat_attribution<G: ValueFunction + ?Sized>(
         .iter()
         .zip(path.input.iter().zip(path.baseline))
         .any(|(g, (x, b))| ((x - b) * g).abs() > FLAT_TOLERANCE * scale || !g.is_finite());
-    if moves {
+    if split.any(moves) {
         return Ok(None);
     }
     let tolerance = match settings.nodes {
@@ -348,6 +374,7 @@ fn flat_attribution<G: ValueFunction + ?Sized>(
     };
     Ok(Some(Attribution {
         phi: vec![0.0; n],
+        sums: PhiSums::default(),
         error: vec![0.0; n],
         value_input,
         value_baseline,

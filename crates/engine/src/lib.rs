@@ -20,6 +20,8 @@
 //! - [`AumannShapley`] and [`attribute`]: the path integral, with a choice of
 //!   [`Rule`], a fixed or adaptive node count, and an [`Attribution`] that
 //!   carries the completeness gap and a per-player error estimate.
+//! - [`Split`]: players held by several workers that attribute together
+//!   ([`AumannShapley::attribute_split`]), each with its own players' entries.
 //! - [`exact_shapley`] and [`PermutationShapley`]: the Shapley baselines, as
 //!   test oracles and for comparison.
 //! - [`gradcheck`]: finite-difference checks used by every model's tests.
@@ -36,6 +38,7 @@ pub mod gradcheck;
 mod groups;
 mod permutation;
 mod quadrature;
+mod split;
 mod sweep;
 
 pub use attribution::{Attribution, GroupAttribution, Level, neumaier_sum};
@@ -50,4 +53,5 @@ pub use game::{NodeWeights, Path, ValueFunction};
 pub use groups::Groups;
 pub use permutation::{PermutationShapley, ShapleyEstimate, StopReason};
 pub use quadrature::{Nodes, PairedNodes, Rule};
+pub use split::{PhiSums, Split, Whole};
 pub use sweep::{GradientSink, MAX_SUBSETS, PathSweep, SweepGame, subset_points};

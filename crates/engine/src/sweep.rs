@@ -57,18 +57,6 @@ impl<'a> GradientSink<'a> {
         }
     }
 
-    /// What row r of the accumulator holds at `player` (a model that splits
-    /// players over processes reads its own players' sums to send them).
-    pub fn get(&self, row: usize, player: usize) -> f64 {
-        self.accumulator[row * self.players + player]
-    }
-
-    /// Overwrites row r at `player` with a sum another process computed for
-    /// a player it owns (so every process's accumulator holds the same bits).
-    pub fn set(&mut self, row: usize, player: usize, value: f64) {
-        self.accumulator[row * self.players + player] = value;
-    }
-
     /// The same accumulator under other weights (a sub-batch of nodes, or
     /// nodes padded with zero weights).
     pub fn with_weights<'b>(&'b mut self, weights: NodeWeights<'b>) -> GradientSink<'b> {

@@ -1,11 +1,15 @@
 //! Attribution of an indicator over a replay: per gate, per agent, per step.
 
 use crate::Workspace;
+use crate::gate_share::{GateShare, OwnGates};
 use crate::indicators::Indicator;
 use crate::replay::{GateError, Replay};
-use crate::shards::Transport;
-use aumann_engine::{Attribution, AumannShapley, Checkpoint, PathSweep, Progress, SweepGame, SweepState, neumaier_sum};
+use crate::shards::{Shards, Transport};
+use aumann_engine::{
+    Attribution, AumannShapley, Checkpoint, PathSweep, Progress, Split, SweepGame, SweepState, Whole, neumaier_sum,
+};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// An indicator's attribution to every (agent, step) gate, summed per agent
 /// and per step.
@@ -47,6 +51,36 @@ pub enum AttributeError {
     },
 }
 
+/// The two ends of an attribution's path over a replay's gates.
+#[derive(Clone, Copy, Debug)]
+pub enum PathEnds<'a> {
+    /// From every gate closed (every agent silent) to every gate open (what
+    /// happened).
+    Silence,
+    /// From `baseline` to `input`, one value in [0, 1] per gate (a
+    /// counterfactual baseline in which some agents stay active, say).
+    Between { input: &'a [f64], baseline: &'a [f64] },
+}
+
+impl<'a> PathEnds<'a> {
+    /// (input, baseline) at the gates the engine holds: every gate, or a
+    /// worker's own (`own`). Checked first.
+    fn at(&self, replay: &Replay, own: Option<&OwnGates>) -> Result<[Cow<'a, [f64]>; 2], GateError> {
+        let held = own.map_or(replay.players(), OwnGates::len);
+        Ok(match *self {
+            PathEnds::Silence => [vec![1.0; held].into(), vec![0.0; held].into()],
+            PathEnds::Between { input, baseline } => {
+                replay.check_gates("input", input)?;
+                replay.check_gates("baseline", baseline)?;
+                match own {
+                    None => [input.into(), baseline.into()],
+                    Some(own) => [own.take(input).into(), own.take(baseline).into()],
+                }
+            }
+        })
+    }
+}
+
 /// Attributes the indicator's change from all gates closed (every agent
 /// silent) to all gates open (what happened).
 pub fn attribute(
@@ -54,8 +88,9 @@ pub fn attribute(
     indicator: Indicator,
     engine: &AumannShapley,
 ) -> Result<ReplayAttribution, AttributeError> {
-    let p = replay.players();
-    attribute_between(replay, indicator, engine, &vec![1.0; p], &vec![0.0; p])
+    attribute_ends(replay, indicator, engine, PathEnds::Silence, &|_| {
+        std::ops::ControlFlow::Continue(())
+    })
 }
 
 /// Attributes between two gate vectors in [0, 1] (a counterfactual baseline
@@ -74,6 +109,18 @@ pub fn attribute_between(
     })
 }
 
+/// In this process, between `ends`.
+fn attribute_ends(
+    replay: &Replay,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    ends: PathEnds<'_>,
+    observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
+) -> Result<ReplayAttribution, AttributeError> {
+    let result = attribute_on(&Local, replay, indicator, engine, ends, observer, None)?;
+    Ok(result.expect("one process reports"))
+}
+
 /// [`attribute_between`], telling `observer` where the engine stands after
 /// every sweep (an observer that answers `Break` stops it: an engine error,
 /// [`aumann_engine::Error::Interrupted`]). The sweeps' buffers live in a
@@ -86,7 +133,13 @@ pub fn attribute_observed(
     baseline: &[f64],
     observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
 ) -> Result<ReplayAttribution, AttributeError> {
-    attribute_on(&Local, replay, indicator, engine, input, baseline, observer, None)
+    attribute_ends(
+        replay,
+        indicator,
+        engine,
+        PathEnds::Between { input, baseline },
+        observer,
+    )
 }
 
 /// Where an indicator's sweeps run: this process ([`Local`]) or a shard of
@@ -114,6 +167,19 @@ pub trait SweepBackend: Sync {
     /// a replay built with [`Replay::shard`] for it is enough.
     fn shard(&self) -> Option<(usize, usize)> {
         None
+    }
+
+    /// This worker's share of the gates when the indicator's model
+    /// computes the gradients of its own gates only (a sharded sweep): the
+    /// engine then holds their entries only. None: every gate here.
+    fn share<'a>(&'a self, _indicator: Indicator, _replay: &Replay) -> Option<GateShare<'a>> {
+        None
+    }
+
+    /// Whether this worker gets the results (one process does; on a
+    /// cluster, shard 0).
+    fn reports(&self) -> bool {
+        true
     }
 }
 
@@ -151,17 +217,29 @@ impl SweepBackend for Sharded<'_> {
         Some((self.0.shard(), self.0.shards()))
     }
 
+    fn reports(&self) -> bool {
+        self.0.shard() == 0
+    }
+
+    fn share<'a>(&'a self, indicator: Indicator, replay: &Replay) -> Option<GateShare<'a>> {
+        indicator
+            .reads_rows()
+            .then(|| GateShare::new(replay, &Shards::balanced(replay, self.0.shards()), self.0))
+    }
+
     fn agree(&self, newest: Option<SweepState>, previous: Option<SweepState>) -> Option<SweepState> {
-        // Each worker sends what identifies its two states (evaluations,
-        // batches, digest; -1 for none); all then pick, from the same
-        // numbers, the state with the most evaluations that every worker
-        // holds. Workers save after the same collective sweeps, so a crash
-        // leaves them at most one save apart and such a state exists
-        // unless some worker has none.
-        let summary = |s: Option<&SweepState>| -> [f64; 3] {
+        // Each worker sends where its two states stand (evaluations and
+        // batches; -1 for none); all then pick, from the same numbers, the
+        // point with the most evaluations at which every worker holds a
+        // state. Workers save after the same collective sweeps, so a crash
+        // leaves them at most one save apart and such a point exists
+        // unless some worker has none. Each state holds the worker's own
+        // gates (its file is its own, named by the job), so the states
+        // differ between workers and only where they stand is compared.
+        let summary = |s: Option<&SweepState>| -> [f64; 2] {
             match s {
-                None => [-1.0; 3],
-                Some(s) => [s.evaluations as f64, s.batches as f64, state_digest(s) as f64],
+                None => [-1.0; 2],
+                Some(s) => [s.evaluations as f64, s.batches as f64],
             }
         };
         let mine = [summary(newest.as_ref()), summary(previous.as_ref())].concat();
@@ -174,11 +252,11 @@ impl SweepBackend for Sharded<'_> {
         let mut held: Vec<Vec<f64>> = self.0.exchange(parcels).into_iter().map(|p| p.values).collect();
         held[self.0.shard()] = mine;
         let common = held[self.0.shard()]
-            .chunks(3)
+            .chunks(2)
             .filter(|s| s[0] >= 0.0)
             .filter(|s| {
                 held.iter()
-                    .all(|other| other.len() == 6 && other.chunks(3).any(|o| o == *s))
+                    .all(|other| other.len() == 4 && other.chunks(2).any(|o| o == *s))
             })
             .max_by(|a, b| (a[0], a[1]).partial_cmp(&(b[0], b[1])).expect("finite counts"))
             .map(<[f64]>::to_vec);
@@ -188,22 +266,6 @@ impl SweepBackend for Sharded<'_> {
             .flatten()
             .find(|s| summary(Some(s)) == common[..])
     }
-}
-
-/// A digest of a state's bits (FNV-1a over every word, folded to 52 bits
-/// so that it travels exactly as an f64).
-fn state_digest(state: &SweepState) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let words = state
-        .finished
-        .iter()
-        .flat_map(|(a, b)| a.iter().chain(b))
-        .chain(&state.accumulator)
-        .map(|v| v.to_bits());
-    for w in words {
-        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h & ((1 << 52) - 1)
 }
 
 /// A checkpoint whose restored state the backend's workers agree on.
@@ -223,29 +285,39 @@ impl Checkpoint for Agreed<'_> {
     }
 }
 
-/// [`attribute_observed`] with the sweeps on `backend`, and the engine's
-/// progress saved to (and restored from) `checkpoint` when there is one.
+/// [`attribute_observed`] with the sweeps on `backend`, between `ends`,
+/// and the engine's progress saved to (and restored from) `checkpoint`
+/// when there is one.
+///
+/// On a cluster every worker makes this call; where the backend splits the
+/// gates ([`SweepBackend::share`]), each worker's engine holds its own
+/// gates' entries, and the result is put together on the worker that
+/// reports ([`SweepBackend::reports`], shard 0); the others get None,
+/// whatever the indicator. In one process, always Some.
 #[allow(clippy::too_many_arguments)]
 pub fn attribute_on(
     backend: &dyn SweepBackend,
     replay: &Replay,
     indicator: Indicator,
     engine: &AumannShapley,
-    input: &[f64],
-    baseline: &[f64],
+    ends: PathEnds<'_>,
     observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
     checkpoint: Option<&dyn Checkpoint>,
-) -> Result<ReplayAttribution, AttributeError> {
+) -> Result<Option<ReplayAttribution>, AttributeError> {
     if replay.players() == 0 {
         return Err(AttributeError::Empty);
     }
-    replay.check_gates("input", input)?;
-    replay.check_gates("baseline", baseline)?;
+    let share = backend.share(indicator, replay);
+    let [input, baseline] = ends.at(replay, share.as_ref().map(GateShare::gates))?;
+    let split: &dyn Split = match &share {
+        Some(share) => share,
+        None => &Whole,
+    };
     let workspace = Workspace::new();
     let model = SweepGame(backend.model(indicator, replay, &workspace)?);
     let agreed = checkpoint.map(|inner| Agreed { inner, backend });
     let checkpoint = agreed.as_ref().map(|a| a as &dyn Checkpoint);
-    let gates = match engine.attribute_resumable(&model, input, baseline, observer, checkpoint) {
+    let gates = match engine.attribute_split(&model, &input, &baseline, observer, checkpoint, split) {
         Ok(a) => a,
         // The best result is still an answer, with its gap: callers see
         // `gates.converged() == false` and report it.
@@ -262,11 +334,22 @@ pub fn attribute_on(
     // per-agent sums are made, so that the two never add up in the peak.
     drop(model);
     drop(workspace);
+    drop((input, baseline));
+    let gates = match &share {
+        None => gates,
+        Some(share) => match share.gather_attribution(gates) {
+            Some(whole) => whole,
+            None => return Ok(None),
+        },
+    };
+    if !backend.reports() {
+        return Ok(None);
+    }
     let flat = gates.flat.then(|| indicator.flat_cause(replay));
     let mut result = summarize(replay, indicator, gates);
     result.edges_read = edges_read;
     result.flat = flat;
-    Ok(result)
+    Ok(Some(result))
 }
 
 /// Sums per-gate results per agent and per step.

@@ -13,6 +13,7 @@
 //! [`attribute`] runs the engine's path integral over it.
 
 mod attribute;
+mod gate_share;
 pub mod graph;
 pub mod indicators;
 pub mod population;
@@ -22,12 +23,15 @@ mod slots;
 mod workspace;
 
 pub use attribute::{
-    AttributeError, Local, ReplayAttribution, Sharded, SweepBackend, attribute, attribute_between, attribute_observed,
-    attribute_on, summarize,
+    AttributeError, Local, PathEnds, ReplayAttribution, Sharded, SweepBackend, attribute, attribute_between,
+    attribute_observed, attribute_on, summarize,
 };
+pub use gate_share::{GateShare, OwnGates};
 pub use graph::FollowGraph;
 pub use indicators::Indicator;
 pub use population::{Activity, Engagement, Exposure, FollowSpan, Order, Population, PopulationError, Repost};
 pub use replay::{Gate, GateError, GateTablesKept, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions};
-pub use shards::{Incoming, Parcel, PushItem, ReadPieces, Shards, Transport, WriteItems, check_item, check_piece};
+pub use shards::{
+    Incoming, Parcel, PushItem, ReadPieces, Shards, Transport, WriteItems, any_worker, check_item, check_piece,
+};
 pub use workspace::Workspace;

@@ -231,6 +231,19 @@ impl Incoming for WholeParcels {
     }
 }
 
+/// Whether `mine` is true on any worker of `transport`: a collective round
+/// of one value per worker.
+pub fn any_worker(transport: &dyn Transport, mine: bool) -> bool {
+    let flag = [if mine { 1.0 } else { 0.0 }];
+    let incoming = transport.send(1, &mut |_, push| push(0, &flag));
+    let mut any = mine;
+    incoming.read(&mut |_, ids, values| {
+        check_piece(ids, values, 1);
+        any |= values.contains(&1.0);
+    });
+    any
+}
+
 /// An item of `width` values, as a round of that width carries. A mismatch
 /// is a bug of the sweep that wrote it.
 pub fn check_item(values: &[f64], width: usize) {

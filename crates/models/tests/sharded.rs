@@ -7,7 +7,8 @@ mod support;
 use aumann_engine::AumannShapley;
 use aumann_models::Repost;
 use aumann_models::{
-    Indicator, Network, Parcel, Population, Replay, ReplayOptions, Sharded, Shards, Transport, attribute, attribute_on,
+    Indicator, Network, Parcel, PathEnds, Population, Replay, ReplayOptions, Sharded, Shards, Transport, attribute,
+    attribute_on,
 };
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -77,28 +78,62 @@ fn engine() -> AumannShapley {
     AumannShapley::default().fixed(12)
 }
 
-/// Each worker's phi, and the bytes it sent.
-fn sharded_phi(replay: &Replay, indicator: Indicator, engine: &AumannShapley, count: usize) -> Vec<(Vec<f64>, usize)> {
+/// A path between two gate vectors: gates partly open at the input, and a
+/// baseline in which the gates of the last of `count` shards' agents that
+/// another shard reads stay partly open, the others closed. So the workers
+/// must agree on the sweep's variant (affine or not), which their own
+/// gates alone would not tell, and the others read those emissions'
+/// constant terms; reposts read their parents' entries across shards.
+fn partly_open(replay: &Replay, count: usize) -> (Vec<f64>, Vec<f64>) {
+    let input: Vec<f64> = (0..replay.players()).map(|g| 1.0 - (g % 5) as f64 * 0.05).collect();
+    let shards = Shards::balanced(replay, count);
+    let last = (0..count).rev().find(|&s| !shards.range(s).is_empty()).unwrap();
+    let range = shards.range(last);
+    let read_outside = |agent: usize| (replay.graph().followers(agent).iter()).any(|&j| !range.contains(&(j as usize)));
+    // Where no follow crosses out of the last shard (one shard holds
+    // everyone), its posting gates all.
+    let crossing = range.clone().any(read_outside);
+    let baseline: Vec<f64> = replay
+        .gate_ids()
+        .map(|g| {
+            let agent = replay.gate_replay_agent(g).index();
+            if range.contains(&agent) && (!crossing || read_outside(agent)) && replay.gate_activity(g) > 0.0 {
+                0.25 + (agent % 7) as f64 * 0.05
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    assert!(baseline.iter().any(|&b| b > 0.0), "some gate is open at the baseline");
+    (input, baseline)
+}
+
+/// Each worker's result (phi on shard 0, which reports; None on the
+/// others), and the bytes it sent.
+fn sharded_phi(
+    replay: &Replay,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    count: usize,
+    (input, baseline): (&[f64], &[f64]),
+) -> Vec<(Option<Vec<f64>>, usize)> {
     let workers = mesh(count);
-    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
     std::thread::scope(|scope| {
         let handles: Vec<_> = workers
             .iter()
             .map(|w| {
-                let (ones, zeros) = (&ones, &zeros);
                 scope.spawn(move || {
                     let r = attribute_on(
                         &Sharded(w),
                         replay,
                         indicator,
                         engine,
-                        ones,
-                        zeros,
+                        PathEnds::Between { input, baseline },
                         &|_| std::ops::ControlFlow::Continue(()),
                         None,
                     )
                     .unwrap();
-                    (r.gates.phi, *w.bytes.lock().unwrap())
+                    (r.map(|r| r.gates.phi), *w.bytes.lock().unwrap())
                 })
             })
             .collect();
@@ -106,8 +141,13 @@ fn sharded_phi(replay: &Replay, indicator: Indicator, engine: &AumannShapley, co
     })
 }
 
-/// Each worker's phi when each builds the replay of its own shard's rows.
-fn own_rows_phi(population: &Population, options: ReplayOptions, indicator: Indicator, count: usize) -> Vec<Vec<f64>> {
+/// Each worker's result when each builds the replay of its own shard's rows.
+fn own_rows_phi(
+    population: &Population,
+    options: ReplayOptions,
+    indicator: Indicator,
+    count: usize,
+) -> Vec<Option<Vec<f64>>> {
     let workers = mesh(count);
     std::thread::scope(|scope| {
         let handles: Vec<_> = workers
@@ -115,21 +155,18 @@ fn own_rows_phi(population: &Population, options: ReplayOptions, indicator: Indi
             .map(|w| {
                 scope.spawn(move || {
                     let replay = Replay::shard(population, options, w.shard(), count, &|_, _| {}).unwrap();
-                    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
                     let continue_ = |_: &aumann_engine::Progress| std::ops::ControlFlow::Continue(());
                     attribute_on(
                         &Sharded(w),
                         &replay,
                         indicator,
                         &engine(),
-                        &ones,
-                        &zeros,
+                        PathEnds::Silence,
                         &continue_,
                         None,
                     )
                     .unwrap()
-                    .gates
-                    .phi
+                    .map(|r| r.gates.phi)
                 })
             })
             .collect();
@@ -137,32 +174,52 @@ fn own_rows_phi(population: &Population, options: ReplayOptions, indicator: Indi
     })
 }
 
+/// Shard 0 gets `single`'s bits; the other workers get nothing.
+fn assert_reported(results: &[Option<Vec<f64>>], single: &[f64], what: &str) {
+    for (shard, phi) in results.iter().enumerate() {
+        match (shard, phi) {
+            (0, Some(phi)) => assert!(
+                phi.len() == single.len() && phi.iter().zip(single).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{what}: the reported phi differ"
+            ),
+            (0, None) => panic!("{what}: shard 0 got no result"),
+            (_, Some(_)) => panic!("{what}: shard {shard} got a result; only shard 0 reports"),
+            (_, None) => {}
+        }
+    }
+}
+
 fn assert_same_bits(population: &Population, options: ReplayOptions, counts: &[usize]) {
     let replay = Replay::with_progress(population, options, &|_, _| {}).unwrap();
     for indicator in Indicator::all() {
-        let single = attribute(&replay, indicator, &engine()).unwrap().gates.phi;
-        let same = |phi: &[f64]| phi.iter().zip(&single).all(|(a, b)| a.to_bits() == b.to_bits());
+        let name = indicator.name();
+        let silent = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
         for &count in counts {
-            for (shard, (phi, _)) in sharded_phi(&replay, indicator, &engine(), count)
-                .into_iter()
-                .enumerate()
+            for (kind, (input, baseline)) in [("silent", silent.clone()), ("partly open", partly_open(&replay, count))]
             {
-                assert!(
-                    same(&phi),
-                    "{} on {count} workers: worker {shard} differs",
-                    indicator.name()
+                let single = aumann_models::attribute_between(&replay, indicator, &engine(), &input, &baseline)
+                    .unwrap()
+                    .gates
+                    .phi;
+                let results: Vec<_> = sharded_phi(&replay, indicator, &engine(), count, (&input, &baseline))
+                    .into_iter()
+                    .map(|(phi, _)| phi)
+                    .collect();
+                assert_reported(
+                    &results,
+                    &single,
+                    &format!("{name} on {count} workers, {kind} baseline"),
                 );
             }
-            for (shard, phi) in own_rows_phi(population, options, indicator, count)
-                .into_iter()
-                .enumerate()
-            {
-                let name = indicator.name();
-                assert!(
-                    same(&phi),
-                    "{name} on {count} workers with their own rows: worker {shard} differs"
-                );
-            }
+        }
+        let single = attribute(&replay, indicator, &engine()).unwrap().gates.phi;
+        for &count in counts {
+            let results = own_rows_phi(population, options, indicator, count);
+            assert_reported(
+                &results,
+                &single,
+                &format!("{name} on {count} workers with their own rows"),
+            );
         }
     }
 }
@@ -312,20 +369,6 @@ fn workers_stopped_between_two_saves_continue_from_the_newest_state_all_hold() {
         // Nothing in common, or a worker with nothing: all start over.
         (vec![(s2.clone(), s1.clone()), (s0.clone(), None)], None),
         (vec![(None, None), (s1.clone(), s0.clone())], None),
-        // A state that differs in one bit is another state.
-        (
-            vec![
-                (s1.clone(), None),
-                (
-                    Some(SweepState {
-                        accumulator: vec![16.0 * 0.25 + f64::EPSILON * 4.0; 6],
-                        ..saved(16)
-                    }),
-                    None,
-                ),
-            ],
-            None,
-        ),
     ];
     for (restored, expected) in cases {
         let workers = mesh(restored.len());
@@ -341,6 +384,21 @@ fn workers_stopped_between_two_saves_continue_from_the_newest_state_all_hold() {
             assert_eq!(c, &expected, "{restored:?}");
         }
     }
+    // Each worker's state holds its own gates, so states at the same point
+    // differ between workers: each continues from its own.
+    let own = |seed: f64| SweepState {
+        accumulator: vec![seed; 6],
+        ..saved(16)
+    };
+    let restored = [(Some(own(1.0)), s0.clone()), (Some(own(2.0)), None)];
+    let workers = mesh(2);
+    let chosen: Vec<Option<SweepState>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (workers.iter().zip(restored.clone()))
+            .map(|(w, (newest, previous))| scope.spawn(move || Sharded(w).agree(newest, previous)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(chosen, vec![Some(own(1.0)), Some(own(2.0))]);
     // One process: the newest, else the one before it.
     assert_eq!(aumann_models::Local.agree(s2.clone(), s1.clone()), s2);
     assert_eq!(aumann_models::Local.agree(None, s1.clone()), s1);

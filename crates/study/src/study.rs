@@ -12,7 +12,7 @@ use aumann_data::checkpoint::{FileCheckpoint, Restored};
 use aumann_data::progress::Observer;
 use aumann_engine::{AumannShapley, PermutationShapley, SweepGame, neumaier_sum};
 use aumann_models::{
-    AttributeError, GateTablesKept, Indicator, Local, NetworkSummary, Population, Replay, ReplayAttribution,
+    AttributeError, GateTablesKept, Indicator, Local, NetworkSummary, PathEnds, Population, Replay, ReplayAttribution,
     ReplayOptions, SweepBackend, Workspace, attribute, attribute_on,
 };
 use serde::Serialize;
@@ -143,15 +143,35 @@ pub struct Checkpoints {
     /// Prefix of the files' names (a cluster's processes may share the
     /// directory).
     pub prefix: String,
-    /// Whether this worker writes them (one worker per process does; all
-    /// read).
-    pub writes: bool,
+    /// The process's workers (1 in a single process): each saves its own
+    /// file, since each holds the state of its own gates.
+    pub workers: usize,
 }
 
 impl Checkpoints {
-    /// The file of one indicator's attribution.
+    /// The file of one indicator's attribution (of the only worker).
     pub fn path(&self, indicator: Indicator) -> std::path::PathBuf {
         self.dir.join(format!("{}{}.checkpoint", self.prefix, indicator.name()))
+    }
+
+    /// The checkpoints of the process's worker `local`, named apart from
+    /// its other workers' when it has several.
+    pub fn of_worker(&self, local: usize) -> Self {
+        let prefix = if self.workers == 1 {
+            self.prefix.clone()
+        } else {
+            format!("{}worker-{local}-", self.prefix)
+        };
+        Self {
+            prefix,
+            workers: 1,
+            ..self.clone()
+        }
+    }
+
+    /// One indicator's files, one per worker of the process.
+    pub fn paths(&self, indicator: Indicator) -> Vec<std::path::PathBuf> {
+        (0..self.workers).map(|w| self.of_worker(w).path(indicator)).collect()
     }
 }
 
@@ -351,10 +371,9 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
 }
 
 /// [`run`] with the full-scale attributions' sweeps on `backend` (a shard
-/// of a cluster's sweep: every worker runs the study with the same
-/// arguments). Panels, rankings and curves run whole on every worker that
-/// calls this; a cluster's workers that write nothing may make the
-/// attributions alone instead ([`attribute_built`]).
+/// of a cluster's sweep). On a cluster, the reporting worker (shard 0)
+/// calls this, the only one that gets the attributions whole; every other
+/// worker makes the same attributions with [`attribute_built`].
 pub fn run_on(
     data: &Dataset,
     config: &StudyConfig,
@@ -527,10 +546,11 @@ pub fn run_built(
         .indicators
         .iter()
         .map(|&indicator| {
-            attribute_indicator(&replay, indicator, config, backend, progress)
-                .map(|(attribution, full)| (indicator, attribution, full))
+            let made = attribute_indicator(&replay, indicator, config, backend, progress)?;
+            let (attribution, full) = made.expect("the reporting worker gets every attribution whole");
+            Ok((indicator, attribution, full))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, StudyError>>()?;
     let tiers = config.tiers.assign(&population.followers);
     let panels: Vec<Panel> = if config.panel_size == 0 {
         Vec::new()
@@ -643,49 +663,48 @@ pub fn run_built(
 }
 
 /// The collective part of [`run_built`]: every indicator's full-scale
-/// attribution, in the study's order, and their numbers for the summary.
+/// attribution, in the study's order.
 ///
 /// On a cluster, the worker that writes the outputs (process 0's first)
 /// runs the whole study; the others run this, which meets its every
 /// exchange, and leave the panels, rankings, curves and tables to it: they
-/// are local computations on the attribution that it alone needs. So they
-/// need neither the population after their build nor the whole replay for
-/// curves.
+/// are local computations on the attribution that it alone gets whole. So
+/// they need neither the population after their build nor the whole replay
+/// for curves.
 pub fn attribute_built(
     built: BuiltReplay,
     config: &StudyConfig,
     backend: &dyn SweepBackend,
     progress: &dyn Observer,
-) -> Result<Vec<FullScale>, StudyError> {
+) -> Result<(), StudyError> {
     let replay = built.replay;
-    config
-        .indicators
-        .iter()
-        .map(|&indicator| attribute_indicator(&replay, indicator, config, backend, progress).map(|(_, full)| full))
-        .collect()
+    for &indicator in &config.indicators {
+        attribute_indicator(&replay, indicator, config, backend, progress)?;
+    }
+    Ok(())
 }
 
 /// The full-scale attribution of one indicator, with its checkpoints, and
 /// its numbers for the summary: the collective part of a study, which
-/// every worker of a cluster makes in the same order.
+/// every worker of a cluster makes in the same order. None on a worker
+/// whose share of the result went to the reporting one.
 fn attribute_indicator(
     replay: &Replay,
     indicator: Indicator,
     config: &StudyConfig,
     backend: &dyn SweepBackend,
     progress: &dyn Observer,
-) -> Result<(ReplayAttribution, FullScale), StudyError> {
+) -> Result<Option<(ReplayAttribution, FullScale)>, StudyError> {
     progress.stage(
         &format!("attributing {} over {} agents", indicator.name(), replay.agents()),
         None,
     );
     let started = Instant::now();
-    let (ones, zeros) = (vec![1.0; replay.players()], vec![0.0; replay.players()]);
     check_interrupt(progress)?;
     let checkpoint = config
         .checkpoints
         .as_ref()
-        .map(|c| FileCheckpoint::new(c.path(indicator), c.fingerprint, c.writes));
+        .map(|c| FileCheckpoint::new(c.path(indicator), c.fingerprint, true));
     let observer = |p: &aumann_engine::Progress| {
         let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
         progress.advance(p.evaluations as u64, p.expected as u64, &detail);
@@ -700,8 +719,7 @@ fn attribute_indicator(
         replay,
         indicator,
         &config.engine,
-        &ones,
-        &zeros,
+        PathEnds::Silence,
         &observer,
         checkpoint.as_ref().map(|c| c as &dyn aumann_engine::Checkpoint),
     )
@@ -712,6 +730,9 @@ fn attribute_indicator(
         } => StudyError::Interrupted,
         e => e.into(),
     })?;
+    let Some(attribution) = attribution else {
+        return Ok(None);
+    };
     let seconds = started.elapsed().as_secs_f64();
     let g = &attribution.gates;
     let full = FullScale {
@@ -747,7 +768,7 @@ fn attribute_indicator(
             Restored::Ignored(why) => Some(format!("a checkpoint was not used and the run started over: {why}")),
         }),
     };
-    Ok((attribution, full))
+    Ok(Some((attribution, full)))
 }
 
 /// Checks that every Aumann–Shapley panel comparison of the linear control

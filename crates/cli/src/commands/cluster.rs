@@ -120,8 +120,8 @@ pub fn job_fingerprint(input: &str, addresses: &[String]) -> u64 {
 /// Removes the checkpoints of a run whose outputs are written.
 pub fn remove_checkpoints(config: &StudyConfig) {
     if let Some(c) = &config.checkpoints {
-        for &indicator in &config.indicators {
-            aumann_data::checkpoint::remove(&c.path(indicator));
+        for path in config.indicators.iter().flat_map(|&indicator| c.paths(indicator)) {
+            aumann_data::checkpoint::remove(&path);
         }
         // Left only if empty: the directory may hold other runs' files.
         let _ = std::fs::remove_dir(&c.dir);
@@ -168,7 +168,7 @@ pub fn study(
         // hosts) continues the same job.
         fingerprint: job_fingerprint(&input, &[]),
         prefix: format!("process-{}-", spec.process),
-        writes: true,
+        workers: spec.workers,
     });
     // The process builds its workers' replays before the cluster starts,
     // so that, as in one process, the population's edge tables can go
@@ -225,8 +225,8 @@ pub fn study(
         };
         let mut config = job_config.clone();
         if let Some(c) = &mut config.checkpoints {
-            // Every worker of the process reads the file; the first writes it.
-            c.writes = transport.shard() % workers == 0;
+            // Each worker's state holds its own gates: a file each.
+            *c = c.of_worker(transport.shard() % workers);
         }
         // Timely numbers a process's workers process * workers + local.
         let built = replays.lock().expect("the replays")[transport.shard() % workers]

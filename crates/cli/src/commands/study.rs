@@ -169,7 +169,7 @@ pub fn run_here(
             fingerprint: super::cluster::job_fingerprint(&source.manifest(&data).input_fingerprint, &[]),
             dir,
             prefix: String::new(),
-            writes: true,
+            workers: 1,
         });
         let terminal = progress::Terminal::new();
         // The replay holds the graph and the events in its own form; the

@@ -53,16 +53,39 @@ pub(super) struct Senders<const K: usize> {
     taus: [f64; K],
 }
 
+/// The path as the gate arithmetic reads it, by the replay's gate ids: the
+/// engine's whole vectors in one process ([`Path`]); on a worker of a
+/// sharded sweep, its own gates' entries and the parents' that its gates'
+/// reposts read (`sharded::ShardPath`).
+pub(super) trait GateValues: Sync {
+    /// The gate factor gamma(tau) = x0 + tau d of gate g along the path:
+    /// (x0, d).
+    fn factor(&self, g: usize) -> (f64, f64);
+    /// Where gate g's gradient goes in the engine's accumulator.
+    fn player(&self, g: usize) -> usize;
+}
+
+impl GateValues for Path<'_> {
+    #[inline]
+    fn factor(&self, g: usize) -> (f64, f64) {
+        (self.baseline[g], self.input[g] - self.baseline[g])
+    }
+    #[inline]
+    fn player(&self, g: usize) -> usize {
+        g
+    }
+}
+
 /// The gate factor gamma(tau) = x0 + tau d of a gate along the path.
 #[inline]
-fn gate_factor(path: &Path<'_>, g: usize) -> (f64, f64) {
-    (path.baseline[g], path.input[g] - path.baseline[g])
+fn gate_factor(path: &impl GateValues, g: usize) -> (f64, f64) {
+    path.factor(g)
 }
 
 /// The content factor k0 + tau k1 of a gate: its own activity plus what it
 /// reposted, each reposted amount scaled by its parent's gate factor.
 #[inline]
-fn content_factor(replay: &Replay, path: &Path<'_>, g: usize) -> (f64, f64) {
+fn content_factor(replay: &Replay, path: &impl GateValues, g: usize) -> (f64, f64) {
     let (mut k0, mut k1) = (replay.content.own(g), 0.0);
     for &(parent, amount) in replay.content.links(g) {
         let (x0, d) = gate_factor(path, parent as usize);
@@ -74,7 +97,7 @@ fn content_factor(replay: &Replay, path: &Path<'_>, g: usize) -> (f64, f64) {
 
 /// ([c0, c1], c2) of a gate's emission along the path.
 #[inline]
-pub(super) fn emission_coefficients(replay: &Replay, path: &Path<'_>, g: usize) -> ([f64; 2], f64) {
+pub(super) fn emission_coefficients(replay: &Replay, path: &impl GateValues, g: usize) -> ([f64; 2], f64) {
     let (x0, d) = gate_factor(path, g);
     if replay.content.links(g).is_empty() {
         let a = replay.activity[g];
@@ -314,13 +337,16 @@ fn sweep_fixed<D: Dynamics, const K: usize>(
     values: &mut [f64],
     gradient: Option<&mut GradientSink<'_>>,
 ) {
+    // Whether some emission has a constant term: a gate that posted is not
+    // closed at the baseline. On a cluster every worker must pick the same
+    // variant, so each asks the others.
     let affine = ctx.replay.unattributed
-        || ctx
-            .replay
-            .activity
-            .iter()
-            .zip(ctx.path.baseline)
-            .any(|(&a, &b)| a > 0.0 && b != 0.0);
+        || match ctx.sharding {
+            None => (ctx.replay.activity.iter())
+                .zip(ctx.path.baseline)
+                .any(|(&a, &b)| a > 0.0 && b != 0.0),
+            Some(sharding) => sharding.any_open_at_baseline(ctx.replay, &ctx.path),
+        };
     // Three of the four variants: reposted content is rare enough that its
     // sweep need not skip the c0 terms.
     match (affine, ctx.replay.content.any()) {
@@ -561,7 +587,7 @@ impl SourceAdjoints<'_> {
     pub(super) fn write<const K: usize>(
         &self,
         replay: &Replay,
-        path: &Path<'_>,
+        path: &impl GateValues,
         step: &StepGraph,
         first: usize,
         adjoint_rows: &mut [[f64; K]],
@@ -575,7 +601,7 @@ impl SourceAdjoints<'_> {
             }
             if g != Source::NO_GATE {
                 gate_gradients(replay, path, g as usize, emission_grad, taus, |gate, grad| {
-                    sink.add(gate, grad)
+                    sink.add(path.player(gate), grad)
                 });
             }
         }
@@ -589,7 +615,7 @@ impl SourceAdjoints<'_> {
 #[inline]
 pub(super) fn gate_gradients<const K: usize>(
     replay: &Replay,
-    path: &Path<'_>,
+    path: &impl GateValues,
     g: usize,
     emission_grad: &[f64; K],
     taus: &[f64; K],

@@ -60,7 +60,7 @@ impl Indicator {
 
     /// Whether the indicator's sweeps read the per-step rows (the
     /// diffusion over the network).
-    fn reads_rows(&self) -> bool {
+    pub(crate) fn reads_rows(&self) -> bool {
         matches!(self, Indicator::Polarization(_) | Indicator::Cascade(_))
     }
 

@@ -8,9 +8,12 @@
 //! the last step every worker gets every final state, so the indicator and
 //! its gradient are the single-process functions on the same array;
 //! backward: the step is replayed the same way, then the adjoints of A and
-//! B of each reader go to the workers that hold a source it reads. At the
-//! end of the sweep each worker sends its gates' sums to all others, so
-//! every worker's engine holds the same accumulator bits.
+//! B of each reader go to the workers that hold a source it reads. Each
+//! worker's engine holds its own gates only ([`OwnGates`]): the path's
+//! entries and the gradient sums of those gates, which no other worker
+//! needs. A gate that reposted content reads its parents' path entries, so
+//! at the start of a sweep those of parents on other shards come from
+//! their owners ([`ShardPath`]).
 //!
 //! Each sum runs over the same entries in the same order as in one
 //! process (a receiver's row, a source's readers), with values computed by
@@ -23,12 +26,13 @@
 //! ([`Sharding::write_with_content`]).
 
 use super::diffusion::{
-    Context, Dynamics, Senders, SourceAdjoints, emission_coefficients, gate_gradients, source_at, step_receivers,
-    sum_over_readers, sweep_on, unstep_receivers,
+    Context, Dynamics, GateValues, Senders, SourceAdjoints, emission_coefficients, gate_gradients, source_at,
+    step_receivers, sum_over_readers, sweep_on, unstep_receivers,
 };
 use crate::Workspace;
+use crate::gate_share::OwnGates;
 use crate::replay::{Replay, Source, StepGraph};
-use crate::shards::{Incoming, Parcel, Shards, Transport, check_piece};
+use crate::shards::{Incoming, Parcel, Shards, Transport, any_worker, check_piece};
 use aumann_engine::{GradientSink, Path, PathSweep};
 use rayon::prelude::*;
 
@@ -38,8 +42,48 @@ pub(crate) struct Sharding<'a> {
     me: usize,
     transport: &'a dyn Transport,
     steps: Vec<StepPlan>,
-    /// The gates of this shard's agents, ascending.
-    own_gates: Vec<u32>,
+    /// The gates of this shard's agents: the engine's players here.
+    own: OwnGates,
+    /// The parents on other shards whose content this shard's gates
+    /// reposted, and what the others need of ours (empty without reposts).
+    parents: ForeignParents,
+}
+
+/// The gates whose path entries cross shards because of reposts.
+#[derive(Default)]
+struct ForeignParents {
+    /// Other shards' gates that our gates' reposts read, ascending.
+    wanted: Vec<u32>,
+    /// Per shard, our gates whose reposts it reads, ascending.
+    serves: Vec<Vec<u32>>,
+}
+
+/// The path on one worker of a sharded sweep: the engine's entries of its
+/// own gates, and those of the other shards' gates that its gates reposted.
+pub(super) struct ShardPath<'a> {
+    path: Path<'a>,
+    own: &'a OwnGates,
+    /// Ascending, with (x0, d) of each in `factors`.
+    foreign: &'a [u32],
+    factors: Vec<(f64, f64)>,
+}
+
+impl GateValues for ShardPath<'_> {
+    #[inline]
+    fn factor(&self, g: usize) -> (f64, f64) {
+        match self.own.local(g) {
+            Some(l) => self.path.factor(l),
+            None => {
+                let k = (self.foreign.binary_search(&(g as u32)))
+                    .unwrap_or_else(|_| panic!("gate {g} is neither this shard's nor a parent it reads"));
+                self.factors[k]
+            }
+        }
+    }
+    #[inline]
+    fn player(&self, g: usize) -> usize {
+        (self.own.local(g)).unwrap_or_else(|| panic!("gate {g} belongs to another shard"))
+    }
 }
 
 /// Who needs what of this shard at one step.
@@ -103,16 +147,59 @@ impl<'a> Sharding<'a> {
             .par_iter()
             .map(|step| StepPlan::new(replay, step, &owners, me, shards.count(), shards.range(me)))
             .collect();
-        let own_gates = (0..replay.players())
-            .filter(|&g| owners[replay.gates.agent(g) as usize] as usize == me)
-            .map(|g| g as u32)
-            .collect();
+        let own = OwnGates::new(replay, shards.range(me));
+        let parents = if replay.content.any() {
+            ForeignParents::new(replay, &own, &shards, transport)
+        } else {
+            ForeignParents::default()
+        };
         Self {
             shards,
             me,
             transport,
             steps,
-            own_gates,
+            own,
+            parents,
+        }
+    }
+
+    /// The engine's players here: this shard's gates.
+    pub(crate) fn players(&self) -> usize {
+        self.own.len()
+    }
+
+    /// Whether a gate that posted is open at the path's baseline on any
+    /// worker (the sweep's affine variant). Collective.
+    pub(super) fn any_open_at_baseline(&self, replay: &Replay, path: &Path<'_>) -> bool {
+        let mine = (self.own.gates())
+            .zip(path.baseline)
+            .any(|(g, &b)| replay.activity[g] > 0.0 && b != 0.0);
+        any_worker(self.transport, mine)
+    }
+
+    /// The path as this worker's gate arithmetic reads it: with reposts,
+    /// the owners of the parents our gates reposted send their entries
+    /// (a collective round at every sweep; none without reposts).
+    fn shard_path<'p>(&'p self, replay: &Replay, path: Path<'p>) -> ShardPath<'p> {
+        let wanted = &self.parents.wanted;
+        let mut factors = vec![(f64::NAN, f64::NAN); wanted.len()];
+        if replay.content.any() {
+            let incoming = self.transport.send(2, &mut |s, push| {
+                for &g in &self.parents.serves[s] {
+                    let (x0, d) = path.factor(self.own.local(g as usize).expect("our gate"));
+                    push(g, &[x0, d]);
+                }
+            });
+            read_items(incoming, 2, |g, v| {
+                let k = wanted.binary_search(&(g as u32)).expect("a parent we asked for");
+                factors[k] = (v[0], v[1]);
+            });
+        }
+        ShardPath {
+            path,
+            own: &self.own,
+            foreign: wanted,
+            factors,
         }
     }
 
@@ -127,7 +214,7 @@ impl<'a> Sharding<'a> {
         &self,
         senders: &mut Senders<K>,
         replay: &Replay,
-        path: &Path<'_>,
+        path: &ShardPath<'_>,
         t: usize,
         own_states: &[[f64; K]],
     ) {
@@ -207,13 +294,13 @@ impl<'a> Sharding<'a> {
     /// (ours stay); each worker then adds the terms of its own gates sorted
     /// by position (a stable sort: one worker made every term of a
     /// position, in that order), so every gate's sum takes its terms in one
-    /// process's order, and [`Sharding::share_gradients`] shares the sums.
-    /// A collective call: every worker makes it at every step.
+    /// process's order. A collective call: every worker makes it at every
+    /// step.
     #[allow(clippy::too_many_arguments)]
     fn write_with_content<const K: usize>(
         &self,
         replay: &Replay,
-        path: &Path<'_>,
+        path: &ShardPath<'_>,
         step: &StepGraph,
         sources: &SourceAdjoints<'_>,
         adjoint_rows: &mut [[f64; K]],
@@ -256,7 +343,7 @@ impl<'a> Sharding<'a> {
         });
         terms.sort_by_key(|&(p, _, _)| p);
         for (_, gate, grad) in &terms {
-            sink.add(*gate as usize, grad);
+            sink.add(path.player(*gate as usize), grad);
         }
     }
 
@@ -281,26 +368,6 @@ impl<'a> Sharding<'a> {
             "the shards sent their final states for another shard layout"
         );
     }
-
-    /// Sends our gates' sums to every other worker and takes theirs, so
-    /// every accumulator holds the same values.
-    fn share_gradients(&self, sink: &mut GradientSink<'_>) {
-        let rows = sink.weights().rows;
-        let mut item = vec![0.0; rows];
-        let incoming = self.transport.send(rows, &mut |_, push| {
-            for &g in &self.own_gates {
-                for (r, value) in item.iter_mut().enumerate() {
-                    *value = sink.get(r, g as usize);
-                }
-                push(g, &item);
-            }
-        });
-        read_items(incoming, rows, |g, v| {
-            for (r, &value) in v.iter().enumerate() {
-                sink.set(r, g, value);
-            }
-        });
-    }
 }
 
 /// Hands each item of a round, with its `width` values, to `take`.
@@ -311,6 +378,36 @@ fn read_items(incoming: Box<dyn Incoming + '_>, width: usize, mut take: impl FnM
             take(id as usize, v);
         }
     });
+}
+
+impl ForeignParents {
+    /// Which parents our gates' reposts read on other shards; each worker
+    /// tells their owners, so that each knows what it serves. Collective.
+    fn new(replay: &Replay, own: &OwnGates, shards: &Shards, transport: &dyn Transport) -> Self {
+        let mut wanted: Vec<u32> = own
+            .gates()
+            .flat_map(|g| replay.content.links(g))
+            .map(|&(parent, _)| parent)
+            .filter(|&parent| own.local(parent as usize).is_none())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let owner = |g: u32| shards.of(replay.gates.agent(g as usize) as usize);
+        let incoming = transport.send(1, &mut |s, push| {
+            for &g in wanted.iter().filter(|&&g| owner(g) == s) {
+                push(g, &[0.0]);
+            }
+        });
+        let mut serves = vec![Vec::new(); shards.count()];
+        incoming.read(&mut |from, ids, values| {
+            check_piece(ids, values, 1);
+            serves[from].extend_from_slice(ids);
+        });
+        for list in &mut serves {
+            list.sort_unstable();
+        }
+        Self { wanted, serves }
+    }
 }
 
 impl StepPlan {
@@ -381,6 +478,7 @@ pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const 
         path,
         ..
     } = *ctx;
+    let path = sharding.shard_path(replay, path);
     let range = sharding.own_range();
     let (lo, own) = (range.start, range.len());
     let n = replay.agents();
@@ -470,7 +568,6 @@ pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const 
     for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
         scratch.give(buffer);
     }
-    sharding.share_gradients(sink);
 }
 
 /// A diffusion indicator (polarization, cascade) swept over one worker's
@@ -485,7 +582,7 @@ pub(crate) struct ShardedDiffusion<'a, D> {
 
 impl<D: Dynamics> PathSweep for ShardedDiffusion<'_, D> {
     fn players(&self) -> usize {
-        self.replay.players()
+        self.sharding.players()
     }
 
     fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
