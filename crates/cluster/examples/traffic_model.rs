@@ -8,14 +8,17 @@
 //! shards that read each source (a forward entry each: 4 + 8 (2 + K)
 //! bytes) and the other shards whose sources each receiver reads (an
 //! adjoint entry each: 4 + 16 K bytes), follows only (no exposures), and
-//! prints the bytes of a default attribution: two value sweeps of one node
-//! (F at the input and at the baseline: forward entries and final states),
-//! then three gradient sweeps of K = 8 nodes (forward entries twice,
-//! adjoints, final states), one refinement level (every gate's phi to
+//! prints the bytes of a default polarization attribution: two value
+//! sweeps of one node (F at the input and at the baseline: forward
+//! entries, and two rounds of per-chunk sums for the indicator's mean and
+//! spread), then three gradient sweeps of K = 8 nodes (forward entries
+//! twice, adjoints, three rounds of per-chunk sums: the indicator's two
+//! and its gradient's mean), one refinement level (every gate's phi to
 //! shard 0, the gap back) and the result (phi and error per gate to shard
 //! 0). Each sweep also asks every worker one flag (whether a gate is open
-//! at the baseline); the final states carry their agents' ids.
+//! at the baseline).
 
+use aumann_models::shards::SHARD_BLOCK;
 use aumann_models::{OwnGates, Replay, Shards};
 use rayon::prelude::*;
 
@@ -27,6 +30,11 @@ const GRADIENT_SWEEPS: u64 = 3;
 const LEVELS: u64 = 1;
 /// An item's id.
 const ID: u64 = 4;
+/// Rounds of per-chunk sums in a value sweep (polarization's mean and
+/// spread) and in a gradient sweep (those, and the mean again for the
+/// gradient).
+const SUMS_PER_VALUE_SWEEP: u64 = 2;
+const SUMS_PER_GRADIENT_SWEEP: u64 = 3;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -51,7 +59,7 @@ fn main() {
         graph.edges()
     );
     println!(
-        "shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_finals,bytes_gates,bytes_flags"
+        "shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_chunk_sums,bytes_gates,bytes_flags"
     );
     for s in counts {
         let shards = Shards::balanced(&replay, s);
@@ -91,15 +99,20 @@ fn main() {
         let forward_bytes = forward * ((4 + 8 * (2 + 1)) * VALUE_SWEEPS + (4 + 8 * (2 + K)) * 2 * GRADIENT_SWEEPS);
         let adjoint_bytes = adjoint * (4 + 16 * K) * GRADIENT_SWEEPS;
         let others = s as u64 - 1;
-        let finals = n as u64 * others * ((ID + 8) * VALUE_SWEEPS + (ID + 8 * K) * GRADIENT_SWEEPS);
+        // Every worker sends its chunks' partial sums to every other.
+        let chunks = n.div_ceil(SHARD_BLOCK) as u64;
+        let chunk_sums = chunks
+            * others
+            * ((ID + 8) * SUMS_PER_VALUE_SWEEP * VALUE_SWEEPS
+                + (ID + 8 * K) * SUMS_PER_GRADIENT_SWEEP * GRADIENT_SWEEPS);
         // Every gate not on shard 0 goes there: phi once per level, then
         // phi and error; shard 0 sends the two sums of the gap back.
         let away = (gates - OwnGates::new(&replay, shards.range(0)).len()) as u64;
         let gate_bytes = away * ((ID + 8) * LEVELS + (ID + 16)) + others * (ID + 16) * LEVELS;
         let flags = s as u64 * others * (ID + 8) * (VALUE_SWEEPS + GRADIENT_SWEEPS);
-        let total = forward_bytes + adjoint_bytes + finals + gate_bytes + flags;
+        let total = forward_bytes + adjoint_bytes + chunk_sums + gate_bytes + flags;
         println!(
-            "{s},{:.0},{:.0},{total},{forward_bytes},{adjoint_bytes},{finals},{gate_bytes},{flags}",
+            "{s},{:.0},{:.0},{total},{forward_bytes},{adjoint_bytes},{chunk_sums},{gate_bytes},{flags}",
             forward as f64 / steps as f64,
             adjoint as f64 / steps as f64
         );

@@ -1,7 +1,7 @@
 //! The expected reach of an information cascade (mean-field independent cascade).
 
 use super::diffusion::{self, Dynamics};
-use super::sweep::chunked_node_sums;
+use super::sweep::AgentSums;
 use crate::Workspace;
 use crate::replay::Replay;
 use aumann_engine::{GradientSink, Path, PathSweep};
@@ -51,8 +51,8 @@ impl Dynamics for Cascade<'_> {
         (survive, dh * beta * c, dh * beta * (1.0 - c))
     }
 
-    fn indicator(&self, finals: &[f64], k: usize, values: &mut [f64]) {
-        let sums = chunked_node_sums(finals, k, |_, row, sums| {
+    fn indicator(&self, finals: &[f64], k: usize, values: &mut [f64], over: &dyn AgentSums) {
+        let sums = over.node_sums(finals, k, &|row, sums| {
             for m in 0..k {
                 sums[m] += row[m];
             }
@@ -60,7 +60,7 @@ impl Dynamics for Cascade<'_> {
         values.copy_from_slice(&sums);
     }
 
-    fn indicator_gradient(&self, _: &[f64], _: usize, adjoint: &mut [f64]) {
+    fn indicator_gradient(&self, _: &[f64], _: usize, adjoint: &mut [f64], _: &dyn AgentSums) {
         adjoint.fill(1.0);
     }
 }

@@ -14,7 +14,7 @@
 //! needs no atomics.
 
 use super::sharded::Sharding;
-use super::sweep::{AGENT_CHUNK, padded_nodes};
+use super::sweep::{AGENT_CHUNK, AgentSums, AllAgents, padded_nodes};
 use crate::Workspace;
 use crate::replay::{Replay, Source, StepGraph};
 use aumann_engine::{GradientSink, NodeWeights, Path};
@@ -27,10 +27,13 @@ pub(crate) trait Dynamics: Sync {
     fn next(&self, s: f64, a: f64, b: f64) -> f64;
     /// (df/ds, df/dA, df/dB).
     fn partials(&self, s: f64, a: f64, b: f64) -> (f64, f64, f64);
-    /// Indicator per node from the final states (N x k, agent-major).
-    fn indicator(&self, finals: &[f64], k: usize, values: &mut [f64]);
-    /// dI/ds(T), written into `adjoint` (N x k).
-    fn indicator_gradient(&self, finals: &[f64], k: usize, adjoint: &mut [f64]);
+    /// Indicator per node from the final states (agent-major, k per
+    /// agent): every agent's in one process, a worker's own on a cluster,
+    /// whose sums over every agent `over` makes.
+    fn indicator(&self, finals: &[f64], k: usize, values: &mut [f64], over: &dyn AgentSums);
+    /// dI/ds(T) at the agents of `finals`, written into `adjoint` (the
+    /// same shape).
+    fn indicator_gradient(&self, finals: &[f64], k: usize, adjoint: &mut [f64], over: &dyn AgentSums);
 }
 
 /// One step's sources at K nodes (the senders, then the extra sources of
@@ -397,7 +400,7 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
         states.push(next);
     }
     let finals = states.last().expect("final state");
-    dynamics.indicator(finals, K, values);
+    dynamics.indicator(finals, K, values, &AllAgents(n));
     scratch.count_edges_read(replay.forward_edges());
     let Some(sink) = gradient else {
         states.into_iter().for_each(|b| scratch.give(b));
@@ -407,7 +410,7 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
     // followers.
     scratch.count_edges_read(replay.forward_edges() + replay.active_edges());
     let mut adjoint = scratch.take(n * K);
-    dynamics.indicator_gradient(finals, K, &mut adjoint);
+    dynamics.indicator_gradient(finals, K, &mut adjoint, &AllAgents(n));
     // The adjoints of A_j and B_j, interleaved per agent.
     let mut grad_ab = scratch.take(n * 2 * K);
     let mut sums = scratch.take(0);

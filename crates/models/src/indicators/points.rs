@@ -7,7 +7,7 @@
 //! reads a little more per edge than a path sweep's forward half does.
 
 use super::diffusion::Dynamics;
-use super::sweep::{AGENT_CHUNK, padded_nodes};
+use super::sweep::{AGENT_CHUNK, AllAgents, padded_nodes};
 use crate::Workspace;
 use crate::replay::{Replay, Source};
 use rayon::prelude::*;
@@ -234,7 +234,7 @@ fn forward<D: Dynamics, E: Emissions, const K: usize>(
             });
         std::mem::swap(&mut current, &mut next);
     }
-    dynamics.indicator(&current, K, values);
+    dynamics.indicator(&current, K, values, &AllAgents(replay.agents()));
     workspace.count_edges_read(replay.forward_edges());
     workspace.give(current);
     workspace.give(next);

@@ -1,7 +1,7 @@
 //! Polarization under biased assimilation (Dandekar, Goel & Lee, PNAS 2013).
 
 use super::diffusion::{self, Dynamics};
-use super::sweep::chunked_node_sums;
+use super::sweep::AgentSums;
 use crate::Workspace;
 use crate::replay::Replay;
 use aumann_engine::{GradientSink, Path, PathSweep};
@@ -57,28 +57,28 @@ impl Dynamics for Polarization<'_> {
         (db, da, dr)
     }
 
-    fn indicator(&self, finals: &[f64], k: usize, values: &mut [f64]) {
-        let n = finals.len() / k;
-        let mean = chunked_node_sums(finals, k, |_, row, sums| {
+    fn indicator(&self, finals: &[f64], k: usize, values: &mut [f64], over: &dyn AgentSums) {
+        let n = over.agents() as f64;
+        let sums = over.node_sums(finals, k, &|row, sums| {
             for m in 0..k {
                 sums[m] += row[m];
             }
         });
-        let mean: Vec<f64> = mean.iter().map(|s| s / n as f64).collect();
-        let squares = chunked_node_sums(finals, k, |_, row, sums| {
+        let mean: Vec<f64> = sums.iter().map(|s| s / n).collect();
+        let squares = over.node_sums(finals, k, &|row, sums| {
             for m in 0..k {
                 let d = row[m] - mean[m];
                 sums[m] += d * d;
             }
         });
         for m in 0..k {
-            values[m] = 4.0 * squares[m] / n as f64;
+            values[m] = 4.0 * squares[m] / n;
         }
     }
 
-    fn indicator_gradient(&self, finals: &[f64], k: usize, adjoint: &mut [f64]) {
-        let n = finals.len() / k;
-        let sums = chunked_node_sums(finals, k, |_, row, sums| {
+    fn indicator_gradient(&self, finals: &[f64], k: usize, adjoint: &mut [f64], over: &dyn AgentSums) {
+        let n = over.agents() as f64;
+        let sums = over.node_sums(finals, k, &|row, sums| {
             for m in 0..k {
                 sums[m] += row[m];
             }
@@ -86,7 +86,7 @@ impl Dynamics for Polarization<'_> {
         // The deviations sum to zero, so the mean's own derivative drops out.
         for (adj, row) in adjoint.chunks_exact_mut(k).zip(finals.chunks_exact(k)) {
             for m in 0..k {
-                adj[m] = 8.0 / n as f64 * (row[m] - sums[m] / n as f64);
+                adj[m] = 8.0 / n * (row[m] - sums[m] / n);
             }
         }
     }

@@ -5,8 +5,10 @@
 //! their states and the gradients of their gates, and gets from the others
 //! exactly what its own rows read. Per step, forward: the emission and
 //! state of each source go to the workers that hold a reader of it; after
-//! the last step every worker gets every final state, so the indicator and
-//! its gradient are the single-process functions on the same array;
+//! the last step the indicator's sums over every agent are made chunk by
+//! chunk, each worker summing its own agents' chunks and every worker
+//! adding all chunks' partials in order ([`AgentSums`]), so the indicator
+//! and its gradient at our agents are one process's;
 //! backward: the step is replayed the same way, then the adjoints of A and
 //! B of each reader go to the workers that hold a source it reads. Each
 //! worker's engine holds its own gates only ([`OwnGates`]): the path's
@@ -29,6 +31,7 @@ use super::diffusion::{
     Context, Dynamics, GateValues, Senders, SourceAdjoints, emission_coefficients, gate_gradients, source_at,
     step_receivers, sum_over_readers, sweep_on, unstep_receivers,
 };
+use super::sweep::{AGENT_CHUNK, AgentSums, add_in_order, chunk_sums};
 use crate::Workspace;
 use crate::gate_share::OwnGates;
 use crate::replay::{Replay, Source, StepGraph};
@@ -346,27 +349,36 @@ impl<'a> Sharding<'a> {
             sink.add(path.player(*gate as usize), grad);
         }
     }
+}
 
-    /// Every shard's rows of `width` values (ours in `own`) into `all`,
-    /// indexed by replay agent.
-    fn gather_rows(&self, own: &[f64], width: usize, all: &mut [f64]) {
-        let range = self.own_range();
-        all[range.start * width..range.end * width].copy_from_slice(own);
-        let incoming = self.transport.send(width, &mut |_, push| {
-            for (j, row) in range.clone().zip(own.chunks_exact(width)) {
-                push(j as u32, row);
+/// The indicators' sums over every agent: each worker sums the chunks of
+/// its own agents (shard bounds fall on chunk bounds), sends their partials
+/// to every other worker, and every worker adds all partials in chunk
+/// order, as one process does: K values per chunk instead of every agent's
+/// final states.
+impl AgentSums for Sharding<'_> {
+    fn agents(&self) -> usize {
+        self.shards.agents()
+    }
+
+    fn node_sums(&self, rows: &[f64], k: usize, f: &(dyn Fn(&[f64], &mut [f64]) + Sync)) -> Vec<f64> {
+        let first = self.own_range().start / AGENT_CHUNK;
+        let chunks = self.shards.agents().div_ceil(AGENT_CHUNK);
+        let mut partials = vec![f64::NAN; chunks * k];
+        let own = chunk_sums(rows, k, f);
+        partials[first * k..first * k + own.len()].copy_from_slice(&own);
+        let incoming = self.transport.send(k, &mut |_, push| {
+            for (c, sums) in own.chunks_exact(k).enumerate() {
+                push((first + c) as u32, sums);
             }
         });
-        let mut received = 0;
-        read_items(incoming, width, |j, row| {
-            all[j * width..(j + 1) * width].copy_from_slice(row);
+        let mut received = own.len() / k;
+        read_items(incoming, k, |c, sums| {
+            partials[c * k..(c + 1) * k].copy_from_slice(sums);
             received += 1;
         });
-        assert_eq!(
-            received + range.len(),
-            self.shards.agents(),
-            "the shards sent their final states for another shard layout"
-        );
+        assert_eq!(received, chunks, "the shards summed the chunks of another layout");
+        add_in_order(&partials, k)
     }
 }
 
@@ -504,26 +516,22 @@ pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const 
         step_receivers::<D, K, AFFINE, QUAD>(dynamics, &senders, step, lo, current, next.as_chunks_mut::<K>().0);
         states.push(next);
     }
-    // Every agent's final states and the indicator's gradient at them (K
-    // values each, whole on every worker) live in the two halves of the
-    // buffer that the reverse sweep then uses for the adjoints of A and B
-    // (2K values per agent): one agent-sized buffer per worker, not three.
-    let mut grad_ab = scratch.take(if keep { n * 2 * K } else { n * K });
-    let (finals, full) = grad_ab.split_at_mut(n * K);
-    sharding.gather_rows(states.last().expect("final state"), K, finals);
-    dynamics.indicator(finals, K, values);
+    // The indicator and its gradient over our agents' final states, with
+    // sums over every agent made chunk by chunk across the workers.
+    let finals = states.last().expect("final state");
+    dynamics.indicator(finals, K, values, sharding);
     scratch.count_edges_read(replay.forward_edges());
     let Some(sink) = gradient else {
-        states.into_iter().chain([grad_ab]).for_each(|b| scratch.give(b));
+        states.into_iter().for_each(|b| scratch.give(b));
         return;
     };
     scratch.count_edges_read(replay.forward_edges() + replay.active_edges());
     let mut adjoint = scratch.take(own * K);
-    dynamics.indicator_gradient(finals, K, full);
-    adjoint.copy_from_slice(&full[lo * K..(lo + own) * K]);
-    // From here `grad_ab` is indexed by replay agent: ours computed here,
-    // the readers of our sources on other shards received; no other row is
-    // read, so the stale finals need no clearing.
+    dynamics.indicator_gradient(finals, K, &mut adjoint, sharding);
+    // The adjoints of A and B (2K values per agent), indexed by replay
+    // agent: ours computed here, the readers of our sources on other
+    // shards received; no other row is read.
+    let mut grad_ab = scratch.take(n * 2 * K);
     let mut sums = scratch.take(0);
     let mut gate_grads = scratch.take(0);
     for t in (0..steps).rev() {

@@ -30,23 +30,50 @@ pub(crate) fn gate_at_nodes(path: &Path<'_>, gate: usize, taus: &[f64], out: &mu
     }
 }
 
-/// Sums per-node values over fixed chunks of rows (k values per row), in
-/// chunk order: reproducible whatever the thread count.
-pub(crate) fn chunked_node_sums(rows: &[f64], k: usize, f: impl Fn(usize, &[f64], &mut [f64]) + Sync) -> Vec<f64> {
+/// Per-node sums over the agents' rows (k values per agent), as the
+/// indicators take them from the final states: one partial sum per chunk
+/// of [`AGENT_CHUNK`] agents, the partials added in chunk order, so that
+/// the result depends neither on the thread count nor on which worker
+/// summed which chunk.
+pub(crate) trait AgentSums: Sync {
+    /// Every agent of the replay (the n of a mean), whatever the rows held
+    /// here.
+    fn agents(&self) -> usize;
+    /// `f` summed over the rows held here and, on a cluster, over every
+    /// other worker's (a collective call there).
+    fn node_sums(&self, rows: &[f64], k: usize, f: &(dyn Fn(&[f64], &mut [f64]) + Sync)) -> Vec<f64>;
+}
+
+/// Every agent's rows, in this process: this many agents.
+pub(crate) struct AllAgents(pub(crate) usize);
+
+impl AgentSums for AllAgents {
+    fn agents(&self) -> usize {
+        self.0
+    }
+    fn node_sums(&self, rows: &[f64], k: usize, f: &(dyn Fn(&[f64], &mut [f64]) + Sync)) -> Vec<f64> {
+        add_in_order(&chunk_sums(rows, k, f), k)
+    }
+}
+
+/// One partial per chunk of rows, in chunk order (k values each, chunk-major).
+pub(crate) fn chunk_sums(rows: &[f64], k: usize, f: &(dyn Fn(&[f64], &mut [f64]) + Sync)) -> Vec<f64> {
     use rayon::prelude::*;
-    let partials: Vec<Vec<f64>> = rows
-        .par_chunks(AGENT_CHUNK * k)
-        .enumerate()
-        .map(|(c, chunk)| {
+    rows.par_chunks(AGENT_CHUNK * k)
+        .flat_map_iter(|chunk| {
             let mut sums = vec![0.0; k];
-            for (r, row) in chunk.chunks_exact(k).enumerate() {
-                f(c * AGENT_CHUNK + r, row, &mut sums);
+            for row in chunk.chunks_exact(k) {
+                f(row, &mut sums);
             }
             sums
         })
-        .collect();
+        .collect()
+}
+
+/// The chunks' partials (k values each) added in chunk order.
+pub(crate) fn add_in_order(partials: &[f64], k: usize) -> Vec<f64> {
     let mut total = vec![0.0; k];
-    for p in partials {
+    for p in partials.chunks_exact(k) {
         for (t, v) in total.iter_mut().zip(p) {
             *t += v;
         }
