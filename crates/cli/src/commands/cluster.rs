@@ -50,7 +50,9 @@ pub struct ClusterArgs {
     /// Save each attribution's progress in DIR after every sweep; the same
     /// command started again (after a crash, a lost host, a kill) continues
     /// from there with the same numbers. The files go once the outputs are
-    /// written. Each process of a cluster keeps its own.
+    /// written. Each worker of a cluster keeps its own (it holds the state
+    /// of its own agents' gates): process-I-INDICATOR.checkpoint, or
+    /// process-I-worker-L-INDICATOR.checkpoint with several workers.
     #[arg(long, value_name = "DIR", help_heading = "Resuming")]
     pub checkpoint: Option<PathBuf>,
 }
