@@ -34,9 +34,11 @@ pub struct FollowGraph {
     held: std::ops::Range<usize>,
     follower_base: u64,
     followee_offsets: Vec<u64>,
-    /// The followee rows, transposed from the followers when first asked
-    /// for after [`FollowGraph::release_followees`].
+    /// The followee rows (of the accounts in `held`, less `followee_base`),
+    /// transposed from the followers when first asked for after
+    /// [`FollowGraph::release_followees`].
     followees: OnceLock<Vec<u32>>,
+    followee_base: u64,
     /// Self-follows and duplicates dropped while building.
     pub dropped_self_follows: u64,
     pub dropped_duplicates: u64,
@@ -124,25 +126,43 @@ impl FollowGraph {
         );
     }
 
-    /// Keeps the follower rows of the accounts in `held` only (a cluster
-    /// worker's own agents); counts and the edge total stay.
-    pub(crate) fn keep_follower_rows(&mut self, held: std::ops::Range<usize>) {
+    /// Keeps the rows of the accounts in `held` only, both ways (a cluster
+    /// worker's own agents: the follower rows its reverse sweep walks, the
+    /// followee rows its per-step rows are cut from); counts and the edge
+    /// total stay. Cut before the per-step rows are built, the two whole
+    /// directions (a quarter of a gigabyte each at full scale) no longer
+    /// sit beside them in the build's peak.
+    pub(crate) fn keep_rows(&mut self, held: std::ops::Range<usize>) {
         self.check_whole("cut again");
         let (lo, hi) = (self.offsets[held.start], self.offsets[held.end]);
         self.followers = self.followers[lo as usize..hi as usize].to_vec();
         self.follower_base = lo;
+        if let Some(followees) = self.followees.take() {
+            let (lo, hi) = (self.followee_offsets[held.start], self.followee_offsets[held.end]);
+            self.followees = OnceLock::from(followees[lo as usize..hi as usize].to_vec());
+            self.followee_base = lo;
+        }
         self.held = held;
     }
 
     /// The accounts `agent` follows (whose posts it reads), sorted. The
     /// first call after [`FollowGraph::release_followees`] transposes the
     /// graph again (a parallel pass over the edges).
+    ///
+    /// Panics if this graph holds one shard's rows and `agent` is not of
+    /// that shard, or if they were released.
     pub fn followees(&self, agent: usize) -> &[u32] {
+        assert!(
+            self.held.contains(&agent),
+            "the followee row of agent {agent} is not held: this graph holds agents {:?} (one shard's)",
+            self.held
+        );
         let followees = self.followees.get_or_init(|| {
             self.check_whole("transposed");
             transpose(self.agents, &self.offsets, &self.followers, Vec::new()).1
         });
-        &followees[self.followee_offsets[agent] as usize..self.followee_offsets[agent + 1] as usize]
+        let base = self.followee_base;
+        &followees[(self.followee_offsets[agent] - base) as usize..(self.followee_offsets[agent + 1] - base) as usize]
     }
 
     /// How many accounts `agent` follows (kept when the rows are released).
@@ -285,6 +305,7 @@ impl FollowerRows {
             followers: self.followers,
             followee_offsets,
             followees: OnceLock::from(followees),
+            followee_base: 0,
             dropped_self_follows: self.self_follows,
             dropped_duplicates: self.duplicates,
         }
@@ -459,6 +480,36 @@ mod tests {
                 follows.len() as u64 - self_follows - graph.edges() as u64
             );
         }
+    }
+
+    #[test]
+    fn a_graph_cut_to_a_shard_keeps_its_rows_both_ways_and_every_count() {
+        let agents = 300;
+        let follows = pseudo_random_follows(agents as u32, 5_000);
+        let whole = FollowGraph::from_follows(agents, &follows).unwrap();
+        let mut cut = whole.clone();
+        let held = 100..220;
+        cut.keep_rows(held.clone());
+        assert_eq!(cut.edges(), whole.edges());
+        assert!(!cut.holds_every_row());
+        for a in 0..agents {
+            assert_eq!(cut.follower_count(a), whole.follower_count(a));
+            assert_eq!(cut.followee_count(a), whole.followee_count(a));
+            if held.contains(&a) {
+                assert_eq!(cut.followers(a), whole.followers(a), "followers of {a}");
+                assert_eq!(cut.followees(a), whole.followees(a), "followees of {a}");
+            }
+        }
+        let outside = |f: fn(&FollowGraph, usize) -> usize| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&cut, 99))).is_err()
+                && std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&cut, 220))).is_err()
+        };
+        assert!(outside(|g, a| g.followers(a).len()), "another shard's follower row");
+        assert!(outside(|g, a| g.followees(a).len()), "another shard's followee row");
+        // Released, the followee rows cannot be transposed again from a
+        // shard's followers.
+        cut.release_followees();
+        assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cut.followees(150).len())).is_err());
     }
 
     #[test]

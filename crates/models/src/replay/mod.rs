@@ -186,8 +186,15 @@ impl Replay {
         let extras: Vec<_> = (0..steps)
             .map(|t| extra_edges.step(t, &senders[t], positions[t], &tables))
             .collect();
-        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_rows);
         let mut network = extra_edges.summary;
+        // From here the build reads the followee rows of its receivers and
+        // the counts only, and the sweeps the followers and the per-step
+        // rows; a shard sums the adjoints of its own sources, so it needs
+        // their follower rows alone.
+        if shard.is_some() {
+            graph.keep_rows(rows.clone());
+        }
+        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_rows);
         network.follows_always = graph.edges() as u64;
         network.follows_timed = split.timed.len() as u64;
         network.reposts_linked = tables.reposts_linked;
@@ -196,13 +203,7 @@ impl Replay {
             s.extra()
                 .is_some_and(|e| e.sources.iter().any(|s| s.gate == Source::NO_GATE))
         });
-        // The sweeps read the followers and the per-step rows only; a
-        // shard sums the adjoints of its own sources, so it needs their
-        // follower rows alone.
         graph.release_followees();
-        if shard.is_some() {
-            graph.keep_follower_rows(rows.clone());
-        }
         let content = std::mem::take(&mut tables.content);
         let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
         Ok(Self {
