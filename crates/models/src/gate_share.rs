@@ -37,19 +37,8 @@ impl OwnGates {
         let mut runs = Vec::with_capacity(replay.steps());
         let mut local = 0;
         for t in 0..replay.steps() {
-            let step = replay.gates.range(t);
-            let below = |bound: usize| {
-                let (mut lo, mut hi) = (step.start, step.end);
-                while lo < hi {
-                    let mid = lo + (hi - lo) / 2;
-                    if (replay.gates.agent(mid) as usize) < bound {
-                        lo = mid + 1;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                lo
-            };
+            let (start, of_step) = (replay.gates.range(t).start, replay.gates.step_agents(t));
+            let below = |bound: usize| start + of_step.partition_point(|&a| (a as usize) < bound);
             let (first, end) = (below(agents.start), below(agents.end));
             runs.push(Run { first, end, local });
             local += end - first;

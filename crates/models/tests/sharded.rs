@@ -264,6 +264,37 @@ fn a_replay_of_one_shards_rows_holds_less_and_serves_only_its_shard() {
 }
 
 #[test]
+fn a_shards_own_gates_are_the_gates_of_its_agents_in_gate_order() {
+    let population = random_population(9000, 4, 19);
+    let replay = Replay::new(&population).unwrap();
+    for count in [1, 2, 3, 5] {
+        let shards = Shards::balanced(&replay, count);
+        let mut held = 0;
+        for s in 0..count {
+            let own = aumann_models::OwnGates::new(&replay, shards.range(s));
+            let expected: Vec<usize> = replay
+                .gate_ids()
+                .filter(|&g| shards.range(s).contains(&replay.gate_replay_agent(g).index()))
+                .map(|g| g.index())
+                .collect();
+            assert_eq!(own.gates().collect::<Vec<_>>(), expected, "shard {s} of {count}");
+            assert_eq!(own.len(), expected.len());
+            let mut position = vec![None; replay.players()];
+            for (k, &g) in expected.iter().enumerate() {
+                position[g] = Some(k);
+            }
+            for (g, &at) in position.iter().enumerate() {
+                assert_eq!(own.local(g), at, "gate {g}");
+            }
+            let whole: Vec<f64> = (0..replay.players()).map(|g| g as f64).collect();
+            assert_eq!(own.take(&whole), expected.iter().map(|&g| g as f64).collect::<Vec<_>>());
+            held += own.len();
+        }
+        assert_eq!(held, replay.players(), "every gate on one shard");
+    }
+}
+
+#[test]
 fn every_indicator_on_several_workers_is_the_single_process_result_bit_for_bit() {
     // 9,000 agents are five blocks of shard bounds: two to four shards of
     // unequal sizes, and traffic both ways.

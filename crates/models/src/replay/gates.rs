@@ -73,6 +73,11 @@ impl Gates {
         self.agent[gate]
     }
 
+    /// The agents of step t's gates, ascending.
+    pub(crate) fn step_agents(&self, step: usize) -> &[u32] {
+        &self.agent[self.range(step)]
+    }
+
     pub(crate) fn step(&self, gate: usize) -> u32 {
         (self.step_offsets.partition_point(|&o| o as usize <= gate) - 1) as u32
     }
