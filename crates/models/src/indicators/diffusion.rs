@@ -79,19 +79,13 @@ impl GateValues for Path<'_> {
     }
 }
 
-/// The gate factor gamma(tau) = x0 + tau d of a gate along the path.
-#[inline]
-fn gate_factor(path: &impl GateValues, g: usize) -> (f64, f64) {
-    path.factor(g)
-}
-
 /// The content factor k0 + tau k1 of a gate: its own activity plus what it
 /// reposted, each reposted amount scaled by its parent's gate factor.
 #[inline]
 fn content_factor(replay: &Replay, path: &impl GateValues, g: usize) -> (f64, f64) {
     let (mut k0, mut k1) = (replay.content.own(g), 0.0);
     for &(parent, amount) in replay.content.links(g) {
-        let (x0, d) = gate_factor(path, parent as usize);
+        let (x0, d) = path.factor(parent as usize);
         k0 += amount * x0;
         k1 += amount * d;
     }
@@ -101,7 +95,7 @@ fn content_factor(replay: &Replay, path: &impl GateValues, g: usize) -> (f64, f6
 /// ([c0, c1], c2) of a gate's emission along the path.
 #[inline]
 pub(super) fn emission_coefficients(replay: &Replay, path: &impl GateValues, g: usize) -> ([f64; 2], f64) {
-    let (x0, d) = gate_factor(path, g);
+    let (x0, d) = path.factor(g);
     if replay.content.links(g).is_empty() {
         let a = replay.activity[g];
         return ([a * x0, a * d], 0.0);
@@ -634,7 +628,7 @@ pub(super) fn gate_gradients<const K: usize>(
     let (k0, k1) = content_factor(replay, path, g);
     let grad: [f64; K] = std::array::from_fn(|m| (k0 + taus[m] * k1) * emission_grad[m]);
     to(g, &grad);
-    let (x0, d) = gate_factor(path, g);
+    let (x0, d) = path.factor(g);
     for &(parent, amount) in links {
         let grad: [f64; K] = std::array::from_fn(|m| emission_grad[m] * (x0 + taus[m] * d) * amount);
         to(parent as usize, &grad);
