@@ -170,6 +170,12 @@ impl FollowGraph {
         (self.followee_offsets[agent + 1] - self.followee_offsets[agent]) as usize
     }
 
+    /// How many accounts the agents in `agents` follow, together (kept when
+    /// the rows are released).
+    pub fn followee_total(&self, agents: std::ops::Range<usize>) -> usize {
+        (self.followee_offsets[agents.end] - self.followee_offsets[agents.start]) as usize
+    }
+
     /// Drops the followee rows until they are asked for again.
     pub(crate) fn release_followees(&mut self) {
         self.followees.take();

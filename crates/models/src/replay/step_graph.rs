@@ -58,6 +58,27 @@ fn push_gap(out: &mut Vec<u16>, last: u32, p: u32) {
     }
 }
 
+/// The most gaps that `rows` rows holding `edges` positions among
+/// `senders` can take: one slot per position, and two more per escape. A
+/// row's positions increase and stay below `senders`, so its gaps sum to
+/// less than `senders` and at most `(senders - 1) / ESCAPE` of them escape.
+///
+/// Why a bound and not the count: the rows are written chunk by chunk into
+/// one array per step, which should not move while it is written.
+/// Reserving the edges alone left the escapes (6% more slots at full
+/// scale) to a reallocation that moved every step's array near its end,
+/// after which its pages came in 4 KiB pieces instead of huge pages: about
+/// 200,000 page faults for the step rows at full scale, against 23,000
+/// with the bound (BENCHMARKS.md, "Step rows that do not move"). The bound
+/// only reserves address space: pages past the rows' end are never
+/// touched, and the array is shrunk once written.
+fn gaps_bound(edges: usize, rows: usize, senders: usize) -> usize {
+    let escapes = rows
+        .saturating_mul(senders.saturating_sub(1) / ESCAPE as usize)
+        .min(edges);
+    edges + 2 * escapes
+}
+
 /// A receiver's positions at a step, decoded from their gaps, in
 /// increasing order.
 #[derive(Clone, Debug)]
@@ -212,8 +233,7 @@ impl ChunkRows {
 /// The rows of the receivers in `held` at every step (`positions[t]` per
 /// agent, or [`SILENT`]), as gaps with each chunk's start and each row's end; `on_rows(done,
 /// total)` after each band of receivers. `reserve[t]` is the room made
-/// for step t's gaps beforehand (the step's edges when every row is held:
-/// one gap each but for the escapes).
+/// for step t's gaps beforehand: at least what they take ([`gaps_bound`]).
 ///
 /// One pass over the followee lists per sixteen steps: each followee's
 /// posting steps are a mask, and its position at a step is its rank, read
@@ -276,7 +296,12 @@ fn rows_all(
             on_rows(k * held.len() + (band.end * CHUNK).min(held.len()), scans * held.len());
         }
     }
-    for rows in &mut rows {
+    for (rows, &reserved) in rows.iter_mut().zip(reserve) {
+        debug_assert!(
+            rows.gaps.len() <= reserved,
+            "{} gaps over a bound of {reserved}",
+            rows.gaps.len()
+        );
         rows.gaps.shrink_to_fit();
     }
     rows
@@ -330,19 +355,24 @@ impl StepGraph {
         rows: std::ops::Range<usize>,
         on_rows: &dyn Fn(usize, usize),
     ) -> Vec<Self> {
-        let follow_edges: Vec<usize> = positions
+        // Per step: its edges (each posting agent's followers) and its
+        // posting agents.
+        let counts: Vec<(usize, usize)> = positions
             .iter()
             .map(|position| {
                 position
                     .par_iter()
                     .enumerate()
                     .filter(|&(_, &p)| p != SILENT)
-                    .map(|(i, _)| graph.follower_count(i))
-                    .sum()
+                    .map(|(i, _)| (graph.follower_count(i), 1))
+                    .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
             })
             .collect();
-        let whole = rows == (0..graph.agents());
-        let reserve: Vec<usize> = follow_edges.iter().map(|&e| if whole { e } else { 0 }).collect();
+        let held_followees = graph.followee_total(rows.clone());
+        let reserve: Vec<usize> = (counts.iter())
+            .map(|&(edges, posting)| gaps_bound(edges.min(held_followees), rows.len(), posting))
+            .collect();
+        let follow_edges = counts.iter().map(|&(edges, _)| edges);
         let built = rows_all(graph, positions, rows.clone(), &reserve, on_rows);
         senders
             .into_iter()
@@ -443,6 +473,58 @@ mod tests {
         // A gap below the escape takes one slot, others three.
         assert_eq!(encoded(&[0, 65_534, 131_069]).len(), 3 + 2);
         assert_eq!(encoded(&[65_535, 65_536]).len(), 3 + 1);
+    }
+
+    #[test]
+    fn the_gaps_bound_holds_and_is_reached_when_every_gap_escapes() {
+        let encoded_len = |rows: &[Vec<u32>]| {
+            let mut gaps = Vec::new();
+            for row in rows {
+                let mut last = 0;
+                for &p in row {
+                    push_gap(&mut gaps, last, p);
+                    last = p;
+                }
+            }
+            gaps.len()
+        };
+        let escape = ESCAPE as u32;
+        // 4 * 65,535 + 1 senders: a row can escape four times, and these
+        // rows do, at every position.
+        let senders = 4 * escape as usize + 1;
+        let worst: Vec<Vec<u32>> = (0..3).map(|_| (1..=4).map(|k| k * escape).collect()).collect();
+        assert_eq!(encoded_len(&worst), 3 * 4 * 3);
+        assert_eq!(gaps_bound(12, 3, senders), 36);
+        // One sender fewer and the last position no longer fits: three
+        // escapes per row at most.
+        assert_eq!(gaps_bound(12, 3, senders - 1), 12 + 2 * 9);
+        // Escapes never outnumber the positions, and dense rows escape
+        // nowhere.
+        assert_eq!(gaps_bound(2, 100, 1 << 30), 6);
+        assert_eq!(gaps_bound(50, 10, 65_535), 50);
+        // Pseudo-random rows over many senders stay within the bound.
+        let mut state = 11u64;
+        let mut next = |below: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % below
+        };
+        for senders in [1usize, 2, 65_535, 65_536, 200_000, 1 << 24] {
+            let rows: Vec<Vec<u32>> = (0..50)
+                .map(|_| {
+                    let mut row: Vec<u32> = (0..next(8)).map(|_| next(senders as u64) as u32).collect();
+                    row.sort_unstable();
+                    row.dedup();
+                    row
+                })
+                .collect();
+            let edges = rows.iter().map(Vec::len).sum();
+            assert!(
+                encoded_len(&rows) <= gaps_bound(edges, rows.len(), senders),
+                "{senders} senders"
+            );
+        }
     }
 
     #[test]
