@@ -125,9 +125,10 @@ impl Replay {
     /// [`Replay::shard`]) for a caller that needs the population's edge
     /// tables no more: they are released
     /// ([`Population::release_edge_tables`]), the follows as soon as the
-    /// follow graph holds them, the others once the build is done. The
-    /// replay is the same as the borrowing build's, bit for bit; the tables
-    /// are released whether the build succeeds or not.
+    /// follow graph holds them, the others as soon as the gates and the
+    /// timed edges are read from them, before the per-step rows are written.
+    /// The replay is the same as the borrowing build's, bit for bit; the
+    /// tables are released whether the build succeeds or not.
     ///
     /// Why: the follows are the population's largest table (0.53 GB at
     /// full scale), and the build's peak comes after the follow graph is
@@ -135,7 +136,11 @@ impl Replay {
     /// rows are made. On a cluster every process builds the whole graph
     /// before it keeps its shard, and from about eight processes on this
     /// peak would be the process's (BENCHMARKS.md, "The follows released
-    /// while the replay is built").
+    /// while the replay is built"). The other tables (the engagements alone
+    /// 0.3 GB at full scale) are freed just before the step rows are
+    /// written, so that the rows can take their pages while the kernel
+    /// still has them at hand (BENCHMARKS.md, "Step rows that do not
+    /// move").
     pub fn releasing(
         population: &mut Population,
         options: ReplayOptions,
@@ -147,9 +152,9 @@ impl Replay {
         }
         let validated = population.validate();
         let follows = std::mem::take(&mut population.follows);
-        let built = validated.and_then(|()| Self::build(population, follows.into(), options, shard, on_rows));
+        let read = validated.and_then(|()| FromPopulation::read(population, follows.into(), options, shard));
         population.release_edge_tables();
-        built
+        Ok(read?.build(on_rows))
     }
 
     /// The build, over a validated `population` whose follows are
@@ -162,68 +167,7 @@ impl Replay {
         shard: Option<(usize, usize)>,
         on_rows: &dyn Fn(usize, usize),
     ) -> Result<Self, PopulationError> {
-        let n = population.agents;
-        let split = network::SplitFollows::new(follows, &population.follow_spans, options.network);
-        let (mut graph, original) = FollowGraph::by_popularity(n, split.always)?;
-        let rows = match shard {
-            Some((shard, count)) => Shards::balanced_over(&graph, count).range(shard),
-            None => 0..n,
-        };
-        let mut internal = vec![0u32; n];
-        for (new, &old) in original.iter().enumerate() {
-            internal[old as usize] = new as u32;
-        }
-        let mut tables = GateTables::build(population, &internal, options.tables);
-        let mut extra_edges =
-            extra::Builder::new(population, &split.timed, &tables, &internal, options.network, &graph);
-        let steps = population.steps;
-        let senders: Vec<Vec<u32>> = (0..steps)
-            .into_par_iter()
-            .map(|t| StepGraph::senders_of(&tables.gates, &tables.activity, t))
-            .collect();
-        let positions = tables.take_positions(n);
-        let positions: Vec<&[u32]> = positions.chunks(n.max(1)).collect();
-        let extras: Vec<_> = (0..steps)
-            .map(|t| extra_edges.step(t, &senders[t], positions[t], &tables))
-            .collect();
-        let mut network = extra_edges.summary;
-        // From here the build reads the followee rows of its receivers and
-        // the counts only, and the sweeps the followers and the per-step
-        // rows; a shard sums the adjoints of its own sources, so it needs
-        // their follower rows alone.
-        if shard.is_some() {
-            graph.keep_rows(rows.clone());
-        }
-        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_rows);
-        network.follows_always = graph.edges() as u64;
-        network.follows_timed = split.timed.len() as u64;
-        network.reposts_linked = tables.reposts_linked;
-        network.reposts_unlinked = tables.reposts_unlinked;
-        let unattributed = step_graphs.iter().any(|s| {
-            s.extra()
-                .is_some_and(|e| e.sources.iter().any(|s| s.gate == Source::NO_GATE))
-        });
-        graph.release_followees();
-        let content = std::mem::take(&mut tables.content);
-        let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
-        Ok(Self {
-            stance: permute(&population.stance),
-            followers: permute(&population.followers),
-            graph,
-            gates: tables.gates,
-            activity: tables.activity,
-            orders: tables.orders,
-            engagements: tables.engagements,
-            kept: options.tables,
-            step_graphs,
-            content,
-            unattributed,
-            network,
-            traders: tables.traders,
-            original,
-            internal,
-            rows,
-        })
+        Ok(FromPopulation::read(population, follows, options, shard)?.build(on_rows))
     }
 
     /// Which of the tables that only some indicators read this replay kept.
@@ -389,6 +333,141 @@ impl Replay {
             });
         }
         Ok(())
+    }
+}
+
+/// Everything a replay takes from its population: the follow graph, the
+/// gate tables, each step's senders and timed edges, and the agents'
+/// columns in the replay's order. What is left of the build
+/// ([`FromPopulation::build`], the per-step rows) reads the population no more, so a
+/// caller that is done with the population's tables can free them first.
+struct FromPopulation {
+    graph: FollowGraph,
+    tables: GateTables,
+    /// Per step, its senders' gates ([`StepGraph::senders_of`]).
+    senders: Vec<Vec<u32>>,
+    /// Per step (`agents` entries each), each sender's rank among the
+    /// step's senders ([`GateTables::take_positions`]).
+    positions: Vec<u32>,
+    extras: Vec<Option<ExtraEdges>>,
+    network: NetworkSummary,
+    follows_timed: u64,
+    stance: Vec<f64>,
+    followers: Vec<f64>,
+    kept: GateTablesKept,
+    original: Vec<u32>,
+    internal: Vec<u32>,
+    rows: std::ops::Range<usize>,
+}
+
+impl FromPopulation {
+    /// Reads a validated `population` whose follows are `follows`
+    /// (borrowed from it, or taken out of it: then dropped as soon as the
+    /// follow graph holds them).
+    fn read(
+        population: &Population,
+        follows: std::borrow::Cow<'_, [(u32, u32)]>,
+        options: ReplayOptions,
+        shard: Option<(usize, usize)>,
+    ) -> Result<Self, PopulationError> {
+        let n = population.agents;
+        let split = network::SplitFollows::new(follows, &population.follow_spans, options.network);
+        let follows_timed = split.timed.len() as u64;
+        let (graph, original) = FollowGraph::by_popularity(n, split.always)?;
+        let rows = match shard {
+            Some((shard, count)) => Shards::balanced_over(&graph, count).range(shard),
+            None => 0..n,
+        };
+        let mut internal = vec![0u32; n];
+        for (new, &old) in original.iter().enumerate() {
+            internal[old as usize] = new as u32;
+        }
+        let mut tables = GateTables::build(population, &internal, options.tables);
+        let mut extra_edges =
+            extra::Builder::new(population, &split.timed, &tables, &internal, options.network, &graph);
+        let steps = population.steps;
+        let senders: Vec<Vec<u32>> = (0..steps)
+            .into_par_iter()
+            .map(|t| StepGraph::senders_of(&tables.gates, &tables.activity, t))
+            .collect();
+        let positions = tables.take_positions(n);
+        let extras: Vec<_> = (positions.chunks(n.max(1)).enumerate())
+            .map(|(t, positions)| extra_edges.step(t, &senders[t], positions, &tables))
+            .collect();
+        let network = extra_edges.summary;
+        let permute = |values: &[f64]| original.iter().map(|&a| values[a as usize]).collect();
+        Ok(Self {
+            stance: permute(&population.stance),
+            followers: permute(&population.followers),
+            graph,
+            tables,
+            senders,
+            positions,
+            extras,
+            network,
+            follows_timed,
+            kept: options.tables,
+            original,
+            internal,
+            rows,
+        })
+    }
+
+    /// The per-step rows, and the replay; `on_rows(done, total)` as the
+    /// rows are filled.
+    fn build(self, on_rows: &dyn Fn(usize, usize)) -> Replay {
+        let Self {
+            mut graph,
+            mut tables,
+            senders,
+            positions,
+            extras,
+            mut network,
+            follows_timed,
+            stance,
+            followers,
+            kept,
+            original,
+            internal,
+            rows,
+        } = self;
+        // From here the build reads the followee rows of its receivers and
+        // the counts only, and the sweeps the followers and the per-step
+        // rows; a shard sums the adjoints of its own sources, so it needs
+        // their follower rows alone.
+        if rows != (0..graph.agents()) {
+            graph.keep_rows(rows.clone());
+        }
+        let positions: Vec<&[u32]> = positions.chunks(graph.agents().max(1)).collect();
+        let step_graphs = StepGraph::build_all(&graph, senders, &positions, extras, rows.clone(), on_rows);
+        network.follows_always = graph.edges() as u64;
+        network.follows_timed = follows_timed;
+        network.reposts_linked = tables.reposts_linked;
+        network.reposts_unlinked = tables.reposts_unlinked;
+        let unattributed = step_graphs.iter().any(|s| {
+            s.extra()
+                .is_some_and(|e| e.sources.iter().any(|s| s.gate == Source::NO_GATE))
+        });
+        graph.release_followees();
+        let content = std::mem::take(&mut tables.content);
+        Replay {
+            stance,
+            followers,
+            graph,
+            gates: tables.gates,
+            activity: tables.activity,
+            orders: tables.orders,
+            engagements: tables.engagements,
+            kept,
+            step_graphs,
+            content,
+            unattributed,
+            network,
+            traders: tables.traders,
+            original,
+            internal,
+            rows,
+        }
     }
 }
 
