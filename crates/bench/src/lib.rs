@@ -34,4 +34,8 @@ pub enum BenchError {
     Stance(String),
     #[error(transparent)]
     Format(#[from] aumann_data::format::FormatError),
+    /// A repeated measurement gave another answer than the first: the
+    /// same input must give the same bits.
+    #[error("{0}: the same input gave two answers, which is a bug (please report it)")]
+    Differs(String),
 }

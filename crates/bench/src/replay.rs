@@ -36,6 +36,32 @@ pub struct ReplayRun {
     /// best of three: the floor for one pass of a sweep.
     pub spmm_seconds: f64,
     pub spmm_width: usize,
+    /// Every round of load, build and attribution in this process, the
+    /// first (whose times are also the fields above) included.
+    #[serde(default)]
+    pub rounds: Vec<Round>,
+}
+
+/// One round of load, build and attribution. The first round of a process
+/// first touches every page it uses; a later round reuses the pages the
+/// one before freed, so it shows what the work costs where fresh memory is
+/// cheap (BENCHMARKS.md, "What a first touch costs on this machine").
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Round {
+    pub load_seconds: f64,
+    pub build_seconds: f64,
+    pub attribute_seconds: f64,
+    /// The kernel's CPU time for the process over the load and the build,
+    /// and over the attribution: mostly the zeroing of fresh pages.
+    pub setup_system_seconds: f64,
+    pub attribute_system_seconds: f64,
+}
+
+impl Round {
+    /// Load and build over attribution time.
+    pub fn setup_share(&self) -> f64 {
+        (self.load_seconds + self.build_seconds) / self.attribute_seconds
+    }
 }
 
 impl ReplayRun {
@@ -63,7 +89,35 @@ impl ReplayRun {
             self.spmm_width,
             self.spmm_seconds,
             self.pass_over_floor(),
-        )
+        ) + &self.rounds_line()
+    }
+
+    /// The kernel's CPU time of each round, and the shares of the rounds
+    /// after the first: one indented line each.
+    fn rounds_line(&self) -> String {
+        let kernel = |round: &Round| {
+            format!(
+                "kernel CPU {:.1} s in load and build, {:.1} s in the attribution",
+                round.setup_system_seconds, round.attribute_system_seconds
+            )
+        };
+        let mut line = String::new();
+        for (k, round) in self.rounds.iter().enumerate() {
+            line += &if k == 0 {
+                format!("\n    first round: {}", kernel(round))
+            } else {
+                format!(
+                    "\n    round {}: {:.2} s attribute, load {:.2} s + build {:.2} s = {:.2} of the attribution; {}",
+                    k + 1,
+                    round.attribute_seconds,
+                    round.load_seconds,
+                    round.build_seconds,
+                    round.setup_share(),
+                    kernel(round),
+                )
+            };
+        }
+        line
     }
 
     /// Load and build over attribution time.
@@ -84,13 +138,17 @@ impl ReplayRun {
     }
 }
 
-/// Generates the built-in population at `agents` and `steps`, builds the
-/// replay and attributes `indicator` with `engine`, timing each stage.
+/// Generates the built-in population at `agents` and `steps`, writes it,
+/// then `rounds` times (at least once) reads it back, builds the replay and
+/// attributes `indicator` with `engine`, timing each stage. Every round must
+/// give the first round's φ bit for bit; the peak memory is the first
+/// round's.
 pub fn measure(
     agents: usize,
     steps: usize,
     indicator: Indicator,
     engine: &AumannShapley,
+    rounds: usize,
 ) -> Result<ReplayRun, BenchError> {
     let t = Instant::now();
     let data = generate(
@@ -105,21 +163,18 @@ pub fn measure(
     let dir = std::env::temp_dir().join(format!("aumann-bench-{}-{agents}", std::process::id()));
     aumann_data::format::write(&dir, &data)?;
     drop(data);
-    let t = Instant::now();
-    let loaded = aumann_data::format::read(&dir);
-    let load_seconds = t.elapsed().as_secs_f64();
+    let measured = measure_rounds(&dir, indicator, engine, rounds.max(1));
     // Best effort: a leftover directory in the temporary folder is harmless.
     let _ = std::fs::remove_dir_all(&dir);
-    let mut data = loaded?;
-    let t = Instant::now();
-    // As `aumann attribute` builds it: the population's edge tables
-    // released as the build reads them.
-    let replay = Replay::releasing(&mut data.population, ReplayOptions::default(), None, &|_, _| {})?;
-    let build_seconds = t.elapsed().as_secs_f64();
-    drop(data);
-    let t = Instant::now();
-    let r = attribute(&replay, indicator, engine)?;
-    let attribute_seconds = t.elapsed().as_secs_f64();
+    let Measured {
+        replay,
+        attribution: r,
+        rounds,
+        peak_rss_bytes,
+    } = measured?;
+    let first = rounds[0].clone();
+    let (load_seconds, build_seconds, attribute_seconds) =
+        (first.load_seconds, first.build_seconds, first.attribute_seconds);
     let edges = replay.graph().edges();
     // The sweeps pad a batch to a width they are compiled for.
     let spmm_width = match engine.batch {
@@ -145,10 +200,100 @@ pub fn measure(
         edges_read: r.edges_read,
         graph_passes: r.edges_read as f64 / edges.max(1) as f64,
         graph_bytes_per_second: r.edges_read as f64 * 4.0 / attribute_seconds,
-        peak_rss_bytes: peak_rss(),
+        peak_rss_bytes,
         spmm_seconds,
         spmm_width,
+        rounds,
     })
+}
+
+/// What [`measure_rounds`] leaves: the last round's replay and result.
+struct Measured {
+    replay: Replay,
+    attribution: aumann_models::ReplayAttribution,
+    rounds: Vec<Round>,
+    peak_rss_bytes: u64,
+}
+
+/// The rounds of [`measure`] over the population written in `dir`.
+fn measure_rounds(
+    dir: &std::path::Path,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    rounds: usize,
+) -> Result<Measured, BenchError> {
+    let mut done = Vec::with_capacity(rounds);
+    let mut first: Option<(u64, u64)> = None;
+    loop {
+        let (t, system) = (Instant::now(), system_seconds());
+        let mut data = aumann_data::format::read(dir)?;
+        let load_seconds = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        // As `aumann attribute` builds it: the population's edge tables
+        // released as the build reads them.
+        let replay = Replay::releasing(&mut data.population, ReplayOptions::default(), None, &|_, _| {})?;
+        let build_seconds = t.elapsed().as_secs_f64();
+        drop(data);
+        let (t, setup_system) = (Instant::now(), system_seconds());
+        let r = attribute(&replay, indicator, engine)?;
+        let attribute_seconds = t.elapsed().as_secs_f64();
+        let end_system = system_seconds();
+        done.push(Round {
+            load_seconds,
+            build_seconds,
+            attribute_seconds,
+            setup_system_seconds: setup_system - system,
+            attribute_system_seconds: end_system - setup_system,
+        });
+        let digest = phi_digest(&r.gates.phi);
+        match first {
+            None => first = Some((digest, peak_rss())),
+            Some((expected, _)) if expected != digest => {
+                return Err(BenchError::Differs(format!(
+                    "round {} of the {} attribution gave other φ than the first",
+                    done.len(),
+                    indicator.name()
+                )));
+            }
+            Some(_) => {}
+        }
+        if done.len() == rounds {
+            let peak_rss_bytes = first.map_or(0, |(_, peak)| peak);
+            return Ok(Measured {
+                replay,
+                attribution: r,
+                rounds: done,
+                peak_rss_bytes,
+            });
+        }
+    }
+}
+
+/// The bits of every φ, hashed in order.
+fn phi_digest(phi: &[f64]) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    for value in phi {
+        hasher.write_u64(value.to_bits());
+    }
+    hasher.finish()
+}
+
+/// The kernel's CPU seconds for this process so far (0 where the platform
+/// does not say).
+fn system_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a whole rusage into the buffer it is
+        // given, which is one, and reads nothing else.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
+            // SAFETY: initialized by the successful call above.
+            let t = unsafe { usage.assume_init() }.ru_stime;
+            return t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        }
+    }
+    0.0
 }
 
 /// Seconds of one plain CSR pass, y_j = sum over j's followees i of x_i for

@@ -6,7 +6,7 @@ mod support;
 use support::aumann;
 
 #[test]
-fn bench_replay_reports_load_build_attribution_and_the_plain_pass() {
+fn bench_replay_reports_load_build_attribution_the_plain_pass_and_every_round() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bench");
     let run = aumann(&[
@@ -20,6 +20,8 @@ fn bench_replay_reports_load_build_attribution_and_the_plain_pass() {
         "4",
         "--batch",
         "3",
+        "--rounds",
+        "2",
         "--out",
         out.to_str().unwrap(),
         "--json",
@@ -38,6 +40,18 @@ fn bench_replay_reports_load_build_attribution_and_the_plain_pass() {
         assert_eq!(r["spmm_width"], 4);
         assert!(r["gradient_evaluations"].as_u64().unwrap() >= 1);
         assert!(r["relative_gap"].as_f64().unwrap() <= 1e-6);
+        // Both rounds timed, the first being the one reported above.
+        let rounds = r["rounds"].as_array().unwrap();
+        assert_eq!(rounds.len(), 2);
+        for key in ["load_seconds", "build_seconds", "attribute_seconds"] {
+            assert_eq!(rounds[0][key], r[key], "{key}");
+            let again = rounds[1][key].as_f64().unwrap();
+            assert!(again > 0.0 && again.is_finite(), "{key} = {again} in round 2");
+        }
+        for key in ["setup_system_seconds", "attribute_system_seconds"] {
+            let v = rounds[1][key].as_f64().unwrap();
+            assert!(v >= 0.0 && v.is_finite(), "{key} = {v}");
+        }
     }
     assert!(out.join("replay.json").exists());
 }

@@ -30,6 +30,14 @@ enum Which {
         indicators: Vec<String>,
         #[arg(long, default_value_t = 14)]
         days: usize,
+        /// Rounds of load, build and attribution in each child process. The
+        /// first touches every page fresh; the later ones reuse the pages
+        /// the round before freed, which shows what the work itself costs
+        /// on a machine whose fresh pages are dear (a virtual machine whose
+        /// host takes freed memory back). Each round must give the first
+        /// round's φ bit for bit.
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+        rounds: u32,
         #[command(flatten)]
         engine: Engine,
         #[arg(long, default_value = "out/bench", value_name = "DIR")]
@@ -96,6 +104,8 @@ enum Which {
         indicator: String,
         #[arg(long)]
         days: usize,
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
         #[command(flatten)]
         engine: Engine,
     },
@@ -118,16 +128,18 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             agents,
             indicator,
             days,
+            rounds,
             engine,
         } => {
             let indicator: Indicator = indicator.parse()?;
-            let run = measure(agents, days, indicator, &engine.build()?)?;
+            let run = measure(agents, days, indicator, &engine.build()?, rounds as usize)?;
             println!("{}", serde_json::to_string(&run)?);
         }
         Which::Replay {
             sizes,
             indicators,
             days,
+            rounds,
             engine,
             out,
             json,
@@ -147,6 +159,8 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                             indicator,
                             "--days",
                             &days.to_string(),
+                            "--rounds",
+                            &rounds.to_string(),
                         ])
                         .args(engine.to_args())
                         .output()?;
