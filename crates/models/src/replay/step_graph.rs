@@ -442,6 +442,18 @@ impl StepGraph {
 mod tests {
     use super::*;
 
+    /// A reproducible stream of numbers below a bound (a 64-bit LCG's high
+    /// bits), seeded.
+    fn below(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut state = seed;
+        move |bound| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % bound
+        }
+    }
+
     #[test]
     fn rows_come_back_from_their_gaps_whatever_the_gap() {
         // Gaps of 0 (a first position of 0), 1, just below and at the
@@ -503,13 +515,7 @@ mod tests {
         assert_eq!(gaps_bound(2, 100, 1 << 30), 6);
         assert_eq!(gaps_bound(50, 10, 65_535), 50);
         // Pseudo-random rows over many senders stay within the bound.
-        let mut state = 11u64;
-        let mut next = |below: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % below
-        };
+        let mut next = below(11);
         for senders in [1usize, 2, 65_535, 65_536, 200_000, 1 << 24] {
             let rows: Vec<Vec<u32>> = (0..50)
                 .map(|_| {
@@ -592,13 +598,7 @@ mod tests {
         // apart take the escape. Whole, and a shard whose bounds fall
         // inside chunks and bands.
         let (n, steps) = (140_000usize, 18usize);
-        let mut state = 7u64;
-        let mut next = |below: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) % below
-        };
+        let mut next = below(7);
         let follows: Vec<(u32, u32)> = (0..n as u32)
             .flat_map(|j| (0..next(12)).map(move |_| j))
             .collect::<Vec<_>>()
