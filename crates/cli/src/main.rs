@@ -1,5 +1,17 @@
 //! `aumann`: which agents produced this emergent outcome, and how much.
 
+/// `println!` that ends the process quietly, with exit status 0, when
+/// stdout has closed: a reader that stopped early (`| head`) is not an
+/// error, and every command commits its output files before it prints.
+macro_rules! println {
+    () => {
+        $crate::print_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::print_line(format_args!($($arg)*))
+    };
+}
+
 mod commands;
 mod options;
 
@@ -80,6 +92,19 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The line to stdout behind [`println!`].
+fn print_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -56,6 +56,11 @@ impl Source {
         Manifest::new(&input, &format::fingerprint(data))
     }
 
+    /// What the run reads from disk, which its output must stay apart from.
+    pub fn inputs(&self) -> Vec<&std::path::Path> {
+        self.input.as_deref().into_iter().collect()
+    }
+
     pub fn load(&self) -> Result<Dataset, crate::Error> {
         self.load_showing(true)
     }

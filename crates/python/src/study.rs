@@ -116,7 +116,7 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
     let staged = settings
         .out
         .as_deref()
-        .map(StagedDir::create)
+        .map(|out| StagedDir::create(out, &aumann_study::output::FILES, &[]))
         .transpose()
         .map_err(errors::output)?;
     let pool = match settings.threads {

@@ -17,8 +17,10 @@ fn invalid(path: &Path, message: String) -> StanceFileError {
 }
 
 /// Reads `external_id,stance` rows (a header row is allowed: a first row
-/// whose stance is not a number), stance in (0, 1). Returns the agents the
-/// ids name, with their stance, and how many rows the file held.
+/// whose stance is not a number), stance in (0, 1). An id given twice with
+/// the same stance counts once; with two stances it is an error naming both
+/// rows. Returns the agents the ids name, with their stance, and how many
+/// rows the file held.
 pub fn read_labels(path: &Path, external_ids: &[String]) -> Result<(Vec<(u32, f64)>, usize), StanceFileError> {
     let index: HashMap<&str, u32> = external_ids
         .iter()
@@ -31,6 +33,7 @@ pub fn read_labels(path: &Path, external_ids: &[String]) -> Result<(Vec<(u32, f6
         .from_path(path)
         .map_err(|e| invalid(path, e.to_string()))?;
     let (mut given, mut rows) = (Vec::new(), 0);
+    let mut first: HashMap<String, (usize, f64)> = HashMap::new();
     for (k, record) in reader.records().enumerate() {
         let record = record.map_err(|e| invalid(path, e.to_string()))?;
         let fields: Vec<&str> = record.iter().map(str::trim).collect();
@@ -53,12 +56,26 @@ pub fn read_labels(path: &Path, external_ids: &[String]) -> Result<(Vec<(u32, f6
             ));
         }
         rows += 1;
+        match first.get(id) {
+            Some(&(_, earlier)) if earlier == value => continue,
+            Some(&(row, earlier)) => {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "rows {row} and {} give '{id}' two stances, {earlier} and {value}: keep one",
+                        k + 1
+                    ),
+                ));
+            }
+            None => {
+                first.insert(id.to_string(), (k + 1, value));
+            }
+        }
         if let Some(&a) = index.get(id) {
             given.push((a, value));
         }
     }
     given.sort_unstable_by_key(|g| g.0);
-    given.dedup_by_key(|g| g.0);
     Ok((given, rows))
 }
 
@@ -81,6 +98,7 @@ impl Lexicon {
             .from_path(path)
             .map_err(|e| invalid(path, e.to_string()))?;
         let mut terms = HashMap::new();
+        let mut rows: HashMap<String, usize> = HashMap::new();
         for (k, record) in reader.records().enumerate() {
             let record = record.map_err(|e| invalid(path, e.to_string()))?;
             let fields: Vec<&str> = record.iter().map(str::trim).collect();
@@ -98,7 +116,24 @@ impl Lexicon {
                     ));
                 }
             };
-            terms.insert(term.to_lowercase(), side);
+            let term = term.to_lowercase();
+            match terms.get(&term) {
+                Some(&earlier) if earlier != side => {
+                    return Err(invalid(
+                        path,
+                        format!(
+                            "rows {} and {} put '{term}' on both sides: keep one",
+                            rows[&term],
+                            k + 1
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    rows.insert(term.clone(), k + 1);
+                    terms.insert(term, side);
+                }
+            }
         }
         let sides = [0, 1].map(|s| terms.values().filter(|&&v| v == s).count());
         if sides.contains(&0) {
@@ -154,5 +189,29 @@ mod tests {
                 .contains("one lower and one upper")
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_label_given_twice_counts_once_and_two_different_ones_are_an_error_naming_both_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let labels = dir.path().join("seeds.csv");
+        let ids = ["a".to_string(), "b".to_string()];
+        std::fs::write(&labels, "id,stance\na,0.2\nb,0.9\na,0.2\n").unwrap();
+        assert_eq!(read_labels(&labels, &ids).unwrap().0, vec![(0, 0.2), (1, 0.9)]);
+        // The first row used to win silently, whichever it was.
+        for text in ["a,0.2\nb,0.9\na,0.8\n", "a,0.8\nb,0.9\na,0.2\n"] {
+            std::fs::write(&labels, text).unwrap();
+            let err = read_labels(&labels, &ids).unwrap_err().to_string();
+            assert!(err.contains("rows 1 and 3 give 'a' two stances"), "{err}");
+        }
+        // Ids outside the population conflict as well: the file is wrong.
+        std::fs::write(&labels, "zed,0.2\nzed,0.3\n").unwrap();
+        assert!(read_labels(&labels, &ids).is_err());
+        let terms = dir.path().join("terms.csv");
+        std::fs::write(&terms, "lower,left\nupper,right\nupper,Left\n").unwrap();
+        let err = Lexicon::read(&terms).unwrap_err().to_string();
+        assert!(err.contains("rows 1 and 3 put 'left' on both sides"), "{err}");
+        std::fs::write(&terms, "lower,left\nupper,right\nlower,LEFT\n").unwrap();
+        assert_eq!(Lexicon::read(&terms).unwrap().score("left"), [1, 0]);
     }
 }

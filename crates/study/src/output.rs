@@ -17,6 +17,16 @@ use aumann_data::format::{Column, FormatError, record_batch, write_batch};
 use aumann_data::staged::{Manifest, OutputError, StagedDir};
 use std::path::{Path, PathBuf};
 
+/// Every file a study or an attribution may write, as
+/// [`StagedDir::create`] takes them.
+pub const FILES: [&str; 5] = [
+    "summary.json",
+    "report.html",
+    "attributions-*.parquet",
+    "steps-*.parquet",
+    "curves-*.parquet",
+];
+
 /// What [`save`] could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {

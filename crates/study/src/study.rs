@@ -55,7 +55,40 @@ impl Default for StudyConfig {
     }
 }
 
+/// Most permutations of permutation Shapley on a panel: each costs a
+/// panel's worth of forward replays, and the standard error at this count
+/// is already a third of a percent of the spread of one permutation.
+pub const MAX_PERMUTATIONS: usize = 100_000;
+/// Most random rankings of the curves: each costs a forward replay per
+/// fraction and indicator, and holds a permutation of every agent.
+pub const MAX_RANDOM_RANKINGS: u64 = 100;
+
 impl StudyConfig {
+    /// Refuses settings that no population can take (before the population
+    /// is read): no indicator, tiers that do not fit, counts past what a
+    /// run can finish.
+    pub fn check(&self) -> Result<(), StudyError> {
+        self.tiers.validate().map_err(StudyError::Settings)?;
+        if self.indicators.is_empty() {
+            return Err(StudyError::Settings("no indicator chosen".into()));
+        }
+        if self.permutations > MAX_PERMUTATIONS {
+            return Err(StudyError::Settings(format!(
+                "--permutations takes 0 to {MAX_PERMUTATIONS}; got {}",
+                self.permutations
+            )));
+        }
+        if let Some(curves) = &self.curves
+            && curves.random_rankings > MAX_RANDOM_RANKINGS
+        {
+            return Err(StudyError::Settings(format!(
+                "--random-rankings takes 0 to {MAX_RANDOM_RANKINGS}; got {}",
+                curves.random_rankings
+            )));
+        }
+        Ok(())
+    }
+
     /// Whether the study reads the population's edge tables (follows,
     /// engagements, orders, exposures, reposts) after its replay is built:
     /// panels build replays of their own, and curves rank agents by
@@ -474,10 +507,7 @@ fn build_from(
     role: Role,
     progress: &dyn Observer,
 ) -> Result<BuiltReplay, StudyError> {
-    config.tiers.validate().map_err(StudyError::Settings)?;
-    if config.indicators.is_empty() {
-        return Err(StudyError::Settings("no indicator chosen".into()));
-    }
+    config.check()?;
     let agents = match &source {
         Source::Borrowed(p) => p.agents,
         Source::Releasing(p) => p.agents,

@@ -162,7 +162,9 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             out,
             json,
         } => {
-            let staged = StagedDir::create(&out)?;
+            let mut inputs: Vec<&std::path::Path> = files.iter().map(|f| f.as_path()).collect();
+            inputs.extend(stance.file.as_deref());
+            let staged = StagedDir::create(&out, &format::POPULATION_FILES, &inputs)?;
             let options = JetstreamOptions {
                 steps: days,
                 start_us: start.as_deref().map(parse_date).transpose()?,
@@ -216,7 +218,9 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             out,
             json,
         } => {
-            let staged = StagedDir::create(&out)?;
+            let mut inputs = vec![db.as_path()];
+            inputs.extend(stance.file.as_deref());
+            let staged = StagedDir::create(&out, &format::POPULATION_FILES, &inputs)?;
             let options = OasisOptions {
                 step_seconds,
                 lexicon: stance.lexicon()?,

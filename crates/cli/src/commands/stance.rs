@@ -42,7 +42,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), crate::Error> {
-    let staged = StagedDir::create(&args.out)?;
+    // The population read may be written back over itself: every file of it
+    // is rewritten, so nothing of the input is lost.
+    let same = args
+        .out
+        .canonicalize()
+        .ok()
+        .is_some_and(|out| Some(out) == args.input.canonicalize().ok());
+    let mut inputs: Vec<&std::path::Path> = args.file.as_deref().into_iter().collect();
+    if !same {
+        inputs.push(&args.input);
+    }
+    let staged = StagedDir::create(&args.out, &format::POPULATION_FILES, &inputs)?;
     let terminal = progress::Terminal::new();
     let mut data = format::read_observed(&args.input, &terminal)?;
     terminal.finish();

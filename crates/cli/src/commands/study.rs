@@ -161,8 +161,9 @@ pub fn run_here(
     cluster: &super::cluster::ClusterArgs,
     out: &std::path::Path,
 ) -> Result<Option<Ran>, crate::Error> {
+    config.check()?;
     if !cluster.enabled() {
-        let staged = StagedDir::create(out)?;
+        let staged = StagedDir::create(out, &aumann_study::output::FILES, &source.inputs())?;
         let mut data = source.load()?;
         let mut config = config.clone();
         config.checkpoints = cluster.checkpoint.clone().map(|dir| aumann_study::Checkpoints {
@@ -186,7 +187,7 @@ pub fn run_here(
         }));
     }
     let staged = match cluster.process.unwrap_or(0) {
-        0 => Some(StagedDir::create(out)?),
+        0 => Some(StagedDir::create(out, &aumann_study::output::FILES, &source.inputs())?),
         _ => None,
     };
     match (super::cluster::study(source, config, cluster)?, staged) {

@@ -29,7 +29,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     if args.source.input.is_some() {
         return Err("synth generates a population; it takes no --input".into());
     }
-    let staged = StagedDir::create(&args.out)?;
+    let staged = StagedDir::create(&args.out, &format::POPULATION_FILES, &[])?;
     let started = std::time::Instant::now();
     let data = args.source.load()?;
     let generated = started.elapsed();

@@ -199,7 +199,7 @@ pub const METADATA: &str = "metadata.json";
 /// [`crate::staged`]): a directory that already holds a population is
 /// replaced, never mixed with the new one.
 pub fn write(dir: &Path, data: &Dataset) -> Result<(), FormatError> {
-    let staged = StagedDir::create(dir)?;
+    let staged = StagedDir::create(dir, &POPULATION_FILES, &[])?;
     write_into(staged.dir(), data)?;
     staged.commit(Some(Manifest::new("a dataset in memory", &fingerprint(data))))?;
     Ok(())
@@ -418,3 +418,15 @@ pub fn content_id(data: &Dataset) -> String {
 pub const TABLES: [&str; 5] = [AGENTS, FOLLOWS, ACTIVITY, ENGAGEMENTS, ORDERS];
 /// The tables a population directory may have.
 pub const OPTIONAL_TABLES: [&str; 2] = [EXPOSURES, REPOSTS];
+/// Every file a population directory may hold, as [`StagedDir::create`]
+/// takes them.
+pub const POPULATION_FILES: [&str; 8] = [
+    AGENTS,
+    FOLLOWS,
+    ACTIVITY,
+    ENGAGEMENTS,
+    ORDERS,
+    EXPOSURES,
+    REPOSTS,
+    METADATA,
+];

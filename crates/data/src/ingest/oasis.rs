@@ -485,7 +485,7 @@ impl Steps {
         }
         let mut steps = Self {
             datetimes: !is_step,
-            step_seconds: options.step_seconds.max(1) as i64,
+            step_seconds: options.step_seconds as i64,
             first: 0,
             last: 0,
         };
@@ -743,6 +743,16 @@ fn text_hits(db: &Db<'_>, users: &Interner, lexicon: &Lexicon) -> Result<Vec<[u6
 /// Reads an OASIS database into a population: users, then the timed
 /// records, then the steps they fall on, then the tables.
 pub fn ingest(path: &Path, options: &OasisOptions) -> Result<(Dataset, OasisReport), OasisError> {
+    if !(1..=super::jetstream::MAX_STEP_SECONDS).contains(&options.step_seconds) {
+        return Err(OasisError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "--step-seconds takes 1 to {} (366 days), got {}",
+                super::jetstream::MAX_STEP_SECONDS,
+                options.step_seconds
+            ),
+        });
+    }
     let db = Db::open(path)?;
     let mut report = OasisReport::default();
     let (users, followers) = read_users(&db, &mut report.tally)?;

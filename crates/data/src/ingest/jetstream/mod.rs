@@ -59,6 +59,23 @@ pub fn latest_us() -> i64 {
     now + 86_400_000_000
 }
 
+/// Refuses a file given twice, under the same path or another (a link, a
+/// `..`): its events would count twice.
+fn refuse_repeats(files: &[PathBuf]) -> Result<(), IngestError> {
+    let mut seen: std::collections::HashMap<PathBuf, &PathBuf> = std::collections::HashMap::new();
+    for file in files {
+        let Ok(real) = file.canonicalize() else { continue };
+        if let Some(first) = seen.insert(real, file) {
+            return Err(IngestError::Empty(format!(
+                "{} and {} are the same file: give each archive once",
+                first.display(),
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A step counts as busy, for the default window's end, when it holds at
 /// least this share of the busiest step's creates.
 pub const BUSY_SHARE: f64 = 0.01;
@@ -75,6 +92,13 @@ impl JetstreamOptions {
             return Err(IngestError::Empty(format!(
                 "a step lasts 1 second to 366 days, got {} seconds",
                 self.step_seconds
+            )));
+        }
+        let span_us = self.steps as i64 * self.step_seconds as i64 * 1_000_000;
+        if span_us > latest_us() - EARLIEST_US {
+            return Err(IngestError::Empty(format!(
+                "a window of {} steps of {} seconds reaches before 2000-01-01, when no Jetstream event is dated: choose fewer or shorter steps",
+                self.steps, self.step_seconds
             )));
         }
         if let Some(start) = self.start_us
@@ -615,6 +639,7 @@ fn open(path: &Path, bar: &indicatif::ProgressBar) -> Result<Box<dyn BufRead>, I
 /// Reads the archives and builds the population of the window.
 pub fn ingest(files: &[PathBuf], options: &JetstreamOptions) -> Result<(Dataset, IngestReport), IngestError> {
     options.validate()?;
+    refuse_repeats(files)?;
     let step_us = options.step_seconds as i64 * 1_000_000;
     let mut report = IngestReport {
         files: files.len(),
