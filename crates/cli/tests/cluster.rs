@@ -569,6 +569,89 @@ fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
 }
 
 #[test]
+fn a_checkpoint_is_known_by_its_content_not_by_paths_or_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let population = dir.path().join("population");
+    let made = aumann(&[
+        "synth",
+        "--agents",
+        "5000",
+        "--days",
+        "4",
+        "--out",
+        population.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    let checkpoints = dir.path().join("checkpoints");
+    let out = dir.path().join("out");
+    let args = |input: &Path, indicator: &str, reordered: bool| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "attribute",
+            "--input",
+            input.to_str().unwrap(),
+            "--indicator",
+            indicator,
+        ]
+        .into_iter()
+        .chain(["--nodes", "128", "--batch", "1", "--out", out.to_str().unwrap()])
+        .chain(["--checkpoint", checkpoints.to_str().unwrap()])
+        .map(String::from)
+        .collect();
+        if reordered {
+            let pairs: Vec<Vec<String>> = args[1..].chunks(2).rev().map(|p| p.to_vec()).collect();
+            args = ["--threads=1".to_string(), args[0].clone()]
+                .into_iter()
+                .chain(pairs.into_iter().flatten())
+                .collect();
+        }
+        args
+    };
+    let run = |args: Vec<String>| {
+        let run = aumann(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let checkpoint = checkpoints.join("polarization.checkpoint");
+    // The same population under another path, the options in another
+    // order and another thread count: the same job.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for entry in std::fs::read_dir(&population).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    kill_after_checkpoint(&args(&population, "polarization", false), &checkpoint);
+    let reordered = args(&copy, "polarization", true);
+    assert_eq!(reordered[0], "--threads=1");
+    let stdout = run(reordered);
+    assert!(stdout.contains("resumed from"), "{stdout}");
+    // Stances edited with pandas (the table keeps no content id, and
+    // metadata.json still names the old run): other data.
+    kill_after_checkpoint(&args(&population, "polarization", false), &checkpoint);
+    let edit = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import pandas as pd, sys; p = sys.argv[1] + '/agents.parquet'; t = pd.read_parquet(p); t.loc[0, 'stance'] = 0.97; t.to_parquet(p)")
+        .arg(&population)
+        .output()
+        .unwrap();
+    assert!(edit.status.success(), "{}", String::from_utf8_lossy(&edit.stderr));
+    let stdout = run(args(&population, "polarization", false));
+    assert!(
+        stdout.contains("was not used") && stdout.contains("other data"),
+        "{stdout}"
+    );
+    // A polarization checkpoint under the cascade's name: another indicator.
+    kill_after_checkpoint(&args(&population, "polarization", false), &checkpoint);
+    std::fs::rename(&checkpoint, checkpoints.join("cascade.checkpoint")).unwrap();
+    let _ = std::fs::remove_file(checkpoints.join("polarization.checkpoint.previous"));
+    let stdout = run(args(&population, "cascade", false));
+    assert!(
+        stdout.contains("was not used") && stdout.contains("another indicator"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn bad_cluster_options_are_named_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -2,7 +2,7 @@
 //! every sweep, and the one it replaced beside it (`….previous`).
 //!
 //! The file holds the engine's [`SweepState`] behind a header (a magic
-//! word, a format version, the job's fingerprint, the sizes) and ends with
+//! word, a format version, the job's [`JobIdentity`], the sizes) and ends with
 //! an xxHash64 of everything before it. It is written to a temporary file
 //! beside it, synced and renamed over the old one, so a crash leaves the
 //! previous checkpoint or the new one, never half of one. A file that is
@@ -20,8 +20,50 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"AUMANNCK";
-const VERSION: u32 = 1;
-const HEADER: usize = 8 + 4 + 8 * 5;
+const VERSION: u32 = 2;
+const HEADER: usize = 8 + 4 + 8 * 8;
+
+/// What a checkpoint belongs to, part by part, each part a hash of what
+/// changes the numbers and nothing else: a state of another job is refused
+/// with the part that differs named, and the same job is recognised
+/// whatever the paths, the order of the options, the thread count or the
+/// timeouts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobIdentity {
+    /// The population's content: every value read
+    /// ([`crate::format::content_id`]), not its path or its run id.
+    pub data: u64,
+    /// The indicator with its parameters, and the network it is replayed
+    /// over.
+    pub model: u64,
+    /// The engine's settings: rule, node counts, tolerance, batch.
+    pub engine: u64,
+    /// How the players are split: processes and workers.
+    pub layout: u64,
+}
+
+impl JobIdentity {
+    fn words(&self) -> [u64; 4] {
+        [self.data, self.model, self.engine, self.layout]
+    }
+
+    /// Why a state of `other` is not this job's, or None when it is.
+    fn differs(&self, other: [u64; 4]) -> Option<&'static str> {
+        const PARTS: [&str; 4] = [
+            "other data (the population's content differs)",
+            "another indicator, its parameters or its network",
+            "other engine settings (rule, nodes, tolerance or batch)",
+            "another split over processes and workers",
+        ];
+        let mine = self.words();
+        (0..4).find(|&k| mine[k] != other[k]).map(|k| PARTS[k])
+    }
+}
+
+/// XxHash64 of a text, for the parts of a [`JobIdentity`].
+pub fn identity_part(text: &str) -> u64 {
+    twox_hash::XxHash64::oneshot(0, text.as_bytes())
+}
 
 /// What [`FileCheckpoint::restore`] found.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,7 +85,7 @@ pub enum Restored {
 /// A [`Checkpoint`] in one file.
 pub struct FileCheckpoint {
     path: PathBuf,
-    fingerprint: u64,
+    identity: JobIdentity,
     /// Whether this copy writes (several workers of one process restore
     /// from one file; one of them saves it).
     writes: bool,
@@ -63,11 +105,11 @@ fn identity(state: &SweepState) -> SaveId {
 }
 
 impl FileCheckpoint {
-    /// The checkpoint at `path` of the job that `fingerprint` identifies.
-    pub fn new(path: PathBuf, fingerprint: u64, writes: bool) -> Self {
+    /// The checkpoint at `path` of the job that `identity` identifies.
+    pub fn new(path: PathBuf, identity: JobIdentity, writes: bool) -> Self {
         Self {
             path,
-            fingerprint,
+            identity,
             writes,
             restored: RefCell::new(Restored::Nothing),
             newest: RefCell::new(Ok(None)),
@@ -113,11 +155,11 @@ impl FileCheckpoint {
         if u32_at(8) != VERSION {
             return Err(format!("format version {} (this program writes {VERSION})", u32_at(8)));
         }
-        if u64_at(12) != self.fingerprint {
-            return Err("written by another job (other input or options)".into());
+        if let Some(why) = self.identity.differs([u64_at(12), u64_at(20), u64_at(28), u64_at(36)]) {
+            return Err(format!("written by another job: {why}"));
         }
         let (players, finished, batches, evaluations, accumulated) =
-            (u64_at(20), u64_at(28), u64_at(36), u64_at(44), batches_rows(u64_at(36)));
+            (u64_at(44), u64_at(52), u64_at(60), u64_at(68), batches_rows(u64_at(60)));
         let vectors = finished
             .checked_mul(2)
             .and_then(|v| v.checked_add(accumulated))
@@ -157,13 +199,12 @@ impl FileCheckpoint {
         let mut bytes = Vec::with_capacity(HEADER + 8 * players * (2 * state.finished.len() + 2) + 8);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
-        for word in [
-            self.fingerprint,
+        for word in self.identity.words().into_iter().chain([
             players as u64,
             state.finished.len() as u64,
             state.batches as u64,
             state.evaluations as u64,
-        ] {
+        ]) {
             bytes.extend_from_slice(&word.to_le_bytes());
         }
         for (a, b) in &state.finished {
@@ -311,11 +352,20 @@ mod tests {
         }
     }
 
+    fn job(data: u64) -> JobIdentity {
+        JobIdentity {
+            data,
+            model: 2,
+            engine: 3,
+            layout: 4,
+        }
+    }
+
     #[test]
     fn a_saved_state_comes_back_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub").join("polarization.checkpoint");
-        let checkpoint = FileCheckpoint::new(path.clone(), 9, true);
+        let checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
         assert_eq!(checkpoint.restore(), None);
         assert_eq!(checkpoint.restored(), Restored::Nothing);
         for s in [state(5, 0, 2), state(5, 2, 0), state(5, 1, 3), state(0, 0, 0)] {
@@ -330,14 +380,28 @@ mod tests {
     fn another_jobs_or_a_damaged_file_is_not_used() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c");
-        FileCheckpoint::new(path.clone(), 9, true)
+        FileCheckpoint::new(path.clone(), job(9), true)
             .save(&state(4, 1, 1))
             .unwrap();
-        let other = FileCheckpoint::new(path.clone(), 10, true);
+        let other = FileCheckpoint::new(path.clone(), job(10), true);
         assert_eq!(other.restore(), None);
-        assert!(matches!(other.restored(), Restored::Ignored(why) if why.contains("another job")));
+        assert!(matches!(other.restored(), Restored::Ignored(why) if why.contains("another job: other data")));
+        // Each part is checked, and named.
+        let parts = [
+            (JobIdentity { model: 9, ..job(9) }, "another indicator"),
+            (JobIdentity { engine: 9, ..job(9) }, "other engine settings"),
+            (JobIdentity { layout: 9, ..job(9) }, "another split"),
+        ];
+        for (identity, why) in parts {
+            let other = FileCheckpoint::new(path.clone(), identity, true);
+            assert_eq!(other.restore(), None);
+            assert!(
+                matches!(other.restored(), Restored::Ignored(w) if w.contains(why)),
+                "{why}"
+            );
+        }
         let bytes = std::fs::read(&path).unwrap();
-        let mine = FileCheckpoint::new(path.clone(), 9, true);
+        let mine = FileCheckpoint::new(path.clone(), job(9), true);
         for cut in [0, 7, HEADER, bytes.len() - 1] {
             std::fs::write(&path, &bytes[..cut]).unwrap();
             assert_eq!(mine.restore(), None, "cut at {cut}");
@@ -354,7 +418,7 @@ mod tests {
     fn a_reading_copy_does_not_write() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c");
-        FileCheckpoint::new(path.clone(), 1, false)
+        FileCheckpoint::new(path.clone(), job(1), false)
             .save(&state(3, 1, 0))
             .unwrap();
         assert!(!path.exists());
@@ -364,7 +428,7 @@ mod tests {
     fn the_state_a_save_replaced_is_kept_beside_it_and_removed_with_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cascade.checkpoint");
-        let checkpoint = FileCheckpoint::new(path.clone(), 9, true);
+        let checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
         assert_eq!(checkpoint.restore_previous(), None);
         let (first, second, third) = (state(4, 0, 1), state(4, 1, 0), state(4, 1, 2));
         checkpoint.save(&first).unwrap();
@@ -398,7 +462,7 @@ mod tests {
     fn a_damaged_newest_leaves_the_previous_one_usable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c");
-        let checkpoint = FileCheckpoint::new(path.clone(), 9, true);
+        let checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
         checkpoint.save(&state(3, 1, 0)).unwrap();
         checkpoint.save(&state(3, 2, 0)).unwrap();
         std::fs::write(&path, b"AUMANNCK and then nothing").unwrap();

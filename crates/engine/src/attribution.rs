@@ -51,8 +51,10 @@ pub struct Attribution {
     /// The tolerance on the relative completeness gap, in adaptive mode.
     pub tolerance: Option<f64>,
     /// The game does not move along the path: F(x) = F(x') within the flat
-    /// tolerance and no gradient along the path at its midpoint. phi is 0
-    /// for every player and no quadrature ran.
+    /// tolerance, and at every node of the first level (the rule's and its
+    /// companion's) every gradient along the path is exactly 0 and F equals
+    /// F(x') to rounding. phi is 0 for every player; `nodes`,
+    /// `companion_nodes` and `gradient_evaluations` say what was checked.
     pub flat: bool,
     pub levels: Vec<Level>,
     #[serde(serialize_with = "as_seconds")]

@@ -202,15 +202,8 @@ impl AumannShapley {
         let path = Path { baseline, input };
         let value_input = check_output("value at the input", game.value(input))?;
         let value_baseline = check_output("value at the baseline", game.value(baseline))?;
-        if let Some(flat) = flat_attribution(game, path, self, value_input, value_baseline, started, split)? {
-            let _ = observer(&Progress {
-                level: 1,
-                level_nodes: 0,
-                evaluations: 1,
-                expected: 1,
-            });
-            return Ok(flat);
-        }
+        let flat_candidate =
+            (value_input - value_baseline).abs() <= FLAT_TOLERANCE * value_input.abs().max(value_baseline.abs());
         let mut sweeper = Sweeper::new(game, path, self.batch, observer);
         if let Some(checkpoint) = checkpoint {
             sweeper.restored = checkpoint.restore().filter(|s| s.fits(n));
@@ -230,7 +223,9 @@ impl AumannShapley {
         // meets the tolerance (later levels use the previous one), so in
         // adaptive mode it is evaluated lazily, unless its nodes are a
         // subset of the rule's and come free.
-        let lazy = tolerance.is_some() && paired.taus.len() > primary_nodes.taus.len();
+        // A candidate for flat evaluates both rules' nodes at once: the
+        // flat verdict needs the indicator constant at every one of them.
+        let lazy = !flat_candidate && tolerance.is_some() && paired.taus.len() > primary_nodes.taus.len();
         let first_level = if lazy {
             PairedNodes::single(&primary_nodes)
         } else {
@@ -239,7 +234,29 @@ impl AumannShapley {
         // Differences are written over the companion's vector rather than
         // into a new one: at full scale each is tens of megabytes, and the
         // last level's are in the run's peak.
+        sweeper.departure = flat_candidate.then_some(Departure {
+            from: value_baseline,
+            most: 0.0,
+        });
         let (mut phi, mut companion_phi) = sweeper.integrate(&first_level)?;
+        if flat_candidate && is_flat(&phi, &companion_phi, &sweeper, value_input, value_baseline, split) {
+            return Ok(Attribution {
+                phi: vec![0.0; n],
+                sums: PhiSums::default(),
+                error: vec![0.0; n],
+                value_input,
+                value_baseline,
+                rule: self.rule,
+                nodes: first,
+                companion_nodes: companion,
+                gradient_evaluations: sweeper.evaluations,
+                tolerance,
+                flat: true,
+                levels: Vec::new(),
+                elapsed: started.elapsed(),
+            });
+        }
+        sweeper.departure = None;
         let mut error: Vec<f64> = if lazy {
             vec![0.0; n]
         } else {
@@ -332,61 +349,31 @@ fn subtract_from(fine: &[f64], coarse: &mut [f64]) {
 }
 
 /// |F(x) - F(x')| at most this times max(|F(x)|, |F(x')|) makes an
-/// indicator a candidate for being flat (both values 0 included).
+/// indicator a candidate for being flat (both values 0 included). The
+/// verdict itself takes no tolerance relative to F: see [`is_flat`].
 pub const FLAT_TOLERANCE: f64 = 1e-12;
 
-/// The result for a game that does not move along the path, or None.
-///
-/// Flat means: F(x) and F(x') agree within [`FLAT_TOLERANCE`], and at the
-/// path's midpoint no player's gradient has a component along the path
-/// (|(x_i - x'_i) dF/dx_i| within the same tolerance, for every i). Then
-/// phi = 0 for every player, with no quadrature. The midpoint check keeps
-/// games whose players cancel (F = x_0 - x_1 from 0 to 1: Delta F = 0, phi
-/// = (1, -1)) out of this shortcut: they are attributed as usual.
-fn flat_attribution<G: ValueFunction + ?Sized>(
-    game: &G,
-    path: Path<'_>,
-    settings: &AumannShapley,
+/// Whether a candidate game is flat along the whole path as far as the
+/// first level's nodes can tell: at every node of the rule and of its
+/// companion, every player's gradient along the path is exactly 0 (so both
+/// rules' phi are exactly 0 for every player, on every worker), and the
+/// value departs from F(x') by no more than rounding (64 ulp of |F(x)| +
+/// |F(x')|, the same clause as [`crate::Attribution::within`]), which rules
+/// out gradients that cancel between nodes. The midpoint alone is not
+/// enough: a path along which dF/dτ changes sign at τ = 1/2 has a zero
+/// gradient there and nonzero phi.
+fn is_flat<G: ?Sized>(
+    phi: &[f64],
+    companion: &[f64],
+    sweeper: &Sweeper<'_, G>,
     value_input: f64,
     value_baseline: f64,
-    started: Instant,
     split: &dyn Split,
-) -> Result<Option<Attribution>> {
-    let scale = value_input.abs().max(value_baseline.abs());
-    if (value_input - value_baseline).abs() > FLAT_TOLERANCE * scale {
-        return Ok(None);
-    }
-    let n = path.players();
-    let mut midpoint = vec![0.0; n];
-    path.point_into(0.5, &mut midpoint);
-    let mut gradient = vec![0.0; n];
-    check_output("value on the path", game.value_and_gradient(&midpoint, &mut gradient))?;
-    let moves = gradient
-        .iter()
-        .zip(path.input.iter().zip(path.baseline))
-        .any(|(g, (x, b))| ((x - b) * g).abs() > FLAT_TOLERANCE * scale || !g.is_finite());
-    if split.any(moves) {
-        return Ok(None);
-    }
-    let tolerance = match settings.nodes {
-        NodeCount::Adaptive { tolerance, .. } => Some(tolerance),
-        NodeCount::Fixed(_) => None,
-    };
-    Ok(Some(Attribution {
-        phi: vec![0.0; n],
-        sums: PhiSums::default(),
-        error: vec![0.0; n],
-        value_input,
-        value_baseline,
-        rule: settings.rule,
-        nodes: 0,
-        companion_nodes: 0,
-        gradient_evaluations: 1,
-        tolerance,
-        flat: true,
-        levels: Vec::new(),
-        elapsed: started.elapsed(),
-    }))
+) -> bool {
+    let rounding = 64.0 * f64::EPSILON * (value_input.abs() + value_baseline.abs());
+    let moves =
+        phi.iter().chain(companion).any(|&p| p != 0.0) || sweeper.departure.is_none_or(|d| !(d.most <= rounding));
+    !split.any(moves)
 }
 
 /// The next node count of the adaptive mode. Gauss–Legendre doubles: its
@@ -442,6 +429,17 @@ struct Sweeper<'a, G: ?Sized> {
     restored: Option<SweepState>,
     /// The integrations finished (kept only with a checkpoint).
     finished: Vec<(Vec<f64>, Vec<f64>)>,
+    /// While a flat candidate is checked: how far the values swept depart
+    /// from F(x').
+    departure: Option<Departure>,
+}
+
+#[derive(Clone, Copy)]
+struct Departure {
+    from: f64,
+    /// The largest |F - from| so far; NaN once a node's value is unknown
+    /// (restored from a checkpoint) or not finite.
+    most: f64,
 }
 
 impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
@@ -460,6 +458,7 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
             checkpoint: None,
             restored: None,
             finished: Vec::new(),
+            departure: None,
         }
     }
 
@@ -474,6 +473,9 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
         {
             // Finished before the stop: not evaluated again.
             let done = restored.finished[call].clone();
+            if let Some(d) = &mut self.departure {
+                d.most = f64::NAN;
+            }
             self.finished.push(done.clone());
             self.evaluations += k;
             return Ok(done);
@@ -492,6 +494,9 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
             let end = (start + self.batch).min(k);
             if batch < skip {
                 self.evaluations += end - start;
+                if let Some(d) = &mut self.departure {
+                    d.most = f64::NAN;
+                }
                 continue;
             }
             let taus = &nodes.taus[start..end];
@@ -521,6 +526,11 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
             }
             for &v in &self.values {
                 check_output("value on the path", v)?;
+                if let Some(d) = &mut self.departure
+                    && !d.most.is_nan()
+                {
+                    d.most = d.most.max((v - d.from).abs());
+                }
             }
             if let Some(checkpoint) = self.checkpoint {
                 let state = SweepState {

@@ -269,12 +269,15 @@ fn a_first_level_that_converges_still_gets_its_error_estimate() {
 
 #[test]
 fn a_game_that_does_not_move_is_flat_and_one_whose_players_cancel_is_not() {
-    // F = 0 everywhere: flat, phi = 0, one gradient evaluation, no nodes.
+    // F = 0 everywhere: flat, phi = 0, checked at the first level's nodes
+    // (Gauss–Legendre's companion lies on them).
     let constant = Linear::new(vec![0.0; 3]);
     let r = AumannShapley::default()
         .attribute(&constant, &[1.0; 3], &[0.0; 3])
         .unwrap();
-    assert!(r.flat && r.phi == vec![0.0; 3] && r.nodes == 0 && r.gradient_evaluations == 1);
+    assert!(r.flat && r.phi == vec![0.0; 3] && r.error == vec![0.0; 3]);
+    assert_eq!(r.gradient_evaluations, r.nodes);
+    assert!(r.nodes >= 8 && r.levels.is_empty(), "{} nodes", r.nodes);
     assert_eq!(r.relative_gap(), 0.0);
     assert!(r.converged());
     // F = x0 - x1 from 0 to 1: Delta F = 0, yet phi = (1, -1); the midpoint
@@ -292,6 +295,64 @@ fn a_game_that_does_not_move_is_flat_and_one_whose_players_cancel_is_not() {
         .attribute(&partly, &[0.0, 1.0], &[0.0, 0.0])
         .unwrap();
     assert!(r.flat && r.phi == vec![0.0, 0.0]);
+}
+
+/// F(x) = offset + sum_i g_i(x_i), with g_i given with its derivative.
+struct Separable {
+    offset: f64,
+    parts: Vec<(fn(f64) -> f64, fn(f64) -> f64)>,
+}
+
+impl ValueFunction for Separable {
+    fn players(&self) -> usize {
+        self.parts.len()
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        self.offset + self.parts.iter().zip(x).map(|((g, _), &x)| g(x)).sum::<f64>()
+    }
+    fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
+        for ((_, dg), (g, &x)) in self.parts.iter().zip(gradient.iter_mut().zip(x)) {
+            *g = dg(x);
+        }
+        self.value(x)
+    }
+}
+
+#[test]
+fn a_game_flat_at_the_midpoint_or_tiny_against_its_value_is_not_called_flat() {
+    // F = (x0 - 1/2)^3 - (x1 - 1/2)^3 from 0 to 1: Delta F = 0 and every
+    // gradient is 0 at the path's midpoint, yet phi = (1/4, -1/4) (the
+    // shape of the 4-agent polarization population of issue 31).
+    let game = Separable {
+        offset: 0.0,
+        parts: vec![
+            (|x| (x - 0.5).powi(3), |x| 3.0 * (x - 0.5).powi(2)),
+            (|x| -(x - 0.5).powi(3), |x| -3.0 * (x - 0.5).powi(2)),
+        ],
+    };
+    let mut midpoint = [0.0; 2];
+    assert_eq!(game.value_and_gradient(&[0.5, 0.5], &mut midpoint), 0.0);
+    assert_eq!(midpoint, [0.0, 0.0]);
+    for rule in Rule::ALL {
+        let r = AumannShapley::default()
+            .rule(rule)
+            .attribute(&game, &[1.0; 2], &[0.0; 2])
+            .unwrap();
+        assert!(!r.flat, "{}", rule.name());
+        // With Delta F = 0 the gap cannot drive refinement (the phi cancel
+        // exactly), so a low-order rule stops at its first level.
+        let within = if rule == Rule::GaussLegendre { 1e-12 } else { 1e-2 };
+        assert_close(&r.phi, &[0.25, -0.25], within, within, rule.name());
+    }
+    // F = 1e6 + 1e-7 (x0 - x1): Delta F = 0 and the gradients are tiny
+    // against |F|, which is no reason to zero them.
+    let game = Separable {
+        offset: 1e6,
+        parts: vec![(|x| 1e-7 * x, |_| 1e-7), (|x| -1e-7 * x, |_| -1e-7)],
+    };
+    let r = AumannShapley::default().attribute(&game, &[1.0; 2], &[0.0; 2]).unwrap();
+    assert!(!r.flat);
+    assert_close(&r.phi, &[1e-7, -1e-7], 1e-18, 1e-12, "tiny against F");
 }
 
 #[test]

@@ -89,6 +89,20 @@ impl StudyConfig {
         Ok(())
     }
 
+    /// The identity of one indicator's checkpoint: the data and layout of
+    /// `checkpoints`, the indicator with its parameters and the replay's
+    /// network, the engine's settings.
+    pub fn identity(&self, checkpoints: &Checkpoints, indicator: Indicator) -> aumann_data::checkpoint::JobIdentity {
+        use aumann_data::checkpoint::identity_part;
+        aumann_data::checkpoint::JobIdentity {
+            // The network, not the tables kept, which follow the set of
+            // indicators chosen and change no number.
+            model: identity_part(&format!("{indicator:?} {:?}", self.replay.network)),
+            engine: identity_part(&format!("{:?}", self.engine)),
+            ..checkpoints.identity
+        }
+    }
+
     /// Whether the study reads the population's edge tables (follows,
     /// engagements, orders, exposures, reposts) after its replay is built:
     /// panels build replays of their own, and curves rank agents by
@@ -170,9 +184,9 @@ pub struct FullScale {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoints {
     pub dir: std::path::PathBuf,
-    /// The job (input and options): a checkpoint of another job is not
-    /// used.
-    pub fingerprint: u64,
+    /// The job's data and layout (its model and engine parts are filled in
+    /// per indicator): a checkpoint of another job is not used.
+    pub identity: aumann_data::checkpoint::JobIdentity,
     /// Prefix of the files' names (a cluster's processes may share the
     /// directory).
     pub prefix: String,
@@ -734,7 +748,7 @@ fn attribute_indicator(
     let checkpoint = config
         .checkpoints
         .as_ref()
-        .map(|c| FileCheckpoint::new(c.path(indicator), c.fingerprint, true));
+        .map(|c| FileCheckpoint::new(c.path(indicator), config.identity(c, indicator), true));
     let observer = |p: &aumann_engine::Progress| {
         let detail = format!("gradient evaluations, level {} ({} nodes)", p.level, p.level_nodes);
         progress.advance(p.evaluations as u64, p.expected as u64, &detail);

@@ -4,6 +4,7 @@
 use crate::options::Source;
 use aumann_cluster::{ClusterSpec, DEFAULT_FIRST_PORT, Traffic, WorkerResult, loopback, read_hostfile};
 use aumann_data::Dataset;
+use aumann_data::checkpoint::{JobIdentity, identity_part};
 use aumann_data::progress::{self, Observer};
 use aumann_models::{Sharded, Transport};
 use aumann_study::{Checkpoints, StudyConfig, StudyResult};
@@ -108,15 +109,36 @@ impl ClusterArgs {
     }
 }
 
-/// A digest of the job: the command line as every process runs it, the
-/// input's fingerprint, and the cluster's addresses.
-pub fn job_fingerprint(input: &str, addresses: &[String]) -> u64 {
+/// A digest of the job, which every process of a cluster must share: the
+/// population's content id ([`aumann_data::format::content_id`]: the same
+/// data under another path agrees, other data does not), every setting
+/// that changes the numbers (the study's settings, less where each
+/// process keeps its checkpoints), and the cluster's addresses. Paths,
+/// thread counts and timeouts are not part of it.
+pub fn job_fingerprint(content: &str, config: &StudyConfig, addresses: &[String]) -> u64 {
+    let settings = StudyConfig {
+        checkpoints: None,
+        ..config.clone()
+    };
     let mut hasher = twox_hash::XxHash64::with_seed(0);
-    for part in shared_arguments().iter().chain(addresses).chain([&input.to_string()]) {
+    for part in addresses.iter().chain([&content.to_string(), &format!("{settings:?}")]) {
         std::hash::Hasher::write(&mut hasher, part.as_bytes());
         std::hash::Hasher::write_u8(&mut hasher, 0);
     }
     std::hash::Hasher::finish(&hasher)
+}
+
+/// What a checkpoint of this run belongs to, as far as the command knows:
+/// the population's content (every value read, so an edited table or
+/// another population under the same path is told apart, and the same one
+/// under another path is not) and the split over processes and workers.
+/// The study adds the indicator's and the engine's parts.
+pub fn checkpoint_identity(content: &str, processes: usize, workers: usize) -> JobIdentity {
+    JobIdentity {
+        data: identity_part(content),
+        layout: identity_part(&format!("{processes} processes, {workers} workers")),
+        ..JobIdentity::default()
+    }
 }
 
 /// Removes the checkpoints of a run whose outputs are written.
@@ -128,24 +150,6 @@ pub fn remove_checkpoints(config: &StudyConfig) {
         // Left only if empty: the directory may hold other runs' files.
         let _ = std::fs::remove_dir(&c.dir);
     }
-}
-
-/// The command line as every process of a cluster runs it: without the
-/// options that differ between processes (--process, --hostfile's path,
-/// --threads).
-fn shared_arguments() -> Vec<String> {
-    let mut out = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--process" | "--hostfile" | "--threads" => {
-                args.next();
-            }
-            a if a.starts_with("--process=") || a.starts_with("--hostfile=") || a.starts_with("--threads=") => {}
-            _ => out.push(arg),
-        }
-    }
-    out
 }
 
 /// A study as one process of a cluster. Returns the data, the result and
@@ -161,14 +165,14 @@ pub fn study(
     cluster.spec(|_| 0)?;
     let process = cluster.process.unwrap_or(0);
     let mut data = source.load_showing(process == 0)?;
-    let input = source.manifest(&data).input_fingerprint;
-    let spec = cluster.spec(|addresses| job_fingerprint(&input, addresses))?;
+    let content = aumann_data::format::content_id(&data);
+    let spec = cluster.spec(|addresses| job_fingerprint(&content, config, addresses))?;
     let mut config = config.clone();
     config.checkpoints = cluster.checkpoint.clone().map(|dir| Checkpoints {
         dir,
         // Not the addresses: a cluster started again on other ports (or
         // hosts) continues the same job.
-        fingerprint: job_fingerprint(&input, &[]),
+        identity: checkpoint_identity(&content, spec.processes(), spec.workers),
         prefix: format!("process-{}-", spec.process),
         workers: spec.workers,
     });

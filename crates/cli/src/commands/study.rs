@@ -167,7 +167,7 @@ pub fn run_here(
         let mut data = source.load()?;
         let mut config = config.clone();
         config.checkpoints = cluster.checkpoint.clone().map(|dir| aumann_study::Checkpoints {
-            fingerprint: super::cluster::job_fingerprint(&source.manifest(&data).input_fingerprint, &[]),
+            identity: super::cluster::checkpoint_identity(&aumann_data::format::content_id(&data), 1, 1),
             dir,
             prefix: String::new(),
             workers: 1,
