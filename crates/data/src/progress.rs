@@ -22,6 +22,9 @@ pub trait Observer: Sync {
     fn interrupted(&self) -> bool {
         false
     }
+    /// Something the user should know about the input, said once (an
+    /// edited table read unchecked, say). Quiet observers drop it.
+    fn note(&self, _text: &str) {}
 }
 
 impl Observer for () {
@@ -84,6 +87,12 @@ impl Observer for Terminal {
         }
         self.bar.set_position(done);
         self.bar.set_message(detail.to_string());
+    }
+
+    fn note(&self, text: &str) {
+        // Said whether or not a bar is drawn: it is about the input, not
+        // the progress.
+        self.bar.suspend(|| eprintln!("note: {text}"));
     }
 }
 

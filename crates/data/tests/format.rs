@@ -441,3 +441,77 @@ pq.write_table(f.set_column(0, "follower", pa.array(ids, pa.int64())), f"{d}/fol
         "{err}"
     );
 }
+
+/// Records what an observer is told to say.
+#[derive(Default)]
+struct Notes(std::sync::Mutex<Vec<String>>);
+
+impl aumann_data::progress::Observer for Notes {
+    fn stage(&self, _: &str, _: Option<u64>) {}
+    fn advance(&self, _: u64, _: u64, _: &str) {}
+    fn note(&self, text: &str) {
+        self.0.lock().unwrap().push(text.to_string());
+    }
+}
+
+#[test]
+fn a_table_changed_under_its_content_id_is_refused_and_one_without_an_id_is_read_as_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small();
+    format::write(dir.path(), &data).unwrap();
+    let run = format::content_id(&data);
+    let notes = Notes::default();
+    format::read_observed(dir.path(), &notes).unwrap();
+    assert!(notes.0.lock().unwrap().is_empty(), "an intact population needs no note");
+    // One follower count changed by a program that kept the table's id, as
+    // a flipped bit that still decodes would.
+    let mut changed = data.clone();
+    changed.population.followers[7] += 1.0;
+    let batch = format::population_batch(&changed, Some(&run), format::AGENTS)
+        .unwrap()
+        .unwrap();
+    format::write_batch(&dir.path().join(format::AGENTS), &batch).unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(matches!(err, FormatError::Damaged { .. }), "{err}");
+    assert!(err.to_string().contains("was damaged"), "{err}");
+    // The same change written without an id (as pandas writes it): read,
+    // and said once.
+    let batch = format::population_batch(&changed, None, format::AGENTS)
+        .unwrap()
+        .unwrap();
+    format::write_batch(&dir.path().join(format::AGENTS), &batch).unwrap();
+    let notes = Notes::default();
+    let back = format::read_observed(dir.path(), &notes).unwrap();
+    assert_eq!(back.population.followers[7], data.population.followers[7] + 1.0);
+    let said = notes.0.lock().unwrap().clone();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("agents.parquet changed since"), "{said:?}");
+}
+
+#[test]
+fn without_a_run_in_metadata_the_tables_are_still_checked_against_each_other_and_their_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = small();
+    format::write(dir.path(), &data).unwrap();
+    let meta_path = dir.path().join(format::METADATA);
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta.as_object_mut().unwrap().remove("run");
+    std::fs::write(&meta_path, serde_json::to_string(&meta).unwrap()).unwrap();
+    // Every table carries the same id: checked against it.
+    format::read(dir.path()).unwrap();
+    // Follows of another population, with their own id: two runs mixed.
+    let other = generate(
+        &SynthParams {
+            agents: 500,
+            steps: 3,
+            seed: 9,
+            ..Default::default()
+        },
+        &(),
+    );
+    let other_dir = tempfile::tempdir().unwrap();
+    format::write(other_dir.path(), &other).unwrap();
+    std::fs::copy(other_dir.path().join(format::FOLLOWS), dir.path().join(format::FOLLOWS)).unwrap();
+    let err = format::read(dir.path()).unwrap_err();
+    assert!(matches!(err, FormatError::Mixed { .. }), "{err}");
+}

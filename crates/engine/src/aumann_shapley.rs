@@ -204,15 +204,45 @@ impl AumannShapley {
         let value_baseline = check_output("value at the baseline", game.value(baseline))?;
         let flat_candidate =
             (value_input - value_baseline).abs() <= FLAT_TOLERANCE * value_input.abs().max(value_baseline.abs());
+        let tolerance = match self.nodes {
+            NodeCount::Fixed(_) => None,
+            NodeCount::Adaptive { tolerance, .. } => Some(tolerance),
+        };
+        let flat = |nodes: usize, companion_nodes: usize, gradient_evaluations: usize| Attribution {
+            phi: vec![0.0; n],
+            sums: PhiSums::default(),
+            error: vec![0.0; n],
+            value_input,
+            value_baseline,
+            rule: self.rule,
+            nodes,
+            companion_nodes,
+            gradient_evaluations,
+            tolerance,
+            flat: true,
+            levels: Vec::new(),
+            elapsed: started.elapsed(),
+        };
+        // Every worker asks about its own players; the proof holds only if
+        // it holds for all.
+        if flat_candidate && !split.any(!game.constant_along(input, baseline)) {
+            let _ = observer(&Progress {
+                level: 1,
+                level_nodes: 0,
+                evaluations: 0,
+                expected: 0,
+            });
+            return Ok(flat(0, 0, 0));
+        }
         let mut sweeper = Sweeper::new(game, path, self.batch, observer);
         if let Some(checkpoint) = checkpoint {
             sweeper.restored = checkpoint.restore().filter(|s| s.fits(n));
             sweeper.checkpoint = Some(checkpoint);
         }
 
-        let (first, tolerance, max) = match self.nodes {
-            NodeCount::Fixed(k) => (k, None, k),
-            NodeCount::Adaptive { start, max, tolerance } => (start, Some(tolerance), max),
+        let (first, max) = match self.nodes {
+            NodeCount::Fixed(k) => (k, k),
+            NodeCount::Adaptive { start, max, .. } => (start, max),
         };
         sweeper.level_nodes = first;
         let companion = self.rule.companion_nodes(first);
@@ -240,21 +270,7 @@ impl AumannShapley {
         });
         let (mut phi, mut companion_phi) = sweeper.integrate(&first_level)?;
         if flat_candidate && is_flat(&phi, &companion_phi, &sweeper, value_input, value_baseline, split) {
-            return Ok(Attribution {
-                phi: vec![0.0; n],
-                sums: PhiSums::default(),
-                error: vec![0.0; n],
-                value_input,
-                value_baseline,
-                rule: self.rule,
-                nodes: first,
-                companion_nodes: companion,
-                gradient_evaluations: sweeper.evaluations,
-                tolerance,
-                flat: true,
-                levels: Vec::new(),
-                elapsed: started.elapsed(),
-            });
+            return Ok(flat(first, companion, sweeper.evaluations));
         }
         sweeper.departure = None;
         let mut error: Vec<f64> = if lazy {
@@ -371,8 +387,8 @@ fn is_flat<G: ?Sized>(
     split: &dyn Split,
 ) -> bool {
     let rounding = 64.0 * f64::EPSILON * (value_input.abs() + value_baseline.abs());
-    let moves =
-        phi.iter().chain(companion).any(|&p| p != 0.0) || sweeper.departure.is_none_or(|d| !(d.most <= rounding));
+    let moves = phi.iter().chain(companion).any(|&p| p != 0.0)
+        || sweeper.departure.is_none_or(|d| d.most.is_nan() || d.most > rounding);
     !split.any(moves)
 }
 

@@ -92,6 +92,18 @@ pub trait ValueFunction: Sync {
         }
     }
 
+    /// Whether the game is known, from its structure, to be constant
+    /// along the path from `baseline` to `input` with every player's
+    /// gradient along it zero (everywhere, not only at the nodes): a
+    /// proof, such as a polarization whose opinions are all equal, not a
+    /// measurement. Then the engine returns a flat result without
+    /// quadrature. The default, false, leaves the verdict to the engine's
+    /// check at the first level's nodes.
+    fn constant_along(&self, input: &[f64], baseline: &[f64]) -> bool {
+        let _ = (input, baseline);
+        false
+    }
+
     /// Batched evaluation along a path.
     ///
     /// Shapes: `taus` has k entries; `values` has k entries and receives
@@ -143,6 +155,9 @@ impl<G: ValueFunction + ?Sized> ValueFunction for &G {
     }
     fn values(&self, points: &[f64], values: &mut [f64]) {
         (**self).values(points, values)
+    }
+    fn constant_along(&self, input: &[f64], baseline: &[f64]) -> bool {
+        (**self).constant_along(input, baseline)
     }
     fn accumulate_path_gradients(
         &self,

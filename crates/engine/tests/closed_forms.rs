@@ -297,10 +297,13 @@ fn a_game_that_does_not_move_is_flat_and_one_whose_players_cancel_is_not() {
     assert!(r.flat && r.phi == vec![0.0, 0.0]);
 }
 
+/// A function of one variable and its derivative.
+type Part = (fn(f64) -> f64, fn(f64) -> f64);
+
 /// F(x) = offset + sum_i g_i(x_i), with g_i given with its derivative.
 struct Separable {
     offset: f64,
-    parts: Vec<(fn(f64) -> f64, fn(f64) -> f64)>,
+    parts: Vec<Part>,
 }
 
 impl ValueFunction for Separable {

@@ -314,7 +314,10 @@ pub fn attribute_on(
         None => &Whole,
     };
     let workspace = Workspace::new();
-    let model = SweepGame(backend.model(indicator, replay, &workspace)?);
+    let model = Proven {
+        game: SweepGame(backend.model(indicator, replay, &workspace)?),
+        flat: indicator.proven_flat(replay).is_some(),
+    };
     let agreed = checkpoint.map(|inner| Agreed { inner, backend });
     let checkpoint = agreed.as_ref().map(|a| a as &dyn Checkpoint);
     let gates = match engine.attribute_split(&model, &input, &baseline, observer, checkpoint, split) {
@@ -345,11 +348,49 @@ pub fn attribute_on(
     if !backend.reports() {
         return Ok(None);
     }
-    let flat = gates.flat.then(|| indicator.flat_cause(replay));
+    let flat = gates
+        .flat
+        .then(|| indicator.flat_cause(replay, gates.nodes, gates.companion_nodes));
     let mut result = summarize(replay, indicator, gates);
     result.edges_read = edges_read;
     result.flat = flat;
     Ok(Some(result))
+}
+
+/// An indicator's model with what its structure proves: whether it is flat
+/// whatever the gates ([`Indicator::proven_flat`]).
+struct Proven<G> {
+    game: G,
+    flat: bool,
+}
+
+impl<G: aumann_engine::ValueFunction> aumann_engine::ValueFunction for Proven<G> {
+    fn players(&self) -> usize {
+        self.game.players()
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        self.game.value(x)
+    }
+    fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
+        self.game.value_and_gradient(x, gradient)
+    }
+    fn values(&self, points: &[f64], values: &mut [f64]) {
+        self.game.values(points, values)
+    }
+    fn constant_along(&self, _: &[f64], _: &[f64]) -> bool {
+        self.flat
+    }
+    fn accumulate_path_gradients(
+        &self,
+        path: aumann_engine::Path<'_>,
+        taus: &[f64],
+        weights: aumann_engine::NodeWeights<'_>,
+        values: &mut [f64],
+        accumulator: &mut [f64],
+    ) {
+        self.game
+            .accumulate_path_gradients(path, taus, weights, values, accumulator)
+    }
 }
 
 /// Sums per-gate results per agent and per step.

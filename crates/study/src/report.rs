@@ -183,6 +183,9 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
         f.agent_errors.max_relative_error,
         f.agent_errors.agents_above_floor,
     );
+    for warning in &f.warnings {
+        let _ = write!(h, r#"<p class="verdict">Note: {}.</p>"#, escape(warning));
+    }
     // tiers
     let _ = write!(
         h,
@@ -309,20 +312,33 @@ fn agents_table(h: &mut String, study: &IndicatorStudy, name: &str, top: bool) {
     let _ = write!(
         h,
         r#"<h3>{}</h3><div><input class="search" data-table="{id}" placeholder="search ids, tiers" aria-label="search"></div>
-<div class="agents"><table class="sortable" id="{id}"><thead><tr><th data-sort="number">rank</th><th data-sort="text">external id</th><th data-sort="number">followers</th><th data-sort="text">tier</th><th data-sort="number">φ</th><th data-sort="number">share of Σφ</th><th data-sort="number">error estimate</th></tr></thead><tbody>"#,
+<div class="agents"><table class="sortable" id="{id}"><thead><tr><th data-sort="number">rank</th><th data-sort="text">external id</th><th data-sort="number">followers</th><th data-sort="text">tier</th><th data-sort="number">φ</th><th data-sort="number">share of Σφ</th><th data-sort="number">share of Σ|φ|</th><th data-sort="number">error estimate</th></tr></thead><tbody>"#,
         if top {
-            format!("The {} agents with the largest φ", agents.len())
+            format!(
+                "The {} agents with the largest φ (they pushed the indicator up{})",
+                agents.len(),
+                if study.full.direction == "down" {
+                    ", against the way it went"
+                } else {
+                    ", the way it went"
+                }
+            )
         } else {
             format!(
-                "The {} agents with the most negative φ (they pulled the indicator down)",
-                agents.len()
+                "The {} agents with the most negative φ (they pulled the indicator down{})",
+                agents.len(),
+                if study.full.direction == "down" {
+                    ", the way it went"
+                } else {
+                    ", against the way it went"
+                }
             )
         }
     );
     for (rank, a) in agents.iter().enumerate() {
         let _ = write!(
             h,
-            r#"<tr><td>{}</td><td>{}</td><td data-value="{}">{}</td><td>{}</td><td data-value="{:e}">{:.3e}</td><td data-value="{:e}">{:.3}%</td><td data-value="{:e}">{:.1e}</td></tr>"#,
+            r#"<tr><td>{}</td><td>{}</td><td data-value="{}">{}</td><td>{}</td><td data-value="{:e}">{:.3e}</td><td data-value="{:e}">{:.3}%</td><td data-value="{:e}">{:.3}%</td><td data-value="{:e}">{:.1e}</td></tr>"#,
             rank + 1,
             escape(&a.external_id),
             a.followers,
@@ -332,6 +348,8 @@ fn agents_table(h: &mut String, study: &IndicatorStudy, name: &str, top: bool) {
             a.phi,
             a.share,
             100.0 * a.share,
+            a.abs_share,
+            100.0 * a.abs_share,
             a.error,
             a.error
         );

@@ -152,6 +152,16 @@ pub struct FullScale {
     pub verdict: &'static str,
     /// Why the indicator is flat, in one line that says what to do.
     pub flat_cause: Option<String>,
+    /// Which way the indicator went from everyone silent to what happened:
+    /// "up", "down" or "none" (flat). Rankings of agents by their part in
+    /// the outcome (the curves' Aumann–Shapley ranking) order them by phi
+    /// times this sign: who pushed it the way it went comes first.
+    pub direction: &'static str,
+    /// Said when the answer needs care: the indicator went down (what the
+    /// tables' signs then mean), or its change is small against the
+    /// attribution's mass (shares of ΔF are then unstable; read shares of
+    /// Σ|φ|). Printed with the summary and shown in the report.
+    pub warnings: Vec<String>,
     pub value_input: f64,
     pub value_baseline: f64,
     pub gap: f64,
@@ -351,6 +361,8 @@ pub struct TopAgent {
     pub phi: f64,
     /// phi over the sum of phi of every agent.
     pub share: f64,
+    /// |phi| over the sum of |phi| of every agent.
+    pub abs_share: f64,
     /// The agent's error estimate (absolute).
     pub error: f64,
 }
@@ -359,6 +371,7 @@ pub struct TopAgent {
 /// the most negative phi (only agents below 0).
 fn top_agents(data: &Dataset, phi: &[f64], error: &[f64], tiers: &[Tier]) -> (Vec<TopAgent>, Vec<TopAgent>) {
     let total: f64 = neumaier_sum(phi.iter().copied());
+    let mass: f64 = neumaier_sum(phi.iter().map(|p| p.abs()));
     let entry = |a: usize| TopAgent {
         agent: a as u32,
         external_id: data.external_ids[a].clone(),
@@ -366,6 +379,7 @@ fn top_agents(data: &Dataset, phi: &[f64], error: &[f64], tiers: &[Tier]) -> (Ve
         tier: tiers[a].name(),
         phi: phi[a],
         share: if total != 0.0 { phi[a] / total } else { 0.0 },
+        abs_share: if mass != 0.0 { phi[a].abs() / mass } else { 0.0 },
         error: error[a].abs(),
     };
     let mut order: Vec<usize> = (0..phi.len()).collect();
@@ -665,7 +679,11 @@ pub fn run_built(
                 progress.stage(&format!("deletion and insertion curves ({})", indicator.name()), None);
                 let on_pass =
                     |done: usize, total: usize| progress.advance(done as u64, total as u64, "forward replays");
-                let mut all = vec![Ranking::by_score("aumann-shapley", &attribution.agent_phi)];
+                let delta = full.value_input - full.value_baseline;
+                let mut all = vec![Ranking::by_score(
+                    "aumann-shapley",
+                    &with_the_change(&attribution.agent_phi, delta),
+                )];
                 all.extend(rankings.iter().map(|r| Ranking {
                     name: r.name.clone(),
                     order: r.order.clone(),
@@ -779,9 +797,12 @@ fn attribute_indicator(
     };
     let seconds = started.elapsed().as_secs_f64();
     let g = &attribution.gates;
+    let (direction, warnings) = direction_and_warnings(g.flat, g.target(), g.sums.magnitude);
     let full = FullScale {
         verdict: if g.flat { "flat" } else { "attributed" },
         flat_cause: attribution.flat.clone(),
+        direction,
+        warnings,
         value_input: g.value_input,
         value_baseline: g.value_baseline,
         gap: g.gap(),
@@ -813,6 +834,40 @@ fn attribute_indicator(
         }),
     };
     Ok(Some((attribution, full)))
+}
+
+/// |ΔF| below this share of Σ|φ| means the agents' pushes mostly cancel:
+/// a share of ΔF then divides by a difference of large numbers.
+pub const CANCELLATION: f64 = 0.05;
+
+/// The direction of the change ΔF, and what a reader must be told about
+/// it: a fall (the signs of the tables), or a change small against the
+/// attribution's mass Σ|φ| = `magnitude`.
+pub fn direction_and_warnings(flat: bool, delta: f64, magnitude: f64) -> (&'static str, Vec<String>) {
+    if flat {
+        return ("none", Vec::new());
+    }
+    let mut warnings = Vec::new();
+    let direction = if delta < 0.0 { "down" } else { "up" };
+    if delta < 0.0 {
+        warnings.push(format!(
+            "the indicator went down (ΔF = {delta:.6e}): agents with φ < 0 pushed it down, the way it went; the curves rank agents by −φ"
+        ));
+    }
+    if delta.abs() < CANCELLATION * magnitude {
+        warnings.push(format!(
+            "ΔF = {delta:.6e} is {:.2}% of Σ|φ| = {magnitude:.6e}: the agents' pushes mostly cancel, so shares of ΔF are unstable; read the shares of Σ|φ|",
+            100.0 * delta.abs() / magnitude
+        ));
+    }
+    (direction, warnings)
+}
+
+/// φ times the sign of ΔF: a ranking by it puts first whoever pushed the
+/// indicator the way it went.
+fn with_the_change(phi: &[f64], delta: f64) -> Vec<f64> {
+    let sign = if delta < 0.0 { -1.0 } else { 1.0 };
+    phi.iter().map(|p| sign * p).collect()
 }
 
 /// Checks that every Aumann–Shapley panel comparison of the linear control
@@ -978,9 +1033,13 @@ fn study_panel(
     if let Some(spec) = &config.curves
         && !result.gates.flat
     {
-        let mut rankings = vec![Ranking::by_score("aumann-shapley", &study.phi)];
+        let delta = study.value_input - study.value_baseline;
+        let mut rankings = vec![Ranking::by_score("aumann-shapley", &with_the_change(&study.phi, delta))];
         if let Some(shapley) = &study.shapley_phi {
-            rankings.push(Ranking::by_score("permutation-shapley", shapley));
+            rankings.push(Ranking::by_score(
+                "permutation-shapley",
+                &with_the_change(shapley, delta),
+            ));
         }
         rankings.push(Ranking::by_score("followers", &panel.population.followers));
         rankings.extend((0..spec.random_rankings).map(|k| Ranking::random(panel.members.len(), spec.seed + k)));
@@ -996,4 +1055,37 @@ fn study_panel(
         ));
     }
     Ok(study)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fall_and_a_cancelling_change_are_said_and_rank_who_pushed_it_the_way_it_went() {
+        // Up, and large against the mass: nothing to say.
+        assert_eq!(direction_and_warnings(false, 2.0, 3.0), ("up", vec![]));
+        assert_eq!(direction_and_warnings(true, 0.0, 0.0), ("none", vec![]));
+        // Down: said, with what the signs mean.
+        let (direction, warnings) = direction_and_warnings(false, -2.0, 3.0);
+        assert_eq!(direction, "down");
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("went down") && warnings[0].contains("−φ"),
+            "{warnings:?}"
+        );
+        // Up by 1% of a mass of pushes that cancel: unstable shares.
+        let (_, warnings) = direction_and_warnings(false, 0.01, 1.0);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("1.00% of Σ|φ|"), "{warnings:?}");
+        // Right at the threshold there is no warning; just below, there is.
+        assert!(direction_and_warnings(false, CANCELLATION, 1.0).1.is_empty());
+        assert_eq!(direction_and_warnings(false, -0.9 * CANCELLATION, 1.0).1.len(), 2);
+        // Ranked with the change: after a fall, the most negative phi first.
+        let phi = [0.5, -2.0, 1e-10, -0.1];
+        let down = Ranking::by_score("x", &with_the_change(&phi, -1.0));
+        assert_eq!(down.order, vec![1, 3, 2, 0]);
+        let up = Ranking::by_score("x", &with_the_change(&phi, 1.0));
+        assert_eq!(up.order, vec![0, 2, 3, 1]);
+    }
 }

@@ -244,6 +244,9 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
         if !f.converged {
             println!("  warning: the gap is above the tolerance; raise --max-nodes or see the levels in summary.json");
         }
+        for warning in &f.warnings {
+            println!("  warning: {warning}");
+        }
         let e = &f.agent_errors;
         println!(
             "  per-agent error estimate: largest {:.1e} absolute, {:.1e} relative (over {} agents with |phi| >= 1e-6 of the largest)",

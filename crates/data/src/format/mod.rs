@@ -84,6 +84,14 @@ pub enum FormatError {
         expected: String,
         found: String,
     },
+    #[error(
+        "{path}: the tables' content hashes to {found}, not to the content id {claimed} that they and metadata.json carry: a file was damaged, or changed by a program that kept its id; write the population again (or rewrite the changed table with pandas, which drops the id, to read it as your edit)"
+    )]
+    Damaged {
+        path: PathBuf,
+        claimed: String,
+        found: String,
+    },
     #[error(transparent)]
     Output(#[from] OutputError),
 }

@@ -15,20 +15,73 @@ use arrow_array::{RecordBatch, StringArray};
 use aumann_models::{Activity, Engagement, Exposure, FollowSpan, Order, Population, Repost};
 use std::path::{Path, PathBuf};
 
-/// Refuses a table written by another run than metadata.json's: the
-/// directory mixes files of two runs. A table without a run id (rewritten
-/// by pandas or polars, say) is the user's edit and is accepted.
-fn check_run(table: &TableRows, meta: &Metadata) -> Result<(), FormatError> {
-    let schema = table.schema();
-    let found = schema.as_ref().and_then(|s| s.metadata().get(RUN_KEY));
-    match (found, &meta.run) {
-        (Some(found), Some(expected)) if found != expected => Err(FormatError::Mixed {
-            path: table.path.clone(),
-            expected: expected.clone(),
-            found: found.clone(),
-        }),
-        _ => Ok(()),
+/// The run id a table carries, if any.
+fn run_of(table: &TableRows) -> Option<String> {
+    table.schema().and_then(|s| s.metadata().get(RUN_KEY).cloned())
+}
+
+/// Refuses tables written by different runs: each against metadata.json's
+/// run, or, when metadata.json names none, against the first table that
+/// carries one. Returns the id the directory claims (None when nothing
+/// carries one) and the tables without an id (rewritten by pandas or
+/// polars, say: the user's edits).
+fn check_runs(tables: &[&TableRows], meta: &Metadata) -> Result<(Option<String>, Vec<String>), FormatError> {
+    let mut claimed = meta.run.clone();
+    let mut untagged = Vec::new();
+    for table in tables {
+        match (run_of(table), &claimed) {
+            (Some(found), Some(expected)) if &found != expected => {
+                return Err(FormatError::Mixed {
+                    path: table.path.clone(),
+                    expected: expected.clone(),
+                    found,
+                });
+            }
+            (Some(found), None) => claimed = Some(found),
+            (Some(_), Some(_)) => {}
+            (None, _) => untagged.push(table.path.file_name().map_or_else(
+                || table.path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )),
+        }
     }
+    Ok((claimed, untagged))
+}
+
+/// Checks what was read against the content id the directory claims: a
+/// table changed by a program that kept its id (a flipped bit, a copy
+/// tool's repair) no longer hashes to it. Tables without an id are the
+/// user's edits and cannot be checked: that is said once, through
+/// `progress`, and they are read as they are.
+fn check_content(
+    dir: &Path,
+    data: &Dataset,
+    claimed: Option<String>,
+    untagged: &[String],
+    progress: &dyn Observer,
+) -> Result<(), FormatError> {
+    match claimed {
+        Some(claimed) if untagged.is_empty() => {
+            let found = super::content_id(data);
+            if found != claimed {
+                return Err(FormatError::Damaged {
+                    path: dir.to_path_buf(),
+                    claimed,
+                    found,
+                });
+            }
+        }
+        _ if untagged.is_empty() => progress.note(&format!(
+            "{}: no table or metadata.json carries a content id, so the tables are read unchecked, as edited by hand",
+            dir.display()
+        )),
+        _ => progress.note(&format!(
+            "{}: {} changed since this program wrote the population (no content id to check it by): read as your edit, unchecked",
+            dir.display(),
+            untagged.join(", ")
+        )),
+    }
+    Ok(())
 }
 
 /// Reads a population directory, checking every table against the metadata
@@ -66,20 +119,26 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
     // before any rows are.
     let mut tables = Vec::with_capacity(TABLES.len());
     for name in TABLES {
-        let table = TableRows::open(&dir.join(name))?;
-        check_run(&table, &meta)?;
-        tables.push(table);
+        tables.push(TableRows::open(&dir.join(name))?);
     }
     let mut optional = Vec::new();
     for name in OPTIONAL_TABLES {
         let path = dir.join(name);
         optional.push(if path.exists() {
-            let table = TableRows::open(&path)?;
-            check_run(&table, &meta)?;
-            Some(table)
+            Some(TableRows::open(&path)?)
         } else {
             None
         });
+    }
+    let every: Vec<&TableRows> = tables.iter().chain(optional.iter().flatten()).collect();
+    let (claimed, mut untagged) = check_runs(&every, &meta)?;
+    // An optional table that the run wrote (its run.json lists it) and the
+    // user removed is an edit too: the content no longer hashes to the id.
+    let listed = crate::staged::listed(dir);
+    for (name, table) in OPTIONAL_TABLES.iter().zip(&optional) {
+        if table.is_none() && listed.contains(*name) {
+            untagged.push(format!("{name} (removed)"));
+        }
     }
     let total: u64 = tables
         .iter()
@@ -94,7 +153,10 @@ pub fn read_observed(dir: &Path, progress: &dyn Observer) -> Result<Dataset, For
     };
     let data = assemble(dir, meta, tables, optional, &on_rows);
     release_freed_memory();
-    data
+    let data = data?;
+    progress.stage("checking the tables against their content id", None);
+    check_content(dir, &data, claimed, &untagged, progress)?;
+    Ok(data)
 }
 
 /// Hands the memory of the Arrow batches just read back to the system.

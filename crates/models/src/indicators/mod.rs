@@ -74,11 +74,18 @@ impl Indicator {
         }
     }
 
-    /// The likely reason the indicator does not move on this replay, in one
-    /// line that says what to do (for a result that came back flat).
-    pub fn flat_cause(&self, replay: &Replay) -> String {
+    /// Why the indicator is the same at every setting of the gates on this
+    /// replay, when its structure proves it, in one line that says what to
+    /// do; None when nothing is proved. Each case is a proof: opinions all
+    /// equal stay equal whatever is read (the update averages them), and
+    /// with nobody reading anybody they do not move; a cascade over no
+    /// edge has no hazard (h = 0, so q stays 0); attention without
+    /// engagements is eps for every account (H = 1/N); panic without
+    /// orders has no flow; the linear control with every follower count 0
+    /// weighs every gate 0.
+    pub fn proven_flat(&self, replay: &Replay) -> Option<String> {
         let no_follows = replay.graph.edges() == 0 && replay.network().extra_edges == 0;
-        let cause = match self {
+        match self {
             Indicator::Polarization(_) => {
                 let first = replay.stance.first().copied().unwrap_or(0.5);
                 if replay.stance.iter().all(|&s| s == 0.5) {
@@ -107,9 +114,17 @@ impl Indicator {
                 .iter()
                 .all(|&f| f == 0.0)
                 .then(|| "every follower count is 0".to_string()),
-        };
-        cause.unwrap_or_else(|| {
-            "the indicator is the same with everyone silent and with what happened, and does not move between".into()
+        }
+    }
+
+    /// The reason a result came back flat, in one line: the proof when
+    /// there is one, else what the engine checked (`nodes` of the rule and
+    /// `companion` of its companion).
+    pub fn flat_cause(&self, replay: &Replay, nodes: usize, companion: usize) -> String {
+        self.proven_flat(replay).unwrap_or_else(|| {
+            format!(
+                "the indicator is the same with everyone silent and with what happened, and at every node of the first level ({nodes} of the rule, {companion} of its companion) it does not move and no gate's gradient along the path is nonzero"
+            )
         })
     }
 
