@@ -269,9 +269,13 @@ pub fn print_stance(d: &aumann_stance::Diagnostics) {
     if let (Some(given), Some(matched)) = (d.labels_given, d.labels_matched) {
         println!("  {matched} of {given} labelled accounts found in the population");
     }
-    println!(
-        "  bimodality coefficient {} (above 0.556 suggests two camps); orientation: {}",
-        opt(d.bimodality, &|v| format!("{v:.3}")),
-        d.orientation
-    );
+    if let Some(b) = d.bimodality {
+        println!(
+            "  bimodality coefficient of the scores {b:.3} (a uniform spread gives 0.556; above it is consistent with two camps, proves none)"
+        );
+    }
+    println!("  orientation: {}", d.orientation);
+    for warning in &d.warnings {
+        println!("  warning: {warning}");
+    }
 }

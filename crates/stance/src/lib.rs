@@ -86,9 +86,16 @@ pub struct Diagnostics {
     pub columns: Option<usize>,
     pub fitted_rows: Option<usize>,
     pub iterations: Option<usize>,
-    /// Sarle's bimodality coefficient of the estimated stances: above 5/9
-    /// (0.556) suggests two modes.
+    /// Sarle's bimodality coefficient of the estimated agents' scores
+    /// (before the map to (0, 1), which can add or remove a mode), over at
+    /// least [`MIN_BIMODALITY_AGENTS`] agents estimated from the data (seeds
+    /// and low-signal agents left out); None with a warning below that. A
+    /// uniform distribution gives 5/9; a value above it is consistent with
+    /// two camps and proves none, and one below does not rule them out.
     pub bimodality: Option<f64>,
+    /// What a reader of these numbers must know: too little evidence for a
+    /// statistic, a propagation that did not converge.
+    pub warnings: Vec<String>,
     /// How the sign of the score was chosen.
     pub orientation: String,
     /// Seeds or labels given, and how many named an agent.
@@ -288,25 +295,46 @@ fn from_ca(
         orientation,
         ..Diagnostics::default()
     };
-    Ok(finish(stance, source, confidence, diagnostics))
+    Ok(finish(stance, Some(&score), source, confidence, diagnostics))
 }
 
-/// Fills the counts and the bimodality coefficient.
-fn finish(stance: Vec<f64>, source: Vec<Source>, confidence: Vec<f64>, mut diagnostics: Diagnostics) -> Estimate {
-    let estimated: Vec<f64> = stance
+/// The fewest agents estimated from the data over which the bimodality
+/// coefficient is computed: below it, a handful of scores shape it.
+pub const MIN_BIMODALITY_AGENTS: usize = 50;
+
+/// Fills the counts and the bimodality coefficient, computed on `scores`
+/// (one per agent; the stances when a method has no other score).
+fn finish(
+    stance: Vec<f64>,
+    scores: Option<&[f64]>,
+    source: Vec<Source>,
+    confidence: Vec<f64>,
+    mut diagnostics: Diagnostics,
+) -> Estimate {
+    let estimated = source.iter().filter(|s| **s != Source::LowSignal).count();
+    let from_data: Vec<f64> = scores
+        .unwrap_or(&stance)
         .iter()
         .zip(&source)
-        .filter(|(_, s)| **s != Source::LowSignal)
+        .filter(|(v, s)| !matches!(s, Source::LowSignal | Source::Seed) && v.is_finite())
         .map(|(v, _)| *v)
         .collect();
     diagnostics.agents = stance.len();
-    diagnostics.estimated = estimated.len();
+    diagnostics.estimated = estimated;
     diagnostics.low_signal_share = if stance.is_empty() {
         0.0
     } else {
-        1.0 - estimated.len() as f64 / stance.len() as f64
+        1.0 - estimated as f64 / stance.len() as f64
     };
-    diagnostics.bimodality = bimodality_coefficient(&estimated);
+    diagnostics.bimodality = if from_data.len() >= MIN_BIMODALITY_AGENTS {
+        bimodality_coefficient(&from_data)
+    } else {
+        diagnostics.warnings.push(format!(
+            "bimodality not computed: {} agents were estimated from the data (seeds and low-signal agents aside), fewer than {MIN_BIMODALITY_AGENTS}",
+            from_data.len()
+        ));
+        None
+    };
     Estimate {
         stance,
         source,
@@ -397,31 +425,49 @@ pub fn bimodality_coefficient(values: &[f64]) -> Option<f64> {
     Some((skew * skew + 1.0) / (kurt + 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))))
 }
 
+/// The fewest lexicon hits that estimate an agent's stance: below it the
+/// agent keeps 0.5, flagged low-signal, rather than one word deciding.
+pub const MIN_LEXICON_HITS: u64 = 3;
+
 /// Stance from lexicon hits per agent: (hits of the lower list, hits of the
-/// upper list). The stance is the share of an agent's hits on the upper
-/// side, upper / (upper + lower), kept inside [1e-6, 1 - 1e-6]: already in
-/// (0, 1), oriented by the lists, and with the same meaning on any data, so
-/// it is not standardised. Agents without a hit keep 0.5, flagged.
-/// Confidence grows with the hits: h / (h + 3).
+/// upper list). With h = upper + lower hits, at least [`MIN_LEXICON_HITS`],
+/// the stance is the posterior mean of the upper side's share under a
+/// uniform prior, (upper + 1) / (h + 2): in (0, 1) without clamping,
+/// oriented by the lists, with the same meaning on any data (so not
+/// standardised), and never extreme on little evidence (3 hits, all upper,
+/// give 0.8). Agents with fewer hits keep 0.5, flagged. Confidence grows
+/// with the hits: h / (h + 3).
 pub fn lexicon(hits: &[[u64; 2]]) -> Estimate {
     let mut stance = vec![0.5; hits.len()];
     let mut source = vec![Source::LowSignal; hits.len()];
     let mut confidence = vec![0.0; hits.len()];
+    let mut few = 0;
     for (a, &[lo, hi]) in hits.iter().enumerate() {
-        let h = (lo + hi) as f64;
-        if h > 0.0 {
-            stance[a] = (hi as f64 / h).clamp(STANCE_FLOOR, 1.0 - STANCE_FLOOR);
+        let h = lo + hi;
+        if h >= MIN_LEXICON_HITS {
+            stance[a] = (hi as f64 + 1.0) / (h as f64 + 2.0);
             source[a] = Source::Lexicon;
-            confidence[a] = h / (h + 3.0);
+            confidence[a] = h as f64 / (h as f64 + 3.0);
+        } else if h > 0 {
+            few += 1;
         }
+    }
+    let mut warnings = Vec::new();
+    if few > 0 {
+        warnings.push(format!(
+            "{few} agents with 1 to {} lexicon hits keep 0.5 (low signal): at least {MIN_LEXICON_HITS} hits estimate a stance",
+            MIN_LEXICON_HITS - 1
+        ));
     }
     finish(
         stance,
+        None,
         source,
         confidence,
         Diagnostics {
             method: "lexicon".into(),
             orientation: "the second term list is the upper side (stance above 0.5)".into(),
+            warnings,
             ..Diagnostics::default()
         },
     )
@@ -440,6 +486,7 @@ pub fn labels(agents: usize, given: &[(u32, f64)], in_file: usize) -> Estimate {
     }
     finish(
         stance,
+        None,
         source,
         confidence,
         Diagnostics {
@@ -450,4 +497,173 @@ pub fn labels(agents: usize, given: &[(u32, f64)], in_file: usize) -> Estimate {
             ..Diagnostics::default()
         },
     )
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::*;
+
+    #[test]
+    fn one_lexicon_hit_decides_nothing_and_a_few_do_not_make_an_extreme() {
+        let hits = [[0, 1], [1, 0], [0, 2], [0, 3], [3, 0], [5, 5], [0, 0]];
+        let e = lexicon(&hits);
+        // Fewer than three hits: 0.5, low signal.
+        for a in [0, 1, 2, 6] {
+            assert_eq!((e.stance[a], e.source[a]), (0.5, Source::LowSignal), "agent {a}");
+        }
+        // (upper + 1) / (hits + 2): 3 of 3 upper give 4/5, none of 3 give 1/5.
+        assert_eq!(e.stance[3], 0.8);
+        assert_eq!(e.stance[4], 0.2);
+        assert_eq!(e.stance[5], 0.5);
+        assert_eq!(e.source[3], Source::Lexicon);
+        assert_eq!(e.diagnostics.estimated, 3);
+        assert!(
+            e.diagnostics.warnings[0].starts_with("3 agents with 1 to 2 lexicon hits"),
+            "{:?}",
+            e.diagnostics.warnings
+        );
+    }
+
+    #[test]
+    fn no_bimodality_is_claimed_from_a_handful_of_agents_or_from_seeds() {
+        // 13 estimated agents in two clumps: too few to say anything.
+        let stance: Vec<f64> = (0..100).map(|a| if a % 2 == 0 { 0.1 } else { 0.9 }).collect();
+        let mut source = vec![Source::LowSignal; 100];
+        source[..13].fill(Source::Propagated);
+        let e = finish(
+            stance.clone(),
+            None,
+            source.clone(),
+            vec![0.0; 100],
+            Diagnostics::default(),
+        );
+        assert_eq!(e.diagnostics.bimodality, None);
+        assert!(
+            e.diagnostics.warnings[0].contains("13 agents were estimated"),
+            "{:?}",
+            e.diagnostics.warnings
+        );
+        // Seeds are given, not estimated: they do not count.
+        source.fill(Source::Seed);
+        source[..13].fill(Source::Propagated);
+        let e = finish(stance.clone(), None, source, vec![0.0; 100], Diagnostics::default());
+        assert_eq!(e.diagnostics.bimodality, None);
+        // Every agent estimated: two clumps of 50 give Sarle's coefficient
+        // of a symmetric two-point distribution, computed by hand:
+        // skewness 0, excess kurtosis ((n+1)(-2)+6)(n-1)/((n-2)(n-3)).
+        let e = finish(
+            stance,
+            None,
+            vec![Source::Propagated; 100],
+            vec![0.0; 100],
+            Diagnostics::default(),
+        );
+        let n: f64 = 100.0;
+        let kurt = ((n + 1.0) * -2.0 + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0));
+        let expected = 1.0 / (kurt + 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0)));
+        assert!((e.diagnostics.bimodality.unwrap() - expected).abs() < 1e-12);
+        assert!(expected > 0.9);
+    }
+
+    #[test]
+    fn bimodality_is_read_on_the_scores_not_on_the_mapped_stances() {
+        // One normal camp: the logistic at slope 4 piles the stances at both
+        // ends, and their coefficient reads two modes; the scores' does not.
+        let scores: Vec<f64> = (0..2000)
+            .map(|k| {
+                // Normal quantiles by the probit's rational approximation
+                // are not needed: a symmetric unimodal triangle will do.
+                let u = (k as f64 + 0.5) / 2000.0;
+                if u < 0.5 {
+                    -1.0 + (2.0 * u).sqrt()
+                } else {
+                    1.0 - (2.0 * (1.0 - u)).sqrt()
+                }
+            })
+            .collect();
+        let (stance, _) = to_stance(&scores, &vec![1.0; 2000], &[], 4.0);
+        let of_stances = bimodality_coefficient(&stance).unwrap();
+        let source = vec![Source::Fitted; 2000];
+        let e = finish(stance, Some(&scores), source, vec![0.0; 2000], Diagnostics::default());
+        let of_scores = e.diagnostics.bimodality.unwrap();
+        assert!(of_scores < 5.0 / 9.0, "{of_scores}");
+        assert!(of_stances > of_scores, "{of_stances} vs {of_scores}");
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// n standard normal draws (Box–Muller), seeded.
+    fn normals(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        (0..n)
+            .map(|_| {
+                let (u, v): (f64, f64) = (rng.random(), rng.random());
+                (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+            })
+            .collect()
+    }
+
+    /// Counts in `bins` equal bins over [lo, hi].
+    fn histogram(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<usize> {
+        let mut counts = vec![0; bins];
+        for &v in values {
+            let b = (((v - lo) / (hi - lo)) * bins as f64).floor();
+            if (0.0..bins as f64).contains(&b) {
+                counts[b as usize] += 1;
+            }
+        }
+        counts
+    }
+
+    /// Whether the histogram has a dip: a bin below both a bin to its left
+    /// and one to its right by a margin far above sampling noise.
+    fn has_two_modes(counts: &[usize]) -> bool {
+        let n = counts.len();
+        (1..n - 1).any(|m| {
+            let left = counts[..m].iter().max().copied().unwrap_or(0) as f64;
+            let right = counts[m + 1..].iter().max().copied().unwrap_or(0) as f64;
+            (counts[m] as f64) < 0.9 * left.min(right)
+        })
+    }
+
+    #[test]
+    fn the_logistic_keeps_the_order_of_the_scores_but_not_the_shape_of_their_distribution() {
+        let z = normals(400_000, 3);
+        assert!(!has_two_modes(&histogram(&z, -3.0, 3.0, 30)));
+        // One normal camp at slope 2: two modes in stance.
+        let (stance, _) = to_stance(&z, &vec![1.0; z.len()], &[], 2.0);
+        assert!(has_two_modes(&histogram(&stance, 0.0, 1.0, 20)));
+        // Slope 1 keeps it one mode.
+        let (stance, _) = to_stance(&z, &vec![1.0; z.len()], &[], 1.0);
+        assert!(!has_two_modes(&histogram(&stance, 0.0, 1.0, 20)));
+    }
+
+    #[test]
+    fn two_camps_can_read_below_five_ninths() {
+        // ½N(−1.1, 1) + ½N(1.1, 1): two modes (the camps are more than two
+        // standard deviations apart), and a bimodality coefficient of
+        // (1 + μ²)² / (3 + 6μ² + μ⁴) = 0.4166 in the limit.
+        let z = normals(400_000, 5);
+        let mixture: Vec<f64> = z
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v + if k % 2 == 0 { -1.1 } else { 1.1 })
+            .collect();
+        let density = |x: f64| {
+            let phi = |u: f64| (-0.5 * u * u).exp() / (std::f64::consts::TAU).sqrt();
+            0.5 * phi(x + 1.1) + 0.5 * phi(x - 1.1)
+        };
+        // A dip at 0 between maxima near ±0.7 (a shallow one: 2.6%).
+        assert!(density(0.0) < 0.98 * density(0.7) && density(0.7) == density(-0.7));
+        let mu2: f64 = 1.21;
+        let limit = (1.0 + mu2).powi(2) / (3.0 + 6.0 * mu2 + mu2 * mu2);
+        assert!((limit - 0.4166).abs() < 1e-4);
+        let b = bimodality_coefficient(&mixture).unwrap();
+        assert!((b - limit).abs() < 0.005, "{b}");
+        assert!(b < 5.0 / 9.0);
+    }
 }

@@ -85,13 +85,22 @@ pub fn seeds(population: &Population, seeds: &[(u32, f64)], max_iterations: usiz
         .iter()
         .map(|v| v.clamp(crate::STANCE_FLOOR, 1.0 - crate::STANCE_FLOOR))
         .collect();
+    let warnings = if change < 1e-9 {
+        Vec::new()
+    } else {
+        vec![format!(
+            "the propagation stopped after {iterations} sweeps without converging (largest change in the last sweep {change:.1e}): the propagated stances are not yet the neighbours' averages; more seeds, spread over the graph, converge faster"
+        )]
+    };
     Ok(finish(
         stance,
+        None,
         source,
         confidence,
         Diagnostics {
             method: "seeds".into(),
             iterations: Some(iterations),
+            warnings,
             orientation: format!("by the seeds' own stances (largest change in the last sweep {change:.1e})"),
             labels_matched: Some(seeds.len()),
             ..Diagnostics::default()
@@ -124,6 +133,22 @@ mod tests {
         }
         assert_eq!(e.source[0], Source::Seed);
         assert_eq!(e.confidence[2], 1.0 / 3.0);
+    }
+
+    #[test]
+    fn a_propagation_stopped_before_it_converged_says_so() {
+        // A chain of 200 between seeds 0.1 and 0.9: the harmonic solution is
+        // linear, and 1,000 Jacobi sweeps are far from it in the middle.
+        let e = seeds(&path(200), &[(0, 0.1), (199, 0.9)], 1000).unwrap();
+        let worst = (0..200)
+            .map(|a| (e.stance[a] - (0.1 + 0.8 * a as f64 / 199.0)).abs())
+            .fold(0.0, f64::max);
+        assert!(worst > 0.05, "{worst}");
+        assert_eq!(e.diagnostics.warnings.len(), 1, "{:?}", e.diagnostics.warnings);
+        assert!(e.diagnostics.warnings[0].contains("without converging"));
+        // On a short chain it converges, and nothing is said.
+        let e = seeds(&path(5), &[(0, 0.1), (4, 0.9)], 10_000).unwrap();
+        assert!(!e.diagnostics.warnings.iter().any(|w| w.contains("converging")));
     }
 
     #[test]
