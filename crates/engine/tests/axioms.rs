@@ -4,7 +4,7 @@ mod support;
 
 use aumann_engine::{AumannShapley, ValueFunction, attribute, gradcheck::check_gradient};
 use proptest::prelude::*;
-use support::{Network, Sum, assert_close, random_point};
+use support::{Homogeneous, Network, Sum, assert_close, random_point};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
@@ -18,14 +18,30 @@ proptest! {
     }
 
     #[test]
-    fn efficiency_holds_to_the_tolerance(seed in any::<u64>(), n in 1usize..12) {
-        let game = Network::random(n, seed);
+    fn efficiency_holds_exactly_where_the_rule_is_exact(seed in any::<u64>(), n in 1usize..12, degree in 1usize..9) {
+        // A polynomial of degree k along any straight path has a gradient
+        // of degree k - 1 in tau, which Gauss–Legendre with ceil(k / 2)
+        // nodes integrates exactly: then sum phi = F(x) - F(x') to
+        // rounding, with F evaluated by the game itself, and a wrong weight,
+        // node or path factor (x - x') shows.
+        let game = Homogeneous::random(n, degree, 6, seed);
         let x = random_point(n, seed ^ 1, -1.5, 1.5);
         let x0 = random_point(n, seed ^ 2, -1.0, 1.0);
-        let r = attribute(&game, &x, &x0).unwrap();
-        prop_assert!(r.converged());
-        prop_assert!(r.within(1e-6), "relative gap {}", r.relative_gap());
-        prop_assert!((r.total() - (game.value(&x) - game.value(&x0))).abs() <= 1e-6 * r.target().abs() + 1e-12);
+        let nodes = degree.div_ceil(2).max(1);
+        let r = AumannShapley::default().fixed(nodes).attribute(&game, &x, &x0).unwrap();
+        let delta = game.value(&x) - game.value(&x0);
+        let scale: f64 = r.phi.iter().map(|p| p.abs()).sum::<f64>() + delta.abs() + 1e-300;
+        let total: f64 = r.phi.iter().sum();
+        prop_assert!((total - delta).abs() <= 1e-12 * scale, "sum {total} vs {delta}");
+        // From the origin each phi has a closed form: along tau x the
+        // gradient is tau^(k-1) times the gradient at x, so
+        // phi_i = x_i dF/dx_i(x) / k (Euler's theorem makes them sum to F).
+        let r = AumannShapley::default().fixed(nodes).attribute(&game, &x, &vec![0.0; n]).unwrap();
+        let mut gradient = vec![0.0; n];
+        game.value_and_gradient(&x, &mut gradient);
+        let expected: Vec<f64> = (0..n).map(|i| x[i] * gradient[i] / degree as f64).collect();
+        let scale = expected.iter().fold(1e-300f64, |m, p| m.max(p.abs()));
+        assert_close(&r.phi, &expected, 1e-12 * scale, 0.0, "closed form");
     }
 
     #[test]
@@ -55,20 +71,24 @@ proptest! {
     }
 
     #[test]
-    fn attribution_is_linear_in_the_game(seed in any::<u64>(), n in 1usize..12, nodes in 2usize..40) {
-        let f = Network::random(n, seed);
-        let g = Network::random(n, seed.wrapping_add(1));
+    fn attribution_is_linear_in_the_game(seed in any::<u64>(), n in 1usize..12) {
+        // Two homogeneous polynomials of degrees 3 and 5 from the origin:
+        // each attributed alone has the closed form x_i dF/dx_i(x) / k, so
+        // the sum game's attribution, made adaptively on its own, must be
+        // the sum of the two closed forms, which the engine never sees.
+        let f = Homogeneous::random(n, 3, 5, seed);
+        let g = Homogeneous::random(n, 5, 5, seed.wrapping_add(1));
         let x = random_point(n, seed ^ 1, -1.5, 1.5);
-        let x0 = random_point(n, seed ^ 2, -1.0, 1.0);
-        for rule in aumann_engine::Rule::ALL {
-            let engine = AumannShapley::default().rule(rule).fixed(nodes);
-            let pf = engine.attribute(&f, &x, &x0).unwrap();
-            let pg = engine.attribute(&g, &x, &x0).unwrap();
-            let both = engine.attribute(&Sum(f.clone(), g.clone()), &x, &x0).unwrap();
-            let sum: Vec<f64> = pf.phi.iter().zip(&pg.phi).map(|(a, b)| a + b).collect();
-            let scale = sum.iter().fold(1.0f64, |m, p| m.max(p.abs()));
-            assert_close(&both.phi, &sum, 1e-12 * scale, 0.0, rule.name());
-        }
+        let origin = vec![0.0; n];
+        let closed = |game: &Homogeneous, k: f64| -> Vec<f64> {
+            let mut gradient = vec![0.0; n];
+            game.value_and_gradient(&x, &mut gradient);
+            (0..n).map(|i| x[i] * gradient[i] / k).collect()
+        };
+        let expected: Vec<f64> = closed(&f, 3.0).iter().zip(closed(&g, 5.0)).map(|(a, b)| a + b).collect();
+        let both = attribute(&Sum(f.clone(), g.clone()), &x, &origin).unwrap();
+        let scale = expected.iter().fold(1e-300f64, |m, p| m.max(p.abs()));
+        assert_close(&both.phi, &expected, 1e-11 * scale, 0.0, "sum of the games");
     }
 }
 

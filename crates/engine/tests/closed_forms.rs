@@ -432,3 +432,56 @@ fn the_gauss_legendre_estimate_is_asymptotic_not_a_bound() {
     );
     assert!(true_error > 100.0 * half_rule, "{true_error} vs {half_rule}");
 }
+
+/// F = x0 x1 x2, a product of gates.
+struct Product;
+
+impl ValueFunction for Product {
+    fn players(&self) -> usize {
+        3
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        x[0] * x[1] * x[2]
+    }
+    fn value_and_gradient(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        g.copy_from_slice(&[x[1] * x[2], x[0] * x[2], x[0] * x[1]]);
+        self.value(x)
+    }
+}
+
+#[test]
+fn a_multilinear_game_in_gates_is_not_one_in_agents_that_hold_several() {
+    // Gates 0 and 1 are agent 0's (two steps), gate 2 is agent 1's. By
+    // gate, Aumann–Shapley and Shapley agree (1/3 each, by symmetry and
+    // efficiency); summed per agent that is (2/3, 1/3).
+    let r = AumannShapley::default()
+        .attribute(&Product, &[1.0; 3], &[0.0; 3])
+        .unwrap();
+    let groups = Groups::new(vec![0, 0, 1], 2).unwrap();
+    let per_agent = r.grouped(&groups).phi;
+    assert_close(&per_agent, &[2.0 / 3.0, 1.0 / 3.0], 1e-12, 1e-12, "by agent");
+    let by_gate = exact_shapley(&Product, &[1.0; 3], &[0.0; 3]).unwrap();
+    assert_close(&by_gate.phi, &[1.0 / 3.0; 3], 1e-12, 1e-12, "Shapley of gates");
+    // Agents as players, both of agent 0's gates on or off together: the
+    // game is a0^2 a1, whose Shapley values are (1/2, 1/2) (two orders,
+    // each agent's marginal is 1 in one of them).
+    let agents = ComposedAgents;
+    let by_agent = exact_shapley(&agents, &[1.0; 2], &[0.0; 2]).unwrap();
+    assert_close(&by_agent.phi, &[0.5, 0.5], 1e-12, 1e-12, "Shapley of agents");
+}
+
+/// Product with agent 0 holding gates 0 and 1: G(a0, a1) = a0^2 a1.
+struct ComposedAgents;
+
+impl ValueFunction for ComposedAgents {
+    fn players(&self) -> usize {
+        2
+    }
+    fn value(&self, a: &[f64]) -> f64 {
+        Product.value(&[a[0], a[0], a[1]])
+    }
+    fn value_and_gradient(&self, a: &[f64], g: &mut [f64]) -> f64 {
+        g.copy_from_slice(&[2.0 * a[0] * a[1], a[0] * a[0]]);
+        self.value(a)
+    }
+}

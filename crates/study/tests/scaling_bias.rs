@@ -139,11 +139,16 @@ fn proposition_3_the_one_step_cascade_ratio_is_the_audience_ratio_and_varies() {
 
 #[test]
 fn per_agent_errors_sum_gates_with_their_signs_and_ignore_agents_below_the_floor() {
-    // Agent 0: gate errors +3 and -3 cancel; agent 1: phi 1e-12, error 1e-12
-    // (ratio 1, but below the floor); agent 2: phi 10, error 0.5.
-    let phi = [5.0, 1e-12, 10.0];
-    let error = [0.0, 1e-12, 0.5];
+    // Per gate, as the engine returns them: agent 0 holds gates 0 and 1
+    // (errors +3 and -3, which cancel), agent 1 gate 2 (phi 1e-12, error
+    // 1e-12: ratio 1, but below the floor), agent 2 gates 3 and 4 (phi 4
+    // and 6, errors 0.2 and 0.3). Summed per agent as a study sums them.
+    let groups = aumann_engine::Groups::new(vec![0, 0, 1, 2, 2], 3).unwrap();
+    let phi = groups.sum(&[2.0, 3.0, 1e-12, 4.0, 6.0]);
+    let error = groups.sum(&[3.0, -3.0, 1e-12, 0.2, 0.3]);
     let e = aumann_study::AgentErrors::of(&phi, &error);
+    // Errors summed without their signs would make agent 0's 6.
+    assert_eq!(error[0], 0.0);
     assert_eq!(e.max_abs_error, 0.5);
     assert_eq!(e.max_abs_agent, Some(2));
     assert_eq!(e.max_relative_error, 0.05);
