@@ -226,3 +226,252 @@ fn a_window_longer_than_64_steps_matches_its_equations() {
     }
     assert_eq!(values[..2], values[2..], "the same bits on 1 and 3 threads");
 }
+
+/// Where a reader's content comes from: an author's items of one step (a
+/// gate, or no gate when no activity row records them), with its weight.
+#[derive(Clone, Copy, Debug)]
+struct Source {
+    author: u32,
+    /// The step the items were posted at, when a gate holds them.
+    gate_step: Option<u32>,
+    weight: f64,
+}
+
+/// What reader j reads at step t over `network`, as docs/indicators.md
+/// ("The network") writes it: a follow of i that holds at t carries the
+/// gate (i, t) at weight 1; an exposure to `amount` items i posted at p
+/// carries the gate (i, p) at amount / a[i,p], or, with no activity there,
+/// `amount` items of no gate; with both, a followee's items shown at the
+/// same step are read once at the larger weight. A reader's own items are
+/// never read.
+fn sources(p: &Population, network: aumann_models::Network, j: u32, t: u32) -> Vec<Source> {
+    use aumann_models::Network;
+    let a = summed(&p.activity, |x| (x.agent, x.step), |x| x.amount);
+    let mut followed = BTreeSet::new();
+    if network != Network::Exposures {
+        for (r, &(reader, i)) in p.follows.iter().enumerate() {
+            let holds = p.follow_spans.get(r).is_none_or(|s| s.holds_at(t));
+            if reader == j && i != j && holds {
+                followed.insert(i);
+            }
+        }
+    }
+    // Exposure weights per (author, posted), and items of no gate per author.
+    let mut shown: std::collections::BTreeMap<(u32, u32), f64> = Default::default();
+    let mut ungated: std::collections::BTreeMap<u32, f64> = Default::default();
+    if network != Network::Follows {
+        for e in p
+            .exposures
+            .iter()
+            .filter(|e| e.reader == j && e.step == t && e.author != j)
+        {
+            let posted = e.posted.unwrap_or(e.step);
+            match a.get(&(e.author, posted)).copied().filter(|&x| x > 0.0) {
+                Some(made) => *shown.entry((e.author, posted)).or_default() += e.amount / made,
+                None => *ungated.entry(e.author).or_default() += e.amount,
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for &i in &followed {
+        let same_step = shown.remove(&(i, t)).unwrap_or(0.0);
+        out.push(Source {
+            author: i,
+            gate_step: Some(t),
+            weight: same_step.max(1.0),
+        });
+    }
+    for ((i, posted), weight) in shown {
+        out.push(Source {
+            author: i,
+            gate_step: Some(posted),
+            weight,
+        });
+    }
+    for (i, items) in ungated {
+        out.push(Source {
+            author: i,
+            gate_step: None,
+            weight: items,
+        });
+    }
+    out
+}
+
+/// E_g = alpha_g (own_g + sum_k amount_k alpha_{parent_k}) for a gated
+/// source, over its reposts whose parent item is in the record; 1 for an
+/// item of no gate.
+fn emission(p: &Population, g: &Gates, source: &Source) -> f64 {
+    let Some(step) = source.gate_step else { return 1.0 };
+    let a = summed(&p.activity, |x| (x.agent, x.step), |x| x.amount);
+    let made = a.get(&(source.author, step)).copied().unwrap_or(0.0);
+    let mut own = made;
+    let mut carried = 0.0;
+    for r in p
+        .reposts
+        .iter()
+        .filter(|r| r.reposter == source.author && r.step == step)
+    {
+        if a.get(&(r.parent_author, r.parent_step)).is_some_and(|&x| x > 0.0) {
+            own -= r.amount;
+            carried += r.amount * alpha(g, r.parent_author, r.parent_step);
+        }
+    }
+    alpha(g, source.author, step) * (own + carried)
+}
+
+/// Polarization and cascade over the sources above: R_j = sum w E b_i,
+/// L_j = sum w E (1 - b_i); h_j = beta sum w E (c + (1 - c) q_i), each
+/// source's state its author's at the step it is read.
+fn over_network(indicator: Indicator, p: &Population, network: aumann_models::Network, g: &Gates) -> f64 {
+    let n = p.agents;
+    match indicator {
+        Indicator::Polarization(PolarizationParams { kappa }) => {
+            let mut b = p.stance.clone();
+            for t in 0..p.steps as u32 {
+                let next: Vec<f64> = (0..n)
+                    .map(|j| {
+                        let (mut r, mut l) = (0.0, 0.0);
+                        for s in sources(p, network, j as u32, t) {
+                            let e = s.weight * emission(p, g, &s);
+                            r += e * b[s.author as usize];
+                            l += e * (1.0 - b[s.author as usize]);
+                        }
+                        (kappa * b[j] + b[j] * r) / (kappa + b[j] * r + (1.0 - b[j]) * l)
+                    })
+                    .collect();
+                b = next;
+            }
+            let mean = b.iter().sum::<f64>() / n as f64;
+            4.0 / n as f64 * b.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
+        }
+        Indicator::Cascade(CascadeParams { beta, c }) => {
+            let mut q = vec![0.0; n];
+            for t in 0..p.steps as u32 {
+                let next: Vec<f64> = (0..n)
+                    .map(|j| {
+                        let h: f64 = sources(p, network, j as u32, t)
+                            .iter()
+                            .map(|s| s.weight * emission(p, g, s) * (c + (1.0 - c) * q[s.author as usize]))
+                            .sum::<f64>()
+                            * beta;
+                        1.0 - (1.0 - q[j]) * (-h).exp()
+                    })
+                    .collect();
+                q = next;
+            }
+            q.iter().sum()
+        }
+        _ => unreachable!("only polarization and cascade read the network"),
+    }
+}
+
+#[test]
+fn polarization_and_cascade_over_spans_exposures_and_reposts_match_their_documented_equations() {
+    use aumann_models::{Exposure, FollowSpan, Network, ReplayOptions, Repost};
+    let indicators = [
+        Indicator::Polarization(PolarizationParams { kappa: 0.7 }),
+        Indicator::Cascade(CascadeParams { beta: 0.3, c: 0.35 }),
+    ];
+    for seed in 0..10u64 {
+        let agents = 4 + seed as usize;
+        let steps = 2 + seed as usize % 3;
+        let mut p = random_population(agents, steps, seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 991);
+        // Follows that begin or end inside the window.
+        p.follow_spans = (0..p.follows.len())
+            .map(|_| FollowSpan {
+                begin: rng.random_bool(0.4).then(|| rng.random_range(0..steps as u32)),
+                end: rng.random_bool(0.4).then(|| rng.random_range(1..=steps as u32)),
+            })
+            .map(|s| match (s.begin, s.end) {
+                (Some(b), Some(e)) if e <= b => FollowSpan {
+                    begin: Some(b),
+                    end: None,
+                },
+                _ => s,
+            })
+            .collect();
+        let posted: Vec<(u32, u32, f64)> = p.activity.iter().map(|a| (a.agent, a.step, a.amount)).collect();
+        // Exposures to items of this step or earlier, of gates and of no
+        // gate (an author and step with no activity row).
+        for _ in 0..3 * agents {
+            let (reader, author) = (rng.random_range(0..agents as u32), rng.random_range(0..agents as u32));
+            let step = rng.random_range(0..steps as u32);
+            let at = rng.random_range(0..=step);
+            p.exposures.push(Exposure {
+                reader,
+                author,
+                step,
+                posted: (at != step || rng.random_bool(0.5)).then_some(at),
+                amount: rng.random_range(0.2..3.0),
+            });
+        }
+        // Reposts: part of a step's activity that carries an earlier item
+        // (linked), or an item nobody recorded (unlinked).
+        let mut used: HashMap<(u32, u32), f64> = HashMap::new();
+        for &(reposter, step, amount) in &posted {
+            if step == 0 || !rng.random_bool(0.6) {
+                continue;
+            }
+            let earlier: Vec<&(u32, u32, f64)> = posted.iter().filter(|x| x.1 < step && x.0 != reposter).collect();
+            let (parent_author, parent_step) = if earlier.is_empty() || rng.random_bool(0.2) {
+                (rng.random_range(0..agents as u32), 0)
+            } else {
+                let x = earlier[rng.random_range(0..earlier.len())];
+                (x.0, x.1)
+            };
+            let part = amount * rng.random_range(0.1..0.6);
+            let left = amount - used.get(&(reposter, step)).copied().unwrap_or(0.0);
+            if part <= left {
+                *used.entry((reposter, step)).or_default() += part;
+                p.reposts.push(Repost {
+                    reposter,
+                    step,
+                    parent_author,
+                    parent_step,
+                    amount: part,
+                });
+            }
+        }
+        p.validate().unwrap();
+        let gates_of = |replay: &Replay, g: &Gates| -> Vec<f64> {
+            replay
+                .gate_ids()
+                .map(|gate| alpha(g, replay.gate_agent(gate), replay.gate_step(gate)))
+                .collect()
+        };
+        for network in [Network::Follows, Network::Exposures, Network::Both] {
+            let options = ReplayOptions {
+                network,
+                ..Default::default()
+            };
+            let replay = Replay::with_progress(&p, options, &|_, _| {}).unwrap();
+            let interior: Gates = replay
+                .gate_ids()
+                .map(|gate| {
+                    (
+                        (replay.gate_agent(gate), replay.gate_step(gate)),
+                        0.05 + 0.9 * rng.random::<f64>(),
+                    )
+                })
+                .collect();
+            let ones: Gates = interior.keys().map(|&k| (k, 1.0)).collect();
+            let zeros: Gates = interior.keys().map(|&k| (k, 0.0)).collect();
+            for &indicator in &indicators {
+                let workspace = Workspace::new();
+                let model = SweepGame(indicator.model(&replay, &workspace));
+                for (what, g) in [("all open", &ones), ("all closed", &zeros), ("interior", &interior)] {
+                    let ours = model.value(&gates_of(&replay, g));
+                    let expected = over_network(indicator, &p, network, g);
+                    assert!(
+                        (ours - expected).abs() <= 1e-12 * expected.abs().max(1e-3),
+                        "seed {seed}, {}, {}, {what}: {ours} vs {expected}",
+                        network.name(),
+                        indicator.name()
+                    );
+                }
+            }
+        }
+    }
+}
