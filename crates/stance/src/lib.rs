@@ -667,3 +667,55 @@ mod shape_tests {
         assert!(b < 5.0 / 9.0);
     }
 }
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// (4/N) sum (s - mean)^2, the starting polarization of docs/indicators.md.
+    fn polarization(stance: &[f64]) -> f64 {
+        let n = stance.len() as f64;
+        let mean = stance.iter().sum::<f64>() / n;
+        4.0 / n * stance.iter().map(|s| (s - mean).powi(2)).sum::<f64>()
+    }
+
+    #[test]
+    fn the_logistic_caps_the_starting_polarization_at_tanh_squared_of_half_the_slope() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for slope in [0.5, 1.0, 2.0, 4.0] {
+            let cap = (slope / 2.0f64).tanh().powi(2);
+            // Skewed, two-camp, heavy-tailed and tiny samples, some unscored.
+            for trial in 0..40 {
+                let n = 3 + trial * 7;
+                let scores: Vec<f64> = (0..n)
+                    .map(|k| match trial % 4 {
+                        0 => rng.random::<f64>().powi(6),
+                        1 => {
+                            if k % 2 == 0 {
+                                -3.0
+                            } else {
+                                5.0 + rng.random::<f64>()
+                            }
+                        }
+                        2 => 1.0 / (rng.random::<f64>() + 1e-3),
+                        _ if k % 3 == 0 => f64::NAN,
+                        _ => rng.random::<f64>() - 0.5,
+                    })
+                    .collect();
+                let (stance, _) = to_stance(&scores, &vec![1.0; n], &[], slope);
+                let p = polarization(&stance);
+                assert!(p <= cap * (1.0 + 1e-12), "slope {slope}, trial {trial}: {p} > {cap}");
+            }
+            // Two equal camps at exactly one standard deviation reach it.
+            let scores: Vec<f64> = (0..1000).map(|k| if k % 2 == 0 { -1.0 } else { 1.0 }).collect();
+            let (stance, _) = to_stance(&scores, &vec![1.0; 1000], &[], slope);
+            assert!(
+                (polarization(&stance) - cap).abs() < 1e-12 * cap.max(1.0),
+                "slope {slope}"
+            );
+        }
+        assert!(((0.5f64).tanh().powi(2) - 0.2135).abs() < 1e-4);
+        assert!(((1.0f64).tanh().powi(2) - 0.580).abs() < 1e-3);
+    }
+}

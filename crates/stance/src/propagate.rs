@@ -143,7 +143,8 @@ mod tests {
         let worst = (0..200)
             .map(|a| (e.stance[a] - (0.1 + 0.8 * a as f64 / 199.0)).abs())
             .fold(0.0, f64::max);
-        assert!(worst > 0.05, "{worst}");
+        // 0.1596 measured: the docs quote it.
+        assert!(worst > 0.15 && worst < 0.17, "{worst}");
         assert_eq!(e.diagnostics.warnings.len(), 1, "{:?}", e.diagnostics.warnings);
         assert!(e.diagnostics.warnings[0].contains("without converging"));
         // On a short chain it converges, and nothing is said.

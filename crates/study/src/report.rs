@@ -321,7 +321,11 @@ fn agents_table(h: &mut String, study: &IndicatorStudy, name: &str, top: bool) {
             if top { "up" } else { "down" },
             // The indicator went down exactly when the bottom table is
             // the one that pushed it the way it went.
-            if top == (study.full.direction == "down") { "against" } else { "with" }
+            if top == (study.full.direction == "down") {
+                "against"
+            } else {
+                "with"
+            }
         )
     );
     for (rank, a) in agents.iter().enumerate() {
