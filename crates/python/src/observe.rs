@@ -20,6 +20,9 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 pub struct Watch {
     terminal: Option<Terminal>,
     stop: AtomicBool,
+    /// What the work asked to tell the user, raised as Python warnings
+    /// once it has returned (a warning needs the GIL).
+    notes: std::sync::Mutex<Vec<String>>,
 }
 
 impl Watch {
@@ -27,6 +30,7 @@ impl Watch {
         Self {
             terminal: progress.then(Terminal::new),
             stop: AtomicBool::new(false),
+            notes: std::sync::Mutex::new(Vec::new()),
         }
     }
 }
@@ -46,6 +50,13 @@ impl Observer for Watch {
 
     fn interrupted(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    fn note(&self, text: &str) {
+        self.notes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(text.to_string());
     }
 }
 
@@ -77,6 +88,11 @@ pub fn detached<T: Send>(py: Python<'_>, progress: bool, work: impl FnOnce(&Watc
     });
     if let Some(t) = &watch.terminal {
         t.finish();
+    }
+    let notes = std::mem::take(&mut *watch.notes.lock().unwrap_or_else(|e| e.into_inner()));
+    for note in notes {
+        let message = std::ffi::CString::new(note).unwrap_or_default();
+        PyErr::warn(py, &py.get_type::<pyo3::exceptions::PyUserWarning>(), &message, 1)?;
     }
     if let Some(signal) = signal {
         return Err(signal);

@@ -56,12 +56,20 @@ def test_study_writes_the_report(tmp_path, small):
     assert {"summary.json", "report.html", "run.json", "attributions-linear.parquet"} <= names
     assert summary == json.loads((tmp_path / "study" / "summary.json").read_text())
     assert [p["kind"] for p in summary["indicators"][0]["panels"]] == ["top-followers", "random", "snowball"]
-    # A directory of something else is refused, and left as it was.
+    # The user's own files in the output directory are kept beside the study's.
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
-    with pytest.raises(aumann.OutputError):
-        aumann.study(small, "linear", sample=0, out=tmp_path / "mine", progress=False)
-    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+    aumann.study(small, "linear", sample=0, out=tmp_path / "mine", progress=False)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+    assert (tmp_path / "mine" / "summary.json").exists()
+    # A file of a name the study writes, which no run.json lists, is someone
+    # else's: refused, and left as it was.
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "summary.json").write_text("{}")
+    with pytest.raises(aumann.OutputError, match="not written by this program"):
+        aumann.study(small, "linear", sample=0, out=tmp_path / "theirs", progress=False)
+    assert [p.name for p in (tmp_path / "theirs").iterdir()] == ["summary.json"]
+    assert (tmp_path / "theirs" / "summary.json").read_text() == "{}"
 
 
 def test_other_threads_run_during_an_attribution():

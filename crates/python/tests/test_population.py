@@ -50,6 +50,23 @@ def test_pandas_to_parquet_and_back(tmp_path, aumann_bin):
     assert "linear" in out.stdout
 
 
+def test_a_table_edited_with_pandas_is_read_with_a_warning(tmp_path):
+    agents, follows, activity, engagements, exposures = frames()
+    pop = aumann.Population.from_frames(agents, follows, activity, engagements, exposures=exposures, steps=4)
+    pop.write(tmp_path / "pop")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aumann.read_population(tmp_path / "pop", progress=False)
+    table = pd.read_parquet(tmp_path / "pop" / "agents.parquet")
+    table.loc[0, "stance"] = 0.9
+    table.to_parquet(tmp_path / "pop" / "agents.parquet")
+    with pytest.warns(UserWarning, match="agents.parquet changed since this program wrote the population"):
+        back = aumann.read_population(tmp_path / "pop", progress=False)
+    assert back.agents.stance[0] == 0.9
+
+
 def test_generate_matches_the_command_line(tmp_path, aumann_bin):
     run_cli(aumann_bin, "synth", "--agents", "1500", "--days", "4", "--seed", "3", "--out", str(tmp_path / "synth"))
     from_cli = aumann.read_population(tmp_path / "synth", progress=False)

@@ -309,24 +309,24 @@ fn agents_table(h: &mut String, study: &IndicatorStudy, name: &str, top: bool) {
         return;
     }
     let id = format!("{name}-{}", if top { "top" } else { "bottom" });
+    // The indicator went down exactly when the bottom table is the one that
+    // pushed it the way it went.
+    let heading = format!(
+        "The {} agents with the {} φ (they {} the indicator {}, {} the way it went)",
+        agents.len(),
+        if top { "largest" } else { "most negative" },
+        if top { "pushed" } else { "pulled" },
+        if top { "up" } else { "down" },
+        if top == (study.full.direction == "down") {
+            "against"
+        } else {
+            "with"
+        }
+    );
     let _ = write!(
         h,
-        r#"<h3>{}</h3><div><input class="search" data-table="{id}" placeholder="search ids, tiers" aria-label="search"></div>
-<div class="agents"><table class="sortable" id="{id}"><thead><tr><th data-sort="number">rank</th><th data-sort="text">external id</th><th data-sort="number">followers</th><th data-sort="text">tier</th><th data-sort="number">φ</th><th data-sort="number">share of Σφ</th><th data-sort="number">share of Σ|φ|</th><th data-sort="number">error estimate</th></tr></thead><tbody>"#,
-        format!(
-            "The {} agents with the {} φ (they {} the indicator {}, {} the way it went)",
-            agents.len(),
-            if top { "largest" } else { "most negative" },
-            if top { "pushed" } else { "pulled" },
-            if top { "up" } else { "down" },
-            // The indicator went down exactly when the bottom table is
-            // the one that pushed it the way it went.
-            if top == (study.full.direction == "down") {
-                "against"
-            } else {
-                "with"
-            }
-        )
+        r#"<h3>{heading}</h3><div><input class="search" data-table="{id}" placeholder="search ids, tiers" aria-label="search"></div>
+<div class="agents"><table class="sortable" id="{id}"><thead><tr><th data-sort="number">rank</th><th data-sort="text">external id</th><th data-sort="number">followers</th><th data-sort="text">tier</th><th data-sort="number">φ</th><th data-sort="number">share of Σφ</th><th data-sort="number">share of Σ|φ|</th><th data-sort="number">error estimate</th></tr></thead><tbody>"#
     );
     for (rank, a) in agents.iter().enumerate() {
         let _ = write!(
