@@ -164,6 +164,8 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         } => {
             let mut inputs: Vec<&std::path::Path> = files.iter().map(|f| f.as_path()).collect();
             inputs.extend(stance.file.as_deref());
+            inputs.extend(follows.as_deref());
+            inputs.extend(stances.as_deref());
             let staged = StagedDir::create(&out, &format::POPULATION_FILES, &inputs)?;
             let options = JetstreamOptions {
                 steps: days,
