@@ -388,6 +388,29 @@ fn after_an_adaptive_jump_the_estimate_overstates_by_the_node_ratio() {
             (overstated / predicted - 1.0).abs() < 0.05,
             "player {i}: estimate {overstated:.1}x the error, predicted {predicted:.1}x"
         );
+        // The estimate (phi minus the companion's phi) has the opposite sign
+        // of phi's own error: C n^-p - C n_c^-p = -((n / n_c)^p - 1) C n^-p.
+        assert!(r.error[i] * (r.phi[i] - exact[i]) < 0.0, "player {i}");
+    }
+}
+
+#[test]
+fn the_trapezoids_estimate_counts_intervals_not_nodes() {
+    // The trapezoid with n nodes has n - 1 intervals: at 9 nodes against its
+    // 5-node companion the estimate is ((8 / 4)^2 - 1) = 3 times the error,
+    // where counting nodes would say (9 / 5)^2 - 1 = 2.24.
+    let w = vec![0.7, 1.3];
+    let game = ComposedLinear::new(w.clone(), |v: f64| v.exp(), |v: f64| v.exp());
+    let exact: Vec<f64> = (0..2).map(|i| w[i] / 2.0 * (2.0f64.exp() - 1.0)).collect();
+    let r = AumannShapley::default()
+        .rule(Rule::Trapezoid)
+        .fixed(9)
+        .attribute(&game, &[1.0, 1.0], &[0.0, 0.0])
+        .unwrap();
+    assert_eq!(r.companion_nodes, 5);
+    for i in 0..2 {
+        let ratio = -r.error[i] / (r.phi[i] - exact[i]);
+        assert!((ratio - 3.0).abs() < 0.05, "player {i}: {ratio}");
     }
 }
 
