@@ -71,11 +71,11 @@ fn check_content(
                 });
             }
         }
-        _ if untagged.is_empty() => progress.note(&format!(
-            "{}: no table or metadata.json carries a content id, so the tables are read unchecked, as edited by hand",
+        None => progress.note(&format!(
+            "{}: no table or metadata.json carries a content id (written by another program?), so the tables are read unchecked",
             dir.display()
         )),
-        _ => progress.note(&format!(
+        Some(_) => progress.note(&format!(
             "{}: {} changed since this program wrote the population (no content id to check it by): read as your edit, unchecked",
             dir.display(),
             untagged.join(", ")
