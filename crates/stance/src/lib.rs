@@ -665,6 +665,12 @@ mod shape_tests {
         let b = bimodality_coefficient(&mixture).unwrap();
         assert!((b - limit).abs() < 0.005, "{b}");
         assert!(b < 5.0 / 9.0);
+        // And one mode can read above it: Z^2 (a gamma of shape 1/2, its
+        // density falling from 0) has skewness sqrt(8) and excess kurtosis
+        // 12, so (8 + 1) / (12 + 3) = 0.6 in the limit.
+        let squares: Vec<f64> = z.iter().map(|v| v * v).collect();
+        let b = bimodality_coefficient(&squares).unwrap();
+        assert!((b - 0.6).abs() < 0.02 && b > 5.0 / 9.0, "{b}");
     }
 }
 
