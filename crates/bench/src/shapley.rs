@@ -8,7 +8,7 @@ use aumann_data::synth::{SynthParams, generate};
 use aumann_engine::{AumannShapley, NodeCount, PermutationShapley, SweepGame, exact_shapley};
 use aumann_models::{Indicator, Replay, Workspace, attribute};
 use aumann_study::agent_game::AgentGame;
-use aumann_study::svg::{COLORS, Chart};
+use aumann_study::svg::Chart;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -214,17 +214,11 @@ impl ShapleyBench {
             .iter()
             .filter_map(|r| r.shapley_seconds.map(|s| (log(r.agents as f64), log(s))))
             .collect();
-        chart.line(
-            &aumann,
-            COLORS[0],
-            &format!("Aumann–Shapley ({})", self.engine_label()),
-            false,
-        );
+        chart.line(&aumann, 0, &format!("Aumann–Shapley ({})", self.engine_label()));
         chart.line(
             &shapley,
-            COLORS[1],
+            1,
             &format!("permutation Shapley, {} permutations", self.permutations),
-            false,
         );
         chart.finish()
     }

@@ -34,20 +34,35 @@ impl Observer for () {
 
 /// A bar on stderr for stages with a total, a spinner for stages without.
 pub struct Terminal {
-    bar: ProgressBar,
+    /// One bar per stage: a stage starts on a fresh line, cleared of the
+    /// previous stage's prefix, message and counts before anything of the
+    /// new stage is drawn.
+    bar: std::sync::Mutex<ProgressBar>,
 }
 
 impl Terminal {
     pub fn new() -> Self {
-        let bar = ProgressBar::with_draw_target(None, target());
-        bar.set_style(spinner_style());
-        Self { bar }
+        Self {
+            bar: std::sync::Mutex::new(stage_spinner()),
+        }
+    }
+
+    fn bar(&self) -> std::sync::MutexGuard<'_, ProgressBar> {
+        // A panic elsewhere while the lock was held leaves a bar that is
+        // still fit to draw on.
+        self.bar.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Clears the line (call before printing results).
     pub fn finish(&self) {
-        self.bar.finish_and_clear();
+        self.bar().finish_and_clear();
     }
+}
+
+fn stage_spinner() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, target());
+    bar.set_style(spinner_style());
+    bar
 }
 
 impl Default for Terminal {
@@ -58,41 +73,38 @@ impl Default for Terminal {
 
 impl Observer for Terminal {
     fn stage(&self, name: &str, total: Option<u64>) {
-        // The style first: a redraw between these calls must not show the
-        // previous stage's style with the new stage's numbers.
-        match total {
-            Some(_) => {
-                self.bar.disable_steady_tick();
-                self.bar.set_style(bar_style());
+        let next = match total {
+            Some(total) => {
+                let bar = ProgressBar::with_draw_target(Some(total), target());
+                bar.set_style(bar_style());
+                bar
             }
-            None => self.bar.set_style(spinner_style()),
-        }
-        self.bar.reset();
-        self.bar.set_prefix(name.to_string());
-        self.bar.set_message("");
-        match total {
-            Some(total) => self.bar.set_length(total),
-            None => {
-                self.bar.unset_length();
-                self.bar.enable_steady_tick(Duration::from_millis(120));
-            }
+            None => stage_spinner(),
+        };
+        next.set_prefix(name.to_string());
+        let mut bar = self.bar();
+        bar.finish_and_clear();
+        *bar = next;
+        if total.is_none() {
+            bar.enable_steady_tick(Duration::from_millis(120));
         }
     }
 
     fn advance(&self, done: u64, total: u64, detail: &str) {
-        if self.bar.length() != Some(total) {
-            self.bar.disable_steady_tick();
-            self.bar.set_length(total);
-            self.bar.set_style(bar_style());
+        let bar = self.bar();
+        if bar.length() != Some(total) {
+            bar.disable_steady_tick();
+            bar.set_length(total);
+            bar.set_style(bar_style());
         }
-        self.bar.set_position(done);
-        self.bar.set_message(detail.to_string());
+        bar.set_position(done);
+        bar.set_message(detail.to_string());
     }
 
     fn note(&self, text: &str) {
         // Said whether or not a bar is drawn: it is about the input, not
         // the progress.
-        self.bar.suspend(|| eprintln!("note: {text}"));
+        self.bar().suspend(|| eprintln!("note: {text}"));
     }
 }
 

@@ -395,7 +395,10 @@ fn is_flat<G: ?Sized>(
 /// The next node count of the adaptive mode. Gauss–Legendre doubles: its
 /// convergence is geometric but at a rate set by the integrand's nearest
 /// complex singularity, which replays of many steps make irregular enough
-/// that a fitted rate misleads. The Riemann and trapezoid rules have a known
+/// that a fitted rate misleads; smaller steps (by half, by a third) were
+/// measured against doubling on replays and win only case by case, with a
+/// worse worst case (BENCHMARKS.md, "How Gauss–Legendre refines"). The
+/// Riemann and trapezoid rules have a known
 /// order p (1 for left and right, 2 for midpoint and trapezoid), so the gap
 /// scales as n^-p and the count that brings it to half the tolerance can be
 /// computed, within [n + 1, 16 n].

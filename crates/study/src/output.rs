@@ -37,15 +37,15 @@ pub enum SaveError {
 }
 
 /// Writes a study's or an attribution's outputs, whole or not at all: the
-/// tables, summary.json, report.html when `report` gives the load and total
-/// seconds, and run.json with `manifest`, into `staged` (created before the
+/// tables, summary.json, report.html when `report` gives the load (None
+/// when the population was at hand) and total seconds, and run.json with `manifest`, into `staged` (created before the
 /// work, so that a bad output directory fails at once), then commits it.
 /// Returns the paths written.
 pub fn save(
     staged: StagedDir,
     data: &Dataset,
     result: &StudyResult,
-    report: Option<(f64, f64)>,
+    report: Option<(Option<f64>, f64)>,
     manifest: Manifest,
 ) -> Result<Vec<PathBuf>, SaveError> {
     write(staged.dir(), data, result)?;

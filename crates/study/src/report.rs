@@ -1,7 +1,8 @@
 //! The self-contained HTML report: one page, inline SVG charts, no network.
 
+use crate::number::{percent, readable};
 use crate::panel::PanelKind;
-use crate::svg::{COLORS, Chart, escape, tick_label};
+use crate::svg::{Chart, escape};
 use crate::tiers::Tier;
 use crate::{IndicatorStudy, StudyResult};
 use aumann_data::format::FormatError;
@@ -78,6 +79,16 @@ document.addEventListener('DOMContentLoaded', function () {
     var box = svg.getBBox();
     if (!(box.width > 0 && box.height > 0)) bad.push('chart ' + i + ' is empty');
     if (!svg.querySelector('polyline, circle, rect[height]:not(.frame)')) bad.push('chart ' + i + ' has no data');
+    // The legend, as the browser lays its text out, covers no plotted mark.
+    var legend = svg.querySelector('g.legend');
+    if (legend) {
+      var l = legend.getBBox();
+      svg.querySelectorAll('.data').forEach(function (el) {
+        var d = el.getBBox();
+        if (l.x < d.x + d.width && d.x < l.x + l.width && l.y < d.y + d.height && d.y < l.y + l.height)
+          bad.push('chart ' + i + ' has its legend over its data');
+      });
+    }
     svg.querySelectorAll('[points],[cx],[cy],[x],[y],[height]').forEach(function (el) {
       ['points', 'cx', 'cy', 'x', 'y', 'height'].forEach(function (a) {
         var v = el.getAttribute(a);
@@ -106,7 +117,14 @@ document.addEventListener('DOMContentLoaded', function () {
 "#;
 
 /// Writes report.html.
-pub fn write(path: &Path, result: &StudyResult, load_seconds: f64, total_seconds: f64) -> Result<(), FormatError> {
+/// `load_seconds` is the time spent reading or generating the population
+/// (None when the caller had it already, as Python does).
+pub fn write(
+    path: &Path,
+    result: &StudyResult,
+    load_seconds: Option<f64>,
+    total_seconds: f64,
+) -> Result<(), FormatError> {
     let html = render(result, load_seconds, total_seconds);
     std::fs::write(path, html).map_err(|source| FormatError::Io {
         path: path.to_path_buf(),
@@ -114,7 +132,7 @@ pub fn write(path: &Path, result: &StudyResult, load_seconds: f64, total_seconds
     })
 }
 
-pub fn render(result: &StudyResult, load_seconds: f64, total_seconds: f64) -> String {
+pub fn render(result: &StudyResult, load_seconds: Option<f64>, total_seconds: f64) -> String {
     let p = &result.population;
     let mut h = String::new();
     let _ = write!(
@@ -124,18 +142,14 @@ pub fn render(result: &StudyResult, load_seconds: f64, total_seconds: f64) -> St
 <h1>Who produced the outcome, and how much</h1>
 <p class="muted">{source} population: {agents} agents, {steps} steps, {edges} follow edges, {gates} gates (agent-steps with any action).
 Replayed {network}.
-Aumann–Shapley attribution over every agent; the top-{n} panel by followers and a random panel of the same size replayed on their own.</p>"#,
+Aumann–Shapley attribution over every agent; {panels}.</p>"#,
         source = escape(&p.source),
         agents = p.agents,
         steps = p.steps,
         edges = p.follow_edges,
         gates = p.gates,
         network = escape(&p.network.describe()),
-        n = result
-            .indicators
-            .first()
-            .and_then(|s| s.panels.first())
-            .map_or(0, |x| x.size),
+        panels = escape(&panels_sentence(result)),
     );
     for study in &result.indicators {
         indicator_section(&mut h, result, study);
@@ -148,25 +162,46 @@ Aumann–Shapley attribution over every agent; the top-{n} panel by followers an
     h
 }
 
+/// Which panels were replayed on their own, or why none was.
+fn panels_sentence(result: &StudyResult) -> String {
+    let Some(study) = result.indicators.iter().find(|s| !s.panels.is_empty()) else {
+        return "no panels".into();
+    };
+    if study.panels.iter().all(|p| p.skipped.is_some()) {
+        let why = study.panels[0].skipped.as_deref().unwrap_or_default();
+        return format!("no panel replayed: {why}");
+    }
+    let names: Vec<&str> = study.panels.iter().map(|p| p.kind.name()).collect();
+    let size = study.panels[0].size;
+    match names.as_slice() {
+        [one] => format!("a {one} panel of {size} agents replayed on its own"),
+        [rest @ .., last] => format!(
+            "{} and {last} panels of {size} agents each replayed on their own",
+            rest.join(", ")
+        ),
+        [] => "no panels".into(),
+    }
+}
+
 fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStudy) {
     let f = &study.full;
     let name = study.indicator.name();
     if let Some(cause) = &f.flat_cause {
         let _ = write!(
             h,
-            r#"<h2>{name}</h2><p class="verdict">Flat: F = {:.6e} with everyone silent and with what happened, and no agent moves it
+            r#"<h2>{name}</h2><p class="verdict">Flat: F = {} with everyone silent and with what happened, and no agent moves it
 (φ = 0 for every agent; no tier shares or panel comparisons). Likely cause: {}.</p>"#,
-            f.value_input,
+            readable(f.value_input),
             escape(cause)
         );
         return;
     }
     let _ = write!(
         h,
-        r#"<h2>{name}</h2><p>F(all gates open) − F(all closed) = <b>{:.6e}</b>, split over {} agents by {} with {} nodes
+        r#"<h2>{name}</h2><p>F(all gates open) − F(all closed) = <b>{}</b>, split over {} agents by {} with {} nodes
 ({} gradient evaluations, {:.1} s, {:.0} passes over the follow graph). Completeness gap: <b>{:.1e}</b> relative
 {}; per-agent error estimates: largest {:.1e} absolute, largest {:.1e} relative to the agent's |φ| (over the {} agents with |φ| at least 1e-6 of the largest).</p>"#,
-        f.value_input - f.value_baseline,
+        readable(f.value_input - f.value_baseline),
         result.population.agents,
         f.rule,
         f.nodes,
@@ -194,12 +229,12 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
     for t in study.tiers.iter().flatten() {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             t.tier.name(),
             t.agents,
-            t.min_followers,
-            100.0 * t.share,
-            100.0 * t.abs_share
+            t.min_followers.map_or(String::new(), readable),
+            percent(t.share),
+            percent(t.abs_share)
         );
     }
     h.push_str("</table>");
@@ -227,15 +262,15 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
             };
             let _ = write!(
                 h,
-                r#"<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.3}%</td><td>{}</td><td>{:.0}%</td><td>{}</td><td>{:.3}</td><td class="verdict {class}">{}</td><td class="muted" style="text-align:left">{}</td><td>{:.2}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}%</td><td>{}</td><td>{}</td><td class="verdict {class}">{}</td><td class="muted" style="text-align:left">{}</td><td>{:.2}</td></tr>"#,
                 panel.kind.name(),
                 a.method,
-                100.0 * c.top5_share_panel,
-                100.0 * c.top5_share_full,
+                percent(c.top5_share_panel),
+                percent(c.top5_share_full),
                 c.spearman.map_or("n/a".into(), |r| format!("{r:.2}")),
                 100.0 * c.top10_overlap,
-                tick_label(c.rescale),
-                c.residual,
+                readable(c.rescale),
+                readable(c.residual),
                 match c.verdict {
                     crate::compare::Verdict::ScalingBias => "scaling bias",
                     crate::compare::Verdict::Reconciled => "reconciled",
@@ -280,24 +315,22 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
 /// When, how synchronised, how concentrated, and by which camp.
 fn when(h: &mut String, study: &IndicatorStudy) {
     let Some(t) = &study.timing else { return };
-    let latency = t.latency_step.map_or("never".to_string(), |s| {
-        format!("at step {s} (of 0..{})", study.full.step_phi.len().saturating_sub(1))
-    });
+    let latency = crate::when::latency_words(t.latency_step, study.full.step_phi.len());
     let camps: Vec<String> = t
         .camps
         .iter()
         .chain(&t.groups)
-        .map(|g| format!("{} ({} agents): {:.1}%", escape(&g.group), g.agents, 100.0 * g.share))
+        .map(|g| format!("{} ({} agents): {}", escape(&g.group), g.agents, percent(g.share)))
         .collect();
     let _ = write!(
         h,
         r#"<h3>When and how</h3><p>{:.0}% of Σφ was reached {latency}. Synchronization Z = {} (1: everyone pushed the same way at every step).
-Concentration: Gini of |φ| {:.3}; the top 1% of agents hold {:.1}% of Σ|φ|, the top 100 {:.1}%. Shares of Σφ by stance camp and by group: {}.</p>"#,
+Concentration: Gini of |φ| {:.3}; the top 1% of agents hold {} of Σ|φ|, the top 100 {}. Shares of Σφ by stance camp and by group: {}.</p>"#,
         100.0 * t.quantile,
         t.synchronization.map_or("n/a".into(), |z| format!("{z:.3}")),
         t.gini,
-        100.0 * t.top_percent_share,
-        100.0 * t.top_100_share,
+        percent(t.top_percent_share),
+        percent(t.top_100_share),
         camps.join("; ")
     );
 }
@@ -331,18 +364,18 @@ fn agents_table(h: &mut String, study: &IndicatorStudy, name: &str, top: bool) {
     for (rank, a) in agents.iter().enumerate() {
         let _ = write!(
             h,
-            r#"<tr><td>{}</td><td>{}</td><td data-value="{}">{}</td><td>{}</td><td data-value="{:e}">{:.3e}</td><td data-value="{:e}">{:.3}%</td><td data-value="{:e}">{:.3}%</td><td data-value="{:e}">{:.1e}</td></tr>"#,
+            r#"<tr><td>{}</td><td>{}</td><td data-value="{}">{}</td><td>{}</td><td data-value="{:e}">{}</td><td data-value="{:e}">{}</td><td data-value="{:e}">{}</td><td data-value="{:e}">{:.1e}</td></tr>"#,
             rank + 1,
             escape(&a.external_id),
             a.followers,
             a.followers,
             a.tier,
             a.phi,
-            a.phi,
+            readable(a.phi),
             a.share,
-            100.0 * a.share,
+            percent(a.share),
             a.abs_share,
-            100.0 * a.abs_share,
+            percent(a.abs_share),
             a.error,
             a.error
         );
@@ -434,17 +467,16 @@ fn curve_chart(c: &crate::faithfulness::Curves, deletion: bool) -> String {
         (lo, hi),
     );
     for (k, r) in c.rankings.iter().enumerate() {
-        let color = COLORS[k % COLORS.len()];
         let ys = if deletion { &r.deletion } else { &r.insertion };
         if let Some((low, high)) = if deletion {
             &r.deletion_range
         } else {
             &r.insertion_range
         } {
-            chart.band(&xs, low, high, color);
+            chart.band(&xs, low, high, k);
         }
         let points: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
-        chart.line(&points, color, &r.ranking, r.ranking.starts_with("random"));
+        chart.line(&points, k, &r.ranking);
     }
     chart.finish()
 }
@@ -486,19 +518,13 @@ fn lorenz(study: &IndicatorStudy) -> String {
         (0.0, 1.0),
         (0.0, 1.0),
     );
-    chart.line(&[(0.0, 0.0), (1.0, 1.0)], COLORS[5], "equality", true);
-    chart.line(
-        &lorenz_points(&study.attribution.agent_phi),
-        COLORS[0],
-        "full scale",
-        false,
-    );
+    chart.reference(&[(0.0, 0.0), (1.0, 1.0)], "equality");
+    chart.line(&lorenz_points(&study.attribution.agent_phi), 0, "full scale");
     for (k, panel) in study.panels.iter().filter(|p| has_attribution(p)).enumerate() {
         chart.line(
             &lorenz_points(&panel.phi),
-            COLORS[1 + k],
+            1 + k,
             &format!("{} panel", panel.kind.name()),
-            false,
         );
     }
     chart.finish()
@@ -551,18 +577,13 @@ fn scatter(study: &IndicatorStudy, panel: &crate::PanelStudy) -> String {
         .members
         .iter()
         .zip(panel.phi.iter().zip(&full))
-        .map(|(a, (&x, &y))| (x, y, format!("agent {a}: panel {x:.3e}, full {y:.3e}")))
+        .map(|(a, (&x, &y))| (x, y, format!("agent {a}: panel {}, full {}", readable(x), readable(y))))
         .collect();
-    chart.points(&points, COLORS[0], "panel members");
+    chart.points(&points, 0, "panel members");
     if let Some(a) = panel.attributions.first() {
         let c = a.comparison.rescale;
         let line: Vec<(f64, f64)> = [lo_x, hi_x].iter().map(|&x| (x, (c * x).clamp(lo_y, hi_y))).collect();
-        chart.line(
-            &line,
-            COLORS[1],
-            &format!("best global rescaling c* = {}", tick_label(c)),
-            true,
-        );
+        chart.reference(&line, &format!("best global rescaling c* = {}", readable(c)));
     }
     chart.finish()
 }
@@ -583,13 +604,15 @@ fn step_profile(study: &IndicatorStudy) -> String {
     chart.finish()
 }
 
-fn timings(h: &mut String, result: &StudyResult, load_seconds: f64, total_seconds: f64) {
-    let mut labels = vec![
-        "load or generate".to_string(),
-        "build replay".to_string(),
-        "rankings (PageRank)".to_string(),
-    ];
-    let mut values = vec![load_seconds, result.population.replay_seconds, result.rankings_seconds];
+fn timings(h: &mut String, result: &StudyResult, load_seconds: Option<f64>, total_seconds: f64) {
+    let mut labels = Vec::new();
+    let mut values = Vec::new();
+    if let Some(seconds) = load_seconds {
+        labels.push("load or generate".to_string());
+        values.push(seconds);
+    }
+    labels.extend(["build replay".to_string(), "rankings (PageRank)".to_string()]);
+    values.extend([result.population.replay_seconds, result.rankings_seconds]);
     for s in &result.indicators {
         labels.push(format!("{} full scale", s.indicator.name()));
         values.push(s.full.seconds);

@@ -590,7 +590,9 @@ pub fn run_built(
         source: data.meta.source.clone(),
         agents: replay.agents(),
         steps: replay.steps(),
-        follow_edges: replay.graph().edges(),
+        // Dated follows count: the summary of a run whose follows all begin
+        // or end at some step must not read "0 follow edges".
+        follow_edges: (replay.network().follows_always + replay.network().follows_timed) as usize,
         network: replay.network().clone(),
         gates: replay.players(),
         replay_seconds: seconds,
@@ -619,6 +621,15 @@ pub fn run_built(
             Panel::snowball(population, config.panel_size, config.panel_seed),
         ]
     };
+    // A panel as large as the population is the population: replaying it
+    // would repeat the full-scale attribution, with nothing to compare.
+    let whole_population = (!panels.is_empty() && config.panel_size >= population.agents).then(|| {
+        format!(
+            "the population has {} agents, no more than the panel size {}: each panel would be the whole population \
+             (a smaller --sample runs the panels)",
+            population.agents, config.panel_size
+        )
+    });
     let started = Instant::now();
     let rankings = match &config.curves {
         Some(spec) => {
@@ -649,13 +660,16 @@ pub fn run_built(
             });
             continue;
         }
-        if !panels.is_empty() {
+        if !panels.is_empty() && whole_population.is_none() {
             progress.stage(&format!("panels ({})", indicator.name()), Some(panels.len() as u64));
         }
         let panel_studies = panels
             .iter()
             .enumerate()
             .map(|(k, panel)| {
+                if let Some(why) = &whole_population {
+                    return Ok(PanelStudy::skipped(panel, why));
+                }
                 check_interrupt(progress)?;
                 let study = study_panel(panel, indicator, config, &attribution.agent_phi, full_abs);
                 let detail = format!("{} panel of {} agents", panel.kind.name(), panel.members.len());

@@ -12,7 +12,72 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 28.0;
 const BOTTOM: f64 = 48.0;
 
-pub const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#7f7f7f"];
+/// Okabe and Ito's colour-blind-safe palette (yellow left out: it does not
+/// read on white), in the order series take them.
+pub const COLORS: [&str; 7] = [
+    "#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000",
+];
+/// Reference lines (equality, a fitted rescaling): grey, dotted.
+pub const REFERENCE: &str = "#7f7f7f";
+/// Dash patterns, in the order series take them: with the colour and the
+/// marker, no two of the first seven series look alike even in grey.
+const DASHES: [&str; 7] = ["", "7 3", "2 2", "9 3 2 3", "4 2", "12 4", "1 3"];
+/// Markers, in the order series take them.
+const MARKERS: [Marker; 7] = [
+    Marker::Circle,
+    Marker::Square,
+    Marker::Triangle,
+    Marker::Diamond,
+    Marker::Cross,
+    Marker::Circle,
+    Marker::Square,
+];
+/// Markers drawn along a curve, evenly spaced over its points.
+const MARKERS_PER_CURVE: usize = 8;
+/// Height of one row of the legend, which sits below the plot.
+const LEGEND_ROW: f64 = 16.0;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Marker {
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+    Cross,
+}
+
+/// How one series is drawn: colour, dash pattern and marker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Style {
+    pub color: &'static str,
+    dash: &'static str,
+    marker: Option<Marker>,
+}
+
+impl Style {
+    /// The style of the k-th series of a chart.
+    pub fn series(k: usize) -> Self {
+        Self {
+            color: COLORS[k % COLORS.len()],
+            dash: DASHES[k % DASHES.len()],
+            marker: Some(MARKERS[k % MARKERS.len()]),
+        }
+    }
+
+    fn reference() -> Self {
+        Self {
+            color: REFERENCE,
+            dash: "3 3",
+            marker: None,
+        }
+    }
+}
+
+/// What a legend entry shows beside its label.
+enum Key {
+    Swatch(&'static str),
+    Line(Style),
+}
 
 /// How an axis maps values to positions.
 #[derive(Clone, Copy, PartialEq)]
@@ -29,7 +94,7 @@ pub struct Chart {
     y: (f64, f64),
     x_scale: Scale,
     left: f64,
-    legend: Vec<(String, &'static str)>,
+    legend: Vec<(String, Key)>,
 }
 
 pub fn escape(s: &str) -> String {
@@ -37,19 +102,6 @@ pub fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// Round numbers for labels of single values.
-pub fn tick_label(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v.abs() >= 1e4 || v.abs() < 1e-2 {
-        format!("{v:.1e}")
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
 }
 
 /// Ticks a reader can place: multiples of 1, 2 or 5 times a power of ten,
@@ -213,23 +265,46 @@ impl Chart {
         TOP + (HEIGHT - TOP - BOTTOM) - (y - self.y.0) / (self.y.1 - self.y.0) * (HEIGHT - TOP - BOTTOM)
     }
 
-    pub fn line(&mut self, points: &[(f64, f64)], color: &'static str, label: &str, dashed: bool) {
+    /// The k-th series as a curve, in [`Style::series`]`(k)`, with markers.
+    pub fn line(&mut self, points: &[(f64, f64)], series: usize, label: &str) {
+        self.curve(points, Style::series(series), label);
+    }
+
+    /// A reference line (equality, a fitted rescaling), grey and dotted.
+    pub fn reference(&mut self, points: &[(f64, f64)], label: &str) {
+        self.curve(points, Style::reference(), label);
+    }
+
+    fn curve(&mut self, points: &[(f64, f64)], style: Style, label: &str) {
         let d: Vec<String> = points
             .iter()
             .map(|&(x, y)| format!("{:.2},{:.2}", self.px(x), self.py(y)))
             .collect();
-        let dash = if dashed { r#" stroke-dasharray="5 4""# } else { "" };
+        let dash = if style.dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{}""#, style.dash)
+        };
         let _ = write!(
             self.body,
-            r##"<polyline points="{}" fill="none" stroke="{color}" stroke-width="2"{dash}><title>{}</title></polyline>"##,
+            r##"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash} class="data"><title>{}</title></polyline>"##,
             d.join(" "),
+            style.color,
             escape(label)
         );
-        self.legend.push((label.to_string(), color));
+        if let Some(marker) = style.marker {
+            let every = points.len().div_ceil(MARKERS_PER_CURVE).max(1);
+            for &(x, y) in points.iter().step_by(every) {
+                let (px, py) = (self.px(x), self.py(y));
+                self.body.push_str(&marker_svg(marker, px, py, style.color, "data"));
+            }
+        }
+        self.legend.push((label.to_string(), Key::Line(style)));
     }
 
     /// A shaded band between two curves over the same x (a range of runs).
-    pub fn band(&mut self, x: &[f64], low: &[f64], high: &[f64], color: &'static str) {
+    pub fn band(&mut self, x: &[f64], low: &[f64], high: &[f64], series: usize) {
+        let color = Style::series(series).color;
         let mut d: Vec<String> = x
             .iter()
             .zip(high)
@@ -243,23 +318,24 @@ impl Chart {
         );
         let _ = write!(
             self.body,
-            r##"<polygon points="{}" fill="{color}" fill-opacity="0.15" stroke="none"/>"##,
+            r##"<polygon points="{}" fill="{color}" fill-opacity="0.15" stroke="none" class="data"/>"##,
             d.join(" ")
         );
     }
 
-    /// Points with a hover title each.
-    pub fn points(&mut self, points: &[(f64, f64, String)], color: &'static str, label: &str) {
+    /// Points with a hover title each, in the k-th series' colour.
+    pub fn points(&mut self, points: &[(f64, f64, String)], series: usize, label: &str) {
+        let color = Style::series(series).color;
         for (x, y, title) in points {
             let _ = write!(
                 self.body,
-                r##"<circle cx="{:.2}" cy="{:.2}" r="3.5" fill="{color}" fill-opacity="0.75" class="point"><title>{}</title></circle>"##,
+                r##"<circle cx="{:.2}" cy="{:.2}" r="3.5" fill="{color}" fill-opacity="0.75" class="point data"><title>{}</title></circle>"##,
                 self.px(*x),
                 self.py(*y),
                 escape(title)
             );
         }
-        self.legend.push((label.to_string(), color));
+        self.legend.push((label.to_string(), Key::Swatch(color)));
     }
 
     /// Grouped bars: one group per category, one bar per series.
@@ -276,13 +352,13 @@ impl Chart {
                 let (top, h) = if y < zero { (y, zero - y) } else { (zero, y - zero) };
                 let _ = write!(
                     self.body,
-                    r##"<rect x="{:.2}" y="{top:.2}" width="{:.2}" height="{h:.2}" fill="{}"><title>{}: {} = {}</title></rect>"##,
+                    r##"<rect x="{:.2}" y="{top:.2}" width="{:.2}" height="{h:.2}" fill="{}" class="data"><title>{}: {} = {}</title></rect>"##,
                     x0 + s as f64 * bar,
                     bar - 1.0,
                     COLORS[s % COLORS.len()],
                     escape(series_name),
                     escape(name),
-                    tick_label(v)
+                    crate::number::readable(v)
                 );
             }
             let _ = write!(
@@ -293,8 +369,11 @@ impl Chart {
                 escape(name)
             );
         }
-        for (s, (name, _)) in series.iter().enumerate() {
-            self.legend.push((name.clone(), COLORS[s % COLORS.len()]));
+        // One series needs no legend: the title says what the bars are.
+        if series.len() > 1 {
+            for (s, (name, _)) in series.iter().enumerate() {
+                self.legend.push((name.clone(), Key::Swatch(COLORS[s % COLORS.len()])));
+            }
         }
     }
 
@@ -313,7 +392,7 @@ impl Chart {
             let y = TOP + k as f64 * row;
             let _ = write!(
                 chart.body,
-                r##"<rect x="{left:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{}"><title>{}: {v:.2} s</title></rect><text x="{:.2}" y="{:.2}" class="tick" text-anchor="end">{}</text>"##,
+                r##"<rect x="{left:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{}" class="data"><title>{}: {v:.2} s</title></rect><text x="{:.2}" y="{:.2}" class="tick" text-anchor="end">{}</text>"##,
                 y + 0.15 * row,
                 (chart.px(v) - left).max(0.5),
                 0.7 * row,
@@ -327,23 +406,118 @@ impl Chart {
         chart.finish()
     }
 
+    /// The chart as one SVG element. The legend sits below the plot and
+    /// its axis label, never over the data: the chart grows by a row per
+    /// line of legend entries.
     pub fn finish(mut self) -> String {
-        for (k, (label, color)) in self.legend.iter().enumerate() {
-            let y = TOP + 14.0 + 16.0 * k as f64;
+        let mut legend = String::new();
+        let (mut x, mut row) = (self.left, 0usize);
+        let right = WIDTH - RIGHT;
+        for (label, key) in &self.legend {
+            let width = legend_entry_width(label);
+            if x + width > right && x > self.left {
+                x = self.left;
+                row += 1;
+            }
+            let y = HEIGHT + 4.0 + LEGEND_ROW * row as f64;
+            match key {
+                Key::Swatch(color) => {
+                    let _ = write!(
+                        legend,
+                        r##"<rect x="{x:.2}" y="{:.2}" width="12" height="10" fill="{color}"/>"##,
+                        y + 2.0
+                    );
+                }
+                Key::Line(style) => {
+                    let dash = if style.dash.is_empty() {
+                        String::new()
+                    } else {
+                        format!(r#" stroke-dasharray="{}""#, style.dash)
+                    };
+                    let _ = write!(
+                        legend,
+                        r##"<line x1="{x:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}" stroke="{}" stroke-width="2"{dash}/>"##,
+                        y + 7.0,
+                        x + 22.0,
+                        y + 7.0,
+                        style.color
+                    );
+                    if let Some(marker) = style.marker {
+                        legend.push_str(&marker_svg(marker, x + 11.0, y + 7.0, style.color, "key"));
+                    }
+                }
+            }
             let _ = write!(
-                self.body,
-                r##"<rect x="{}" y="{}" width="12" height="10" fill="{color}"/><text x="{}" y="{}" class="legend">{}</text>"##,
-                self.left + 10.0,
-                y - 9.0,
-                self.left + 28.0,
-                y,
+                legend,
+                r##"<text x="{:.2}" y="{:.2}" class="legend">{}</text>"##,
+                x + 28.0,
+                y + 11.0,
                 escape(label)
             );
+            x += width;
+        }
+        let height = if self.legend.is_empty() {
+            HEIGHT
+        } else {
+            HEIGHT + 8.0 + LEGEND_ROW * (row + 1) as f64
+        };
+        if !legend.is_empty() {
+            let _ = write!(self.body, r##"<g class="legend">{legend}</g>"##);
         }
         format!(
-            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="chart">{}</svg>"##,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" class="chart">{}</svg>"##,
             self.body
         )
+    }
+}
+
+/// The width a legend entry takes: its key, a gap, and its label at the
+/// legend's 11 px (an upper bound of 6.2 px per character, so that entries
+/// do not run into each other).
+fn legend_entry_width(label: &str) -> f64 {
+    28.0 + 6.2 * label.chars().count() as f64 + 14.0
+}
+
+/// A marker centred on (x, y).
+fn marker_svg(marker: Marker, x: f64, y: f64, color: &str, class: &str) -> String {
+    match marker {
+        Marker::Circle => format!(r##"<circle cx="{x:.2}" cy="{y:.2}" r="3.5" fill="{color}" class="{class}"/>"##),
+        Marker::Square => format!(
+            r##"<rect x="{:.2}" y="{:.2}" width="7" height="7" fill="{color}" class="{class}"/>"##,
+            x - 3.5,
+            y - 3.5
+        ),
+        Marker::Triangle => format!(
+            r##"<polygon points="{:.2},{:.2} {:.2},{:.2} {:.2},{:.2}" fill="{color}" class="{class}"/>"##,
+            x,
+            y - 4.5,
+            x - 4.0,
+            y + 3.0,
+            x + 4.0,
+            y + 3.0
+        ),
+        Marker::Diamond => format!(
+            r##"<polygon points="{:.2},{:.2} {:.2},{:.2} {:.2},{:.2} {:.2},{:.2}" fill="{color}" class="{class}"/>"##,
+            x,
+            y - 4.5,
+            x + 4.5,
+            y,
+            x,
+            y + 4.5,
+            x - 4.5,
+            y
+        ),
+        Marker::Cross => format!(
+            r##"<path d="M{:.2} {:.2}L{:.2} {:.2}M{:.2} {:.2}L{:.2} {:.2}" stroke="{color}" stroke-width="2" class="{class}"/>"##,
+            x - 3.5,
+            y - 3.5,
+            x + 3.5,
+            y + 3.5,
+            x - 3.5,
+            y + 3.5,
+            x + 3.5,
+            y - 3.5
+        ),
     }
 }
 
@@ -398,5 +572,180 @@ mod tests {
         assert!(t[0] <= 2.0 && *t.last().unwrap() >= 4.0);
         assert_eq!(percent(1e-4), "0.01%");
         assert_eq!(percent(0.5), "50%");
+    }
+
+    /// Boxes (x0, y0, x1, y1) of the elements of `svg` whose class includes
+    /// `class`, or of every shape inside the `<g class="legend">` group,
+    /// read from the SVG text: polylines and polygons by their points,
+    /// circles by centre and radius, rects by position and size, lines by
+    /// their ends, text by its anchor point and a generous 7 px per
+    /// character at 11 px.
+    fn boxes(svg: &str, legend: bool) -> Vec<(f64, f64, f64, f64)> {
+        let attribute = |element: &str, name: &str| -> Option<f64> {
+            let start = element.find(&format!(" {name}=\""))? + name.len() + 3;
+            let end = start + element[start..].find('"')?;
+            element[start..end].parse().ok()
+        };
+        let part = if legend {
+            let start = svg.find(r#"<g class="legend">"#).expect("a legend");
+            &svg[start..start + svg[start..].find("</g>").expect("closed")]
+        } else {
+            svg
+        };
+        let mut found = Vec::new();
+        for piece in part.split('<').skip(1) {
+            let element = piece.split('>').next().unwrap_or_default();
+            let classes = element
+                .split_once("class=\"")
+                .map_or("", |(_, rest)| rest.split('"').next().unwrap_or_default());
+            if !legend && !classes.split(' ').any(|c| c == "data") {
+                continue;
+            }
+            let tag = element.split(' ').next().unwrap_or_default();
+            let b = match tag {
+                "polyline" | "polygon" => {
+                    let start = element.find("points=\"").expect("points") + 8;
+                    let text = &element[start..start + element[start..].find('"').expect("closed")];
+                    let points: Vec<(f64, f64)> = text
+                        .split(' ')
+                        .map(|p| {
+                            let (x, y) = p.split_once(',').expect("x,y");
+                            (x.parse().expect("x"), y.parse().expect("y"))
+                        })
+                        .collect();
+                    points.iter().fold(
+                        (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY),
+                        |(a, b, c, d), &(x, y)| (a.min(x), b.min(y), c.max(x), d.max(y)),
+                    )
+                }
+                "circle" => {
+                    let (x, y, r) = (
+                        attribute(element, "cx").unwrap(),
+                        attribute(element, "cy").unwrap(),
+                        attribute(element, "r").unwrap(),
+                    );
+                    (x - r, y - r, x + r, y + r)
+                }
+                "rect" => {
+                    let (x, y) = (attribute(element, "x").unwrap(), attribute(element, "y").unwrap());
+                    (
+                        x,
+                        y,
+                        x + attribute(element, "width").unwrap(),
+                        y + attribute(element, "height").unwrap(),
+                    )
+                }
+                "line" => {
+                    let (x1, y1) = (attribute(element, "x1").unwrap(), attribute(element, "y1").unwrap());
+                    let (x2, y2) = (attribute(element, "x2").unwrap(), attribute(element, "y2").unwrap());
+                    (x1.min(x2), y1.min(y2), x1.max(x2), y1.max(y2))
+                }
+                "text" => {
+                    let (x, y) = (attribute(element, "x").unwrap(), attribute(element, "y").unwrap());
+                    let chars = piece.split_once('>').map_or(0, |(_, t)| t.chars().count()) as f64;
+                    (x, y - 11.0, x + 7.0 * chars, y + 3.0)
+                }
+                _ => continue,
+            };
+            found.push(b);
+        }
+        found
+    }
+
+    fn overlap(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+        a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+    }
+
+    #[test]
+    fn the_legend_covers_no_plotted_mark() {
+        // Curves through every corner of the plot, where a legend drawn
+        // inside it would sit, and long labels that wrap.
+        let mut chart = Chart::new("t", "x", "y", (0.0, 1.0), (0.0, 1.0));
+        chart.line(
+            &[(0.0, 1.0), (0.3, 1.0), (1.0, 0.0)],
+            0,
+            "a curve along the top edge with a long label",
+        );
+        chart.line(&[(0.0, 0.0), (1.0, 1.0)], 1, "a diagonal");
+        chart.reference(&[(0.0, 0.5), (1.0, 0.5)], "a reference line");
+        chart.points(
+            &[(0.05, 0.95, "p".into()), (0.95, 0.05, "q".into())],
+            2,
+            "points in the corners",
+        );
+        for k in 3..7 {
+            chart.line(&[(0.0, 0.9), (1.0, 0.9)], k, &format!("series {k}"));
+        }
+        let svg = chart.finish();
+        let data = boxes(&svg, false);
+        let legend = boxes(&svg, true);
+        assert!(
+            data.len() > 10 && legend.len() > 16,
+            "{} marks, {} legend shapes",
+            data.len(),
+            legend.len()
+        );
+        for l in &legend {
+            for d in &data {
+                assert!(!overlap(*l, *d), "legend shape {l:?} covers the mark {d:?}");
+            }
+            // and it stays inside the picture
+            let height: f64 = svg
+                .split("viewBox=\"0 0 560 ")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(
+                l.0 >= 0.0 && l.2 <= WIDTH && l.3 <= height,
+                "{l:?} outside 0..{WIDTH} x 0..{height}"
+            );
+        }
+        let mut bars = Chart::categorical("t", "tier", "%", (0.0, 100.0));
+        bars.bars(
+            &["head".into(), "middle".into(), "tail".into()],
+            &[
+                ("full scale".into(), vec![100.0, 50.0, 0.0]),
+                ("top-followers panel".into(), vec![100.0, 0.0, 0.0]),
+            ],
+        );
+        let svg = bars.finish();
+        for l in boxes(&svg, true) {
+            for d in boxes(&svg, false) {
+                assert!(!overlap(l, d), "legend shape {l:?} covers the bar {d:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn series_differ_in_colour_and_in_dash_or_marker() {
+        let styles: Vec<Style> = (0..COLORS.len()).map(Style::series).collect();
+        for (i, a) in styles.iter().enumerate() {
+            for b in &styles[i + 1..] {
+                assert_ne!(a.color, b.color);
+                // Told apart without colour too (in print, for a reader who
+                // does not see the difference).
+                assert!((a.dash, a.marker) != (b.dash, b.marker), "{a:?} and {b:?}");
+            }
+        }
+        // A chart carries each series' dash pattern to its polyline.
+        let mut chart = Chart::new("t", "x", "y", (0.0, 1.0), (0.0, 1.0));
+        for k in 0..4 {
+            chart.line(&[(0.0, 0.0), (1.0, 1.0)], k, &format!("s{k}"));
+        }
+        let svg = chart.finish();
+        let dashes: Vec<&str> = svg
+            .split("<polyline")
+            .skip(1)
+            .map(|p| {
+                p.split("stroke-dasharray=\"")
+                    .nth(1)
+                    .map_or("", |d| d.split('"').next().unwrap())
+            })
+            .collect();
+        assert_eq!(dashes, vec!["", "7 3", "2 2", "9 3 2 3"]);
     }
 }

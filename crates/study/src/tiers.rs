@@ -80,8 +80,9 @@ impl TierSpec {
 pub struct TierShare {
     pub tier: Tier,
     pub agents: usize,
-    /// Lowest follower count in the tier.
-    pub min_followers: f64,
+    /// Lowest follower count in the tier; None when the tier is empty
+    /// (null in summary.json).
+    pub min_followers: Option<f64>,
     pub phi: f64,
     pub abs_phi: f64,
     /// phi / sum of phi over all agents (may be negative or above 1 when
@@ -104,7 +105,7 @@ pub fn shares(phi: &[f64], followers: &[f64], tiers: &[Tier]) -> Vec<TierShare> 
             TierShare {
                 tier,
                 agents: members().count(),
-                min_followers: members().map(|i| followers[i]).fold(f64::INFINITY, f64::min),
+                min_followers: members().map(|i| followers[i]).reduce(f64::min),
                 phi: sum,
                 abs_phi: abs,
                 share: ratio(sum, total),

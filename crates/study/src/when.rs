@@ -181,6 +181,15 @@ fn gini(decreasing: &[f64]) -> f64 {
     weighted / (n as f64 * sum)
 }
 
+/// The latency T* in words, numbered as the steps tables and the docs
+/// number steps (from 0): "at step 3 (steps 0 to 8)", or "never".
+pub fn latency_words(latency_step: Option<usize>, steps: usize) -> String {
+    match latency_step {
+        Some(s) => format!("at step {s} (steps 0 to {})", steps.saturating_sub(1)),
+        None => "never".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,6 +77,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         data,
         result,
         config,
+        ..
     }) = super::study::run_here(&args.source, &config, &args.cluster, &args.out)?
     else {
         return Ok(());

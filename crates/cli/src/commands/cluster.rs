@@ -152,19 +152,26 @@ pub fn remove_checkpoints(config: &StudyConfig) {
     }
 }
 
+/// What a cluster's process 0 keeps of a study: the data, the result, the
+/// settings it ran with, and the seconds spent reading the population.
+pub struct Studied {
+    pub data: Arc<Dataset>,
+    pub result: StudyResult,
+    pub config: StudyConfig,
+    pub load_seconds: f64,
+}
+
 /// A study as one process of a cluster. Returns the data, the result and
 /// the settings it ran with (its checkpoints) on process 0, the one that
 /// writes outputs; None on the others.
-pub fn study(
-    source: &Source,
-    config: &StudyConfig,
-    cluster: &ClusterArgs,
-) -> Result<Option<(Arc<Dataset>, StudyResult, StudyConfig)>, crate::Error> {
+pub fn study(source: &Source, config: &StudyConfig, cluster: &ClusterArgs) -> Result<Option<Studied>, crate::Error> {
     // The options are checked before the population is read (which takes
     // a while); the fingerprint needs the population.
     cluster.spec(|_| 0)?;
     let process = cluster.process.unwrap_or(0);
+    let loading = std::time::Instant::now();
     let mut data = source.load_showing(process == 0)?;
+    let load_seconds = loading.elapsed().as_secs_f64();
     let content = aumann_data::format::content_id(&data);
     let spec = cluster.spec(|addresses| job_fingerprint(&content, config, addresses))?;
     let mut config = config.clone();
@@ -261,7 +268,12 @@ pub fn study(
         // Process 0 removes its own once the outputs are written.
         remove_checkpoints(&config);
     }
-    Ok(data.zip(first).map(|(data, first)| (data, first, config)))
+    Ok(data.zip(first).map(|(data, result)| Studied {
+        data,
+        result,
+        config,
+        load_seconds,
+    }))
 }
 
 /// One line on stderr: what this process's workers sent.

@@ -5,6 +5,7 @@ use aumann_data::progress::{self, Observer};
 use aumann_data::staged::StagedDir;
 use aumann_models::Local;
 use aumann_study::faithfulness::{CurveSpec, DEFAULT_RANDOM_RANKINGS};
+use aumann_study::number::{percent, readable};
 use aumann_study::tiers::TierSpec;
 use aumann_study::when::DEFAULT_LATENCY_QUANTILE;
 use aumann_study::{StudyConfig, StudyResult, output};
@@ -123,18 +124,18 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         data,
         result,
         config,
+        load_seconds,
     }) = run_here(&args.source, &config, &args.cluster, &args.out)?
     else {
         return Ok(());
     };
-    let loaded = started.elapsed().as_secs_f64();
     let terminal = progress::Terminal::new();
     terminal.stage("writing outputs", None);
     output::save(
         staged,
         &data,
         &result,
-        Some((loaded, started.elapsed().as_secs_f64())),
+        Some((Some(load_seconds), started.elapsed().as_secs_f64())),
         args.source.manifest(&data),
     )?;
     super::cluster::remove_checkpoints(&config);
@@ -164,7 +165,9 @@ pub fn run_here(
     config.check()?;
     if !cluster.enabled() {
         let staged = StagedDir::create(out, &aumann_study::output::FILES, &source.inputs())?;
+        let loading = Instant::now();
         let mut data = source.load()?;
+        let load_seconds = loading.elapsed().as_secs_f64();
         let mut config = config.clone();
         config.checkpoints = cluster.checkpoint.clone().map(|dir| aumann_study::Checkpoints {
             identity: super::cluster::checkpoint_identity(&aumann_data::format::content_id(&data), 1, 1),
@@ -184,6 +187,7 @@ pub fn run_here(
             data,
             result,
             config,
+            load_seconds,
         }));
     }
     let staged = match cluster.process.unwrap_or(0) {
@@ -191,11 +195,20 @@ pub fn run_here(
         _ => None,
     };
     match (super::cluster::study(source, config, cluster)?, staged) {
-        (Some((data, result, config)), Some(staged)) => Ok(Some(Ran {
+        (
+            Some(super::cluster::Studied {
+                data,
+                result,
+                config,
+                load_seconds,
+            }),
+            Some(staged),
+        ) => Ok(Some(Ran {
             staged,
             data,
             result,
             config,
+            load_seconds,
         })),
         _ => Ok(None),
     }
@@ -209,6 +222,8 @@ pub struct Ran {
     /// The settings it ran with (its checkpoints, to remove once the
     /// outputs are written).
     pub config: StudyConfig,
+    /// Seconds spent reading or generating the population.
+    pub load_seconds: f64,
 }
 
 pub fn print_summary(result: &StudyResult, seconds: f64) {
@@ -223,16 +238,16 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
         println!();
         if let Some(cause) = &f.flat_cause {
             println!(
-                "{}: flat (F = {:.6e} with everyone silent and with what happened; phi = 0 for every agent): {cause}",
+                "{}: flat (F = {} with everyone silent and with what happened; phi = 0 for every agent): {cause}",
                 study.indicator.name(),
-                f.value_input
+                readable(f.value_input)
             );
             continue;
         }
         println!(
-            "{}: F(all) - F(none) = {:.6e}; {} nodes of {}, completeness gap {:.1e} (relative), {:.1} s",
+            "{}: F(all) - F(none) = {}; {} nodes of {}, completeness gap {:.1e} (relative), {:.1} s",
             study.indicator.name(),
-            f.value_input - f.value_baseline,
+            readable(f.value_input - f.value_baseline),
             f.nodes,
             f.rule,
             f.relative_gap,
@@ -272,12 +287,12 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
         );
         for t in study.tiers.iter().flatten() {
             println!(
-                "  {:<8}{:>10}{:>14}{:>11.1}%{:>11.1}%",
+                "  {:<8}{:>10}{:>14}{:>12}{:>12}",
                 t.tier.name(),
                 t.agents,
-                t.min_followers,
-                100.0 * t.share,
-                100.0 * t.abs_share
+                t.min_followers.map_or(String::new(), readable),
+                percent(t.share),
+                percent(t.abs_share)
             );
         }
         print_when_and_curves(study);
@@ -291,14 +306,14 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
             for a in &panel.attributions {
                 let c = &a.comparison;
                 println!(
-                    "    {:<20} top-5 hold {:>5.1}% of the panel (those 5: {:.2}% at full scale); Spearman {}; top-10 overlap {:.0}%; c* = {:.3e}, residual {:.3}: {}",
+                    "    {:<20} top-5 hold {:>6} of the panel (those 5: {} at full scale); Spearman {}; top-10 overlap {:.0}%; c* = {}, residual {}: {}",
                     a.method,
-                    100.0 * c.top5_share_panel,
-                    100.0 * c.top5_share_full,
+                    percent(c.top5_share_panel),
+                    percent(c.top5_share_full),
                     c.spearman.map_or("n/a".into(), |r| format!("{r:.2}")),
                     100.0 * c.top10_overlap,
-                    c.rescale,
-                    c.residual,
+                    readable(c.rescale),
+                    readable(c.residual),
                     c.verdict.describe()
                 );
             }
@@ -322,9 +337,7 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
 /// The timing statistics and the curves' areas, a few lines.
 pub fn print_when_and_curves(study: &aumann_study::IndicatorStudy) {
     if let Some(t) = &study.timing {
-        let latency = t.latency_step.map_or("never".to_string(), |s| {
-            format!("at step {s} of {}", study.full.step_phi.len())
-        });
+        let latency = aumann_study::when::latency_words(t.latency_step, study.full.step_phi.len());
         println!(
             "  when: {:.0}% of the total reached {latency}; synchronization Z = {}; Gini of |phi| {:.3}; top 1% hold {:.1}% of |phi|, top 100 {:.1}%",
             100.0 * t.quantile,
