@@ -200,6 +200,7 @@ impl ShapleyBench {
         let lo = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min).floor();
         let hi = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max).ceil();
         let mut chart = Chart::new(
+            aumann_study::svg::WIDE,
             "Runtime against population size (log-log)",
             "log10 N (agents)",
             "log10 seconds",

@@ -143,12 +143,88 @@ print("ok")
     );
     assert!(!html.contains("rendered") || html.contains(r#"<p id="status" hidden>"#));
     render_in_chromium(&out.join("report.html"), 5 * 6 + 1, tables);
+    figures_open_in_chromium(&out.join("figures"), 5 * 6, dir.path());
+}
+
+/// Every chart of the report is in `figures` as SVG and PNG, at one and two
+/// journal columns, with the CSV of its data; the SVG prints at a size in
+/// mm and holds its text as outlines; every file opens in the browser.
+fn figures_open_in_chromium(figures: &Path, charts: usize, scratch: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(figures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let data: Vec<&String> = names.iter().filter(|n| n.ends_with(".csv")).collect();
+    assert_eq!(data.len(), charts, "{names:?}");
+    let mut images = Vec::new();
+    for csv in data {
+        let stem = csv.trim_end_matches(".csv");
+        let text = std::fs::read_to_string(figures.join(csv)).unwrap();
+        assert!(text.lines().count() > 1, "{csv} holds no data");
+        for file in [
+            format!("{stem}.svg"),
+            format!("{stem}-column.svg"),
+            format!("{stem}.png"),
+            format!("{stem}-column.png"),
+        ] {
+            let path = figures.join(&file);
+            assert!(path.is_file(), "{file} is missing beside {csv}");
+            if file.ends_with(".svg") {
+                let svg = std::fs::read_to_string(&path).unwrap();
+                let mm = if file.ends_with("-column.svg") { "88mm" } else { "180mm" };
+                assert!(svg.contains(&format!(r#"width="{mm}""#)), "{file}");
+                assert!(!svg.contains("<text"), "{file} has text that needs a font");
+            }
+            images.push(path);
+        }
+    }
+    assert_eq!(names.len(), 5 * charts, "{names:?}");
+    let tags: String = images
+        .iter()
+        .map(|p| format!(r#"<img src="file://{}">"#, p.display()))
+        .collect();
+    let page = scratch.join("figures.html");
+    std::fs::write(
+        &page,
+        format!(
+            r#"<!doctype html><html><body>{tags}<p id="status">not loaded</p><script>
+window.addEventListener('load', function () {{
+  var all = document.images, opened = 0, bad = [];
+  for (var i = 0; i < all.length; i++) {{
+    if (all[i].complete && all[i].naturalWidth > 0) opened++; else bad.push(all[i].src);
+  }}
+  document.getElementById('status').textContent = 'opened ' + opened + ' of ' + all.length + ' figures ' + bad.join(' ');
+}});
+</script></body></html>"#
+        ),
+    )
+    .unwrap();
+    let dom = chromium_dom(&page);
+    let expected = format!("opened {0} of {0} figures", images.len());
+    assert!(
+        dom.contains(&expected),
+        "{}",
+        dom.lines().filter(|l| l.contains("status")).collect::<String>()
+    );
 }
 
 /// Opens the page in headless Chromium and fails on any script error, on a
 /// chart the page's own check finds empty or without data, or on a table
 /// that does not sort both ways when its header is clicked.
 fn render_in_chromium(page: &Path, charts: usize, tables: usize) {
+    let dom = chromium_dom(page);
+    let expected = format!("rendered {charts} charts; sorted {tables} tables");
+    assert!(
+        dom.contains(&expected),
+        "the page did not report '{expected}':\n{}",
+        dom.lines().filter(|l| l.contains("status")).collect::<String>()
+    );
+}
+
+/// The DOM of `page` once headless Chromium has loaded it and run its
+/// scripts; fails on a script error.
+fn chromium_dom(page: &Path) -> String {
     let profile = tempfile::tempdir().unwrap();
     let browser = Command::new("chromium")
         .args([
@@ -178,12 +254,63 @@ fn render_in_chromium(page: &Path, charts: usize, tables: usize) {
     let log = String::from_utf8_lossy(&browser.stderr);
     assert!(browser.status.success(), "{log}");
     assert!(!log.contains("Uncaught"), "script error:\n{log}");
-    let expected = format!("rendered {charts} charts; sorted {tables} tables");
+    dom.into_owned()
+}
+
+#[test]
+fn figures_go_where_they_are_asked_and_nowhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, apart) = (dir.path().join("study"), dir.path().join("paper-figures"));
+    let small = [
+        "study",
+        "--agents",
+        "300",
+        "--days",
+        "2",
+        "--sample",
+        "0",
+        "--no-curves",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = small.to_vec();
+        args.extend_from_slice(extra);
+        aumann(&args)
+    };
+    let done = run(&["--out", out.to_str().unwrap(), "--figures", apart.to_str().unwrap()]);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     assert!(
-        dom.contains(&expected),
-        "the page did not report '{expected}':\n{}",
-        dom.lines().filter(|l| l.contains("status")).collect::<String>()
+        !out.join("figures").exists(),
+        "the figures went to --figures, not --out"
     );
+    let mut names: Vec<String> = std::fs::read_dir(&apart)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    // Lorenz, tiers and steps (no panel, no curves), 5 files each, and the
+    // directory's own run.json.
+    assert_eq!(names.len(), 3 * 5 + 1, "{names:?}");
+    assert!(names.contains(&"polarization-lorenz-column.svg".to_string()));
+    assert!(names.contains(&"run.json".to_string()));
+    // --no-figures writes none; a --figures inside --out, or --out itself,
+    // is refused before any work.
+    let done = run(&["--out", out.to_str().unwrap(), "--no-figures"]);
+    assert!(done.status.success());
+    assert!(!out.join("figures").exists());
+    // Whether --out exists yet or not.
+    let fresh = dir.path().join("fresh");
+    for (out, figures) in [
+        (&out, out.join("figs")),
+        (&out, out.clone()),
+        (&out, dir.path().to_path_buf()),
+        (&fresh, fresh.join("figs")),
+    ] {
+        let refused = run(&["--out", out.to_str().unwrap(), "--figures", figures.to_str().unwrap()]);
+        assert!(!refused.status.success());
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains("overlaps --out"), "{err}");
+    }
+    assert!(!fresh.exists(), "refused before any work");
 }
 
 #[test]

@@ -158,7 +158,7 @@ fn fits(pattern: &str, name: &str) -> bool {
 /// resolved; the part that does not exist yet is appended with `..` taken
 /// lexically, which is exact there since a name that does not exist is no
 /// link.
-fn resolved(path: &Path) -> Result<PathBuf, OutputError> {
+pub fn resolved(path: &Path) -> Result<PathBuf, OutputError> {
     let absolute = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -230,8 +230,49 @@ fn refuse_unlisted(target: &Path, names: &[String]) -> Result<(), OutputError> {
         if name == MANIFEST || names.iter().any(|p| fits(p, &name)) {
             return Err(OutputError::NotOurs(target.join(name)));
         }
+        if subdirectories(names).any(|d| d == name) {
+            let path = target.join(&name);
+            // A file or a link where the run puts a folder of its own.
+            if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                return Err(OutputError::NotOurs(path));
+            }
+            for inner in std::fs::read_dir(&path).map_err(io(&path))? {
+                let inner = inner.map_err(io(&path))?.file_name().to_string_lossy().into_owned();
+                let full = format!("{name}/{inner}");
+                if !listed.contains(&full) && names.iter().any(|p| fits(p, &full)) {
+                    return Err(OutputError::NotOurs(path.join(inner)));
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// The folders that declared names put files in (`figures` for
+/// `figures/*.svg`): one level, as [`StagedDir`] writes them.
+fn subdirectories(names: &[String]) -> impl Iterator<Item = &str> {
+    names.iter().filter_map(|n| n.split_once('/').map(|(dir, _)| dir))
+}
+
+/// The files under `dir`, one level of folders deep, as `name` or
+/// `folder/name`, sorted.
+fn files_under(dir: &Path) -> Result<Vec<String>, OutputError> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().map_err(io(dir))?.is_dir() {
+            let path = entry.path();
+            for inner in std::fs::read_dir(&path).map_err(io(&path))? {
+                let inner = inner.map_err(io(&path))?;
+                names.push(format!("{name}/{}", inner.file_name().to_string_lossy()));
+            }
+        } else if name != UNFINISHED {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 /// A name for a directory beside the target that no other in this process
@@ -295,9 +336,15 @@ impl StagedDir {
         Ok(staged)
     }
 
-    /// Where to write a file of the run.
+    /// Where to write a file of the run; for a name in a folder
+    /// (`figures/a.svg`), the folder is made.
     pub fn path(&self, name: &str) -> PathBuf {
-        self.staging.join(name)
+        let path = self.staging.join(name);
+        if let Some(dir) = path.parent().filter(|d| *d != self.staging) {
+            // A failure here surfaces when the file itself is written.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        path
     }
 
     /// The staging directory itself.
@@ -310,13 +357,7 @@ impl StagedDir {
     /// entry of the target that its manifest does not list. Returns the
     /// final paths of the files, in name order.
     pub fn commit(mut self, manifest: Option<Manifest>) -> Result<Vec<PathBuf>, OutputError> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.staging)
-            .map_err(io(&self.staging))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n != UNFINISHED)
-            .collect();
-        names.sort();
+        let mut names = files_under(&self.staging)?;
         debug_assert!(
             names.iter().all(|n| self.names.iter().any(|p| fits(p, n))),
             "{names:?} written, {:?} declared",
@@ -350,14 +391,40 @@ impl StagedDir {
         }
         let mark = self.staging.join(UNFINISHED);
         std::fs::remove_file(&mark).map_err(io(&mark))?;
+        for dir in subdirectories(&self.names) {
+            let path = self.staging.join(dir);
+            if path.is_dir() {
+                sync_dir(&path)?;
+            }
+        }
         sync_dir(&self.staging)?;
         if target_exists {
             let listed = listed(&self.target);
             for entry in std::fs::read_dir(&self.target).map_err(io(&self.target))? {
                 let entry = entry.map_err(io(&self.target))?;
                 let name = entry.file_name();
-                if !listed.contains(&*name.to_string_lossy()) {
-                    link_tree(&entry.path(), &self.staging.join(&name))?;
+                let text = name.to_string_lossy();
+                if listed.contains(&*text) {
+                    continue;
+                }
+                let ours = self.staging.join(&name);
+                if subdirectories(&self.names).any(|d| d == text) {
+                    // A folder this run's kind writes into (refuse_unlisted
+                    // made sure it is one): what the earlier run listed
+                    // there is superseded, whether or not this run writes
+                    // the folder, and the rest stays.
+                    for inner in std::fs::read_dir(entry.path()).map_err(io(&entry.path()))? {
+                        let inner = inner.map_err(io(&entry.path()))?;
+                        let full = format!("{text}/{}", inner.file_name().to_string_lossy());
+                        if !listed.contains(&full) {
+                            if !ours.is_dir() {
+                                std::fs::create_dir(&ours).map_err(io(&ours))?;
+                            }
+                            link_tree(&inner.path(), &ours.join(inner.file_name()))?;
+                        }
+                    }
+                } else {
+                    link_tree(&entry.path(), &ours)?;
                 }
             }
         }
@@ -476,6 +543,24 @@ fn retire(old: &Path, target: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Removes from `dir`, a folder named `name` that the new output does
+/// not have, the files the manifest lists there (`figures/a.svg`); true
+/// when nothing else was in it, so that it can go too.
+fn only_listed(dir: &Path, name: &std::ffi::OsStr, listed: &BTreeSet<String>) -> Result<bool, OutputError> {
+    let prefix = format!("{}/", name.to_string_lossy());
+    let mut left = false;
+    for inner in std::fs::read_dir(dir).map_err(io(dir))? {
+        let inner = inner.map_err(io(dir))?;
+        let full = format!("{prefix}{}", inner.file_name().to_string_lossy());
+        if listed.contains(&full) && !inner.file_type().map_err(io(dir))?.is_dir() {
+            std::fs::remove_file(inner.path()).map_err(io(&inner.path()))?;
+        } else {
+            left = true;
+        }
+    }
+    Ok(!left)
+}
+
 fn retire_entries(old: &Path, target: &Path, listed: &BTreeSet<String>) -> Result<Vec<PathBuf>, OutputError> {
     let mut kept = Vec::new();
     for entry in std::fs::read_dir(old).map_err(io(old))? {
@@ -486,8 +571,16 @@ fn retire_entries(old: &Path, target: &Path, listed: &BTreeSet<String>) -> Resul
         let ours = !meta.is_dir() && listed.contains(&*name.to_string_lossy());
         if ours || (!meta.is_dir() && same_file(&path, &twin)) {
             std::fs::remove_file(&path).map_err(io(&path))?;
+        } else if meta.is_dir() && std::fs::symlink_metadata(&twin).is_err() && only_listed(&path, &name, listed)? {
+            std::fs::remove_dir(&path).map_err(io(&path))?;
         } else if meta.is_dir() && std::fs::symlink_metadata(&twin).is_ok_and(|m| m.is_dir()) {
-            let inner = retire_entries(&path, &twin, &BTreeSet::new())?;
+            // What the manifest lists inside this folder (`figures/a.svg`).
+            let prefix = format!("{}/", name.to_string_lossy());
+            let inside: BTreeSet<String> = listed
+                .iter()
+                .filter_map(|n| n.strip_prefix(&prefix).map(str::to_string))
+                .collect();
+            let inner = retire_entries(&path, &twin, &inside)?;
             if inner.is_empty() {
                 std::fs::remove_dir(&path).map_err(io(&path))?;
             }
@@ -684,6 +777,64 @@ mod tests {
         assert_eq!(listed(&out).into_iter().collect::<Vec<_>>(), ["a.txt", "run.json"]);
         // Nothing is left beside the target.
         assert_eq!(entries(root.path()), ["out"]);
+    }
+
+    #[test]
+    fn a_folder_of_the_runs_files_is_superseded_file_by_file_and_keeps_the_users() {
+        const WITH_FOLDER: &[&str] = &["a.txt", "figures/*.svg"];
+        let write = |out: &Path, files: &[(&str, &str)]| -> Result<Vec<PathBuf>, OutputError> {
+            let staged = StagedDir::create(out, WITH_FOLDER, &[])?;
+            for (name, text) in files {
+                std::fs::write(staged.path(name), text).unwrap();
+            }
+            staged.commit(Some(Manifest::new("in", "f")))
+        };
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        let written = write(&out, &[("a.txt", "1"), ("figures/x.svg", "1"), ("figures/y.svg", "1")]).unwrap();
+        assert_eq!(written.len(), 4);
+        assert_eq!(
+            listed(&out).into_iter().collect::<Vec<_>>(),
+            ["a.txt", "figures/x.svg", "figures/y.svg", "run.json"]
+        );
+        // The user's own file in the folder stays; the earlier run's
+        // figures are replaced or, when not written again, removed.
+        std::fs::write(out.join("figures/notes.txt"), "mine").unwrap();
+        write(&out, &[("a.txt", "2"), ("figures/x.svg", "2")]).unwrap();
+        assert_eq!(entries(&out.join("figures")), ["notes.txt", "x.svg"]);
+        assert_eq!(std::fs::read_to_string(out.join("figures/x.svg")).unwrap(), "2");
+        // A run that writes no figure removes the earlier run's, and keeps
+        // the folder for the user's file.
+        write(&out, &[("a.txt", "3")]).unwrap();
+        assert_eq!(entries(&out.join("figures")), ["notes.txt"]);
+        assert_eq!(std::fs::read_to_string(out.join("figures/notes.txt")).unwrap(), "mine");
+        // A file of a name the run writes, in that folder, that no manifest
+        // lists is someone else's: refused, and nothing moves.
+        std::fs::write(out.join("figures/mine.svg"), "mine").unwrap();
+        let refused = write(&out, &[("a.txt", "4"), ("figures/mine.svg", "4")]).unwrap_err();
+        assert!(
+            matches!(&refused, OutputError::NotOurs(p) if p.ends_with("figures/mine.svg")),
+            "{refused}"
+        );
+        assert_eq!(std::fs::read_to_string(out.join("figures/mine.svg")).unwrap(), "mine");
+        assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "3");
+        // A file where the run puts its folder is refused too.
+        let other = root.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("figures"), "a file").unwrap();
+        let refused = write(&other, &[("figures/x.svg", "1")]).unwrap_err();
+        assert!(
+            matches!(&refused, OutputError::NotOurs(p) if p.ends_with("figures")),
+            "{refused}"
+        );
+        assert_eq!(std::fs::read_to_string(other.join("figures")).unwrap(), "a file");
+        // An output whose folder holds only the run's files loses the
+        // folder with them.
+        let clean = root.path().join("clean");
+        write(&clean, &[("a.txt", "1"), ("figures/x.svg", "1")]).unwrap();
+        write(&clean, &[("a.txt", "2")]).unwrap();
+        assert_eq!(entries(&clean), ["a.txt", "run.json"]);
+        assert_eq!(entries(root.path()), ["clean", "other", "out"]);
     }
 
     #[test]

@@ -146,10 +146,14 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
                     &format!("a population in Python (source: {})", data.meta.source),
                     &format::fingerprint(&data),
                 );
-                let times = report.then(|| (None, started.elapsed().as_secs_f64()));
-                output::save(staged, &data, &result, times, manifest).map_err(|e| match e {
+                let extras = output::Extras {
+                    report: report.then(|| (None, started.elapsed().as_secs_f64())),
+                    figures: report,
+                };
+                output::save(staged, &data, &result, extras, manifest).map_err(|e| match e {
                     output::SaveError::Format(e) => errors::format(e),
                     output::SaveError::Output(e) => errors::output(e),
+                    output::SaveError::Figure(e) => errors::internal(&e),
                 })?
             }
         };

@@ -9,6 +9,7 @@
 pub mod agent_game;
 pub mod compare;
 pub mod faithfulness;
+pub mod figures;
 pub mod number;
 pub mod output;
 pub mod pagerank;

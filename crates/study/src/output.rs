@@ -8,6 +8,8 @@
 //! OUT/curves-INDICATOR.parquet        per ranking and k: ranking, k, fraction, deletion,
 //!                                     insertion (when the curves were drawn)
 //! OUT/report.html                     the self-contained report (studies only)
+//! OUT/figures/                        the report's charts as SVG, PNG and CSV
+//!                                     (studies only; crate::figures)
 //! ```
 
 use crate::StudyResult;
@@ -19,12 +21,15 @@ use std::path::{Path, PathBuf};
 
 /// Every file a study or an attribution may write, as
 /// [`StagedDir::create`] takes them.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 8] = [
     "summary.json",
     "report.html",
     "attributions-*.parquet",
     "steps-*.parquet",
     "curves-*.parquet",
+    crate::figures::FILES[0],
+    crate::figures::FILES[1],
+    crate::figures::FILES[2],
 ];
 
 /// What [`save`] could not do.
@@ -34,23 +39,46 @@ pub enum SaveError {
     Format(#[from] FormatError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Figure(#[from] crate::figures::FigureError),
+}
+
+/// What a study writes beside its tables.
+#[derive(Clone, Copy, Debug)]
+pub struct Extras {
+    /// report.html, with the seconds spent loading the population (None
+    /// when it was at hand) and in the whole run.
+    pub report: Option<(Option<f64>, f64)>,
+    /// The charts as files under figures/.
+    pub figures: bool,
+}
+
+impl Extras {
+    /// An attribution's: the tables alone.
+    pub const NONE: Extras = Extras {
+        report: None,
+        figures: false,
+    };
 }
 
 /// Writes a study's or an attribution's outputs, whole or not at all: the
-/// tables, summary.json, report.html when `report` gives the load (None
-/// when the population was at hand) and total seconds, and run.json with `manifest`, into `staged` (created before the
-/// work, so that a bad output directory fails at once), then commits it.
+/// tables, summary.json, what `extras` asks for (report.html, figures/),
+/// and run.json with `manifest`, into `staged` (created before the work,
+/// so that a bad output directory fails at once), then commits it.
 /// Returns the paths written.
 pub fn save(
     staged: StagedDir,
     data: &Dataset,
     result: &StudyResult,
-    report: Option<(Option<f64>, f64)>,
+    extras: Extras,
     manifest: Manifest,
 ) -> Result<Vec<PathBuf>, SaveError> {
     write(staged.dir(), data, result)?;
-    if let Some((loaded, total)) = report {
+    if let Some((loaded, total)) = extras.report {
         crate::report::write(&staged.path("report.html"), result, loaded, total)?;
+    }
+    if extras.figures {
+        crate::figures::write(result, &|name| staged.path(name))?;
     }
     Ok(staged.commit(Some(manifest))?)
 }

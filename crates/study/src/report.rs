@@ -1,9 +1,7 @@
 //! The self-contained HTML report: one page, inline SVG charts, no network.
 
 use crate::number::{percent, readable};
-use crate::panel::PanelKind;
 use crate::svg::{Chart, escape};
-use crate::tiers::Tier;
 use crate::{IndicatorStudy, StudyResult};
 use aumann_data::format::FormatError;
 use std::fmt::Write;
@@ -295,19 +293,8 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
     agents_table(h, study, name, false);
     curves_table(h, study);
     h.push_str("<div class=\"charts\">");
-    h.push_str(&lorenz(study));
-    h.push_str(&tier_chart(result, study));
-    if let Some(top) = study
-        .panels
-        .iter()
-        .find(|p| p.kind == PanelKind::TopFollowers && p.skipped.is_none())
-    {
-        h.push_str(&scatter(study, top));
-    }
-    h.push_str(&step_profile(study));
-    if let Some(c) = &study.curves {
-        h.push_str(&curve_chart(c, true));
-        h.push_str(&curve_chart(c, false));
+    for figure in crate::figures::indicator_figures(result, study, crate::svg::WIDE) {
+        h.push_str(&figure.svg);
     }
     h.push_str("</div>");
 }
@@ -435,175 +422,6 @@ fn panel_curves(h: &mut String, study: &IndicatorStudy) {
     h.push_str("</table>");
 }
 
-/// F against the share of agents silenced (deletion) or opened (insertion),
-/// one line per ranking, the random mean with its range shaded.
-fn curve_chart(c: &crate::faithfulness::Curves, deletion: bool) -> String {
-    let xs: Vec<f64> = c.ks.iter().map(|&k| k as f64 / c.agents as f64).collect();
-    let all = c
-        .rankings
-        .iter()
-        .flat_map(|r| {
-            if deletion {
-                r.deletion.iter()
-            } else {
-                r.insertion.iter()
-            }
-        })
-        .chain([&c.value_input, &c.value_baseline]);
-    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let mut chart = Chart::log_share(
-        if deletion {
-            "Deletion: the top k silenced"
-        } else {
-            "Insertion: only the top k open"
-        },
-        if deletion {
-            "share of agents silenced"
-        } else {
-            "share of agents open"
-        },
-        "F",
-        (xs[0].min(1e-4), 1.0),
-        (lo, hi),
-    );
-    for (k, r) in c.rankings.iter().enumerate() {
-        let ys = if deletion { &r.deletion } else { &r.insertion };
-        if let Some((low, high)) = if deletion {
-            &r.deletion_range
-        } else {
-            &r.insertion_range
-        } {
-            chart.band(&xs, low, high, k);
-        }
-        let points: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
-        chart.line(&points, k, &r.ranking);
-    }
-    chart.finish()
-}
-
-/// The Lorenz curve of |phi|: the share of attribution held by the bottom
-/// x share of agents, at 200 points.
-fn lorenz_points(phi: &[f64]) -> Vec<(f64, f64)> {
-    let mut abs: Vec<f64> = phi.iter().map(|p| p.abs()).collect();
-    abs.sort_by(f64::total_cmp);
-    let total: f64 = abs.iter().sum();
-    let n = abs.len();
-    if n == 0 || total == 0.0 {
-        return vec![(0.0, 0.0), (1.0, 1.0)];
-    }
-    let mut cumulative = Vec::with_capacity(n + 1);
-    cumulative.push(0.0);
-    let mut s = 0.0;
-    for v in &abs {
-        s += v;
-        cumulative.push(s / total);
-    }
-    (0..=200)
-        .map(|k| k * n / 200)
-        .map(|i| (i as f64 / n as f64, cumulative[i]))
-        .collect()
-}
-
-/// A panel whose attribution is all zero (its indicator did not move when
-/// replayed alone) has no curve or shares to draw; the table says so.
-fn has_attribution(panel: &crate::PanelStudy) -> bool {
-    panel.skipped.is_none() && panel.phi.iter().any(|&p| p != 0.0)
-}
-
-fn lorenz(study: &IndicatorStudy) -> String {
-    let mut chart = Chart::new(
-        "Lorenz curves of |φ|",
-        "share of agents (by |φ|)",
-        "share of Σ|φ|",
-        (0.0, 1.0),
-        (0.0, 1.0),
-    );
-    chart.reference(&[(0.0, 0.0), (1.0, 1.0)], "equality");
-    chart.line(&lorenz_points(&study.attribution.agent_phi), 0, "full scale");
-    for (k, panel) in study.panels.iter().filter(|p| has_attribution(p)).enumerate() {
-        chart.line(
-            &lorenz_points(&panel.phi),
-            1 + k,
-            &format!("{} panel", panel.kind.name()),
-        );
-    }
-    chart.finish()
-}
-
-fn tier_chart(result: &StudyResult, study: &IndicatorStudy) -> String {
-    let categories: Vec<String> = Tier::ALL.iter().map(|t| t.name().to_string()).collect();
-    let mut series = vec![(
-        "full scale".to_string(),
-        study.tiers.iter().flatten().map(|t| 100.0 * t.abs_share).collect(),
-    )];
-    for panel in study.panels.iter().filter(|p| has_attribution(p)) {
-        let total: f64 = panel.phi.iter().map(|p| p.abs()).sum();
-        let shares = Tier::ALL
-            .iter()
-            .map(|&tier| {
-                let s: f64 = panel
-                    .members
-                    .iter()
-                    .zip(&panel.phi)
-                    .filter(|(a, _)| result.tiers[**a as usize] == tier)
-                    .map(|(_, p)| p.abs())
-                    .sum();
-                if total > 0.0 { 100.0 * s / total } else { 0.0 }
-            })
-            .collect();
-        series.push((format!("{} panel", panel.kind.name()), shares));
-    }
-    let mut chart = Chart::categorical("Share of Σ|φ| by follower tier", "tier", "% of Σ|φ|", (0.0, 100.0));
-    chart.bars(&categories, &series);
-    chart.finish()
-}
-
-fn scatter(study: &IndicatorStudy, panel: &crate::PanelStudy) -> String {
-    let full: Vec<f64> = panel
-        .members
-        .iter()
-        .map(|&a| study.attribution.agent_phi[a as usize])
-        .collect();
-    let (lo_x, hi_x) = bounds(&panel.phi);
-    let (lo_y, hi_y) = bounds(&full);
-    let mut chart = Chart::new(
-        "Panel against full-scale attribution (top-followers panel)",
-        "φ in the panel replay",
-        "φ at full scale",
-        (lo_x, hi_x),
-        (lo_y, hi_y),
-    );
-    let points: Vec<(f64, f64, String)> = panel
-        .members
-        .iter()
-        .zip(panel.phi.iter().zip(&full))
-        .map(|(a, (&x, &y))| (x, y, format!("agent {a}: panel {}, full {}", readable(x), readable(y))))
-        .collect();
-    chart.points(&points, 0, "panel members");
-    if let Some(a) = panel.attributions.first() {
-        let c = a.comparison.rescale;
-        let line: Vec<(f64, f64)> = [lo_x, hi_x].iter().map(|&x| (x, (c * x).clamp(lo_y, hi_y))).collect();
-        chart.reference(&line, &format!("best global rescaling c* = {}", readable(c)));
-    }
-    chart.finish()
-}
-
-fn bounds(v: &[f64]) -> (f64, f64) {
-    let lo = v.iter().copied().fold(0.0f64, f64::min);
-    let hi = v.iter().copied().fold(0.0f64, f64::max);
-    let pad = 0.05 * (hi - lo).max(f64::MIN_POSITIVE);
-    (lo - pad, hi + pad)
-}
-
-fn step_profile(study: &IndicatorStudy) -> String {
-    let steps = &study.full.step_phi;
-    let categories: Vec<String> = (0..steps.len()).map(|t| t.to_string()).collect();
-    let (lo, hi) = bounds(steps);
-    let mut chart = Chart::categorical("When it mattered: Σφ per step", "step", "Σφ", (lo, hi));
-    chart.bars(&categories, &[("full scale".into(), steps.clone())]);
-    chart.finish()
-}
-
 fn timings(h: &mut String, result: &StudyResult, load_seconds: Option<f64>, total_seconds: f64) {
     let mut labels = Vec::new();
     let mut values = Vec::new();
@@ -635,6 +453,12 @@ fn timings(h: &mut String, result: &StudyResult, load_seconds: Option<f64>, tota
         let _ = write!(h, "<tr><td>{}</td><td>{v:.2}</td></tr>", escape(l));
     }
     h.push_str("</table><div class=\"charts\">");
-    h.push_str(&Chart::horizontal("Seconds per stage", "seconds", &labels, &values));
+    h.push_str(&Chart::horizontal(
+        crate::svg::WIDE,
+        "Seconds per stage",
+        "seconds",
+        &labels,
+        &values,
+    ));
     h.push_str("</div>");
 }

@@ -5,8 +5,20 @@
 
 use std::fmt::Write;
 
-pub const WIDTH: f64 = 560.0;
+/// Widths in SVG px at which charts are laid out: the report's and a
+/// journal's two-column figure (180 mm wide: 11 px text prints at 10 pt),
+/// and a one-column figure (88 mm wide: 11 px prints at 7.6 pt).
+pub const WIDE: f64 = 560.0;
+pub const COLUMN: f64 = 360.0;
+/// The report's width, [`WIDE`].
+pub const WIDTH: f64 = WIDE;
+/// The plot's height at [`WIDE`]; narrower charts are 0.7 as tall as wide.
 pub const HEIGHT: f64 = 340.0;
+
+/// A chart's height for its width.
+fn height_for(width: f64) -> f64 {
+    if width >= WIDE { HEIGHT } else { (0.7 * width).round() }
+}
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 28.0;
@@ -34,6 +46,11 @@ const MARKERS: [Marker; 7] = [
 ];
 /// Markers drawn along a curve, evenly spaced over its points.
 const MARKERS_PER_CURVE: usize = 8;
+/// The charts' own style, inside each SVG so that a chart saved on its own
+/// looks as it does in the report.
+const CHART_STYLE: &str = "text{font-family:'DejaVu Sans',Verdana,sans-serif}\
+.title{font-size:14px;font-weight:600;text-anchor:middle}.tick{font-size:11px;fill:#555}\
+.label{font-size:12px;fill:#333}.legend{font-size:11px;fill:#333}.grid{stroke:#eee}.frame{fill:none;stroke:#bbb}";
 /// Height of one row of the legend, which sits below the plot.
 const LEGEND_ROW: f64 = 16.0;
 
@@ -94,6 +111,8 @@ pub struct Chart {
     y: (f64, f64),
     x_scale: Scale,
     left: f64,
+    width: f64,
+    height: f64,
     legend: Vec<(String, Key)>,
 }
 
@@ -158,21 +177,23 @@ fn exponent_note(exponent: i32) -> String {
 
 impl Chart {
     /// A chart whose x axis holds categories (bars): no numeric x ticks.
-    pub fn categorical(title: &str, x_label: &str, y_label: &str, y: (f64, f64)) -> Self {
-        Self::build(title, x_label, y_label, (0.0, 1.0), y, None, LEFT)
+    pub fn categorical(width: f64, title: &str, x_label: &str, y_label: &str, y: (f64, f64)) -> Self {
+        Self::build(width, title, x_label, y_label, (0.0, 1.0), y, None, LEFT)
     }
 
     /// Linear axes with round ticks; the ranges widen to the outer ticks.
-    pub fn new(title: &str, x_label: &str, y_label: &str, x: (f64, f64), y: (f64, f64)) -> Self {
-        Self::build(title, x_label, y_label, x, y, Some(Scale::Linear), LEFT)
+    pub fn new(width: f64, title: &str, x_label: &str, y_label: &str, x: (f64, f64), y: (f64, f64)) -> Self {
+        Self::build(width, title, x_label, y_label, x, y, Some(Scale::Linear), LEFT)
     }
 
     /// A logarithmic x axis of shares (ticks at 0.01%, 0.1%, 1%, ...).
-    pub fn log_share(title: &str, x_label: &str, y_label: &str, x: (f64, f64), y: (f64, f64)) -> Self {
-        Self::build(title, x_label, y_label, x, y, Some(Scale::LogPercent), LEFT)
+    pub fn log_share(width: f64, title: &str, x_label: &str, y_label: &str, x: (f64, f64), y: (f64, f64)) -> Self {
+        Self::build(width, title, x_label, y_label, x, y, Some(Scale::LogPercent), LEFT)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn build(
+        width: f64,
         title: &str,
         x_label: &str,
         y_label: &str,
@@ -205,13 +226,16 @@ impl Chart {
             y,
             x_scale: x_scale.unwrap_or(Scale::Linear),
             left,
+            width,
+            height: height_for(width),
             legend: Vec::new(),
         };
-        let (pw, ph) = (WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM);
+        let height = chart.height;
+        let (pw, ph) = (width - left - RIGHT, height - TOP - BOTTOM);
         let _ = write!(
             chart.body,
             r##"<text x="{}" y="18" class="title">{}</text><rect x="{left}" y="{TOP}" width="{pw}" height="{ph}" class="frame"/>"##,
-            WIDTH / 2.0,
+            width / 2.0,
             escape(title)
         );
         let y_step = y_ticks.get(1).map_or(1.0, |t| t - y_ticks[0]);
@@ -244,7 +268,7 @@ impl Chart {
             chart.body,
             r##"<text x="{}" y="{}" class="label" text-anchor="middle">{}</text><text x="14" y="{}" class="label" text-anchor="middle" transform="rotate(-90 14 {})">{}</text>"##,
             left + pw / 2.0,
-            HEIGHT - 10.0,
+            height - 10.0,
             escape(&format!("{x_label}{}", exponent_note(x_exp))),
             TOP + ph / 2.0,
             TOP + ph / 2.0,
@@ -258,11 +282,11 @@ impl Chart {
             Scale::Linear => (x - self.x.0) / (self.x.1 - self.x.0),
             Scale::LogPercent => (x.log10() - self.x.0.log10()) / (self.x.1.log10() - self.x.0.log10()),
         };
-        self.left + f * (WIDTH - self.left - RIGHT)
+        self.left + f * (self.width - self.left - RIGHT)
     }
 
     pub fn py(&self, y: f64) -> f64 {
-        TOP + (HEIGHT - TOP - BOTTOM) - (y - self.y.0) / (self.y.1 - self.y.0) * (HEIGHT - TOP - BOTTOM)
+        TOP + (self.height - TOP - BOTTOM) - (y - self.y.0) / (self.y.1 - self.y.0) * (self.height - TOP - BOTTOM)
     }
 
     /// The k-th series as a curve, in [`Style::series`]`(k)`, with markers.
@@ -341,7 +365,7 @@ impl Chart {
     /// Grouped bars: one group per category, one bar per series.
     pub fn bars(&mut self, categories: &[String], series: &[(String, Vec<f64>)]) {
         let groups = categories.len().max(1) as f64;
-        let group_width = (WIDTH - self.left - RIGHT) / groups;
+        let group_width = (self.width - self.left - RIGHT) / groups;
         let bar = group_width * 0.8 / series.len().max(1) as f64;
         let zero = self.py(0.0_f64.clamp(self.y.0, self.y.1));
         for (c, name) in categories.iter().enumerate() {
@@ -365,7 +389,7 @@ impl Chart {
                 self.body,
                 r##"<text x="{:.2}" y="{}" class="tick" text-anchor="middle">{}</text>"##,
                 x0 + group_width * 0.4,
-                HEIGHT - BOTTOM + 16.0,
+                self.height - BOTTOM + 16.0,
                 escape(name)
             );
         }
@@ -379,15 +403,24 @@ impl Chart {
 
     /// Horizontal bars, one per named row, with the names on the left axis
     /// and round ticks along the bottom: for rows with long names (stages).
-    pub fn horizontal(title: &str, x_label: &str, names: &[String], values: &[f64]) -> String {
+    pub fn horizontal(width: f64, title: &str, x_label: &str, names: &[String], values: &[f64]) -> String {
         let hi = values.iter().copied().fold(0.0, f64::max).max(1e-3);
         let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0) as f64;
-        let left = (longest * 6.2 + 14.0).clamp(LEFT, WIDTH / 2.0);
-        let mut chart = Self::build(title, x_label, "", (0.0, hi), (0.0, 1.0), Some(Scale::Linear), left);
+        let left = (longest * 6.2 + 14.0).clamp(LEFT, width / 2.0);
+        let mut chart = Self::build(
+            width,
+            title,
+            x_label,
+            "",
+            (0.0, hi),
+            (0.0, 1.0),
+            Some(Scale::Linear),
+            left,
+        );
         // The frame and the x ticks are the chart's; the y ticks would be
         // numbers, so the rows draw over a clean axis.
         chart.body = strip_y_ticks(&chart.body);
-        let row = (HEIGHT - TOP - BOTTOM) / names.len().max(1) as f64;
+        let row = (chart.height - TOP - BOTTOM) / names.len().max(1) as f64;
         for (k, (name, &v)) in names.iter().zip(values).enumerate() {
             let y = TOP + k as f64 * row;
             let _ = write!(
@@ -412,14 +445,15 @@ impl Chart {
     pub fn finish(mut self) -> String {
         let mut legend = String::new();
         let (mut x, mut row) = (self.left, 0usize);
-        let right = WIDTH - RIGHT;
+        let (width, plot_height) = (self.width, self.height);
+        let right = width - RIGHT;
         for (label, key) in &self.legend {
             let width = legend_entry_width(label);
             if x + width > right && x > self.left {
                 x = self.left;
                 row += 1;
             }
-            let y = HEIGHT + 4.0 + LEGEND_ROW * row as f64;
+            let y = plot_height + 4.0 + LEGEND_ROW * row as f64;
             match key {
                 Key::Swatch(color) => {
                     let _ = write!(
@@ -457,15 +491,15 @@ impl Chart {
             x += width;
         }
         let height = if self.legend.is_empty() {
-            HEIGHT
+            plot_height
         } else {
-            HEIGHT + 8.0 + LEGEND_ROW * (row + 1) as f64
+            plot_height + 8.0 + LEGEND_ROW * (row + 1) as f64
         };
         if !legend.is_empty() {
             let _ = write!(self.body, r##"<g class="legend">{legend}</g>"##);
         }
         format!(
-            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" class="chart">{}</svg>"##,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="chart"><style>{CHART_STYLE}</style>{}</svg>"##,
             self.body
         )
     }
@@ -660,7 +694,7 @@ mod tests {
     fn the_legend_covers_no_plotted_mark() {
         // Curves through every corner of the plot, where a legend drawn
         // inside it would sit, and long labels that wrap.
-        let mut chart = Chart::new("t", "x", "y", (0.0, 1.0), (0.0, 1.0));
+        let mut chart = Chart::new(WIDE, "t", "x", "y", (0.0, 1.0), (0.0, 1.0));
         chart.line(
             &[(0.0, 1.0), (0.3, 1.0), (1.0, 0.0)],
             0,
@@ -704,7 +738,7 @@ mod tests {
                 "{l:?} outside 0..{WIDTH} x 0..{height}"
             );
         }
-        let mut bars = Chart::categorical("t", "tier", "%", (0.0, 100.0));
+        let mut bars = Chart::categorical(WIDE, "t", "tier", "%", (0.0, 100.0));
         bars.bars(
             &["head".into(), "middle".into(), "tail".into()],
             &[
@@ -732,7 +766,7 @@ mod tests {
             }
         }
         // A chart carries each series' dash pattern to its polyline.
-        let mut chart = Chart::new("t", "x", "y", (0.0, 1.0), (0.0, 1.0));
+        let mut chart = Chart::new(WIDE, "t", "x", "y", (0.0, 1.0), (0.0, 1.0));
         for k in 0..4 {
             chart.line(&[(0.0, 0.0), (1.0, 1.0)], k, &format!("s{k}"));
         }

@@ -84,7 +84,13 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     };
     let terminal = progress::Terminal::new();
     terminal.stage("writing outputs", None);
-    let written = output::save(staged, &data, &result, None, args.source.manifest(&data))?;
+    let written = output::save(
+        staged,
+        &data,
+        &result,
+        output::Extras::NONE,
+        args.source.manifest(&data),
+    )?;
     super::cluster::remove_checkpoints(&config);
     terminal.finish();
     if args.json {

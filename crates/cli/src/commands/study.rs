@@ -45,6 +45,14 @@ pub struct Args {
     /// Skip the deletion and insertion curves.
     #[arg(long)]
     no_curves: bool,
+    /// Write the figures (the report's charts as SVG and PNG files at one
+    /// and two journal columns, each with its data as CSV) into DIR, a
+    /// directory of their own outside --out, instead of --out's figures/.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_figures")]
+    figures: Option<PathBuf>,
+    /// Write no figures.
+    #[arg(long)]
+    no_figures: bool,
     #[command(flatten)]
     when: When,
     #[command(flatten)]
@@ -119,6 +127,32 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         latency_quantile: args.when.quantile()?,
         checkpoints: None,
     };
+    // A figures directory of its own is checked before the work, as --out
+    // is, and may not overlap --out (whose swap would take it along).
+    let figures_apart = match &args.figures {
+        // On a cluster, process 0 writes the outputs.
+        Some(dir) if args.cluster.process.unwrap_or(0) == 0 => {
+            let (apart, out) = (
+                aumann_data::staged::resolved(dir)?,
+                aumann_data::staged::resolved(&args.out)?,
+            );
+            if apart.starts_with(&out) || out.starts_with(&apart) {
+                return Err(format!(
+                    "--figures {} overlaps --out {}: give a directory outside it (without --figures, the figures go to {})",
+                    dir.display(),
+                    args.out.display(),
+                    args.out.join("figures").display()
+                )
+                .into());
+            }
+            Some(StagedDir::create(
+                dir,
+                &aumann_study::figures::FILES_APART,
+                &args.source.inputs(),
+            )?)
+        }
+        _ => None,
+    };
     let Some(Ran {
         staged,
         data,
@@ -135,9 +169,18 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         staged,
         &data,
         &result,
-        Some((Some(load_seconds), started.elapsed().as_secs_f64())),
+        output::Extras {
+            report: Some((Some(load_seconds), started.elapsed().as_secs_f64())),
+            figures: !args.no_figures && figures_apart.is_none(),
+        },
         args.source.manifest(&data),
     )?;
+    if let Some(apart) = figures_apart {
+        aumann_study::figures::write(&result, &|name| {
+            apart.path(name.strip_prefix("figures/").unwrap_or(name))
+        })?;
+        apart.commit(Some(args.source.manifest(&data)))?;
+    }
     super::cluster::remove_checkpoints(&config);
     let report = args.out.join("report.html");
     terminal.finish();

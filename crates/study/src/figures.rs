@@ -1,0 +1,527 @@
+//! The report's result charts as figures: each chart at a width, with the
+//! data it plots, for the report (inline SVG) and for files a paper can use
+//! (SVG with its text turned into outlines, PNG, and a CSV of the data).
+//!
+//! ```text
+//! OUT/figures/INDICATOR-CHART.svg        two journal columns (180 mm)
+//! OUT/figures/INDICATOR-CHART-column.svg one journal column (88 mm)
+//! OUT/figures/INDICATOR-CHART.png        the two-column figure at 300 dpi
+//! OUT/figures/INDICATOR-CHART-column.png the one-column figure at 300 dpi
+//! OUT/figures/INDICATOR-CHART.csv        the data plotted
+//! ```
+
+use crate::faithfulness::Curves;
+use crate::number::readable;
+use crate::panel::PanelKind;
+use crate::svg::{COLUMN, Chart, WIDE};
+use crate::tiers::Tier;
+use crate::{IndicatorStudy, PanelStudy, StudyResult};
+use std::path::{Path, PathBuf};
+
+/// One chart: its name (`polarization-lorenz`), its SVG at one width, and
+/// the data it plots as CSV.
+pub struct Figure {
+    pub name: String,
+    pub svg: String,
+    pub csv: String,
+}
+
+/// The data behind a chart, written as CSV.
+struct Table {
+    header: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(header: &'static [&'static str]) -> Self {
+        Self {
+            header,
+            rows: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, row: Vec<String>) {
+        debug_assert_eq!(row.len(), self.header.len());
+        self.rows.push(row);
+    }
+
+    fn csv(&self) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(self.header).expect("writes to memory");
+        for row in &self.rows {
+            writer.write_record(row).expect("writes to memory");
+        }
+        String::from_utf8(writer.into_inner().expect("writes to memory")).expect("UTF-8 in, UTF-8 out")
+    }
+}
+
+/// Full precision for data files: what a reader replots must be what was
+/// plotted, not a rounded label.
+fn exact(v: f64) -> String {
+    format!("{v:e}")
+}
+
+/// Every result chart of one indicator, at `width` SVG px, in the report's
+/// order: Lorenz curves, tier shares, the top-followers panel against full
+/// scale (when that panel was attributed), Σφ per step, and the deletion
+/// and insertion curves (when drawn). A flat indicator has none.
+pub fn indicator_figures(result: &StudyResult, study: &IndicatorStudy, width: f64) -> Vec<Figure> {
+    if study.full.flat_cause.is_some() {
+        return Vec::new();
+    }
+    let name = study.indicator.name();
+    let mut figures = vec![
+        lorenz(study, width).named(name, "lorenz"),
+        tier_chart(result, study, width).named(name, "tiers"),
+    ];
+    if let Some(top) = study
+        .panels
+        .iter()
+        .find(|p| p.kind == PanelKind::TopFollowers && p.skipped.is_none())
+    {
+        figures.push(scatter(study, top, width).named(name, "top-followers-panel"));
+    }
+    figures.push(step_profile(study, width).named(name, "steps"));
+    if let Some(c) = &study.curves {
+        figures.push(curve_chart(c, true, width).named(name, "deletion"));
+        figures.push(curve_chart(c, false, width).named(name, "insertion"));
+    }
+    figures
+}
+
+/// A chart and its data, before it is named.
+struct Drawn {
+    svg: String,
+    data: Table,
+}
+
+impl Drawn {
+    fn named(self, indicator: &str, chart: &str) -> Figure {
+        Figure {
+            name: format!("{indicator}-{chart}"),
+            svg: self.svg,
+            csv: self.data.csv(),
+        }
+    }
+}
+
+/// F against the share of agents silenced (deletion) or opened (insertion),
+/// one line per ranking, the random mean with its range shaded.
+fn curve_chart(c: &Curves, deletion: bool, width: f64) -> Drawn {
+    let xs: Vec<f64> = c.ks.iter().map(|&k| k as f64 / c.agents as f64).collect();
+    let all = c
+        .rankings
+        .iter()
+        .flat_map(|r| {
+            if deletion {
+                r.deletion.iter()
+            } else {
+                r.insertion.iter()
+            }
+        })
+        .chain([&c.value_input, &c.value_baseline]);
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let mut chart = Chart::log_share(
+        width,
+        if deletion {
+            "Deletion: the top k silenced"
+        } else {
+            "Insertion: only the top k open"
+        },
+        if deletion {
+            "share of agents silenced"
+        } else {
+            "share of agents open"
+        },
+        "F",
+        (xs[0].min(1e-4), 1.0),
+        (lo, hi),
+    );
+    let mut data = Table::new(&["ranking", "k", "fraction", "F", "F_low", "F_high"]);
+    for (k, r) in c.rankings.iter().enumerate() {
+        let ys = if deletion { &r.deletion } else { &r.insertion };
+        let range = if deletion {
+            &r.deletion_range
+        } else {
+            &r.insertion_range
+        };
+        if let Some((low, high)) = range {
+            chart.band(&xs, low, high, k);
+        }
+        let points: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
+        chart.line(&points, k, &r.ranking);
+        for (i, (&agents, &y)) in c.ks.iter().zip(ys).enumerate() {
+            let (low, high) = range
+                .as_ref()
+                .map_or((String::new(), String::new()), |(l, h)| (exact(l[i]), exact(h[i])));
+            data.push(vec![
+                r.ranking.clone(),
+                agents.to_string(),
+                exact(xs[i]),
+                exact(y),
+                low,
+                high,
+            ]);
+        }
+    }
+    Drawn {
+        svg: chart.finish(),
+        data,
+    }
+}
+
+/// The Lorenz curve of |phi|: the share of attribution held by the bottom
+/// x share of agents, at 200 points.
+fn lorenz_points(phi: &[f64]) -> Vec<(f64, f64)> {
+    let mut abs: Vec<f64> = phi.iter().map(|p| p.abs()).collect();
+    abs.sort_by(f64::total_cmp);
+    let total: f64 = abs.iter().sum();
+    let n = abs.len();
+    if n == 0 || total == 0.0 {
+        return vec![(0.0, 0.0), (1.0, 1.0)];
+    }
+    let mut cumulative = Vec::with_capacity(n + 1);
+    cumulative.push(0.0);
+    let mut s = 0.0;
+    for v in &abs {
+        s += v;
+        cumulative.push(s / total);
+    }
+    (0..=200)
+        .map(|k| k * n / 200)
+        .map(|i| (i as f64 / n as f64, cumulative[i]))
+        .collect()
+}
+
+/// A panel whose attribution is all zero (its indicator did not move when
+/// replayed alone) has no curve or shares to draw; the table says so.
+fn has_attribution(panel: &PanelStudy) -> bool {
+    panel.skipped.is_none() && panel.phi.iter().any(|&p| p != 0.0)
+}
+
+fn lorenz(study: &IndicatorStudy, width: f64) -> Drawn {
+    let mut chart = Chart::new(
+        width,
+        "Lorenz curves of |φ|",
+        "share of agents (by |φ|)",
+        "share of Σ|φ|",
+        (0.0, 1.0),
+        (0.0, 1.0),
+    );
+    chart.reference(&[(0.0, 0.0), (1.0, 1.0)], "equality");
+    let mut data = Table::new(&["series", "share_of_agents", "share_of_abs_phi"]);
+    let mut series = vec![("full scale".to_string(), lorenz_points(&study.attribution.agent_phi))];
+    for panel in study.panels.iter().filter(|p| has_attribution(p)) {
+        series.push((format!("{} panel", panel.kind.name()), lorenz_points(&panel.phi)));
+    }
+    for (k, (label, points)) in series.iter().enumerate() {
+        chart.line(points, k, label);
+        for &(x, y) in points {
+            data.push(vec![label.clone(), exact(x), exact(y)]);
+        }
+    }
+    Drawn {
+        svg: chart.finish(),
+        data,
+    }
+}
+
+fn tier_chart(result: &StudyResult, study: &IndicatorStudy, width: f64) -> Drawn {
+    let categories: Vec<String> = Tier::ALL.iter().map(|t| t.name().to_string()).collect();
+    let mut series = vec![(
+        "full scale".to_string(),
+        study
+            .tiers
+            .iter()
+            .flatten()
+            .map(|t| 100.0 * t.abs_share)
+            .collect::<Vec<f64>>(),
+    )];
+    for panel in study.panels.iter().filter(|p| has_attribution(p)) {
+        let total: f64 = panel.phi.iter().map(|p| p.abs()).sum();
+        let shares = Tier::ALL
+            .iter()
+            .map(|&tier| {
+                let s: f64 = panel
+                    .members
+                    .iter()
+                    .zip(&panel.phi)
+                    .filter(|(a, _)| result.tiers[**a as usize] == tier)
+                    .map(|(_, p)| p.abs())
+                    .sum();
+                if total > 0.0 { 100.0 * s / total } else { 0.0 }
+            })
+            .collect();
+        series.push((format!("{} panel", panel.kind.name()), shares));
+    }
+    let mut data = Table::new(&["series", "tier", "percent_of_abs_phi"]);
+    for (label, values) in &series {
+        for (tier, v) in categories.iter().zip(values) {
+            data.push(vec![label.clone(), tier.clone(), exact(*v)]);
+        }
+    }
+    let mut chart = Chart::categorical(
+        width,
+        "Share of Σ|φ| by follower tier",
+        "tier",
+        "% of Σ|φ|",
+        (0.0, 100.0),
+    );
+    chart.bars(&categories, &series);
+    Drawn {
+        svg: chart.finish(),
+        data,
+    }
+}
+
+fn scatter(study: &IndicatorStudy, panel: &PanelStudy, width: f64) -> Drawn {
+    let full: Vec<f64> = panel
+        .members
+        .iter()
+        .map(|&a| study.attribution.agent_phi[a as usize])
+        .collect();
+    let (lo_x, hi_x) = bounds(&panel.phi);
+    let (lo_y, hi_y) = bounds(&full);
+    let mut chart = Chart::new(
+        width,
+        "Panel against full-scale attribution (top-followers panel)",
+        "φ in the panel replay",
+        "φ at full scale",
+        (lo_x, hi_x),
+        (lo_y, hi_y),
+    );
+    let points: Vec<(f64, f64, String)> = panel
+        .members
+        .iter()
+        .zip(panel.phi.iter().zip(&full))
+        .map(|(a, (&x, &y))| (x, y, format!("agent {a}: panel {}, full {}", readable(x), readable(y))))
+        .collect();
+    chart.points(&points, 0, "panel members");
+    let rescale = panel.attributions.first().map(|a| a.comparison.rescale);
+    if let Some(c) = rescale {
+        let line: Vec<(f64, f64)> = [lo_x, hi_x].iter().map(|&x| (x, (c * x).clamp(lo_y, hi_y))).collect();
+        chart.reference(&line, &format!("best global rescaling c* = {}", readable(c)));
+    }
+    let mut data = Table::new(&["agent", "phi_panel", "phi_full", "best_global_rescaling"]);
+    for (a, (&x, &y)) in panel.members.iter().zip(panel.phi.iter().zip(&full)) {
+        data.push(vec![
+            a.to_string(),
+            exact(x),
+            exact(y),
+            rescale.map_or(String::new(), exact),
+        ]);
+    }
+    Drawn {
+        svg: chart.finish(),
+        data,
+    }
+}
+
+fn bounds(v: &[f64]) -> (f64, f64) {
+    let lo = v.iter().copied().fold(0.0f64, f64::min);
+    let hi = v.iter().copied().fold(0.0f64, f64::max);
+    let pad = 0.05 * (hi - lo).max(f64::MIN_POSITIVE);
+    (lo - pad, hi + pad)
+}
+
+fn step_profile(study: &IndicatorStudy, width: f64) -> Drawn {
+    let steps = &study.full.step_phi;
+    let categories: Vec<String> = (0..steps.len()).map(|t| t.to_string()).collect();
+    let (lo, hi) = bounds(steps);
+    let mut chart = Chart::categorical(width, "When it mattered: Σφ per step", "step", "Σφ", (lo, hi));
+    chart.bars(&categories, &[("full scale".into(), steps.clone())]);
+    let mut data = Table::new(&["step", "sum_phi"]);
+    for (t, v) in steps.iter().enumerate() {
+        data.push(vec![t.to_string(), exact(*v)]);
+    }
+    Drawn {
+        svg: chart.finish(),
+        data,
+    }
+}
+
+/// The names [`write`] gives figure files in a study's output, as
+/// [`aumann_data::staged::StagedDir::create`] takes them.
+pub const FILES: [&str; 3] = ["figures/*.svg", "figures/*.png", "figures/*.csv"];
+/// The same, in a directory of their own (`aumann study --figures DIR`),
+/// where the path [`write`] is given drops the `figures/`.
+pub const FILES_APART: [&str; 3] = ["*.svg", "*.png", "*.csv"];
+
+/// The font the figure files' text is drawn in (turned into outlines in
+/// the SVG, rasterised in the PNG), so that they look the same on every
+/// machine: DejaVu Sans, cut to the Latin, Greek, punctuation, arrows and
+/// mathematical operators the charts use (fonts/README.md).
+const FONT: &[u8] = include_bytes!("../fonts/DejaVuSans-charts.ttf");
+/// PNGs are drawn at 300 dots per inch of their printed width.
+const DPI: f64 = 300.0;
+/// Printed widths in millimetres: one and two journal columns.
+const COLUMN_MM: f64 = 88.0;
+const WIDE_MM: f64 = 180.0;
+
+/// What [`write`] could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum FigureError {
+    #[error("figure {name}: {message}")]
+    Render { name: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Writes every result chart of `result` as files named by `path`
+/// (`figures/NAME.svg` in a staged output): for each, the two-column and
+/// the one-column figure as SVG (text as outlines, printed size in mm) and
+/// PNG (300 dpi), and the CSV of its data. Returns the names written.
+pub fn write(result: &StudyResult, path: &dyn Fn(&str) -> PathBuf) -> Result<Vec<String>, FigureError> {
+    use rayon::prelude::*;
+    let mut charts = Vec::new();
+    for study in &result.indicators {
+        let wide = indicator_figures(result, study, WIDE);
+        let column = indicator_figures(result, study, COLUMN);
+        charts.extend(wide.into_iter().zip(column));
+    }
+    // Outlining and rasterising take most of the time: one chart per task.
+    let files: Vec<Vec<(String, Vec<u8>)>> = charts
+        .par_iter()
+        .map(|(wide, column)| {
+            let options = render_options();
+            let mut files = Vec::new();
+            for (figure, suffix, mm) in [(wide, "", WIDE_MM), (column, "-column", COLUMN_MM)] {
+                let (svg, png) = export(&figure.svg, mm, &options).map_err(|message| FigureError::Render {
+                    name: format!("{}{suffix}", wide.name),
+                    message,
+                })?;
+                files.push((format!("{}{suffix}.svg", wide.name), svg.into_bytes()));
+                files.push((format!("{}{suffix}.png", wide.name), png));
+            }
+            files.push((format!("{}.csv", wide.name), wide.csv.clone().into_bytes()));
+            Ok(files)
+        })
+        .collect::<Result<_, FigureError>>()?;
+    let mut written = Vec::new();
+    for (file, bytes) in files.into_iter().flatten() {
+        save(&path(&format!("figures/{file}")), &bytes)?;
+        written.push(file);
+    }
+    Ok(written)
+}
+
+fn save(path: &Path, bytes: &[u8]) -> Result<(), FigureError> {
+    std::fs::write(path, bytes).map_err(|source| FigureError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn render_options() -> resvg::usvg::Options<'static> {
+    let mut options = resvg::usvg::Options::default();
+    let fonts = options.fontdb_mut();
+    fonts.load_font_data(FONT.to_vec());
+    fonts.set_sans_serif_family("DejaVu Sans");
+    options
+}
+
+/// A chart's SVG as a file: its text turned into outlines in the bundled
+/// font, its size printed in millimetres; and a PNG of it at [`DPI`].
+fn export(svg: &str, mm: f64, options: &resvg::usvg::Options<'_>) -> Result<(String, Vec<u8>), String> {
+    let tree = resvg::usvg::Tree::from_str(svg, options).map_err(|e| e.to_string())?;
+    let size = tree.size();
+    let written = tree.to_string(&resvg::usvg::WriteOptions::default());
+    let printed = format!(
+        r#"<svg width="{mm}mm" height="{:.2}mm" viewBox="0 0 {} {}" "#,
+        mm * f64::from(size.height()) / f64::from(size.width()),
+        size.width(),
+        size.height()
+    );
+    // usvg writes the size in px; the file says how large it prints, over
+    // the same user units.
+    let file = match written.split_once("<svg ") {
+        Some((head, rest)) => {
+            let rest = strip_attribute(&strip_attribute(&strip_attribute(rest, "width"), "height"), "viewBox");
+            format!("{head}{printed}{rest}")
+        }
+        None => return Err("usvg wrote no <svg> element".into()),
+    };
+    let pixels = (mm / 25.4 * DPI).round();
+    let scale = (pixels / f64::from(size.width())) as f32;
+    let (w, h) = (
+        (f64::from(size.width()) * f64::from(scale)).round() as u32,
+        (f64::from(size.height()) * f64::from(scale)).round() as u32,
+    );
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(w, h).ok_or("a figure of zero size")?;
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    let png = pixmap.encode_png().map_err(|e| e.to_string())?;
+    Ok((file, png))
+}
+
+/// `text` (the inside of an opening tag, from its first attribute) without
+/// its first `name="..."` attribute.
+fn strip_attribute(text: &str, name: &str) -> String {
+    let end_of_tag = text.find('>').unwrap_or(text.len());
+    let key = format!("{name}=\"");
+    match text[..end_of_tag]
+        .match_indices(&key)
+        .find(|(i, _)| *i == 0 || text.as_bytes()[i - 1] == b' ')
+    {
+        Some((start, _)) => {
+            let value_end = start + key.len() + text[start + key.len()..].find('"').unwrap_or(0) + 1;
+            let after = text[value_end..].trim_start();
+            format!("{}{after}", &text[..start])
+        }
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_prints_at_its_width_with_its_text_as_outlines_and_a_300_dpi_png() {
+        let mut chart = Chart::new(COLUMN, "Σφ per step", "x", "y", (0.0, 1.0), (0.0, 1.0));
+        chart.line(&[(0.0, 0.0), (1.0, 1.0)], 0, "a series");
+        let svg = chart.finish();
+        let (file, png) = export(&svg, COLUMN_MM, &render_options()).unwrap();
+        assert!(file.starts_with(r#"<svg width="88mm" height="#), "{}", &file[..80]);
+        assert!(file.contains(r#"viewBox="0 0 360 "#), "{}", &file[..120]);
+        assert!(!file.contains("<text"), "text left for a font the reader may lack");
+        // The title's glyphs, in the bundled font, became black outlines:
+        // with no font found, usvg drops the text and none would be there.
+        assert!(file.contains(r##"<path fill="#000000""##));
+        // 88 mm at 300 dpi.
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(width, (88.0f64 / 25.4 * 300.0).round() as u32);
+    }
+
+    #[test]
+    fn only_the_named_attribute_is_removed() {
+        let tag = r#"width="5" stroke-width="2" height="3" xmlns="x">rest width="9""#;
+        assert_eq!(
+            strip_attribute(tag, "width"),
+            r#"stroke-width="2" height="3" xmlns="x">rest width="9""#
+        );
+        assert_eq!(
+            strip_attribute(tag, "height"),
+            r#"width="5" stroke-width="2" xmlns="x">rest width="9""#
+        );
+        assert_eq!(strip_attribute(tag, "viewBox"), tag);
+    }
+
+    #[test]
+    fn data_files_keep_full_precision_and_quote_what_needs_it() {
+        let mut table = Table::new(&["series", "value"]);
+        table.push(vec!["random, mean of 3".into(), exact(0.1 + 0.2)]);
+        let csv = table.csv();
+        assert_eq!(csv, "series,value\n\"random, mean of 3\",3.0000000000000004e-1\n");
+        assert_eq!("3.0000000000000004e-1".parse::<f64>().unwrap(), 0.1 + 0.2);
+    }
+}
