@@ -44,6 +44,10 @@ pub struct Settings {
     panel_seed: u64,
     out: Option<PathBuf>,
     report: bool,
+    /// The charts as files: into `out`'s figures/ (with the report) ...
+    figures_in_out: bool,
+    /// ... or into a directory of their own.
+    figures_dir: Option<PathBuf>,
     threads: Option<usize>,
     progress: bool,
 }
@@ -119,6 +123,25 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
         .map(|out| StagedDir::create(out, &aumann_study::output::FILES, &[]))
         .transpose()
         .map_err(errors::output)?;
+    // Checked before the work, as `out` is; apart from it, since its swap
+    // would take the figures along.
+    let figures_apart = match &settings.figures_dir {
+        Some(dir) => {
+            let apart = aumann_data::staged::resolved(dir).map_err(errors::output)?;
+            if let Some(out) = &settings.out {
+                let out = aumann_data::staged::resolved(out).map_err(errors::output)?;
+                if apart.starts_with(&out) || out.starts_with(&apart) {
+                    return Err(errors::invalid(&format!(
+                        "figures={} overlaps out={}: give a directory outside it (figures=True puts them in out's figures/)",
+                        dir.display(),
+                        out.display()
+                    )));
+                }
+            }
+            Some(StagedDir::create(dir, &aumann_study::figures::FILES_APART, &[]).map_err(errors::output)?)
+        }
+        None => None,
+    };
     let pool = match settings.threads {
         Some(0) => return Err(errors::invalid(&"threads must be at least 1 (or None for every core)")),
         Some(n) => Some(
@@ -131,6 +154,7 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
     };
     let data = population.data.clone();
     let report = settings.report;
+    let figures_in_out = settings.figures_in_out;
     let outcome = crate::observe::detached(py, settings.progress, |watch| {
         let study = || aumann_study::run(&data, &config, watch);
         let result = match &pool {
@@ -138,25 +162,35 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
             None => study(),
         }
         .map_err(errors::study)?;
-        let written = match staged {
+        let manifest = || {
+            Manifest::new(
+                &format!("a population in Python (source: {})", data.meta.source),
+                &format::fingerprint(&data),
+            )
+        };
+        let mut written = match staged {
             None => Vec::new(),
             Some(staged) => {
                 watch.stage("writing outputs", None);
-                let manifest = Manifest::new(
-                    &format!("a population in Python (source: {})", data.meta.source),
-                    &format::fingerprint(&data),
-                );
                 let extras = output::Extras {
                     report: report.then(|| (None, started.elapsed().as_secs_f64())),
-                    figures: report,
+                    figures: figures_in_out,
                 };
-                output::save(staged, &data, &result, extras, manifest).map_err(|e| match e {
+                output::save(staged, &data, &result, extras, manifest()).map_err(|e| match e {
                     output::SaveError::Format(e) => errors::format(e),
                     output::SaveError::Output(e) => errors::output(e),
                     output::SaveError::Figure(e) => errors::internal(&e),
                 })?
             }
         };
+        if let Some(apart) = figures_apart {
+            watch.stage("writing figures", None);
+            aumann_study::figures::write(&result, &|name| {
+                apart.path(name.strip_prefix("figures/").unwrap_or(name))
+            })
+            .map_err(|e| errors::internal(&e))?;
+            written.extend(apart.commit(Some(manifest())).map_err(errors::output)?);
+        }
         let tables = output::tables(&data, &result).map_err(|e| errors::internal(&e))?;
         let summary = serde_json::to_string(&result).expect("the summary serialises");
         Ok::<_, PyErr>((summary, tables, written))

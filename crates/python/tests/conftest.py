@@ -1,10 +1,24 @@
 import os
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 import aumann
+
+
+@pytest.fixture(scope="session", autouse=True)
+def python_handles_ctrl_c():
+    """The Ctrl-C tests send SIGINT with _thread.interrupt_main, which does
+    nothing while SIGINT is ignored, as it is for a test run started in the
+    background by a shell without job control (`cmd &` in a script): there
+    each of them would wait out its whole slow call. Python's own handler,
+    as in an interactive run, for the session."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 @pytest.fixture(scope="session")

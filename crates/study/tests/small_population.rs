@@ -63,3 +63,33 @@ fn no_panel_is_replayed_when_the_panel_would_be_the_whole_population() {
     );
     assert!(html.contains("load or generate"));
 }
+
+#[test]
+fn follows_with_a_begin_step_count_among_the_follow_edges() {
+    let mut data = generate(
+        &SynthParams {
+            agents: 200,
+            steps: 3,
+            ..SynthParams::default()
+        },
+        &(),
+    );
+    let population = &mut data.population;
+    let rows = population.follows.len();
+    assert!(rows > 100);
+    // Half the follows begin at step 1, as an OASIS run's dated follows do.
+    population.follow_spans = (0..rows)
+        .map(|k| aumann_models::FollowSpan {
+            begin: (k % 2 == 0).then_some(1),
+            end: None,
+        })
+        .collect();
+    let config = StudyConfig {
+        indicators: vec![Indicator::from_name("cascade").unwrap()],
+        panel_size: 0,
+        curves: None,
+        ..StudyConfig::default()
+    };
+    let result = run(&data, &config, &Recorder::default()).unwrap();
+    assert_eq!(result.population.follow_edges, rows);
+}

@@ -161,8 +161,15 @@ def _settings(
     report: bool,
     threads: Optional[int],
     progress: bool,
+    figures: Union[bool, PathLike] = False,
 ) -> Dict[str, Any]:
+    if not isinstance(figures, (bool, str, os.PathLike)):
+        from ._errors import InvalidInputError
+
+        raise InvalidInputError(f"figures must be True, False or a directory, got {type(figures).__name__}")
     return {
+        "figures_in_out": figures is True and report,
+        "figures_dir": None if isinstance(figures, bool) else os.fspath(figures),
         "indicator": indicator,
         "network": network,
         "kappa": kappa,
@@ -203,10 +210,10 @@ def _run(population: Population, settings: Dict[str, Any]) -> Tuple[Dict[str, An
     summaries: Dict[str, Any] = {}
     attributions: List[Attribution] = []
     written: List[str] = []
-    if len(names) > 1 and settings["out"] is not None:
+    if len(names) > 1 and (settings["out"] is not None or settings["figures_dir"] is not None):
         from ._errors import InvalidInputError
 
-        raise InvalidInputError('out= writes one run: give one indicator or "all"')
+        raise InvalidInputError('out= and figures= write one run: give one indicator or "all"')
     for name in names:
         text, tables, files = _native.run(population._native, dict(settings, indicator=name))
         summary = json.loads(text)
@@ -311,6 +318,7 @@ def study(
     latency_quantile: float = _D["latency_quantile"],
     out: Optional[PathLike] = None,
     report: bool = True,
+    figures: Union[bool, PathLike] = True,
     threads: Optional[int] = None,
     progress: bool = True,
 ) -> Dict[str, Any]:
@@ -321,13 +329,19 @@ def study(
     dict; with ``out``, also writes the tables, summary.json and (with
     ``report``) report.html there, whole or not at all.
 
+    ``figures``: every chart of the report as SVG and PNG at one and two
+    journal columns, each with its data as CSV. ``True`` (the default) puts
+    them in ``out``'s figures/ with the report; a directory puts them there
+    instead (outside ``out``; ``out`` may then be None); ``False`` writes
+    none.
+
     >>> summary = aumann.study(pop, out="out/study")        # doctest: +SKIP
     >>> summary["indicators"][0]["tiers"]                  # doctest: +SKIP
     """
     settings = _settings(
         indicator, network, kappa, beta, cascade_c, epsilon, lambda_, depth, rule, nodes, tolerance,
         max_nodes, batch, tiers, curves, panel_seed, random_rankings, latency_quantile, sample,
-        permutations, panel_seed, out, report, threads, progress,
+        permutations, panel_seed, out, report, threads, progress, figures,
     )  # fmt: skip
     summary, _, _ = _run(population, settings)
     return summary
