@@ -349,6 +349,7 @@ fn lexicon_engagements_and_seeds_split_the_camps_too() {
     assert!(left.1 < 0.5 && left.2 == "propagated", "{left:?}");
 
     // The lexicon needs text, which a population directory does not keep.
+    let nowhere = dir.path().join("lexicon-from-a-directory");
     let err = aumann(&[
         "stance",
         "--input",
@@ -356,7 +357,7 @@ fn lexicon_engagements_and_seeds_split_the_camps_too() {
         "--method",
         "lexicon",
         "--out",
-        "/tmp/x",
+        nowhere.to_str().unwrap(),
     ]);
     assert!(!err.status.success());
     assert!(String::from_utf8_lossy(&err.stderr).contains("at ingest"));

@@ -146,9 +146,10 @@ print("ok")
     figures_open_in_chromium(&out.join("figures"), 5 * 6, dir.path());
 }
 
-/// Every chart of the report is in `figures` as SVG and PNG, at one and two
-/// journal columns, with the CSV of its data; the SVG prints at a size in
-/// mm and holds its text as outlines; every file opens in the browser.
+/// Every chart of the report is in `figures` as SVG, PNG and PDF, at one
+/// and two journal columns, with the CSV of its data; the SVG prints at a
+/// size in mm and holds its text as outlines; every SVG and PNG opens in
+/// the browser, every PDF is one.
 fn figures_open_in_chromium(figures: &Path, charts: usize, scratch: &Path) {
     let mut names: Vec<String> = std::fs::read_dir(figures)
         .unwrap()
@@ -167,6 +168,8 @@ fn figures_open_in_chromium(figures: &Path, charts: usize, scratch: &Path) {
             format!("{stem}-column.svg"),
             format!("{stem}.png"),
             format!("{stem}-column.png"),
+            format!("{stem}.pdf"),
+            format!("{stem}-column.pdf"),
         ] {
             let path = figures.join(&file);
             assert!(path.is_file(), "{file} is missing beside {csv}");
@@ -176,10 +179,14 @@ fn figures_open_in_chromium(figures: &Path, charts: usize, scratch: &Path) {
                 assert!(svg.contains(&format!(r#"width="{mm}""#)), "{file}");
                 assert!(!svg.contains("<text"), "{file} has text that needs a font");
             }
+            if file.ends_with(".pdf") {
+                assert!(std::fs::read(&path).unwrap().starts_with(b"%PDF-"), "{file}");
+                continue;
+            }
             images.push(path);
         }
     }
-    assert_eq!(names.len(), 5 * charts, "{names:?}");
+    assert_eq!(names.len(), 7 * charts, "{names:?}");
     let tags: String = images
         .iter()
         .map(|p| format!(r#"<img src="file://{}">"#, p.display()))
@@ -287,9 +294,9 @@ fn figures_go_where_they_are_asked_and_nowhere_else() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    // Lorenz, tiers and steps (no panel, no curves), 5 files each, and the
+    // Lorenz, tiers and steps (no panel, no curves), 7 files each, and the
     // directory's own run.json.
-    assert_eq!(names.len(), 3 * 5 + 1, "{names:?}");
+    assert_eq!(names.len(), 3 * 7 + 1, "{names:?}");
     assert!(names.contains(&"polarization-lorenz-column.svg".to_string()));
     assert!(names.contains(&"run.json".to_string()));
     // --no-figures writes none; a --figures inside --out, or --out itself,

@@ -74,17 +74,17 @@ def test_study_writes_the_report(tmp_path, small):
 
 def test_study_writes_figures_where_asked(tmp_path, small):
     # With out: in out's figures/, beside the report. Lorenz, tiers and
-    # steps (no panel, no curves): two sizes, two formats and the data each.
+    # steps (no panel, no curves): two sizes, three formats and the data each.
     aumann.study(small, "linear", sample=0, curves=False, out=tmp_path / "study", progress=False)
     names = sorted(p.name for p in (tmp_path / "study" / "figures").iterdir())
-    assert len(names) == 3 * 5, names
+    assert len(names) == 3 * 7, names
     assert "linear-lorenz.csv" in names and "linear-tiers-column.png" in names
     lorenz = pd.read_csv(tmp_path / "study" / "figures" / "linear-lorenz.csv")
     assert list(lorenz.columns) == ["series", "share_of_agents", "share_of_abs_phi"]
     assert lorenz.share_of_abs_phi.max() == pytest.approx(1.0)
     # A directory of their own, without out; or none.
     aumann.study(small, "linear", sample=0, curves=False, figures=tmp_path / "paper", progress=False)
-    assert len([p for p in (tmp_path / "paper").iterdir() if p.name != "run.json"]) == 3 * 5
+    assert len([p for p in (tmp_path / "paper").iterdir() if p.name != "run.json"]) == 3 * 7
     aumann.study(small, "linear", sample=0, curves=False, out=tmp_path / "bare", figures=False, progress=False)
     assert not (tmp_path / "bare" / "figures").exists()
     # Inside out (which its swap would take along) or a wrong type: refused.

@@ -7,6 +7,8 @@
 //! OUT/figures/INDICATOR-CHART-column.svg one journal column (88 mm)
 //! OUT/figures/INDICATOR-CHART.png        the two-column figure at 300 dpi
 //! OUT/figures/INDICATOR-CHART-column.png the one-column figure at 300 dpi
+//! OUT/figures/INDICATOR-CHART.pdf        the two-column figure as PDF
+//! OUT/figures/INDICATOR-CHART-column.pdf the one-column figure as PDF
 //! OUT/figures/INDICATOR-CHART.csv        the data plotted
 //! ```
 
@@ -342,10 +344,10 @@ fn step_profile(study: &IndicatorStudy, width: f64) -> Drawn {
 
 /// The names [`write`] gives figure files in a study's output, as
 /// [`aumann_data::staged::StagedDir::create`] takes them.
-pub const FILES: [&str; 3] = ["figures/*.svg", "figures/*.png", "figures/*.csv"];
+pub const FILES: [&str; 4] = ["figures/*.svg", "figures/*.png", "figures/*.pdf", "figures/*.csv"];
 /// The same, in a directory of their own (`aumann study --figures DIR`),
 /// where the path [`write`] is given drops the `figures/`.
-pub const FILES_APART: [&str; 3] = ["*.svg", "*.png", "*.csv"];
+pub const FILES_APART: [&str; 4] = ["*.svg", "*.png", "*.pdf", "*.csv"];
 
 /// The font the figure files' text is drawn in (turned into outlines in
 /// the SVG, rasterised in the PNG), so that they look the same on every
@@ -373,8 +375,9 @@ pub enum FigureError {
 
 /// Writes every result chart of `result` as files named by `path`
 /// (`figures/NAME.svg` in a staged output): for each, the two-column and
-/// the one-column figure as SVG (text as outlines, printed size in mm) and
-/// PNG (300 dpi), and the CSV of its data. Returns the names written.
+/// the one-column figure as SVG (text as outlines, printed size in mm),
+/// PNG (300 dpi) and PDF, and the CSV of its data. Returns the names
+/// written.
 pub fn write(result: &StudyResult, path: &dyn Fn(&str) -> PathBuf) -> Result<Vec<String>, FigureError> {
     use rayon::prelude::*;
     let mut charts = Vec::new();
@@ -390,12 +393,13 @@ pub fn write(result: &StudyResult, path: &dyn Fn(&str) -> PathBuf) -> Result<Vec
             let options = render_options();
             let mut files = Vec::new();
             for (figure, suffix, mm) in [(wide, "", WIDE_MM), (column, "-column", COLUMN_MM)] {
-                let (svg, png) = export(&figure.svg, mm, &options).map_err(|message| FigureError::Render {
+                let exported = export(&figure.svg, mm, &options).map_err(|message| FigureError::Render {
                     name: format!("{}{suffix}", wide.name),
                     message,
                 })?;
-                files.push((format!("{}{suffix}.svg", wide.name), svg.into_bytes()));
-                files.push((format!("{}{suffix}.png", wide.name), png));
+                files.push((format!("{}{suffix}.svg", wide.name), exported.svg.into_bytes()));
+                files.push((format!("{}{suffix}.png", wide.name), exported.png));
+                files.push((format!("{}{suffix}.pdf", wide.name), exported.pdf));
             }
             files.push((format!("{}.csv", wide.name), wide.csv.clone().into_bytes()));
             Ok(files)
@@ -424,9 +428,17 @@ fn render_options() -> resvg::usvg::Options<'static> {
     options
 }
 
+/// A chart as files.
+struct Exported {
+    svg: String,
+    png: Vec<u8>,
+    pdf: Vec<u8>,
+}
+
 /// A chart's SVG as a file: its text turned into outlines in the bundled
-/// font, its size printed in millimetres; and a PNG of it at [`DPI`].
-fn export(svg: &str, mm: f64, options: &resvg::usvg::Options<'_>) -> Result<(String, Vec<u8>), String> {
+/// font, its size printed in millimetres; a PNG of it at [`DPI`]; and a
+/// PDF of the outlined SVG, its page the printed size.
+fn export(svg: &str, mm: f64, options: &resvg::usvg::Options<'_>) -> Result<Exported, String> {
     let tree = resvg::usvg::Tree::from_str(svg, options).map_err(|e| e.to_string())?;
     let size = tree.size();
     let written = tree.to_string(&resvg::usvg::WriteOptions::default());
@@ -459,7 +471,17 @@ fn export(svg: &str, mm: f64, options: &resvg::usvg::Options<'_>) -> Result<(Str
         &mut pixmap.as_mut(),
     );
     let png = pixmap.encode_png().map_err(|e| e.to_string())?;
-    Ok((file, png))
+    // svg2pdf reads the outlined file with its own usvg: no text is left
+    // to lay out. usvg reads mm at 96 px per inch, the page takes the same.
+    let outlined =
+        svg2pdf::usvg::Tree::from_str(&file, &svg2pdf::usvg::Options::default()).map_err(|e| e.to_string())?;
+    let pdf = svg2pdf::to_pdf(
+        &outlined,
+        svg2pdf::ConversionOptions::default(),
+        svg2pdf::PageOptions { dpi: 96.0 },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Exported { svg: file, png, pdf })
 }
 
 /// `text` (the inside of an opening tag, from its first attribute) without
@@ -485,11 +507,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_figure_prints_at_its_width_with_its_text_as_outlines_and_a_300_dpi_png() {
+    fn a_figure_prints_at_its_width_as_outlined_svg_300_dpi_png_and_a_pdf_page() {
         let mut chart = Chart::new(COLUMN, "Σφ per step", "x", "y", (0.0, 1.0), (0.0, 1.0));
         chart.line(&[(0.0, 0.0), (1.0, 1.0)], 0, "a series");
         let svg = chart.finish();
-        let (file, png) = export(&svg, COLUMN_MM, &render_options()).unwrap();
+        let Exported { svg: file, png, pdf } = export(&svg, COLUMN_MM, &render_options()).unwrap();
         assert!(file.starts_with(r#"<svg width="88mm" height="#), "{}", &file[..80]);
         assert!(file.contains(r#"viewBox="0 0 360 "#), "{}", &file[..120]);
         assert!(!file.contains("<text"), "text left for a font the reader may lack");
@@ -500,6 +522,18 @@ mod tests {
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
         assert_eq!(width, (88.0f64 / 25.4 * 300.0).round() as u32);
+        // A PDF page 88 mm wide, in points (1/72 inch).
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&pdf);
+        let media = text
+            .split("/MediaBox [")
+            .nth(1)
+            .expect("a page size")
+            .split(']')
+            .next()
+            .unwrap();
+        let box_width: f64 = media.split_whitespace().nth(2).unwrap().parse().unwrap();
+        assert!((box_width - 88.0 / 25.4 * 72.0).abs() < 0.01, "{media}");
     }
 
     #[test]

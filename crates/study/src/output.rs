@@ -8,7 +8,7 @@
 //! OUT/curves-INDICATOR.parquet        per ranking and k: ranking, k, fraction, deletion,
 //!                                     insertion (when the curves were drawn)
 //! OUT/report.html                     the self-contained report (studies only)
-//! OUT/figures/                        the report's charts as SVG, PNG and CSV
+//! OUT/figures/                        the report's charts as SVG, PNG, PDF and CSV
 //!                                     (studies only; crate::figures)
 //! ```
 
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 /// Every file a study or an attribution may write, as
 /// [`StagedDir::create`] takes them.
-pub const FILES: [&str; 8] = [
+pub const FILES: [&str; 9] = [
     "summary.json",
     "report.html",
     "attributions-*.parquet",
@@ -30,6 +30,7 @@ pub const FILES: [&str; 8] = [
     crate::figures::FILES[0],
     crate::figures::FILES[1],
     crate::figures::FILES[2],
+    crate::figures::FILES[3],
 ];
 
 /// What [`save`] could not do.

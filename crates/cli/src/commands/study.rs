@@ -45,8 +45,8 @@ pub struct Args {
     /// Skip the deletion and insertion curves.
     #[arg(long)]
     no_curves: bool,
-    /// Write the figures (the report's charts as SVG and PNG files at one
-    /// and two journal columns, each with its data as CSV) into DIR, a
+    /// Write the figures (the report's charts as SVG, PNG and PDF files at
+    /// one and two journal columns, each with its data as CSV) into DIR, a
     /// directory of their own outside --out, instead of --out's figures/.
     #[arg(long, value_name = "DIR", conflicts_with = "no_figures")]
     figures: Option<PathBuf>,

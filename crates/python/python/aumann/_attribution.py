@@ -329,8 +329,8 @@ def study(
     dict; with ``out``, also writes the tables, summary.json and (with
     ``report``) report.html there, whole or not at all.
 
-    ``figures``: every chart of the report as SVG and PNG at one and two
-    journal columns, each with its data as CSV. ``True`` (the default) puts
+    ``figures``: every chart of the report as SVG, PNG and PDF at one and
+    two journal columns, each with its data as CSV. ``True`` (the default) puts
     them in ``out``'s figures/ with the report; a directory puts them there
     instead (outside ``out``; ``out`` may then be None); ``False`` writes
     none.
