@@ -14,8 +14,7 @@
 //! evaluated through the indicator's own batched sweep, as the engine
 //! evaluates its rules.
 
-use aumann_data::stance::{StanceMethod, StanceRequest};
-use aumann_data::synth::{SynthParams, generate};
+use aumann_data::synth::SynthParams;
 use aumann_engine::{NodeWeights, Path, Rule, SweepGame, ValueFunction};
 use aumann_models::indicators::{CascadeParams, PolarizationParams};
 use aumann_models::{Indicator, Replay, Workspace};
@@ -167,20 +166,8 @@ fn main() {
     let (x, w) = kronrod(7);
     let centre = x.iter().position(|x| x.abs() < 1e-15).expect("0 is a node");
     assert!((w[centre] - 0.209_482_141_084_727_83).abs() < 1e-14, "{}", w[centre]);
-    let mut planted = generate(
-        &SynthParams {
-            agents,
-            ..Default::default()
-        },
-        &(),
-    );
-    let mut estimated = planted.clone();
-    let request = StanceRequest {
-        method: StanceMethod::Follows,
-        file: None,
-        ca: Default::default(),
-    };
-    aumann_data::stance::apply(&mut estimated, &request).expect("stance");
+    let (mut planted, mut estimated) =
+        aumann_bench::stance::planted_and_estimated(agents, SynthParams::default().seed).expect("stance");
     let cases = [
         (
             "polarization, planted stances",

@@ -10,8 +10,6 @@
 //! Each gap comes from the engine's own attribution at that fixed node
 //! count, so it is exactly what the adaptive mode would test at that level.
 
-use aumann_data::stance::{StanceMethod, StanceRequest};
-use aumann_data::synth::{SynthParams, generate};
 use aumann_engine::{AumannShapley, SweepGame, ValueFunction};
 use aumann_models::{Indicator, Replay, Workspace};
 use std::collections::BTreeMap;
@@ -56,21 +54,7 @@ fn main() {
     let mut totals = vec![[0usize; 3]; TOLERANCES.len()];
     let mut unmeasured = 0;
     for seed in [2605u64, 7, 31] {
-        let planted = generate(
-            &SynthParams {
-                agents,
-                seed,
-                ..Default::default()
-            },
-            &(),
-        );
-        let mut estimated = planted.clone();
-        let request = StanceRequest {
-            method: StanceMethod::Follows,
-            file: None,
-            ca: Default::default(),
-        };
-        aumann_data::stance::apply(&mut estimated, &request).expect("stance");
+        let (planted, estimated) = aumann_bench::stance::planted_and_estimated(agents, seed).expect("stance");
         let cases = [
             ("polarization, planted", &planted, "polarization"),
             ("polarization, estimated", &estimated, "polarization"),

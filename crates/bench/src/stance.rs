@@ -14,13 +14,30 @@ use serde::Serialize;
 use std::time::Instant;
 
 /// The `follows` stance step on a dataset, as `aumann stance` runs it.
-fn follows_stance(data: &mut Dataset, ca: &CaOptions) -> Result<Diagnostics, BenchError> {
+pub fn follows_stance(data: &mut Dataset, ca: &CaOptions) -> Result<Diagnostics, BenchError> {
     let request = StanceRequest {
         method: StanceMethod::Follows,
         file: None,
         ca: ca.clone(),
     };
     apply(data, &request).map_err(|e| BenchError::Stance(e.to_string()))
+}
+
+/// The built-in population at `agents` and `seed` with its planted stances,
+/// and a copy with stances estimated from its follows (`follows`, default
+/// options): the pair the quadrature examples compare.
+pub fn planted_and_estimated(agents: usize, seed: u64) -> Result<(Dataset, Dataset), BenchError> {
+    let planted = generate(
+        &SynthParams {
+            agents,
+            seed,
+            ..Default::default()
+        },
+        &(),
+    );
+    let mut estimated = planted.clone();
+    follows_stance(&mut estimated, &CaOptions::default())?;
+    Ok((planted, estimated))
 }
 
 /// Recovery of the planted communities at one homophily level.

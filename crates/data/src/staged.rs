@@ -543,16 +543,25 @@ fn retire(old: &Path, target: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
-/// Removes from `dir`, a folder named `name` that the new output does
-/// not have, the files the manifest lists there (`figures/a.svg`); true
-/// when nothing else was in it, so that it can go too.
-fn only_listed(dir: &Path, name: &std::ffi::OsStr, listed: &BTreeSet<String>) -> Result<bool, OutputError> {
+/// What `listed` names inside the folder `name` (`figures/a.svg` gives
+/// `a.svg` for `figures`).
+fn listed_inside(listed: &BTreeSet<String>, name: &std::ffi::OsStr) -> BTreeSet<String> {
     let prefix = format!("{}/", name.to_string_lossy());
+    listed
+        .iter()
+        .filter_map(|n| n.strip_prefix(&prefix).map(str::to_string))
+        .collect()
+}
+
+/// Removes from `dir`, a folder that the new output does not have, the
+/// files the manifest lists there (`inside`); true when nothing else was
+/// in it, so that it can go too.
+fn only_listed(dir: &Path, inside: &BTreeSet<String>) -> Result<bool, OutputError> {
     let mut left = false;
     for inner in std::fs::read_dir(dir).map_err(io(dir))? {
         let inner = inner.map_err(io(dir))?;
-        let full = format!("{prefix}{}", inner.file_name().to_string_lossy());
-        if listed.contains(&full) && !inner.file_type().map_err(io(dir))?.is_dir() {
+        let ours = inside.contains(&*inner.file_name().to_string_lossy());
+        if ours && !inner.file_type().map_err(io(dir))?.is_dir() {
             std::fs::remove_file(inner.path()).map_err(io(&inner.path()))?;
         } else {
             left = true;
@@ -571,16 +580,13 @@ fn retire_entries(old: &Path, target: &Path, listed: &BTreeSet<String>) -> Resul
         let ours = !meta.is_dir() && listed.contains(&*name.to_string_lossy());
         if ours || (!meta.is_dir() && same_file(&path, &twin)) {
             std::fs::remove_file(&path).map_err(io(&path))?;
-        } else if meta.is_dir() && std::fs::symlink_metadata(&twin).is_err() && only_listed(&path, &name, listed)? {
+        } else if meta.is_dir()
+            && std::fs::symlink_metadata(&twin).is_err()
+            && only_listed(&path, &listed_inside(listed, &name))?
+        {
             std::fs::remove_dir(&path).map_err(io(&path))?;
         } else if meta.is_dir() && std::fs::symlink_metadata(&twin).is_ok_and(|m| m.is_dir()) {
-            // What the manifest lists inside this folder (`figures/a.svg`).
-            let prefix = format!("{}/", name.to_string_lossy());
-            let inside: BTreeSet<String> = listed
-                .iter()
-                .filter_map(|n| n.strip_prefix(&prefix).map(str::to_string))
-                .collect();
-            let inner = retire_entries(&path, &twin, &inside)?;
+            let inner = retire_entries(&path, &twin, &listed_inside(listed, &name))?;
             if inner.is_empty() {
                 std::fs::remove_dir(&path).map_err(io(&path))?;
             }

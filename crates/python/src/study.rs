@@ -126,20 +126,17 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
     // Checked before the work, as `out` is; apart from it, since its swap
     // would take the figures along.
     let figures_apart = match &settings.figures_dir {
-        Some(dir) => {
-            let apart = aumann_data::staged::resolved(dir).map_err(errors::output)?;
-            if let Some(out) = &settings.out {
-                let out = aumann_data::staged::resolved(out).map_err(errors::output)?;
-                if apart.starts_with(&out) || out.starts_with(&apart) {
-                    return Err(errors::invalid(&format!(
-                        "figures={} overlaps out={}: give a directory outside it (figures=True puts them in out's figures/)",
-                        dir.display(),
-                        out.display()
-                    )));
-                }
+        Some(dir) => match aumann_study::figures::stage_apart(dir, settings.out.as_deref(), &[]) {
+            Ok(staged) => Some(staged),
+            Err(aumann_study::figures::ApartError::Overlaps { figures, out }) => {
+                return Err(errors::invalid(&format!(
+                    "figures={} overlaps out={}: give a directory outside it (figures=True puts them in out's figures/)",
+                    figures.display(),
+                    out.display()
+                )));
             }
-            Some(StagedDir::create(dir, &aumann_study::figures::FILES_APART, &[]).map_err(errors::output)?)
-        }
+            Err(aumann_study::figures::ApartError::Output(e)) => return Err(errors::output(e)),
+        },
         None => None,
     };
     let pool = match settings.threads {

@@ -349,6 +349,35 @@ pub const FILES: [&str; 4] = ["figures/*.svg", "figures/*.png", "figures/*.pdf",
 /// where the path [`write`] is given drops the `figures/`.
 pub const FILES_APART: [&str; 4] = ["*.svg", "*.png", "*.pdf", "*.csv"];
 
+/// Why figures cannot go into a directory of their own.
+#[derive(Debug, thiserror::Error)]
+pub enum ApartError {
+    /// The directory is, contains or lies inside the study's output, whose
+    /// swap would take the figures along.
+    #[error("the figures' directory {figures} overlaps the output {out}")]
+    Overlaps { figures: PathBuf, out: PathBuf },
+    #[error(transparent)]
+    Output(#[from] aumann_data::staged::OutputError),
+}
+
+/// Stages `dir` for the figures of a study whose output is `out` (if any)
+/// and which reads `inputs`, before the work: refused when `dir` overlaps
+/// `out`, both compared after links and `..` are resolved, and on every
+/// ground an output directory is refused.
+pub fn stage_apart(
+    dir: &Path,
+    out: Option<&Path>,
+    inputs: &[&Path],
+) -> Result<aumann_data::staged::StagedDir, ApartError> {
+    if let Some(out) = out {
+        let (apart, out) = (aumann_data::staged::resolved(dir)?, aumann_data::staged::resolved(out)?);
+        if apart.starts_with(&out) || out.starts_with(&apart) {
+            return Err(ApartError::Overlaps { figures: apart, out });
+        }
+    }
+    Ok(aumann_data::staged::StagedDir::create(dir, &FILES_APART, inputs)?)
+}
+
 /// The font the figure files' text is drawn in (turned into outlines in
 /// the SVG, rasterised in the PNG), so that they look the same on every
 /// machine: DejaVu Sans, cut to the Latin, Greek, punctuation, arrows and

@@ -132,24 +132,19 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     let figures_apart = match &args.figures {
         // On a cluster, process 0 writes the outputs.
         Some(dir) if args.cluster.process.unwrap_or(0) == 0 => {
-            let (apart, out) = (
-                aumann_data::staged::resolved(dir)?,
-                aumann_data::staged::resolved(&args.out)?,
-            );
-            if apart.starts_with(&out) || out.starts_with(&apart) {
-                return Err(format!(
-                    "--figures {} overlaps --out {}: give a directory outside it (without --figures, the figures go to {})",
-                    dir.display(),
-                    args.out.display(),
-                    args.out.join("figures").display()
-                )
-                .into());
+            match aumann_study::figures::stage_apart(dir, Some(&args.out), &args.source.inputs()) {
+                Ok(staged) => Some(staged),
+                Err(aumann_study::figures::ApartError::Overlaps { .. }) => {
+                    return Err(format!(
+                        "--figures {} overlaps --out {}: give a directory outside it (without --figures, the figures go to {})",
+                        dir.display(),
+                        args.out.display(),
+                        args.out.join("figures").display()
+                    )
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
             }
-            Some(StagedDir::create(
-                dir,
-                &aumann_study::figures::FILES_APART,
-                &args.source.inputs(),
-            )?)
         }
         _ => None,
     };
