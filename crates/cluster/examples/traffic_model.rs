@@ -4,7 +4,7 @@
 //!
 //! cargo run --release -p aumann-cluster --example traffic_model -- POPULATION_DIR [SHARDS...]
 //!
-//! For S shards of `Shards::balanced` it counts, at every step, the other
+//! For S shards of `Shards::balanced_over` it counts, at every step, the other
 //! shards that read each source (a forward entry each: 4 + 8 (2 + K)
 //! bytes) and the other shards whose sources each receiver reads (an
 //! adjoint entry each: 4 + 16 K bytes), follows only (no exposures), and
@@ -19,7 +19,7 @@
 //! at the baseline).
 
 use aumann_models::shards::SHARD_BLOCK;
-use aumann_models::{OwnGates, Replay, Shards};
+use aumann_models::{OwnGates, Replay};
 use rayon::prelude::*;
 
 const K: u64 = 8;
@@ -62,7 +62,7 @@ fn main() {
         "shards,forward_entries_per_step,adjoint_entries_per_step,bytes_per_attribution,bytes_forward,bytes_adjoint,bytes_chunk_sums,bytes_gates,bytes_flags"
     );
     for s in counts {
-        let shards = Shards::balanced(&replay, s);
+        let shards = replay.shards(s);
         let owners = shards.owners();
         let (forward, adjoint): (u64, u64) = (0..steps)
             .into_par_iter()

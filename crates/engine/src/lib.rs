@@ -54,4 +54,4 @@ pub use groups::Groups;
 pub use permutation::{PermutationShapley, ShapleyEstimate, StopReason};
 pub use quadrature::{Nodes, PairedNodes, Rule};
 pub use split::{PhiSums, Split, Whole};
-pub use sweep::{GradientSink, MAX_SUBSETS, PathSweep, SweepGame, subset_points};
+pub use sweep::{GradientSink, MAX_SUBSETS, PathSweep, SweepGame, subset_points, values_one_by_one};

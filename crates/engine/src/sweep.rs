@@ -86,16 +86,7 @@ pub trait PathSweep: Sync {
     /// overrides this; the default sweeps each point as the path from it to
     /// itself.
     fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
-        assert_eq!(points.len(), values.len(), "one value per point");
-        for (point, value) in points.iter().zip(values) {
-            let mut out = [0.0];
-            let path = Path {
-                baseline: point,
-                input: point,
-            };
-            self.sweep(path, &[0.0], &mut out, None);
-            *value = out[0];
-        }
+        values_one_by_one(self, points, values)
     }
 
     /// Writes F at `values.len()` (at most [`MAX_SUBSETS`]) points that
@@ -111,6 +102,22 @@ pub trait PathSweep: Sync {
         let points = subset_points(path, masks, values.len());
         let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
         self.values_at(&refs, values);
+    }
+}
+
+/// F at each point, one sweep of one node per point: what
+/// [`PathSweep::values_at`] does for a model that has no faster way, and
+/// what a model that has one for some of its forms falls back to.
+pub fn values_one_by_one<M: PathSweep + ?Sized>(model: &M, points: &[&[f64]], values: &mut [f64]) {
+    assert_eq!(points.len(), values.len(), "one value per point");
+    for (point, value) in points.iter().zip(values) {
+        let mut out = [0.0];
+        let path = Path {
+            baseline: point,
+            input: point,
+        };
+        model.sweep(path, &[0.0], &mut out, None);
+        *value = out[0];
     }
 }
 

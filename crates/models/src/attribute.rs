@@ -4,7 +4,7 @@ use crate::Workspace;
 use crate::gate_share::{GateShare, OwnGates};
 use crate::indicators::Indicator;
 use crate::replay::{GateError, Replay};
-use crate::shards::{Shards, Transport};
+use crate::shards::Transport;
 use aumann_engine::{
     Attribution, AumannShapley, Checkpoint, PathSweep, Progress, Split, SweepGame, SweepState, Whole, neumaier_sum,
 };
@@ -224,7 +224,7 @@ impl SweepBackend for Sharded<'_> {
     fn share<'a>(&'a self, indicator: Indicator, replay: &Replay) -> Option<GateShare<'a>> {
         indicator
             .reads_rows()
-            .then(|| GateShare::new(replay, &Shards::balanced(replay, self.0.shards()), self.0))
+            .then(|| GateShare::new(replay, &replay.shards(self.0.shards()), self.0))
     }
 
     fn agree(&self, newest: Option<SweepState>, previous: Option<SweepState>) -> Option<SweepState> {

@@ -30,7 +30,10 @@ pub use gate_share::{GateShare, OwnGates};
 pub use graph::FollowGraph;
 pub use indicators::Indicator;
 pub use population::{Activity, Engagement, Exposure, FollowSpan, Order, Population, PopulationError, Repost};
-pub use replay::{Gate, GateError, GateTablesKept, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions};
+pub use replay::{
+    Content, ExtraEdges, Gate, GateError, GateTablesKept, Network, NetworkSummary, Replay, ReplayAgent, ReplayOptions,
+    Row, Source, StepGraph,
+};
 pub use shards::{
     Incoming, Parcel, PushItem, ReadPieces, Shards, Transport, WriteItems, any_worker, check_item, check_piece,
 };

@@ -7,13 +7,12 @@
 //! sockets; the transport that crosses them lives in its own crate.
 
 use crate::graph::FollowGraph;
-use crate::replay::Replay;
 use serde::{Deserialize, Serialize};
 
 /// Agents per block of a shard: shard bounds fall on multiples of it, the
 /// same blocks the single-process sweeps sum over, so per-agent arithmetic
 /// never depends on where the cut falls.
-pub const SHARD_BLOCK: usize = crate::indicators::AGENT_CHUNK;
+pub const SHARD_BLOCK: usize = crate::slots::AGENT_CHUNK;
 
 /// What an agent weighs in the split, counted in follow edges. A worker
 /// keeps its agents' states at every step for every node of a sweep
@@ -45,12 +44,6 @@ impl Shards {
     /// every exchange.
     ///
     /// Panics if `count` is 0.
-    pub fn balanced(replay: &Replay, count: usize) -> Self {
-        Self::balanced_over(replay.graph(), count)
-    }
-
-    /// [`Shards::balanced`] from the follow graph alone (before the rest of
-    /// a replay is built).
     pub fn balanced_over(graph: &FollowGraph, count: usize) -> Self {
         assert!(count > 0, "at least one shard");
         let n = graph.agents();
@@ -65,7 +58,7 @@ impl Shards {
         Self::from_block_weights(&weights, n, count)
     }
 
-    /// The cut of [`Shards::balanced`] from per-block weights.
+    /// The cut of [`Shards::balanced_over`] from per-block weights.
     fn from_block_weights(weights: &[u64], agents: usize, count: usize) -> Self {
         let total: u128 = weights.iter().map(|&w| w as u128).sum();
         let mut bounds = vec![0];

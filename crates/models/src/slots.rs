@@ -1,6 +1,11 @@
 //! Parallel writes into one buffer: in rows cut beforehand, or at slots
 //! that never overlap.
 
+/// Rows of agents handed to one parallel task: large enough to amortise
+/// scheduling, small enough to balance heavy-tailed rows over cores. Fixed,
+/// so that chunked sums do not depend on the thread count.
+pub(crate) const AGENT_CHUNK: usize = 2048;
+
 /// A buffer that several threads fill, each at slots no other thread
 /// writes: the scatter of a counting sort, where the counts give every
 /// thread its own ranges before anything is written.

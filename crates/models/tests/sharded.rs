@@ -7,7 +7,7 @@ mod support;
 use aumann_engine::AumannShapley;
 use aumann_models::Repost;
 use aumann_models::{
-    Indicator, Network, Parcel, PathEnds, Population, Replay, ReplayOptions, Sharded, Shards, Transport, attribute,
+    Indicator, Network, Parcel, PathEnds, Population, Replay, ReplayOptions, Sharded, Transport, attribute,
     attribute_on,
 };
 use std::collections::VecDeque;
@@ -86,7 +86,7 @@ fn engine() -> AumannShapley {
 /// constant terms; reposts read their parents' entries across shards.
 fn partly_open(replay: &Replay, count: usize) -> (Vec<f64>, Vec<f64>) {
     let input: Vec<f64> = (0..replay.players()).map(|g| 1.0 - (g % 5) as f64 * 0.05).collect();
-    let shards = Shards::balanced(replay, count);
+    let shards = replay.shards(count);
     let last = (0..count).rev().find(|&s| !shards.range(s).is_empty()).unwrap();
     let range = shards.range(last);
     let read_outside = |agent: usize| (replay.graph().followers(agent).iter()).any(|&j| !range.contains(&(j as usize)));
@@ -229,7 +229,7 @@ fn a_replay_of_one_shards_rows_holds_less_and_serves_only_its_shard() {
     let population = random_population(9000, 4, 18);
     let whole = Replay::new(&population).unwrap();
     let part = Replay::shard(&population, ReplayOptions::default(), 1, 3, &|_, _| {}).unwrap();
-    assert_eq!(part.rows(), Shards::balanced(&whole, 3).range(1));
+    assert_eq!(part.rows(), whole.shards(3).range(1));
     assert!(!part.is_whole() && whole.is_whole());
     assert!(part.memory_bytes() < whole.memory_bytes());
     assert_eq!(
@@ -268,7 +268,7 @@ fn a_shards_own_gates_are_the_gates_of_its_agents_in_gate_order() {
     let population = random_population(9000, 4, 19);
     let replay = Replay::new(&population).unwrap();
     for count in [1, 2, 3, 5] {
-        let shards = Shards::balanced(&replay, count);
+        let shards = replay.shards(count);
         let mut held = 0;
         for s in 0..count {
             let own = aumann_models::OwnGates::new(&replay, shards.range(s));
@@ -317,11 +317,7 @@ fn timed_follows_and_exposures_cross_shards_bit_for_bit() {
 fn more_workers_than_blocks_leave_some_idle_and_change_nothing() {
     let population = random_population(1500, 3, 14);
     let replay = Replay::new(&population).unwrap();
-    assert_eq!(
-        Shards::balanced(&replay, 3).range(0).len(),
-        1500,
-        "one block holds everyone"
-    );
+    assert_eq!(replay.shards(3).range(0).len(), 1500, "one block holds everyone");
     assert_same_bits(&population, ReplayOptions::default(), &[3]);
 }
 
@@ -361,7 +357,7 @@ fn reposted_content_crosses_shards_bit_for_bit() {
     let replay = Replay::with_progress(&population, options, &|_, _| {}).unwrap();
     assert!(replay.network().reposts_linked > 1000);
     // Terms cross shards both ways, at earlier steps and at the same one.
-    let shards = Shards::balanced(&replay, 2);
+    let shards = replay.shards(2);
     let shard = |agent: u32| shards.of(replay.replay_agent(agent).index());
     let crossing: std::collections::HashSet<(usize, bool)> = (population.reposts.iter())
         .filter(|r| shard(r.reposter) != shard(r.parent_author))

@@ -1,10 +1,8 @@
 //! The expected reach of an information cascade (mean-field independent cascade).
 
-use super::diffusion::{self, Dynamics};
+use super::diffusion::Dynamics;
 use super::sweep::AgentSums;
-use crate::Workspace;
 use crate::replay::Replay;
-use aumann_engine::{GradientSink, Path, PathSweep};
 use serde::Serialize;
 
 /// q_j(0) = 0; h_j(t) = beta sum over j's followees i that posted of
@@ -25,13 +23,12 @@ impl Default for CascadeParams {
     }
 }
 
-pub struct Cascade<'a> {
-    pub replay: &'a Replay,
-    pub params: CascadeParams,
-    pub workspace: &'a Workspace,
+/// The dynamics of [`CascadeParams`], swept by the diffusion driver.
+pub(crate) struct Cascade {
+    pub(crate) params: CascadeParams,
 }
 
-impl Dynamics for Cascade<'_> {
+impl Dynamics for Cascade {
     fn initial(&self, _: &Replay, _: usize) -> f64 {
         0.0
     }
@@ -62,23 +59,5 @@ impl Dynamics for Cascade<'_> {
 
     fn indicator_gradient(&self, _: &[f64], _: usize, adjoint: &mut [f64], _: &dyn AgentSums) {
         adjoint.fill(1.0);
-    }
-}
-
-impl PathSweep for Cascade<'_> {
-    fn players(&self) -> usize {
-        self.replay.players()
-    }
-
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
-        diffusion::sweep(self, self.replay, self.workspace, path, taus, values, gradient)
-    }
-
-    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
-        super::points::values_at(self, self.replay, self.workspace, points, values)
-    }
-
-    fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
-        super::points::values_on_subsets(self, self.replay, self.workspace, path, masks, values)
     }
 }

@@ -13,11 +13,10 @@
 //! and the adjoint of a pull over followees is a pull over followers, which
 //! needs no atomics.
 
-use super::sharded::Sharding;
 use super::sweep::{AGENT_CHUNK, AgentSums, AllAgents, padded_nodes};
 use crate::Workspace;
 use crate::replay::{Replay, Source, StepGraph};
-use aumann_engine::{GradientSink, NodeWeights, Path};
+use aumann_engine::{GradientSink, NodeWeights, Path, PathSweep};
 use rayon::prelude::*;
 
 /// The per-agent update and the indicator read off the final states.
@@ -131,6 +130,7 @@ impl<const K: usize> Senders<K> {
         }
     }
 
+    /// Every source of the step, in one process.
     fn gather(&mut self, replay: &Replay, path: &Path<'_>, step: &StepGraph, states: &[[f64; K]]) {
         let sources = step.sources();
         self.emissions.clear();
@@ -229,30 +229,155 @@ impl<const K: usize> Senders<K> {
     }
 }
 
+/// Where a sweep's agents live: every agent in this process
+/// ([`AllAgents`]), or one worker's shard that exchanges sources and
+/// adjoints with the others (`sharded::Sharding`). The driver below is the
+/// same for both; only these calls differ, and on a cluster every one of
+/// them is collective.
+pub(super) trait Layout: AgentSums {
+    /// The path as this layout's gate arithmetic reads it.
+    type Gates<'p>: GateValues
+    where
+        Self: 'p;
+    /// The engine's players here.
+    fn players(&self) -> usize;
+    /// The agents whose rows are held here, in replay order.
+    fn rows(&self) -> std::ops::Range<usize>;
+    /// Whether some gate that posted is open at the path's baseline on any
+    /// worker (the sweep's affine variant).
+    fn any_open_at_baseline(&self, replay: &Replay, path: &Path<'_>) -> bool;
+    fn gate_values<'p>(&'p self, replay: &Replay, path: Path<'p>) -> Self::Gates<'p>;
+    /// Fills `senders` with what the rows held here read of step t's
+    /// sources; `own_states` are those rows' states at t.
+    fn gather<const K: usize, const QUAD: bool>(
+        &self,
+        senders: &mut Senders<K>,
+        replay: &Replay,
+        path: &Self::Gates<'_>,
+        t: usize,
+        own_states: &[[f64; K]],
+    );
+    /// The positions of step t's sources whose agent is held here,
+    /// ascending (`buffer` is scratch for a layout that makes them).
+    fn positions<'s>(&'s self, replay: &Replay, t: usize, buffer: &'s mut Vec<u32>) -> &'s [u32];
+    /// Makes the adjoints of A and B (2K values per agent, indexed by
+    /// replay agent) of every reader of a source held here available.
+    fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]);
+    /// Adds the sources' terms to their agents' adjoint rows (those held
+    /// here) and their gates' gradients, in one process's order.
+    #[allow(clippy::too_many_arguments)]
+    fn write<const K: usize>(
+        &self,
+        replay: &Replay,
+        path: &Self::Gates<'_>,
+        step: &StepGraph,
+        sources: &SourceAdjoints<'_>,
+        adjoint_rows: &mut [[f64; K]],
+        taus: &[f64; K],
+        sink: &mut GradientSink<'_>,
+    );
+    /// The agent count when this layout holds every agent.
+    fn whole(&self) -> Option<usize>;
+}
+
+impl Layout for AllAgents {
+    type Gates<'p> = Path<'p>;
+
+    fn players(&self) -> usize {
+        self.players
+    }
+    fn rows(&self) -> std::ops::Range<usize> {
+        0..self.agents
+    }
+    fn any_open_at_baseline(&self, replay: &Replay, path: &Path<'_>) -> bool {
+        (replay.activity.iter())
+            .zip(path.baseline)
+            .any(|(&a, &b)| a > 0.0 && b != 0.0)
+    }
+    fn gate_values<'p>(&'p self, _: &Replay, path: Path<'p>) -> Path<'p> {
+        path
+    }
+    fn gather<const K: usize, const QUAD: bool>(
+        &self,
+        senders: &mut Senders<K>,
+        replay: &Replay,
+        path: &Path<'_>,
+        t: usize,
+        states: &[[f64; K]],
+    ) {
+        senders.gather(replay, path, &replay.step_graphs[t], states)
+    }
+    fn positions<'s>(&'s self, replay: &Replay, t: usize, buffer: &'s mut Vec<u32>) -> &'s [u32] {
+        buffer.clear();
+        buffer.extend(0..replay.step_graphs[t].sources() as u32);
+        buffer
+    }
+    fn exchange_adjoints<const K: usize>(&self, _: usize, _: &mut [f64]) {}
+    fn write<const K: usize>(
+        &self,
+        replay: &Replay,
+        path: &Path<'_>,
+        step: &StepGraph,
+        sources: &SourceAdjoints<'_>,
+        adjoint_rows: &mut [[f64; K]],
+        taus: &[f64; K],
+        sink: &mut GradientSink<'_>,
+    ) {
+        sources.write::<K>(replay, path, step, 0, adjoint_rows, taus, sink)
+    }
+    fn whole(&self) -> Option<usize> {
+        Some(self.agents)
+    }
+}
+
+/// A diffusion indicator as a model: the dynamics `D` swept over the
+/// agents of layout `L`. Over [`AllAgents`] it is one process's model; over
+/// a shard every call is collective (each worker of the transport makes it
+/// with the same arguments) and the results are one process's, bit for
+/// bit.
+pub(crate) struct Diffusion<'a, D, L> {
+    pub(crate) dynamics: D,
+    pub(crate) replay: &'a Replay,
+    pub(crate) workspace: &'a Workspace,
+    pub(crate) layout: L,
+}
+
+impl<D: Dynamics, L: Layout> PathSweep for Diffusion<'_, D, L> {
+    fn players(&self) -> usize {
+        self.layout.players()
+    }
+
+    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
+        sweep_batches(self, path, taus, values, gradient)
+    }
+
+    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
+        match self.layout.whole() {
+            Some(_) => super::points::values_at(&self.dynamics, self.replay, self.workspace, points, values),
+            None => aumann_engine::values_one_by_one(self, points, values),
+        }
+    }
+
+    fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
+        match self.layout.whole() {
+            Some(_) => {
+                super::points::values_on_subsets(&self.dynamics, self.replay, self.workspace, path, masks, values)
+            }
+            None => {
+                let points = aumann_engine::subset_points(path, masks, values.len());
+                let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
+                aumann_engine::values_one_by_one(self, &refs, values)
+            }
+        }
+    }
+}
+
 /// Runs the sweep with the node count as a compile-time constant: k is padded
 /// up to 1, 4, 8, 12 or 16 with zero-weight copies of the last node, and
 /// batches above 16 nodes are split (the engine hands out its batch size, 8
 /// by default).
-pub(crate) fn sweep<D: Dynamics>(
-    dynamics: &D,
-    replay: &Replay,
-    workspace: &Workspace,
-    path: Path<'_>,
-    taus: &[f64],
-    values: &mut [f64],
-    gradient: Option<&mut GradientSink<'_>>,
-) {
-    sweep_on(dynamics, replay, workspace, None, path, taus, values, gradient)
-}
-
-/// [`sweep`] over the whole replay (`sharding` None) or over one worker's
-/// shard of it, exchanging what the other workers read.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn sweep_on<D: Dynamics>(
-    dynamics: &D,
-    replay: &Replay,
-    workspace: &Workspace,
-    sharding: Option<&Sharding<'_>>,
+fn sweep_batches<D: Dynamics, L: Layout>(
+    model: &Diffusion<'_, D, L>,
     path: Path<'_>,
     taus: &[f64],
     values: &mut [f64],
@@ -268,18 +393,9 @@ pub(super) fn sweep_on<D: Dynamics>(
                     let w = sink.weights();
                     let sub: Vec<f64> = (0..w.rows).flat_map(|r| w.row(r)[start..end].to_vec()).collect();
                     let mut part = sink.with_weights(NodeWeights::new(w.rows, end - start, &sub));
-                    sweep_on(
-                        dynamics,
-                        replay,
-                        workspace,
-                        sharding,
-                        path,
-                        taus,
-                        values,
-                        Some(&mut part),
-                    );
+                    sweep_batches(model, path, taus, values, Some(&mut part));
                 }
-                None => sweep_on(dynamics, replay, workspace, sharding, path, taus, values, None),
+                None => sweep_batches(model, path, taus, values, None),
             }
         }
         return;
@@ -302,34 +418,19 @@ pub(super) fn sweep_on<D: Dynamics>(
         sink.with_weights(NodeWeights::new(rows, padded, w.as_deref().expect("weights")))
     });
     let g = padded_sink.as_mut();
-    let ctx = Context {
-        replay,
-        workspace,
-        sharding,
-        path,
-    };
     match padded {
-        1 => sweep_fixed::<D, 1>(dynamics, &ctx, t.as_slice().try_into().expect("1"), &mut v, g),
-        4 => sweep_fixed::<D, 4>(dynamics, &ctx, t.as_slice().try_into().expect("4"), &mut v, g),
-        8 => sweep_fixed::<D, 8>(dynamics, &ctx, t.as_slice().try_into().expect("8"), &mut v, g),
-        12 => sweep_fixed::<D, 12>(dynamics, &ctx, t.as_slice().try_into().expect("12"), &mut v, g),
-        _ => sweep_fixed::<D, 16>(dynamics, &ctx, t.as_slice().try_into().expect("16"), &mut v, g),
+        1 => sweep_fixed::<D, L, 1>(model, path, t.as_slice().try_into().expect("1"), &mut v, g),
+        4 => sweep_fixed::<D, L, 4>(model, path, t.as_slice().try_into().expect("4"), &mut v, g),
+        8 => sweep_fixed::<D, L, 8>(model, path, t.as_slice().try_into().expect("8"), &mut v, g),
+        12 => sweep_fixed::<D, L, 12>(model, path, t.as_slice().try_into().expect("12"), &mut v, g),
+        _ => sweep_fixed::<D, L, 16>(model, path, t.as_slice().try_into().expect("16"), &mut v, g),
     }
     values.copy_from_slice(&v[..k]);
 }
 
-/// What one sweep reads (the replay and the path) and where it keeps its
-/// buffers.
-pub(super) struct Context<'a> {
-    pub(super) replay: &'a Replay,
-    pub(super) workspace: &'a Workspace,
-    pub(super) sharding: Option<&'a Sharding<'a>>,
-    pub(super) path: Path<'a>,
-}
-
-fn sweep_fixed<D: Dynamics, const K: usize>(
-    dynamics: &D,
-    ctx: &Context<'_>,
+fn sweep_fixed<D: Dynamics, L: Layout, const K: usize>(
+    model: &Diffusion<'_, D, L>,
+    path: Path<'_>,
     taus: &[f64; K],
     values: &mut [f64],
     gradient: Option<&mut GradientSink<'_>>,
@@ -337,65 +438,112 @@ fn sweep_fixed<D: Dynamics, const K: usize>(
     // Whether some emission has a constant term: a gate that posted is not
     // closed at the baseline. On a cluster every worker must pick the same
     // variant, so each asks the others.
-    let affine = ctx.replay.unattributed
-        || match ctx.sharding {
-            None => (ctx.replay.activity.iter())
-                .zip(ctx.path.baseline)
-                .any(|(&a, &b)| a > 0.0 && b != 0.0),
-            Some(sharding) => sharding.any_open_at_baseline(ctx.replay, &ctx.path),
-        };
+    let affine = model.replay.unattributed || model.layout.any_open_at_baseline(model.replay, &path);
     // Three of the four variants: reposted content is rare enough that its
     // sweep need not skip the c0 terms.
-    match (affine, ctx.replay.content.any()) {
-        (false, false) => sweep_path::<D, K, false, false>(dynamics, ctx, taus, values, gradient),
-        (true, false) => sweep_path::<D, K, true, false>(dynamics, ctx, taus, values, gradient),
-        (_, true) => sweep_path::<D, K, true, true>(dynamics, ctx, taus, values, gradient),
+    match (affine, model.replay.content.any()) {
+        (false, false) => sweep_path::<D, L, K, false, false>(model, path, taus, values, gradient),
+        (true, false) => sweep_path::<D, L, K, true, false>(model, path, taus, values, gradient),
+        (_, true) => sweep_path::<D, L, K, true, true>(model, path, taus, values, gradient),
     }
 }
 
-fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
-    dynamics: &D,
-    ctx: &Context<'_>,
-    taus: &[f64; K],
-    values: &mut [f64],
-    gradient: Option<&mut GradientSink<'_>>,
-) {
-    if let Some(sharding) = ctx.sharding {
-        return super::sharded::sweep_path::<D, K, AFFINE, QUAD>(dynamics, ctx, sharding, taus, values, gradient);
+/// A step's sources as the receivers read them: ready them for step t
+/// (`gather`), then each receiver pulls its (A_j, B_j) (`pull`).
+pub(super) trait StepSources<const K: usize>: Sync {
+    /// Readies step t's sources; `own_states` are the states at t of the
+    /// rows held here.
+    fn gather(&mut self, t: usize, own_states: &[[f64; K]]);
+    /// (A_j, B_j) for receiver j (a replay agent) at the step gathered.
+    fn pull(&self, step: &StepGraph, j: usize) -> ([f64; K], [f64; K]);
+}
+
+/// The sources of a path sweep: two or three coefficients per source.
+struct PathSources<'a, 'p, L: Layout + 'p, const K: usize, const AFFINE: bool, const QUAD: bool> {
+    senders: Senders<K>,
+    layout: &'a L,
+    replay: &'a Replay,
+    path: &'a L::Gates<'p>,
+}
+
+impl<'a, 'p, L: Layout + 'p, const K: usize, const AFFINE: bool, const QUAD: bool> StepSources<K>
+    for PathSources<'a, 'p, L, K, AFFINE, QUAD>
+{
+    fn gather(&mut self, t: usize, own_states: &[[f64; K]]) {
+        (self.layout).gather::<K, QUAD>(&mut self.senders, self.replay, self.path, t, own_states)
     }
-    let Context {
-        replay,
-        workspace: scratch,
-        path,
-        ..
-    } = *ctx;
-    let n = replay.agents();
-    let steps = replay.steps();
-    let keep = gradient.is_some();
-    // Reverse mode needs s(t) at every step; a value alone needs two.
-    let mut states: Vec<Vec<f64>> = vec![scratch.take(n * K)];
+    #[inline(always)]
+    fn pull(&self, step: &StepGraph, j: usize) -> ([f64; K], [f64; K]) {
+        self.senders.pull::<AFFINE, QUAD>(step, j)
+    }
+}
+
+/// The forward replay of the receivers `rows`: s(0) from the dynamics, then
+/// s(t+1) = f(s(t), A, B) at every step, the sources read through
+/// `sources`. Returns every state when `keep` (the reverse sweep reads
+/// them), else the last two; the buffers come from `scratch`.
+pub(super) fn forward<D: Dynamics, S: StepSources<K>, const K: usize>(
+    dynamics: &D,
+    replay: &Replay,
+    scratch: &Workspace,
+    rows: std::ops::Range<usize>,
+    keep: bool,
+    sources: &mut S,
+) -> Vec<Vec<f64>> {
+    let (lo, own) = (rows.start, rows.len());
+    let mut states: Vec<Vec<f64>> = vec![scratch.take(own * K)];
     states[0]
         .as_chunks_mut::<K>()
         .0
         .par_iter_mut()
         .enumerate()
-        .for_each(|(j, row)| *row = [dynamics.initial(replay, j); K]);
-    let mut senders = Senders::<K>::new(*taus);
-    for t in 0..steps {
+        .for_each(|(r, row)| *row = [dynamics.initial(replay, lo + r); K]);
+    for t in 0..replay.steps() {
         let mut next = if !keep && states.len() == 2 {
             states.remove(0)
         } else {
-            scratch.take(n * K)
+            scratch.take(own * K)
         };
         let current = states.last().expect("initial state").as_chunks::<K>().0;
+        sources.gather(t, current);
         let step = &replay.step_graphs[t];
-        senders.gather(replay, &path, step, current);
-        step_receivers::<D, K, AFFINE, QUAD>(dynamics, &senders, step, 0, current, next.as_chunks_mut::<K>().0);
+        step_receivers(dynamics, &*sources, step, lo, current, next.as_chunks_mut::<K>().0);
         states.push(next);
     }
-    let finals = states.last().expect("final state");
-    dynamics.indicator(finals, K, values, &AllAgents(n));
     scratch.count_edges_read(replay.forward_edges());
+    states
+}
+
+/// The sweep along a path over the rows of `model.layout`: forward, the
+/// indicator from the final states, and with a sink the reverse sweep.
+fn sweep_path<D: Dynamics, L: Layout, const K: usize, const AFFINE: bool, const QUAD: bool>(
+    model: &Diffusion<'_, D, L>,
+    path: Path<'_>,
+    taus: &[f64; K],
+    values: &mut [f64],
+    gradient: Option<&mut GradientSink<'_>>,
+) {
+    let Diffusion {
+        ref dynamics,
+        replay,
+        workspace: scratch,
+        ref layout,
+    } = *model;
+    let path = layout.gate_values(replay, path);
+    let rows = layout.rows();
+    let (lo, own) = (rows.start, rows.len());
+    let mut sources = PathSources::<L, K, AFFINE, QUAD> {
+        senders: Senders::new(*taus),
+        layout,
+        replay,
+        path: &path,
+    };
+    let states = forward(dynamics, replay, scratch, rows, gradient.is_some(), &mut sources);
+    // The indicator and its gradient over the final states held here, with
+    // sums over every agent made by the layout (chunk by chunk across the
+    // workers on a cluster).
+    let finals = states.last().expect("final state");
+    dynamics.indicator(finals, K, values, layout);
     let Some(sink) = gradient else {
         states.into_iter().for_each(|b| scratch.give(b));
         return;
@@ -403,46 +551,50 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
     // The reverse sweep scans the followees again, then walks the senders'
     // followers.
     scratch.count_edges_read(replay.forward_edges() + replay.active_edges());
-    let mut adjoint = scratch.take(n * K);
-    dynamics.indicator_gradient(finals, K, &mut adjoint, &AllAgents(n));
-    // The adjoints of A_j and B_j, interleaved per agent.
+    let mut adjoint = scratch.take(own * K);
+    dynamics.indicator_gradient(finals, K, &mut adjoint, layout);
+    // The adjoints of A and B (2K values per agent, interleaved), indexed
+    // by replay agent: those held here computed here, the readers of our
+    // sources on other shards received; no other row is read.
+    let n = replay.agents();
     let mut grad_ab = scratch.take(n * 2 * K);
     let mut sums = scratch.take(0);
     let mut gate_grads = scratch.take(0);
     let mut positions: Vec<u32> = Vec::new();
-    for t in (0..steps).rev() {
+    for t in (0..replay.steps()).rev() {
         let current = states[t].as_chunks::<K>().0;
         let step = &replay.step_graphs[t];
-        senders.gather(replay, &path, step, current);
+        sources.gather(t, current);
         // Through f: adjoint(t) = adjoint(t+1) df/ds; the adjoints of A and
         // B wait for the senders.
-        unstep_receivers::<D, K, AFFINE, QUAD>(
+        let own_ab = &mut grad_ab[lo * 2 * K..(lo + own) * 2 * K];
+        unstep_receivers(
             dynamics,
-            &senders,
+            &sources,
             step,
-            0,
+            lo,
             current,
             adjoint.as_chunks_mut::<K>().0,
-            grad_ab.as_chunks_mut::<K>().0,
+            own_ab.as_chunks_mut::<K>().0,
         );
-        positions.clear();
-        positions.extend(0..step.sources() as u32);
+        layout.exchange_adjoints::<K>(t, &mut grad_ab);
+        let positions = layout.positions(replay, t, &mut positions);
         sum_over_readers::<K, QUAD>(
             replay,
             step,
-            &senders,
+            &sources.senders,
             grad_ab.as_chunks::<K>().0,
-            &positions,
+            positions,
             &mut sums,
             &mut gate_grads,
         );
         let adjoint_rows = adjoint.as_chunks_mut::<K>().0;
-        let sources = SourceAdjoints {
-            positions: &positions,
+        let adjoints = SourceAdjoints {
+            positions,
             sums: &sums,
             gate_grads: &gate_grads,
         };
-        sources.write::<K>(replay, &path, step, 0, adjoint_rows, taus, sink);
+        layout.write::<K>(replay, &path, step, &adjoints, adjoint_rows, taus, sink);
     }
     for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
         scratch.give(buffer);
@@ -452,9 +604,9 @@ fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>
 /// One step forward for the receivers `first..first + next.len()`:
 /// s(t+1) = f(s(t), A, B), each pulling over its row (`current` and `next`
 /// hold those receivers' rows only).
-pub(super) fn step_receivers<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
+pub(super) fn step_receivers<D: Dynamics, S: StepSources<K> + ?Sized, const K: usize>(
     dynamics: &D,
-    senders: &Senders<K>,
+    sources: &S,
     step: &StepGraph,
     first: usize,
     current: &[[f64; K]],
@@ -463,7 +615,7 @@ pub(super) fn step_receivers<D: Dynamics, const K: usize, const AFFINE: bool, co
     next.par_chunks_mut(AGENT_CHUNK).enumerate().for_each(|(c, chunk)| {
         for (r, out) in chunk.iter_mut().enumerate() {
             let local = c * AGENT_CHUNK + r;
-            let (a, b) = senders.pull::<AFFINE, QUAD>(step, first + local);
+            let (a, b) = sources.pull(step, first + local);
             let s = &current[local];
             for m in 0..K {
                 out[m] = dynamics.next(s[m], a[m], b[m]);
@@ -475,9 +627,9 @@ pub(super) fn step_receivers<D: Dynamics, const K: usize, const AFFINE: bool, co
 /// One step back through f for the receivers `first..first +
 /// adjoint.len()`: adjoint(t) = adjoint(t+1) df/ds, and the adjoints of A
 /// and B into `grad_ab` (two rows per receiver, those receivers only).
-pub(super) fn unstep_receivers<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
+fn unstep_receivers<D: Dynamics, S: StepSources<K>, const K: usize>(
     dynamics: &D,
-    senders: &Senders<K>,
+    sources: &S,
     step: &StepGraph,
     first: usize,
     current: &[[f64; K]],
@@ -491,7 +643,7 @@ pub(super) fn unstep_receivers<D: Dynamics, const K: usize, const AFFINE: bool, 
         .for_each(|(c, (adj, gab))| {
             for (r, adj) in adj.iter_mut().enumerate() {
                 let local = c * AGENT_CHUNK + r;
-                let (a, b) = senders.pull::<AFFINE, QUAD>(step, first + local);
+                let (a, b) = sources.pull(step, first + local);
                 let s = &current[local];
                 let (ga, gb) = gab[2 * r..].split_at_mut(1);
                 for m in 0..K {

@@ -11,18 +11,21 @@ mod sharded;
 mod sweep;
 
 pub use attention::{Attention, AttentionParams};
-pub use cascade::{Cascade, CascadeParams};
+use cascade::Cascade;
+pub use cascade::CascadeParams;
 pub use linear::LinearControl;
 pub use panic::{Panic, PanicParams};
-pub use polarization::{Polarization, PolarizationParams};
-pub(crate) use sweep::AGENT_CHUNK;
+use polarization::Polarization;
+pub use polarization::PolarizationParams;
 
 use crate::Workspace;
-use crate::replay::Replay;
-use crate::shards::{Shards, Transport};
+use crate::replay::{GateTablesKept, Replay};
+use crate::shards::Transport;
 use aumann_engine::PathSweep;
+use diffusion::Diffusion;
 use serde::Serialize;
-use sharded::{ShardedDiffusion, Sharding};
+use sharded::Sharding;
+use sweep::AllAgents;
 
 /// A macro indicator with its parameters.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
@@ -143,23 +146,26 @@ impl Indicator {
             "{} over a replay that holds one shard's rows: use sharded_model",
             self.name()
         );
-        let needs = crate::GateTablesKept::for_indicators(&[*self]);
+        let needs = GateTablesKept::for_indicators(&[*self]);
         assert!(
             needs.and(replay.kept()) == needs,
             "{} reads a table this replay was built without: build it with ReplayOptions::tables \
              from GateTablesKept::for_indicators over the indicators it serves",
             self.name()
         );
+        let layout = AllAgents::of(replay);
         match *self {
-            Indicator::Polarization(params) => Box::new(Polarization {
+            Indicator::Polarization(params) => Box::new(Diffusion {
+                dynamics: Polarization { params },
                 replay,
-                params,
                 workspace,
+                layout,
             }),
-            Indicator::Cascade(params) => Box::new(Cascade {
+            Indicator::Cascade(params) => Box::new(Diffusion {
+                dynamics: Cascade { params },
                 replay,
-                params,
                 workspace,
+                layout,
             }),
             Indicator::Attention(params) => Box::new(Attention::new(replay, params)),
             Indicator::Panic(params) => Box::new(Panic { replay, params }),
@@ -170,7 +176,7 @@ impl Indicator {
     /// The indicator as this worker's part of a sweep shared with the other
     /// workers of `transport`: every call of the model is collective. The
     /// diffusion indicators (polarization, cascade) split the agents with
-    /// [`Shards::balanced`]; the others read no graph and cost one pass over
+    /// [`Shards::balanced_over`]; the others read no graph and cost one pass over
     /// the gates, so every worker runs them whole. The results are those of
     /// [`Indicator::model`], bit for bit.
     pub fn sharded_model<'a>(
@@ -182,7 +188,7 @@ impl Indicator {
         if !self.reads_rows() {
             return Ok(self.model(replay, workspace));
         }
-        let shards = Shards::balanced(replay, transport.shards());
+        let shards = replay.shards(transport.shards());
         let (mine, held) = (shards.range(transport.shard()), replay.rows());
         if mine.start < held.start || mine.end > held.end {
             return Err(format!(
@@ -190,30 +196,32 @@ impl Indicator {
                 transport.shard()
             ));
         }
-        let sharding = Sharding::new(replay, shards, transport);
+        let layout = Sharding::new(replay, shards, transport);
         Ok(match *self {
-            Indicator::Polarization(params) => Box::new(ShardedDiffusion {
-                dynamics: Polarization {
-                    replay,
-                    params,
-                    workspace,
-                },
+            Indicator::Polarization(params) => Box::new(Diffusion {
+                dynamics: Polarization { params },
                 replay,
                 workspace,
-                sharding,
+                layout,
             }),
-            Indicator::Cascade(params) => Box::new(ShardedDiffusion {
-                dynamics: Cascade {
-                    replay,
-                    params,
-                    workspace,
-                },
+            Indicator::Cascade(params) => Box::new(Diffusion {
+                dynamics: Cascade { params },
                 replay,
                 workspace,
-                sharding,
+                layout,
             }),
             _ => unreachable!("diffusion indicators only"),
         })
+    }
+}
+
+impl GateTablesKept {
+    /// The tables that `indicators` read.
+    pub fn for_indicators(indicators: &[Indicator]) -> Self {
+        Self {
+            engagements: indicators.iter().any(|i| matches!(i, Indicator::Attention(_))),
+            orders: indicators.iter().any(|i| matches!(i, Indicator::Panic(_))),
+        }
     }
 }
 

@@ -6,10 +6,10 @@
 //! (k numbers) rather than as the two coefficients of a path, so a pass
 //! reads a little more per edge than a path sweep's forward half does.
 
-use super::diffusion::Dynamics;
-use super::sweep::{AGENT_CHUNK, AllAgents, padded_nodes};
+use super::diffusion::{Dynamics, StepSources, forward, source_at};
+use super::sweep::{AllAgents, padded_nodes};
 use crate::Workspace;
-use crate::replay::{Replay, Source};
+use crate::replay::{Replay, Source, StepGraph};
 use rayon::prelude::*;
 
 /// F at each point, `points.len()` of them, in passes of up to 16 (the node
@@ -104,7 +104,7 @@ impl Emissions for Masks<'_> {
     }
 }
 
-/// [`forward`] at the node count `values.len()` (one of 1, 4, 8, 12, 16).
+/// [`forward_at`] at the node count `values.len()` (one of 1, 4, 8, 12, 16).
 fn forward_padded<D: Dynamics, E: Emissions>(
     dynamics: &D,
     replay: &Replay,
@@ -113,11 +113,11 @@ fn forward_padded<D: Dynamics, E: Emissions>(
     values: &mut [f64],
 ) {
     match values.len() {
-        1 => forward::<D, E, 1>(dynamics, replay, workspace, emissions, values),
-        4 => forward::<D, E, 4>(dynamics, replay, workspace, emissions, values),
-        8 => forward::<D, E, 8>(dynamics, replay, workspace, emissions, values),
-        12 => forward::<D, E, 12>(dynamics, replay, workspace, emissions, values),
-        _ => forward::<D, E, 16>(dynamics, replay, workspace, emissions, values),
+        1 => forward_at::<D, E, 1>(dynamics, replay, workspace, emissions, values),
+        4 => forward_at::<D, E, 4>(dynamics, replay, workspace, emissions, values),
+        8 => forward_at::<D, E, 8>(dynamics, replay, workspace, emissions, values),
+        12 => forward_at::<D, E, 12>(dynamics, replay, workspace, emissions, values),
+        _ => forward_at::<D, E, 16>(dynamics, replay, workspace, emissions, values),
     }
 }
 
@@ -137,51 +137,35 @@ fn emission(replay: &Replay, point: &[f64], g: u32) -> f64 {
     point[g] * content
 }
 
-/// The forward replay at K points, a gate's emissions at the K points given
-/// by `emit`. Each step expands every source's emissions once, and a
-/// source silent at every point is skipped without reading its state, so
-/// the sparse points of an insertion curve cost little.
-fn forward<D: Dynamics, E: Emissions, const K: usize>(
-    dynamics: &D,
-    replay: &Replay,
-    workspace: &Workspace,
-    emit: &E,
-    values: &mut [f64],
-) {
-    let n = replay.agents();
-    let mut current = workspace.take(n * K);
-    let mut next = workspace.take(n * K);
-    current
-        .as_chunks_mut::<K>()
-        .0
-        .par_iter_mut()
-        .enumerate()
-        .for_each(|(j, row)| *row = [dynamics.initial(replay, j); K]);
-    let mut emissions: Vec<[f64; K]> = Vec::new();
-    let mut silent: Vec<bool> = Vec::new();
-    let mut states: Vec<[f64; K]> = Vec::new();
-    for step in &replay.step_graphs {
-        let rows = current.as_chunks::<K>().0;
-        let senders = step.senders();
+/// A step's sources at K points: each source's emissions at the points
+/// (expanded once per step by `emit`) and its state, and whether it is
+/// silent at every point, so that the sparse points of an insertion curve
+/// skip it without reading its state.
+struct PointSources<'a, E, const K: usize> {
+    replay: &'a Replay,
+    emit: &'a E,
+    emissions: Vec<[f64; K]>,
+    silent: Vec<bool>,
+    states: Vec<[f64; K]>,
+}
+
+impl<E: Emissions, const K: usize> StepSources<K> for PointSources<'_, E, K> {
+    fn gather(&mut self, t: usize, rows: &[[f64; K]]) {
+        let (replay, emit) = (self.replay, self.emit);
+        let step = &replay.step_graphs[t];
         let sources = step.sources();
-        emissions.clear();
-        emissions.resize(sources, [0.0; K]);
-        silent.clear();
-        silent.resize(sources, false);
-        states.clear();
-        states.resize(sources, [0.0; K]);
-        emissions
-            .par_iter_mut()
-            .zip(silent.par_iter_mut())
-            .zip(states.par_iter_mut())
+        self.emissions.clear();
+        self.emissions.resize(sources, [0.0; K]);
+        self.silent.clear();
+        self.silent.resize(sources, false);
+        self.states.clear();
+        self.states.resize(sources, [0.0; K]);
+        (self.emissions.par_iter_mut())
+            .zip(self.silent.par_iter_mut())
+            .zip(self.states.par_iter_mut())
             .enumerate()
             .for_each(|(p, ((e, quiet), s))| {
-                let (agent, gate) = if p < senders.len() {
-                    (replay.gates.agent(senders[p] as usize), senders[p])
-                } else {
-                    let source = step.extra().expect("extra sources").sources[p - senders.len()];
-                    (source.agent, source.gate)
-                };
+                let (agent, gate) = source_at(replay, step, p);
                 // Content nobody in the window silences: one unit at every
                 // point (the edge's weight is the amount).
                 *e = if gate == Source::NO_GATE {
@@ -190,52 +174,61 @@ fn forward<D: Dynamics, E: Emissions, const K: usize>(
                     emit.at::<K>(gate)
                 };
                 *quiet = e.iter().all(|&v| v == 0.0);
-                *s = rows[agent as usize];
+                *s = rows[agent];
             });
-        next.as_chunks_mut::<K>()
-            .0
-            .par_chunks_mut(AGENT_CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                for (r, out) in chunk.iter_mut().enumerate() {
-                    let j = c * AGENT_CHUNK + r;
-                    let (mut a, mut b) = ([0.0; K], [0.0; K]);
-                    // Two loops rather than one closure: a closure that
-                    // holds the accumulators keeps them out of registers
-                    // (twice the time, measured).
-                    for p in step.row(j) {
-                        if silent[p as usize] {
-                            continue;
-                        }
-                        let (e, s) = (&emissions[p as usize], &states[p as usize]);
-                        for m in 0..K {
-                            a[m] += e[m];
-                            b[m] += e[m] * s[m];
-                        }
-                    }
-                    if let Some(extra) = step.extra() {
-                        let (positions, weights) = extra.row(j);
-                        for (&p, &w) in positions.iter().zip(weights) {
-                            if silent[p as usize] {
-                                continue;
-                            }
-                            let (e, s) = (&emissions[p as usize], &states[p as usize]);
-                            for m in 0..K {
-                                a[m] += w * e[m];
-                                b[m] += w * e[m] * s[m];
-                            }
-                        }
-                    }
-                    let s = &rows[j];
-                    for m in 0..K {
-                        out[m] = dynamics.next(s[m], a[m], b[m]);
-                    }
-                }
-            });
-        std::mem::swap(&mut current, &mut next);
     }
-    dynamics.indicator(&current, K, values, &AllAgents(replay.agents()));
-    workspace.count_edges_read(replay.forward_edges());
-    workspace.give(current);
-    workspace.give(next);
+
+    #[inline(always)]
+    fn pull(&self, step: &StepGraph, j: usize) -> ([f64; K], [f64; K]) {
+        let (mut a, mut b) = ([0.0; K], [0.0; K]);
+        // Two loops rather than one closure: a closure that holds the
+        // accumulators keeps them out of registers (twice the time,
+        // measured).
+        for p in step.row(j) {
+            if self.silent[p as usize] {
+                continue;
+            }
+            let (e, s) = (&self.emissions[p as usize], &self.states[p as usize]);
+            for m in 0..K {
+                a[m] += e[m];
+                b[m] += e[m] * s[m];
+            }
+        }
+        if let Some(extra) = step.extra() {
+            let (positions, weights) = extra.row(j);
+            for (&p, &w) in positions.iter().zip(weights) {
+                if self.silent[p as usize] {
+                    continue;
+                }
+                let (e, s) = (&self.emissions[p as usize], &self.states[p as usize]);
+                for m in 0..K {
+                    a[m] += w * e[m];
+                    b[m] += w * e[m] * s[m];
+                }
+            }
+        }
+        (a, b)
+    }
+}
+
+/// The forward replay at K points, a gate's emissions at the K points given
+/// by `emit`: the driver's forward half, keeping two states.
+fn forward_at<D: Dynamics, E: Emissions, const K: usize>(
+    dynamics: &D,
+    replay: &Replay,
+    workspace: &Workspace,
+    emit: &E,
+    values: &mut [f64],
+) {
+    let mut sources = PointSources::<E, K> {
+        replay,
+        emit,
+        emissions: Vec::new(),
+        silent: Vec::new(),
+        states: Vec::new(),
+    };
+    let states = forward(dynamics, replay, workspace, 0..replay.agents(), false, &mut sources);
+    let finals = states.last().expect("final state");
+    dynamics.indicator(finals, K, values, &AllAgents::of(replay));
+    states.into_iter().for_each(|b| workspace.give(b));
 }

@@ -1,10 +1,8 @@
 //! Polarization under biased assimilation (Dandekar, Goel & Lee, PNAS 2013).
 
-use super::diffusion::{self, Dynamics};
+use super::diffusion::Dynamics;
 use super::sweep::AgentSums;
-use crate::Workspace;
 use crate::replay::Replay;
-use aumann_engine::{GradientSink, Path, PathSweep};
 use serde::Serialize;
 
 /// b_j(0) = s_j; with R_j = sum e b_i and L_j = sum e (1 - b_i) over j's
@@ -24,13 +22,12 @@ impl Default for PolarizationParams {
     }
 }
 
-pub struct Polarization<'a> {
-    pub replay: &'a Replay,
-    pub params: PolarizationParams,
-    pub workspace: &'a Workspace,
+/// The dynamics of [`PolarizationParams`], swept by the diffusion driver.
+pub(crate) struct Polarization {
+    pub(crate) params: PolarizationParams,
 }
 
-impl Dynamics for Polarization<'_> {
+impl Dynamics for Polarization {
     fn initial(&self, replay: &Replay, agent: usize) -> f64 {
         replay.stance[agent]
     }
@@ -89,23 +86,5 @@ impl Dynamics for Polarization<'_> {
                 adj[m] = 8.0 / n * (row[m] - sums[m] / n);
             }
         }
-    }
-}
-
-impl PathSweep for Polarization<'_> {
-    fn players(&self) -> usize {
-        self.replay.players()
-    }
-
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
-        diffusion::sweep(self, self.replay, self.workspace, path, taus, values, gradient)
-    }
-
-    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
-        super::points::values_at(self, self.replay, self.workspace, points, values)
-    }
-
-    fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
-        super::points::values_on_subsets(self, self.replay, self.workspace, path, masks, values)
     }
 }

@@ -27,16 +27,12 @@
 //! position order, the order of one process
 //! ([`Sharding::write_with_content`]).
 
-use super::diffusion::{
-    Context, Dynamics, GateValues, Senders, SourceAdjoints, emission_coefficients, gate_gradients, source_at,
-    step_receivers, sum_over_readers, sweep_on, unstep_receivers,
-};
+use super::diffusion::{GateValues, Layout, Senders, SourceAdjoints, emission_coefficients, gate_gradients, source_at};
 use super::sweep::{AGENT_CHUNK, AgentSums, add_in_order, chunk_sums};
-use crate::Workspace;
 use crate::gate_share::OwnGates;
 use crate::replay::{Replay, Source, StepGraph};
 use crate::shards::{Incoming, Parcel, Shards, Transport, any_worker, check_piece};
-use aumann_engine::{GradientSink, Path, PathSweep};
+use aumann_engine::{GradientSink, Path};
 use rayon::prelude::*;
 
 /// One worker's shard, what it sends at each step, and its transport.
@@ -166,20 +162,6 @@ impl<'a> Sharding<'a> {
         }
     }
 
-    /// The engine's players here: this shard's gates.
-    pub(crate) fn players(&self) -> usize {
-        self.own.len()
-    }
-
-    /// Whether a gate that posted is open at the path's baseline on any
-    /// worker (the sweep's affine variant). Collective.
-    pub(super) fn any_open_at_baseline(&self, replay: &Replay, path: &Path<'_>) -> bool {
-        let mine = (self.own.gates())
-            .zip(path.baseline)
-            .any(|(g, &b)| replay.activity[g] > 0.0 && b != 0.0);
-        any_worker(self.transport, mine)
-    }
-
     /// The path as this worker's gate arithmetic reads it: with reposts,
     /// the owners of the parents our gates reposted send their entries
     /// (a collective round at every sweep; none without reposts).
@@ -273,7 +255,7 @@ impl<'a> Sharding<'a> {
     /// Sends the adjoints of A and B (2K values per agent, `grad_ab` indexed
     /// by replay agent) of our readers to the shards whose sources they
     /// read, and writes in what the others send.
-    fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
+    fn send_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
         let width = 2 * K;
         let lo = self.own_range().start;
         let incoming = self.transport.send(width, &mut |s, push| {
@@ -348,6 +330,69 @@ impl<'a> Sharding<'a> {
         for (_, gate, grad) in &terms {
             sink.add(path.player(*gate as usize), grad);
         }
+    }
+}
+
+/// This worker's shard as the diffusion sweep's layout: every call is
+/// collective.
+impl Layout for Sharding<'_> {
+    type Gates<'p>
+        = ShardPath<'p>
+    where
+        Self: 'p;
+
+    /// This shard's gates.
+    fn players(&self) -> usize {
+        self.own.len()
+    }
+    fn rows(&self) -> std::ops::Range<usize> {
+        self.own_range()
+    }
+    fn any_open_at_baseline(&self, replay: &Replay, path: &Path<'_>) -> bool {
+        let mine = (self.own.gates())
+            .zip(path.baseline)
+            .any(|(g, &b)| replay.activity[g] > 0.0 && b != 0.0);
+        any_worker(self.transport, mine)
+    }
+    fn gate_values<'p>(&'p self, replay: &Replay, path: Path<'p>) -> ShardPath<'p> {
+        self.shard_path(replay, path)
+    }
+    fn gather<const K: usize, const QUAD: bool>(
+        &self,
+        senders: &mut Senders<K>,
+        replay: &Replay,
+        path: &ShardPath<'_>,
+        t: usize,
+        own_states: &[[f64; K]],
+    ) {
+        self.exchange_sources::<K, QUAD>(senders, replay, path, t, own_states)
+    }
+    fn positions<'s>(&'s self, _: &Replay, t: usize, _: &'s mut Vec<u32>) -> &'s [u32] {
+        &self.steps[t].own_positions
+    }
+    fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
+        self.send_adjoints::<K>(t, grad_ab)
+    }
+    fn write<const K: usize>(
+        &self,
+        replay: &Replay,
+        path: &ShardPath<'_>,
+        step: &StepGraph,
+        sources: &SourceAdjoints<'_>,
+        adjoint_rows: &mut [[f64; K]],
+        taus: &[f64; K],
+        sink: &mut GradientSink<'_>,
+    ) {
+        // Our sources write to our agents' rows and our gates in position
+        // order, as in one process.
+        if replay.content.any() {
+            self.write_with_content::<K>(replay, path, step, sources, adjoint_rows, taus, sink);
+        } else {
+            sources.write::<K>(replay, path, step, self.own_range().start, adjoint_rows, taus, sink);
+        }
+    }
+    fn whole(&self) -> Option<usize> {
+        None
     }
 }
 
@@ -472,138 +517,6 @@ impl StepPlan {
             position_sends,
             adjoint_sends,
         }
-    }
-}
-
-/// The sweep of `diffusion::sweep_path` over this worker's shard.
-pub(super) fn sweep_path<D: Dynamics, const K: usize, const AFFINE: bool, const QUAD: bool>(
-    dynamics: &D,
-    ctx: &Context<'_>,
-    sharding: &Sharding<'_>,
-    taus: &[f64; K],
-    values: &mut [f64],
-    gradient: Option<&mut GradientSink<'_>>,
-) {
-    let Context {
-        replay,
-        workspace: scratch,
-        path,
-        ..
-    } = *ctx;
-    let path = sharding.shard_path(replay, path);
-    let range = sharding.own_range();
-    let (lo, own) = (range.start, range.len());
-    let n = replay.agents();
-    let steps = replay.steps();
-    let keep = gradient.is_some();
-    let mut states: Vec<Vec<f64>> = vec![scratch.take(own * K)];
-    states[0]
-        .as_chunks_mut::<K>()
-        .0
-        .par_iter_mut()
-        .enumerate()
-        .for_each(|(r, row)| *row = [dynamics.initial(replay, lo + r); K]);
-    let mut senders = Senders::<K>::new(*taus);
-    for t in 0..steps {
-        let mut next = if !keep && states.len() == 2 {
-            states.remove(0)
-        } else {
-            scratch.take(own * K)
-        };
-        let current = states.last().expect("initial state").as_chunks::<K>().0;
-        let step = &replay.step_graphs[t];
-        sharding.exchange_sources::<K, QUAD>(&mut senders, replay, &path, t, current);
-        step_receivers::<D, K, AFFINE, QUAD>(dynamics, &senders, step, lo, current, next.as_chunks_mut::<K>().0);
-        states.push(next);
-    }
-    // The indicator and its gradient over our agents' final states, with
-    // sums over every agent made chunk by chunk across the workers.
-    let finals = states.last().expect("final state");
-    dynamics.indicator(finals, K, values, sharding);
-    scratch.count_edges_read(replay.forward_edges());
-    let Some(sink) = gradient else {
-        states.into_iter().for_each(|b| scratch.give(b));
-        return;
-    };
-    scratch.count_edges_read(replay.forward_edges() + replay.active_edges());
-    let mut adjoint = scratch.take(own * K);
-    dynamics.indicator_gradient(finals, K, &mut adjoint, sharding);
-    // The adjoints of A and B (2K values per agent), indexed by replay
-    // agent: ours computed here, the readers of our sources on other
-    // shards received; no other row is read.
-    let mut grad_ab = scratch.take(n * 2 * K);
-    let mut sums = scratch.take(0);
-    let mut gate_grads = scratch.take(0);
-    for t in (0..steps).rev() {
-        let current = states[t].as_chunks::<K>().0;
-        let step = &replay.step_graphs[t];
-        sharding.exchange_sources::<K, QUAD>(&mut senders, replay, &path, t, current);
-        let own_ab = &mut grad_ab[lo * 2 * K..(lo + own) * 2 * K];
-        unstep_receivers::<D, K, AFFINE, QUAD>(
-            dynamics,
-            &senders,
-            step,
-            lo,
-            current,
-            adjoint.as_chunks_mut::<K>().0,
-            own_ab.as_chunks_mut::<K>().0,
-        );
-        sharding.exchange_adjoints::<K>(t, &mut grad_ab);
-        let positions = &sharding.steps[t].own_positions;
-        sum_over_readers::<K, QUAD>(
-            replay,
-            step,
-            &senders,
-            grad_ab.as_chunks::<K>().0,
-            positions,
-            &mut sums,
-            &mut gate_grads,
-        );
-        // Our sources write to our agents' rows and our gates in position
-        // order, as in one process.
-        let sources = SourceAdjoints {
-            positions,
-            sums: &sums,
-            gate_grads: &gate_grads,
-        };
-        let adjoint_rows = adjoint.as_chunks_mut::<K>().0;
-        if replay.content.any() {
-            sharding.write_with_content::<K>(replay, &path, step, &sources, adjoint_rows, taus, sink);
-        } else {
-            sources.write::<K>(replay, &path, step, lo, adjoint_rows, taus, sink);
-        }
-    }
-    for buffer in states.into_iter().chain([adjoint, grad_ab, sums, gate_grads]) {
-        scratch.give(buffer);
-    }
-}
-
-/// A diffusion indicator (polarization, cascade) swept over one worker's
-/// shard: a [`PathSweep`] whose every call is collective (each worker of
-/// the transport calls it with the same arguments).
-pub(crate) struct ShardedDiffusion<'a, D> {
-    pub(crate) dynamics: D,
-    pub(crate) replay: &'a Replay,
-    pub(crate) workspace: &'a Workspace,
-    pub(crate) sharding: Sharding<'a>,
-}
-
-impl<D: Dynamics> PathSweep for ShardedDiffusion<'_, D> {
-    fn players(&self) -> usize {
-        self.sharding.players()
-    }
-
-    fn sweep(&self, path: Path<'_>, taus: &[f64], values: &mut [f64], gradient: Option<&mut GradientSink<'_>>) {
-        sweep_on(
-            &self.dynamics,
-            self.replay,
-            self.workspace,
-            Some(&self.sharding),
-            path,
-            taus,
-            values,
-            gradient,
-        )
     }
 }
 

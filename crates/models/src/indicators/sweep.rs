@@ -3,10 +3,7 @@
 
 use aumann_engine::Path;
 
-/// Rows of agents handed to one parallel task: large enough to amortise
-/// scheduling, small enough to balance heavy-tailed rows over cores. Fixed,
-/// so that chunked sums do not depend on the thread count.
-pub(crate) const AGENT_CHUNK: usize = 2048;
+pub(crate) use crate::slots::AGENT_CHUNK;
 
 /// The node count a batch of k nodes runs at: the diffusion sweeps take the
 /// count as a compile-time constant (1, 4, 8, 12 or 16), so a batch is
@@ -44,12 +41,25 @@ pub(crate) trait AgentSums: Sync {
     fn node_sums(&self, rows: &[f64], k: usize, f: &(dyn Fn(&[f64], &mut [f64]) + Sync)) -> Vec<f64>;
 }
 
-/// Every agent's rows, in this process: this many agents.
-pub(crate) struct AllAgents(pub(crate) usize);
+/// Every agent's rows, in this process.
+pub(crate) struct AllAgents {
+    pub(crate) agents: usize,
+    /// The replay's gates: every one is a player here.
+    pub(crate) players: usize,
+}
+
+impl AllAgents {
+    pub(crate) fn of(replay: &crate::replay::Replay) -> Self {
+        Self {
+            agents: replay.agents(),
+            players: replay.players(),
+        }
+    }
+}
 
 impl AgentSums for AllAgents {
     fn agents(&self) -> usize {
-        self.0
+        self.agents
     }
     fn node_sums(&self, rows: &[f64], k: usize, f: &(dyn Fn(&[f64], &mut [f64]) + Sync)) -> Vec<f64> {
         add_in_order(&chunk_sums(rows, k, f), k)

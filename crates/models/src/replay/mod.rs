@@ -14,9 +14,8 @@ mod step_graph;
 
 pub(crate) use gates::Gates;
 pub use ids::{Gate, ReplayAgent};
-pub(crate) use network::{Content, ExtraEdges, Source};
-pub use network::{GateTablesKept, Network, NetworkSummary, ReplayOptions};
-pub(crate) use step_graph::StepGraph;
+pub use network::{Content, ExtraEdges, GateTablesKept, Network, NetworkSummary, ReplayOptions, Source};
+pub use step_graph::{Row, StepGraph};
 
 use crate::graph::FollowGraph;
 use crate::population::{Population, PopulationError};
@@ -99,7 +98,7 @@ impl Replay {
 
     /// The replay as one worker of `count` holds it for a sharded sweep:
     /// everything but the per-step rows of receivers outside shard `shard`
-    /// of [`Shards::balanced`] (the largest part of a replay, about 2 bytes
+    /// of [`Shards::balanced_over`] (the largest part of a replay, about 2 bytes
     /// per active edge and step). Only
     /// [`Indicator::sharded_model`](crate::Indicator::sharded_model) on the
     /// same shard reads it; a model of the whole replay refuses it.
@@ -264,6 +263,29 @@ impl Replay {
     /// The number of players (gates) of every indicator on this replay.
     pub fn players(&self) -> usize {
         self.gates.len()
+    }
+
+    /// `count` shards of this replay's agents that hold about the same work
+    /// ([`Shards::balanced_over`] its follow graph).
+    pub fn shards(&self, count: usize) -> Shards {
+        Shards::balanced_over(&self.graph, count)
+    }
+
+    /// Step t's sources and who reads them: the layout every sweep streams,
+    /// read-only, for a backend written beside this crate.
+    pub fn step_graph(&self, t: usize) -> &StepGraph {
+        &self.step_graphs[t]
+    }
+
+    /// Which gates carry content reposted from which parents.
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+
+    /// Whether activity no gate silences is replayed (every emission then
+    /// has a constant term).
+    pub fn has_unattributed(&self) -> bool {
+        self.unattributed
     }
 
     /// The follow graph, in the replay's agent order ([`ReplayAgent`]

@@ -96,15 +96,6 @@ impl Default for GateTablesKept {
 }
 
 impl GateTablesKept {
-    /// The tables that `indicators` read.
-    pub fn for_indicators(indicators: &[crate::Indicator]) -> Self {
-        use crate::Indicator;
-        Self {
-            engagements: indicators.iter().any(|i| matches!(i, Indicator::Attention(_))),
-            orders: indicators.iter().any(|i| matches!(i, Indicator::Panic(_))),
-        }
-    }
-
     /// What both keep.
     pub fn and(self, other: Self) -> Self {
         Self {
@@ -173,13 +164,16 @@ impl NetworkSummary {
 /// earlier step (gated by that step's gate), or content nobody in the
 /// window can silence (no gate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Source {
-    pub(crate) gate: u32,
-    pub(crate) agent: u32,
+pub struct Source {
+    /// The gate that silences it, or [`Source::NO_GATE`].
+    pub gate: u32,
+    /// Its author, a replay agent.
+    pub agent: u32,
 }
 
 impl Source {
-    pub(crate) const NO_GATE: u32 = u32::MAX;
+    /// The gate of content nobody in the window can silence.
+    pub const NO_GATE: u32 = u32::MAX;
 }
 
 /// One step's weighted edges beyond the always-held follows: per receiver
@@ -191,8 +185,9 @@ impl Source {
 /// is an exposure to part of it; for a source without a gate the weight is
 /// the amount itself.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct ExtraEdges {
-    pub(crate) sources: Vec<Source>,
+pub struct ExtraEdges {
+    /// The sources past the step's senders, at positions `senders..`.
+    pub sources: Vec<Source>,
     offsets: Vec<u64>,
     positions: Vec<u32>,
     weights: Vec<f64>,
@@ -249,19 +244,19 @@ impl ExtraEdges {
 
     /// (positions, weights) read by `receiver`.
     #[inline]
-    pub(crate) fn row(&self, receiver: usize) -> (&[u32], &[f64]) {
+    pub fn row(&self, receiver: usize) -> (&[u32], &[f64]) {
         let range = self.offsets[receiver] as usize..self.offsets[receiver + 1] as usize;
         (&self.positions[range.clone()], &self.weights[range])
     }
 
     /// (receivers, weights) that read `position`.
     #[inline]
-    pub(crate) fn readers(&self, position: usize) -> (&[u32], &[f64]) {
+    pub fn readers(&self, position: usize) -> (&[u32], &[f64]) {
         let range = self.back_offsets[position] as usize..self.back_offsets[position + 1] as usize;
         (&self.receivers[range.clone()], &self.back_weights[range])
     }
 
-    pub(crate) fn edges(&self) -> usize {
+    pub fn edges(&self) -> usize {
         self.positions.len()
     }
 
@@ -277,7 +272,7 @@ impl ExtraEdges {
 /// silencing a parent author at the parent's step silences what others
 /// reposted of it. Only direct parents are linked, as the data names them.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Content {
+pub struct Content {
     /// offsets[g]..offsets[g+1] index `links`; empty when nothing links.
     offsets: Vec<u32>,
     links: Vec<(u32, f64)>,
@@ -318,13 +313,14 @@ impl Content {
         }
     }
 
-    pub(crate) fn any(&self) -> bool {
+    /// Whether some gate carries reposted content.
+    pub fn any(&self) -> bool {
         !self.links.is_empty()
     }
 
     /// The (parent gate, amount) links of a gate.
     #[inline]
-    pub(crate) fn links(&self, gate: usize) -> &[(u32, f64)] {
+    pub fn links(&self, gate: usize) -> &[(u32, f64)] {
         if self.offsets.is_empty() {
             return &[];
         }
@@ -333,7 +329,7 @@ impl Content {
 
     /// Activity of a gate that is its own (not carried from a parent).
     #[inline]
-    pub(crate) fn own(&self, gate: usize) -> f64 {
+    pub fn own(&self, gate: usize) -> f64 {
         self.own[gate]
     }
 

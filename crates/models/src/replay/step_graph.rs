@@ -20,7 +20,7 @@ use rayon::prelude::*;
 /// 1,671,587 agents and 14 steps, 0.65 GB as gaps), and every sweep streams
 /// them.
 #[derive(Clone, Debug)]
-pub(crate) struct StepGraph {
+pub struct StepGraph {
     senders: Vec<u32>,
     /// The first receiver whose row is held.
     first: usize,
@@ -82,7 +82,7 @@ fn gaps_bound(edges: usize, rows: usize, senders: usize) -> usize {
 /// A receiver's positions at a step, decoded from their gaps, in
 /// increasing order.
 #[derive(Clone, Debug)]
-pub(crate) struct Row<'a> {
+pub struct Row<'a> {
     gaps: &'a [u16],
     at: usize,
     last: u32,
@@ -393,17 +393,17 @@ impl StepGraph {
 
     /// The step's timed follows and exposures, if any.
     #[inline]
-    pub(crate) fn extra(&self) -> Option<&ExtraEdges> {
+    pub fn extra(&self) -> Option<&ExtraEdges> {
         self.extra.as_ref()
     }
 
     /// Positions read at this step: the senders, then the extra sources.
-    pub(crate) fn sources(&self) -> usize {
+    pub fn sources(&self) -> usize {
         self.senders.len() + self.extra.as_ref().map_or(0, |e| e.sources.len())
     }
 
     /// Gates of this step with activity > 0, in id order (so by agent).
-    pub(crate) fn senders(&self) -> &[u32] {
+    pub fn senders(&self) -> &[u32] {
         &self.senders
     }
 
@@ -411,7 +411,7 @@ impl StepGraph {
     /// `receiver` that posted at this step (none for a receiver whose row
     /// this replay does not hold).
     #[inline]
-    pub(crate) fn row(&self, receiver: usize) -> Row<'_> {
+    pub fn row(&self, receiver: usize) -> Row<'_> {
         let r = receiver.wrapping_sub(self.first);
         let gaps = match self.ends.get(r) {
             Some(&end) => {
@@ -425,7 +425,7 @@ impl StepGraph {
     }
 
     /// Edges from a source to a receiver at this step.
-    pub(crate) fn edges(&self) -> usize {
+    pub fn edges(&self) -> usize {
         self.follow_edges + self.extra.as_ref().map_or(0, ExtraEdges::edges)
     }
 
