@@ -5,7 +5,7 @@ use aumann_data::stance::{StanceMethod, StanceRequest};
 use aumann_data::synth::{DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_STEPS, SynthParams};
 use aumann_data::{Dataset, format, progress};
 use aumann_engine::{AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_TOLERANCE, Rule};
-use aumann_models::indicators::{AttentionParams, CascadeParams, PanicParams, PolarizationParams};
+use aumann_models::indicators::declaration;
 use aumann_models::{Indicator, Network, ReplayOptions};
 use aumann_stance::CaOptions;
 use aumann_study::settings::{EngineSettings, IndicatorSettings};
@@ -166,28 +166,63 @@ pub struct Model {
     /// held), exposures (who was shown whose items), or both.
     #[arg(long, default_value = "both", value_name = "NETWORK")]
     pub network: Network,
-    /// Polarization: the inertia kappa of a stance against what it reads
-    /// (larger moves stances less).
-    #[arg(long, default_value_t = PolarizationParams::default().kappa, help_heading = "Indicator parameters")]
-    pub kappa: f64,
-    /// Cascade: the hazard beta per unit of content read.
-    #[arg(long, default_value_t = CascadeParams::default().beta, help_heading = "Indicator parameters")]
-    pub beta: f64,
-    /// Cascade: the share c of the hazard that any content carries; the
-    /// rest (1 - c) needs a reached author.
-    #[arg(long = "cascade-c", default_value_t = CascadeParams::default().c, value_name = "C", help_heading = "Indicator parameters")]
-    pub cascade_c: f64,
-    /// Attention: the attention epsilon every account has without
-    /// engagement.
-    #[arg(long, default_value_t = AttentionParams::default().eps, help_heading = "Indicator parameters")]
-    pub epsilon: f64,
-    /// Panic: the price impact lambda of net selling per unit of depth.
-    #[arg(long, default_value_t = PanicParams::default().lambda, help_heading = "Indicator parameters")]
-    pub lambda: f64,
-    /// Panic: the market depth D (default: the number of agents that
-    /// traded).
-    #[arg(long, value_name = "D", help_heading = "Indicator parameters")]
-    pub depth: Option<f64>,
+    #[command(flatten)]
+    pub parameters: ParameterFlags,
+}
+
+/// Every declared parameter of every indicator as a flag (`--kappa`,
+/// `--cascade-c`, ...): the flags come from the declarations, so an
+/// indicator added there has its flags here without an edit.
+#[derive(Clone, Debug, Default)]
+pub struct ParameterFlags {
+    /// The values given on the command line, by declared name.
+    pub given: Vec<(String, f64)>,
+}
+
+impl clap::FromArgMatches for ParameterFlags {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = Self::default();
+        flags.update_from_arg_matches(matches)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for (_, p) in declaration::parameters() {
+            if let Some(&value) = matches.get_one::<f64>(p.name) {
+                self.given.retain(|(name, _)| name != p.name);
+                self.given.push((p.name.to_string(), value));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for ParameterFlags {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        declaration::parameters().fold(command, |command, (indicator, p)| {
+            let default = match p.default {
+                Some(v) => format!("{v}"),
+                None => p.when_absent.to_string(),
+            };
+            let mut title = indicator.to_string();
+            title[..1].make_ascii_uppercase();
+            command.arg(
+                clap::Arg::new(p.name)
+                    .long(p.name)
+                    .value_name(p.name.to_uppercase())
+                    .value_parser(clap::value_parser!(f64))
+                    // A negative value reaches the bounds check, whose
+                    // message says what the parameter takes.
+                    .allow_negative_numbers(true)
+                    .help(format!("{title}: {} [default: {default}]", p.help))
+                    .help_heading("Indicator parameters"),
+            )
+        })
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
 impl Model {
@@ -195,12 +230,7 @@ impl Model {
     pub fn indicators(&self) -> Result<Vec<Indicator>, String> {
         IndicatorSettings {
             indicator: self.indicator.clone(),
-            kappa: self.kappa,
-            beta: self.beta,
-            cascade_c: self.cascade_c,
-            epsilon: self.epsilon,
-            lambda: self.lambda,
-            depth: self.depth,
+            parameters: self.parameters.given.clone(),
         }
         .indicators(&|name| format!("--{name}"))
     }

@@ -130,7 +130,7 @@ fn the_full_network_credits_the_authors_whose_posts_were_reshared() {
 fn indicator_parameters_are_checked() {
     let out = support::aumann(&["attribute", "--agents", "50", "--days", "2", "--cascade-c", "1.5"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--cascade-c is a share between 0 and 1"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cascade-c must be a share between 0 and 1"));
     let out = support::aumann(&["attribute", "--agents", "50", "--days", "2", "--kappa=-1"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kappa must be a finite number above 0"));
 }

@@ -366,7 +366,7 @@ fn a_replay_that_keeps_only_what_its_indicators_read_has_the_same_gates_and_numb
     assert!(!population.engagements.is_empty() && !population.orders.is_empty());
     let whole = Replay::new(&population).unwrap();
     let engine = AumannShapley::default().fixed(12);
-    for name in Indicator::NAMES {
+    for name in Indicator::names() {
         let indicator = Indicator::from_name(name).unwrap();
         let tables = GateTablesKept::for_indicators(&[indicator]);
         assert_eq!(tables.engagements, name == "attention", "{name}");
@@ -419,7 +419,7 @@ fn a_replay_that_releases_the_edge_tables_as_it_reads_them_is_the_same_replay() 
         assert!(owned.follows.is_empty() && owned.engagements.is_empty() && owned.orders.is_empty());
         assert_eq!(owned.agents, population.agents);
         assert_eq!(released.memory_bytes(), borrowed.memory_bytes());
-        for name in Indicator::NAMES {
+        for name in Indicator::names() {
             let indicator = Indicator::from_name(name).unwrap();
             let (a, b) = (
                 attribute(&released, indicator, &engine).unwrap().gates.phi,

@@ -30,23 +30,26 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(engine::permutation_shapley, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULTS", defaults(m.py())?)?;
+    m.add("PARAMETERS", parameters(m.py())?)?;
+    m.add(
+        "INDICATORS",
+        pyo3::types::PyTuple::new(m.py(), aumann_models::Indicator::names().collect::<Vec<_>>())?,
+    )?;
     Ok(())
 }
 
 /// The defaults of every setting, from the crates that define them, so
 /// that the Python signatures show the command line's values.
 fn defaults(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
-    use aumann_study::settings::{EngineSettings, IndicatorSettings};
+    use aumann_models::indicators::declaration;
+    use aumann_study::settings::EngineSettings;
     let d = pyo3::types::PyDict::new(py);
-    let indicator = IndicatorSettings::default();
     let engine = EngineSettings::default();
     let study = aumann_study::StudyConfig::default();
     let synth = aumann_data::synth::SynthParams::default();
-    d.set_item("kappa", indicator.kappa)?;
-    d.set_item("beta", indicator.beta)?;
-    d.set_item("cascade_c", indicator.cascade_c)?;
-    d.set_item("epsilon", indicator.epsilon)?;
-    d.set_item("lambda_", indicator.lambda)?;
+    for (_, p) in declaration::parameters() {
+        d.set_item(declaration::python_keyword(p.name), p.default)?;
+    }
     d.set_item("rule", engine.rule.name())?;
     d.set_item("tolerance", engine.tolerance)?;
     d.set_item("max_nodes", engine.max_nodes)?;
@@ -61,4 +64,26 @@ fn defaults(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     d.set_item("days", synth.steps)?;
     d.set_item("seed", synth.seed)?;
     Ok(d)
+}
+
+/// Every indicator's parameters as the package's functions take them, from
+/// the declarations: a list of dicts (indicator, name, keyword, symbol,
+/// help, unit, default, when_absent, bounds).
+fn parameters(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyList>> {
+    use aumann_models::indicators::declaration;
+    let list = pyo3::types::PyList::empty(py);
+    for (indicator, p) in declaration::parameters() {
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("indicator", indicator)?;
+        d.set_item("name", p.name)?;
+        d.set_item("keyword", declaration::python_keyword(p.name))?;
+        d.set_item("symbol", p.symbol)?;
+        d.set_item("help", p.help)?;
+        d.set_item("unit", p.unit)?;
+        d.set_item("default", p.default)?;
+        d.set_item("when_absent", p.when_absent)?;
+        d.set_item("bounds", p.bounds.interval())?;
+        list.append(d)?;
+    }
+    Ok(list)
 }

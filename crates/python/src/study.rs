@@ -7,6 +7,7 @@ use crate::population::Population;
 use aumann_data::format;
 use aumann_data::progress::Observer;
 use aumann_data::staged::{Manifest, StagedDir};
+use aumann_models::indicators::declaration;
 use aumann_study::faithfulness::CurveSpec;
 use aumann_study::settings::{EngineSettings, IndicatorSettings, check_latency_quantile};
 use aumann_study::tiers::TierSpec;
@@ -22,13 +23,9 @@ use std::time::Instant;
 pub struct Settings {
     indicator: String,
     network: String,
-    kappa: f64,
-    beta: f64,
-    cascade_c: f64,
-    epsilon: f64,
-    #[pyo3(item("lambda_"))]
-    lambda: f64,
-    depth: Option<f64>,
+    /// The indicators' parameters given, by Python keyword
+    /// (`cascade_c`, `lambda_`); the rest take their declared defaults.
+    parameters: std::collections::HashMap<String, f64>,
     rule: String,
     nodes: Option<usize>,
     tolerance: f64,
@@ -54,22 +51,25 @@ pub struct Settings {
 
 /// A setting's name as the Python functions take it.
 fn keyword(name: &str) -> String {
-    match name {
-        "lambda" => "lambda_".into(),
-        name => name.replace('-', "_"),
-    }
+    declaration::python_keyword(name)
 }
 
 impl Settings {
     fn config(&self) -> Result<StudyConfig, String> {
+        // Keywords back to the declared names, sorted so that the first
+        // error named does not depend on the dict's order.
+        let mut parameters: Vec<(String, f64)> = (self.parameters.iter())
+            .map(|(given, &value)| {
+                let name = declaration::parameters()
+                    .find(|(_, p)| keyword(p.name) == *given)
+                    .map_or_else(|| given.clone(), |(_, p)| p.name.to_string());
+                (name, value)
+            })
+            .collect();
+        parameters.sort_by(|a, b| a.0.cmp(&b.0));
         let indicators = IndicatorSettings {
             indicator: self.indicator.clone(),
-            kappa: self.kappa,
-            beta: self.beta,
-            cascade_c: self.cascade_c,
-            epsilon: self.epsilon,
-            lambda: self.lambda,
-            depth: self.depth,
+            parameters,
         }
         .indicators(&keyword)?;
         let engine = EngineSettings {

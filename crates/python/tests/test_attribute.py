@@ -138,12 +138,37 @@ def test_ctrl_c_stops_between_sweeps(threads):
     assert elapsed < 0.3 + 2 * per_16 + 1.0, f"stopped after {elapsed:.2f} s"
 
 
+def test_indicator_parameters_come_from_the_declarations(aumann_bin, small):
+    import inspect
+
+    keywords = [p["keyword"] for p in aumann.PARAMETERS]
+    assert keywords == ["kappa", "beta", "cascade_c", "epsilon", "lambda_", "depth"]
+    assert {p["indicator"] for p in aumann.PARAMETERS} <= set(aumann.INDICATORS)
+    # help(), IPython and notebooks show each as a keyword with its default.
+    for function in (aumann.attribute, aumann.study):
+        shown = inspect.signature(function).parameters
+        for p in aumann.PARAMETERS:
+            assert shown[p["keyword"]].kind == inspect.Parameter.KEYWORD_ONLY
+            assert shown[p["keyword"]].default == p["default"]
+    # The command line has a flag for each, with the same default.
+    help_text = run_cli(aumann_bin, "attribute", "--help").stdout
+    for p in aumann.PARAMETERS:
+        assert f"--{p['name']} " in help_text, p["name"]
+        default = p["when_absent"] if p["default"] is None else f"{p['default']:g}"
+        assert f"[default: {default}]" in help_text, p["name"]
+    # A value given reaches the indicator, and summary.json records it.
+    a = aumann.attribute(small, "cascade", beta=0.5, cascade_c=0.4, progress=False)
+    assert (a.summary["indicator"]["beta"], a.summary["indicator"]["c"]) == (0.5, 0.4)
+    with pytest.raises(ValueError, match="no indicator takes kapa; the parameters are kappa, beta, cascade_c"):
+        aumann.attribute(small, kapa=1.0)
+
+
 def test_bad_settings(small):
     with pytest.raises(ValueError, match="unknown indicator"):
         aumann.attribute(small, "happiness")
     with pytest.raises(ValueError, match="kappa must be a finite number above 0"):
         aumann.attribute(small, kappa=-1.0)
-    with pytest.raises(ValueError, match="cascade_c is a share between 0 and 1"):
+    with pytest.raises(ValueError, match="cascade_c must be a share between 0 and 1"):
         aumann.attribute(small, "cascade", cascade_c=2.0)
     with pytest.raises(ValueError, match="network"):
         aumann.attribute(small, network="telepathy")

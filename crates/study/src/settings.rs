@@ -3,92 +3,34 @@
 //! that both refuse the same values with the same words.
 
 use aumann_models::Indicator;
-use aumann_models::indicators::{AttentionParams, CascadeParams, PanicParams, PolarizationParams};
+use aumann_models::indicators::declaration;
 
-/// Which indicators to attribute ("all", or one name) and their parameters.
+/// Which indicators to attribute ("all", or one name) and the parameter
+/// values given (by the declared name, `kappa`, `cascade-c`); every other
+/// parameter takes its declared default.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndicatorSettings {
-    /// polarization, cascade, attention, panic, linear, or all.
+    /// One of [`Indicator::names`], or all.
     pub indicator: String,
-    pub kappa: f64,
-    pub beta: f64,
-    pub cascade_c: f64,
-    pub epsilon: f64,
-    pub lambda: f64,
-    pub depth: Option<f64>,
+    pub parameters: Vec<(String, f64)>,
 }
 
 impl Default for IndicatorSettings {
     fn default() -> Self {
         Self {
             indicator: "polarization".into(),
-            kappa: PolarizationParams::default().kappa,
-            beta: CascadeParams::default().beta,
-            cascade_c: CascadeParams::default().c,
-            epsilon: AttentionParams::default().eps,
-            lambda: PanicParams::default().lambda,
-            depth: None,
+            parameters: Vec::new(),
         }
     }
 }
 
 impl IndicatorSettings {
-    /// The chosen indicators with these parameters, checked. `option`
-    /// spells a parameter's name the way the front end takes it ("kappa"
-    /// becomes "--kappa" on the command line), for the error messages.
+    /// The chosen indicators with these parameters, checked against their
+    /// declarations. `option` spells a parameter's name the way the front
+    /// end takes it ("kappa" becomes "--kappa" on the command line), for
+    /// the error messages.
     pub fn indicators(&self, option: &dyn Fn(&str) -> String) -> Result<Vec<Indicator>, String> {
-        let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(v)
-            } else {
-                Err(format!("{} must be a finite number above 0; got {v}", option(name)))
-            }
-        };
-        let nonnegative = |name: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(v)
-            } else {
-                Err(format!("{} must be a finite number >= 0; got {v}", option(name)))
-            }
-        };
-        if !(0.0..=1.0).contains(&self.cascade_c) {
-            return Err(format!(
-                "{} is a share between 0 and 1; got {}",
-                option("cascade-c"),
-                self.cascade_c
-            ));
-        }
-        let polarization = PolarizationParams {
-            kappa: positive("kappa", self.kappa)?,
-        };
-        let cascade = CascadeParams {
-            beta: nonnegative("beta", self.beta)?,
-            c: self.cascade_c,
-        };
-        let attention = AttentionParams {
-            eps: positive("epsilon", self.epsilon)?,
-        };
-        let panic = PanicParams {
-            lambda: nonnegative("lambda", self.lambda)?,
-            depth: self.depth.map(|d| positive("depth", d)).transpose()?,
-        };
-        let with_params = |indicator: Indicator| match indicator {
-            Indicator::Polarization(_) => Indicator::Polarization(polarization),
-            Indicator::Cascade(_) => Indicator::Cascade(cascade),
-            Indicator::Attention(_) => Indicator::Attention(attention),
-            Indicator::Panic(_) => Indicator::Panic(panic),
-            Indicator::Linear => Indicator::Linear,
-        };
-        let chosen = if self.indicator == "all" {
-            Indicator::all()
-        } else {
-            vec![
-                self.indicator
-                    .parse::<Indicator>()
-                    .map_err(|e| format!("{e}, or all"))?,
-            ]
-        };
-        Ok(chosen.into_iter().map(with_params).collect())
+        declaration::chosen(&self.indicator, &self.parameters, option).map_err(|e| e.to_string())
     }
 }
 

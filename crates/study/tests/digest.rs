@@ -52,7 +52,11 @@ fn the_built_in_population_gives_the_same_bits_as_before() {
         &(),
     );
     let config = StudyConfig {
-        indicators: Indicator::all(),
+        // The five indicators the digest was made from, by name: an
+        // indicator added later adds numbers without moving these.
+        indicators: ["polarization", "cascade", "attention", "panic", "linear"]
+            .map(|name| Indicator::from_name(name).unwrap())
+            .to_vec(),
         engine: AumannShapley::default(),
         panel_size: 30,
         permutations: 20,

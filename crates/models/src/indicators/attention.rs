@@ -1,5 +1,7 @@
 //! Attention concentration: the Herfindahl index of engagement received.
 
+use super::Indicator;
+use super::declaration::{Bounds, Declaration, Parameter};
 use super::sweep::gate_at_nodes;
 use crate::replay::Replay;
 use aumann_engine::{GradientSink, Path, PathSweep};
@@ -18,9 +20,36 @@ pub struct AttentionParams {
 
 impl Default for AttentionParams {
     fn default() -> Self {
-        Self { eps: 1.0 }
+        let Indicator::Attention(params) = DECLARATION.with_defaults() else {
+            unreachable!("attention's declaration makes attention")
+        };
+        params
     }
 }
+
+pub(super) const DECLARATION: Declaration = Declaration {
+    name: "attention",
+    summary: "the concentration of engagement received (Herfindahl index over accounts)",
+    section: "Attention concentration",
+    parameters: &[Parameter {
+        name: "epsilon",
+        symbol: "ε",
+        help: "the attention every account has without engagement",
+        unit: "engagements",
+        default: Some(1.0),
+        when_absent: "",
+        bounds: Bounds::Positive,
+    }],
+    make: |v| {
+        Indicator::Attention(AttentionParams {
+            eps: v[0].expect("epsilon has a default"),
+        })
+    },
+    values: |i| match i {
+        Indicator::Attention(p) => vec![Some(p.eps)],
+        _ => unreachable!("attention's values"),
+    },
+};
 
 pub struct Attention<'a> {
     pub replay: &'a Replay,

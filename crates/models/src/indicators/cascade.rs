@@ -1,5 +1,7 @@
 //! The expected reach of an information cascade (mean-field independent cascade).
 
+use super::Indicator;
+use super::declaration::{Bounds, Declaration, Parameter};
 use super::diffusion::Dynamics;
 use super::sweep::AgentSums;
 use crate::replay::Replay;
@@ -19,9 +21,48 @@ pub struct CascadeParams {
 
 impl Default for CascadeParams {
     fn default() -> Self {
-        Self { beta: 0.05, c: 0.2 }
+        let Indicator::Cascade(params) = DECLARATION.with_defaults() else {
+            unreachable!("the cascade's declaration makes a cascade")
+        };
+        params
     }
 }
+
+pub(super) const DECLARATION: Declaration = Declaration {
+    name: "cascade",
+    summary: "the expected number of accounts an information cascade reaches",
+    section: "Cascade (mean-field independent cascade)",
+    parameters: &[
+        Parameter {
+            name: "beta",
+            symbol: "β",
+            help: "the hazard per unit of content read",
+            unit: "per unit of activity",
+            default: Some(0.05),
+            when_absent: "",
+            bounds: Bounds::NonNegative,
+        },
+        Parameter {
+            name: "cascade-c",
+            symbol: "c",
+            help: "the share of the hazard that any content carries; the rest (1 - c) needs a reached author",
+            unit: "share",
+            default: Some(0.2),
+            when_absent: "",
+            bounds: Bounds::Share,
+        },
+    ],
+    make: |v| {
+        Indicator::Cascade(CascadeParams {
+            beta: v[0].expect("beta has a default"),
+            c: v[1].expect("c has a default"),
+        })
+    },
+    values: |i| match i {
+        Indicator::Cascade(p) => vec![Some(p.beta), Some(p.c)],
+        _ => unreachable!("the cascade's values"),
+    },
+};
 
 /// The dynamics of [`CascadeParams`], swept by the diffusion driver.
 pub(crate) struct Cascade {

@@ -1,5 +1,7 @@
 //! The linear control: activity weighted by follower count.
 
+use super::Indicator;
+use super::declaration::Declaration;
 use super::sweep::gate_at_nodes;
 use crate::replay::Replay;
 use aumann_engine::{GradientSink, Path, PathSweep};
@@ -8,6 +10,15 @@ use aumann_engine::{GradientSink, Path, PathSweep};
 /// Aumann–Shapley equals Shapley exactly, phi[i,t] = a[i,t] w_i, and any
 /// sub-population's attribution is the full one restricted. The control for
 /// the scaling study.
+pub(super) const DECLARATION: Declaration = Declaration {
+    name: "linear",
+    summary: "activity weighted by follower count: the control whose attribution is known exactly",
+    section: "Linear control",
+    parameters: &[],
+    make: |_| Indicator::Linear,
+    values: |_| Vec::new(),
+};
+
 pub struct LinearControl<'a> {
     pub replay: &'a Replay,
 }

@@ -2,6 +2,7 @@
 
 mod attention;
 mod cascade;
+pub mod declaration;
 mod diffusion;
 mod linear;
 mod panic;
@@ -22,6 +23,7 @@ use crate::Workspace;
 use crate::replay::{GateTablesKept, Replay};
 use crate::shards::Transport;
 use aumann_engine::PathSweep;
+pub use declaration::{Bounds, Declaration, Parameter, ParameterError};
 use diffusion::Diffusion;
 use serde::Serialize;
 use sharded::Sharding;
@@ -38,27 +40,49 @@ pub enum Indicator {
     Linear,
 }
 
-impl Indicator {
-    /// Every indicator with its default parameters.
-    pub const NAMES: [&'static str; 5] = ["polarization", "cascade", "attention", "panic", "linear"];
+/// Every indicator, in the order "all" runs them: the one list the front
+/// ends read (names, parameters, defaults, bounds).
+const DECLARATIONS: [&Declaration; 5] = [
+    &polarization::DECLARATION,
+    &cascade::DECLARATION,
+    &attention::DECLARATION,
+    &panic::DECLARATION,
+    &linear::DECLARATION,
+];
 
+impl Indicator {
+    /// What the front ends know of every indicator.
+    pub fn declarations() -> &'static [&'static Declaration] {
+        &DECLARATIONS
+    }
+
+    pub fn declaration_of(name: &str) -> Option<&'static Declaration> {
+        DECLARATIONS.iter().copied().find(|d| d.name == name)
+    }
+
+    /// This indicator's declaration.
+    pub fn declaration(&self) -> &'static Declaration {
+        Self::declaration_of(self.name()).expect("every indicator is declared")
+    }
+
+    /// Every indicator's name, in the order "all" runs them.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        DECLARATIONS.iter().map(|d| d.name)
+    }
+
+    /// Every indicator with its default parameters.
     pub fn all() -> Vec<Indicator> {
-        Self::NAMES
-            .iter()
-            .map(|n| Self::from_name(n).expect("known name"))
-            .collect()
+        DECLARATIONS.iter().map(|d| d.with_defaults()).collect()
     }
 
     /// The indicator of that name with default parameters.
     pub fn from_name(name: &str) -> Option<Indicator> {
-        Some(match name {
-            "polarization" => Indicator::Polarization(PolarizationParams::default()),
-            "cascade" => Indicator::Cascade(CascadeParams::default()),
-            "attention" => Indicator::Attention(AttentionParams::default()),
-            "panic" => Indicator::Panic(PanicParams::default()),
-            "linear" => Indicator::Linear,
-            _ => return None,
-        })
+        Self::declaration_of(name).map(Declaration::with_defaults)
+    }
+
+    /// Its parameters' values, in the declaration's order.
+    pub fn parameter_values(&self) -> Vec<Option<f64>> {
+        (self.declaration().values)(self)
     }
 
     /// Whether the indicator's sweeps read the per-step rows (the
@@ -226,8 +250,11 @@ impl GateTablesKept {
 }
 
 impl std::str::FromStr for Indicator {
-    type Err = String;
+    type Err = ParameterError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::from_name(s).ok_or_else(|| format!("unknown indicator '{s}'; choose one of {}", Self::NAMES.join(", ")))
+        Self::from_name(s).ok_or_else(|| ParameterError::UnknownIndicator {
+            name: s.to_string(),
+            known: Self::names().collect::<Vec<_>>().join(", "),
+        })
     }
 }

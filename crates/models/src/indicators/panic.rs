@@ -1,5 +1,7 @@
 //! Market panic: EWMA volatility of a price driven by order flow.
 
+use super::Indicator;
+use super::declaration::{Bounds, Declaration, Parameter};
 use super::sweep::gate_at_nodes;
 use crate::replay::Replay;
 use aumann_engine::{GradientSink, Path, PathSweep};
@@ -18,12 +20,48 @@ pub struct PanicParams {
 
 impl Default for PanicParams {
     fn default() -> Self {
-        Self {
-            lambda: 1.0,
-            depth: None,
-        }
+        let Indicator::Panic(params) = DECLARATION.with_defaults() else {
+            unreachable!("panic's declaration makes panic")
+        };
+        params
     }
 }
+
+pub(super) const DECLARATION: Declaration = Declaration {
+    name: "panic",
+    summary: "the variance of a price driven by the agents' order flow after the window (EWMA volatility)",
+    section: "Market panic (EWMA volatility)",
+    parameters: &[
+        Parameter {
+            name: "lambda",
+            symbol: "λ",
+            help: "the price impact of net selling per unit of depth",
+            unit: "per unit of order flow",
+            default: Some(1.0),
+            when_absent: "",
+            bounds: Bounds::NonNegative,
+        },
+        Parameter {
+            name: "depth",
+            symbol: "D",
+            help: "the market depth",
+            unit: "orders",
+            default: None,
+            when_absent: "the number of agents that traded",
+            bounds: Bounds::Positive,
+        },
+    ],
+    make: |v| {
+        Indicator::Panic(PanicParams {
+            lambda: v[0].expect("lambda has a default"),
+            depth: v[1],
+        })
+    },
+    values: |i| match i {
+        Indicator::Panic(p) => vec![Some(p.lambda), p.depth],
+        _ => unreachable!("panic's values"),
+    },
+};
 
 const DECAY: f64 = 0.94;
 const INITIAL_VARIANCE: f64 = 1e-4;

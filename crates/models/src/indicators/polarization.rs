@@ -1,5 +1,7 @@
 //! Polarization under biased assimilation (Dandekar, Goel & Lee, PNAS 2013).
 
+use super::Indicator;
+use super::declaration::{Bounds, Declaration, Parameter};
 use super::diffusion::Dynamics;
 use super::sweep::AgentSums;
 use crate::replay::Replay;
@@ -18,9 +20,36 @@ pub struct PolarizationParams {
 
 impl Default for PolarizationParams {
     fn default() -> Self {
-        Self { kappa: 10.0 }
+        let Indicator::Polarization(params) = DECLARATION.with_defaults() else {
+            unreachable!("polarization's declaration makes polarization")
+        };
+        params
     }
 }
+
+pub(super) const DECLARATION: Declaration = Declaration {
+    name: "polarization",
+    summary: "the spread of opinions after the window, 1 when the population splits evenly at 0 and 1",
+    section: "Polarization (biased assimilation; Dandekar, Goel & Lee, PNAS 2013)",
+    parameters: &[Parameter {
+        name: "kappa",
+        symbol: "κ",
+        help: "the inertia of a stance against what it reads (larger moves stances less)",
+        unit: "posts read",
+        default: Some(10.0),
+        when_absent: "",
+        bounds: Bounds::Positive,
+    }],
+    make: |v| {
+        Indicator::Polarization(PolarizationParams {
+            kappa: v[0].expect("kappa has a default"),
+        })
+    },
+    values: |i| match i {
+        Indicator::Polarization(p) => vec![Some(p.kappa)],
+        _ => unreachable!("polarization's values"),
+    },
+};
 
 /// The dynamics of [`PolarizationParams`], swept by the diffusion driver.
 pub(crate) struct Polarization {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from dataclasses import dataclass, field
@@ -16,7 +17,12 @@ from ._tables import to_frame
 _D = _native.DEFAULTS
 
 #: The indicators, as ``attribute`` and ``study`` take them.
-INDICATORS = ("polarization", "cascade", "attention", "panic", "linear")
+INDICATORS: Tuple[str, ...] = tuple(_native.INDICATORS)
+
+#: Every indicator's parameters (one dict each: indicator, name, keyword,
+#: symbol, help, unit, default, when_absent, bounds), from the declarations
+#: the command line's flags come from too.
+PARAMETERS: Tuple[Dict[str, Any], ...] = tuple(_native.PARAMETERS)
 
 
 @dataclass(frozen=True, repr=False)
@@ -138,12 +144,7 @@ class Attribution:
 def _settings(
     indicator: Union[str, Sequence[str]],
     network: str,
-    kappa: float,
-    beta: float,
-    cascade_c: float,
-    epsilon: float,
-    lambda_: float,
-    depth: Optional[float],
+    parameters: Dict[str, Optional[float]],
     rule: str,
     nodes: Optional[int],
     tolerance: float,
@@ -172,12 +173,8 @@ def _settings(
         "figures_dir": None if isinstance(figures, bool) else os.fspath(figures),
         "indicator": indicator,
         "network": network,
-        "kappa": kappa,
-        "beta": beta,
-        "cascade_c": cascade_c,
-        "epsilon": epsilon,
-        "lambda_": lambda_,
-        "depth": depth,
+        # None: the parameter's default (for depth, taken from the data).
+        "parameters": {k: v for k, v in parameters.items() if v is not None},
         "rule": rule,
         "nodes": nodes,
         "tolerance": tolerance,
@@ -243,12 +240,6 @@ def attribute(
     indicator: Union[str, Sequence[str]] = "polarization",
     *,
     network: str = _D["network"],
-    kappa: float = _D["kappa"],
-    beta: float = _D["beta"],
-    cascade_c: float = _D["cascade_c"],
-    epsilon: float = _D["epsilon"],
-    lambda_: float = _D["lambda_"],
-    depth: Optional[float] = None,
     rule: str = _D["rule"],
     nodes: Optional[int] = None,
     tolerance: float = _D["tolerance"],
@@ -262,12 +253,15 @@ def attribute(
     out: Optional[PathLike] = None,
     threads: Optional[int] = None,
     progress: bool = True,
+    **parameters: Optional[float],
 ) -> Union[Attribution, Dict[str, Attribution]]:
     """Attributes an indicator to every agent and every (agent, step), as
     ``aumann attribute`` does, with the same options and the same numbers.
 
-    ``indicator`` is one of polarization, cascade, attention, panic,
-    linear; "all" or a list gives a dict of results by name. ``network``
+    ``indicator`` is one of ``aumann.INDICATORS``; "all" or a list gives a
+    dict of results by name. The indicators' parameters are keyword
+    arguments (``kappa=5``, ``cascade_c=0.3``, ``lambda_=2``: the names of
+    ``aumann.PARAMETERS``, each defaulting to the command line's value). ``network``
     (follows, exposures, both) is what polarization and cascade replay.
     The engine adapts the node count until the relative completeness gap
     is under ``tolerance`` (or uses ``nodes`` exactly). ``curves`` draws
@@ -283,7 +277,7 @@ def attribute(
     >>> a.top(5)[["external_id", "followers", "phi"]]   # doctest: +SKIP
     """
     settings = _settings(
-        "all" if indicator == "all" else indicator, network, kappa, beta, cascade_c, epsilon, lambda_, depth,
+        "all" if indicator == "all" else indicator, network, parameters,
         rule, nodes, tolerance, max_nodes, batch, tiers, curves, ranking_seed, random_rankings,
         latency_quantile, 0, 0, 1, out, False, threads, progress,
     )  # fmt: skip
@@ -298,12 +292,6 @@ def study(
     indicator: str = "polarization",
     *,
     network: str = _D["network"],
-    kappa: float = _D["kappa"],
-    beta: float = _D["beta"],
-    cascade_c: float = _D["cascade_c"],
-    epsilon: float = _D["epsilon"],
-    lambda_: float = _D["lambda_"],
-    depth: Optional[float] = None,
     rule: str = _D["rule"],
     nodes: Optional[int] = None,
     tolerance: float = _D["tolerance"],
@@ -321,6 +309,7 @@ def study(
     figures: Union[bool, PathLike] = True,
     threads: Optional[int] = None,
     progress: bool = True,
+    **parameters: Optional[float],
 ) -> Dict[str, Any]:
     """The study of ``aumann study``: the attribution, its tiers, when and
     how it was produced, the deletion and insertion curves, and the panels
@@ -339,9 +328,26 @@ def study(
     >>> summary["indicators"][0]["tiers"]                  # doctest: +SKIP
     """
     settings = _settings(
-        indicator, network, kappa, beta, cascade_c, epsilon, lambda_, depth, rule, nodes, tolerance,
+        indicator, network, parameters, rule, nodes, tolerance,
         max_nodes, batch, tiers, curves, panel_seed, random_rankings, latency_quantile, sample,
         permutations, panel_seed, out, report, threads, progress, figures,
     )  # fmt: skip
     summary, _, _ = _run(population, settings)
     return summary
+
+
+def _with_parameters(function: Any) -> None:
+    """Shows the indicators' parameters in ``function``'s signature (what
+    ``help()``, IPython and notebooks display) in place of
+    ``**parameters``, each keyword-only with its default."""
+    signature = inspect.signature(function)
+    kept = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    declared = [
+        inspect.Parameter(p["keyword"], inspect.Parameter.KEYWORD_ONLY, default=p["default"], annotation="Optional[float]")
+        for p in PARAMETERS
+    ]
+    function.__signature__ = signature.replace(parameters=kept + declared)
+
+
+_with_parameters(attribute)
+_with_parameters(study)

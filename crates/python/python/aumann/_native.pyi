@@ -8,6 +8,8 @@ import numpy.typing as npt
 
 __version__: str
 DEFAULTS: Dict[str, Any]
+PARAMETERS: List[Dict[str, Any]]
+INDICATORS: Tuple[str, ...]
 
 class ArrowBatch:
     """A table exporting the Arrow PyCapsule interface (pyarrow.record_batch(t))."""
