@@ -78,8 +78,8 @@ fn every_layout_of_one_to_three_processes_writes_the_single_process_tables_bit_f
     let expected = tables(&single);
     assert_eq!(
         expected.len(),
-        10,
-        "an attribution and a step table per indicator: {:?}",
+        12,
+        "an attribution and a step table per indicator (six): {:?}",
         expected.keys()
     );
     for (processes, workers) in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 1), (3, 2)] {
@@ -236,7 +236,7 @@ fn reports_longer_than_the_peer_timeout_keep_no_worker_waiting() {
         out.to_str().unwrap(),
     ]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    assert_eq!(summary(&out)["indicators"].as_array().unwrap().len(), 5);
+    assert_eq!(summary(&out)["indicators"].as_array().unwrap().len(), 6);
 }
 
 #[test]

@@ -184,7 +184,11 @@ fn processes_on_three_hosts_write_the_single_process_tables() {
         assert!(!stderr.contains("sent 0.0 MB to other processes"), "{stderr}");
     }
     let (expected, got) = (tables(&single), tables(&out));
-    assert_eq!(expected.len(), 10);
+    assert_eq!(
+        expected.len(),
+        12,
+        "an attribution and a step table for each of six indicators"
+    );
     assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
     for (name, bytes) in &expected {
         assert!(&got[name] == bytes, "{name} differs from one process's");

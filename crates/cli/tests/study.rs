@@ -47,7 +47,7 @@ fn study_writes_its_tables_summary_and_a_report_that_renders_in_chromium() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let indicators = summary["indicators"].as_array().unwrap();
-    assert_eq!(indicators.len(), 5);
+    assert_eq!(indicators.len(), 6);
     for study in indicators {
         let gap = study["full"]["relative_gap"].as_f64().unwrap();
         assert!(gap <= 1e-6, "{}: gap {gap}", study["indicator"]["name"]);
@@ -138,12 +138,12 @@ print("ok")
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let tables = html.matches(r#"class="sortable""#).count();
     assert!(
-        tables >= 5,
+        tables >= 6,
         "a top-agents table per indicator, and some of the most negative"
     );
     assert!(!html.contains("rendered") || html.contains(r#"<p id="status" hidden>"#));
-    render_in_chromium(&out.join("report.html"), 5 * 6 + 1, tables);
-    figures_open_in_chromium(&out.join("figures"), 5 * 6, dir.path());
+    render_in_chromium(&out.join("report.html"), 6 * 6 + 1, tables);
+    figures_open_in_chromium(&out.join("figures"), 6 * 6, dir.path());
 }
 
 /// Every chart of the report is in `figures` as SVG, PNG and PDF, at one

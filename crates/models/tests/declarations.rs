@@ -25,7 +25,7 @@ fn parameter_names_and_keywords_are_unique_and_defaults_within_bounds() {
         assert!(!p.help.is_empty() && !p.unit.is_empty() && !p.symbol.is_empty());
         count += 1;
     }
-    assert_eq!(count, 6, "the five indicators declare six parameters");
+    assert_eq!(count, 6, "the indicators declare six parameters");
     assert_eq!(declaration::python_keyword("lambda"), "lambda_");
     assert_eq!(declaration::python_keyword("cascade-c"), "cascade_c");
 }
@@ -33,7 +33,17 @@ fn parameter_names_and_keywords_are_unique_and_defaults_within_bounds() {
 #[test]
 fn each_declaration_makes_its_indicator_and_reads_back_the_values_it_was_given() {
     let names: Vec<&str> = Indicator::names().collect();
-    assert_eq!(names, ["polarization", "cascade", "attention", "panic", "linear"]);
+    assert_eq!(
+        names,
+        [
+            "polarization",
+            "cascade",
+            "attention",
+            "panic",
+            "linear",
+            "participation"
+        ]
+    );
     for d in Indicator::declarations() {
         let indicator = d.with_defaults();
         assert_eq!(indicator.name(), d.name);
@@ -77,7 +87,7 @@ fn values_outside_their_bounds_and_unknown_names_are_refused_with_the_front_ends
     assert!(err.to_string().contains("choose one of polarization, cascade"), "{err}");
     // The values given reach the indicators; the rest keep their defaults.
     let chosen = declaration::chosen("all", &[("beta".into(), 0.5), ("depth".into(), 7.0)], &flag).unwrap();
-    assert_eq!(chosen.len(), 5);
+    assert_eq!(chosen.len(), 6);
     assert_eq!(chosen[1].parameter_values(), [Some(0.5), Some(0.2)]);
     assert_eq!(chosen[3].parameter_values(), [Some(1.0), Some(7.0)]);
     assert_eq!(chosen[0], Indicator::from_name("polarization").unwrap());

@@ -133,6 +133,15 @@ fn linear(p: &Population, g: &Gates) -> f64 {
         .sum()
 }
 
+/// P = sum_i (1 - exp(-S_i)), S_i = sum over t of alpha a.
+fn participation(p: &Population, g: &Gates) -> f64 {
+    let mut heard = vec![0.0; p.agents];
+    for a in p.activity.iter().filter(|a| a.amount > 0.0) {
+        heard[a.agent as usize] += alpha(g, a.agent, a.step) * a.amount;
+    }
+    heard.iter().map(|s| 1.0 - (-s).exp()).sum()
+}
+
 fn oracle(indicator: Indicator, p: &Population, g: &Gates) -> f64 {
     match indicator {
         Indicator::Polarization(PolarizationParams { kappa }) => polarization(p, g, kappa),
@@ -140,6 +149,7 @@ fn oracle(indicator: Indicator, p: &Population, g: &Gates) -> f64 {
         Indicator::Attention(AttentionParams { eps }) => attention(p, g, eps),
         Indicator::Panic(PanicParams { lambda, depth }) => panic(p, g, lambda, depth),
         Indicator::Linear => linear(p, g),
+        Indicator::Participation => participation(p, g),
     }
 }
 

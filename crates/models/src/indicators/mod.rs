@@ -6,6 +6,7 @@ pub mod declaration;
 mod diffusion;
 mod linear;
 mod panic;
+mod participation;
 mod points;
 mod polarization;
 mod sharded;
@@ -16,6 +17,7 @@ use cascade::Cascade;
 pub use cascade::CascadeParams;
 pub use linear::LinearControl;
 pub use panic::{Panic, PanicParams};
+pub use participation::Participation;
 use polarization::Polarization;
 pub use polarization::PolarizationParams;
 
@@ -38,16 +40,18 @@ pub enum Indicator {
     Attention(AttentionParams),
     Panic(PanicParams),
     Linear,
+    Participation,
 }
 
 /// Every indicator, in the order "all" runs them: the one list the front
 /// ends read (names, parameters, defaults, bounds).
-const DECLARATIONS: [&Declaration; 5] = [
+const DECLARATIONS: [&Declaration; 6] = [
     &polarization::DECLARATION,
     &cascade::DECLARATION,
     &attention::DECLARATION,
     &panic::DECLARATION,
     &linear::DECLARATION,
+    &participation::DECLARATION,
 ];
 
 impl Indicator {
@@ -98,6 +102,7 @@ impl Indicator {
             Indicator::Attention(_) => "attention",
             Indicator::Panic(_) => "panic",
             Indicator::Linear => "linear",
+            Indicator::Participation => "participation",
         }
     }
 
@@ -141,6 +146,7 @@ impl Indicator {
                 .iter()
                 .all(|&f| f == 0.0)
                 .then(|| "every follower count is 0".to_string()),
+            Indicator::Participation => Participation::proven_flat(replay),
         }
     }
 
@@ -194,6 +200,7 @@ impl Indicator {
             Indicator::Attention(params) => Box::new(Attention::new(replay, params)),
             Indicator::Panic(params) => Box::new(Panic { replay, params }),
             Indicator::Linear => Box::new(LinearControl { replay }),
+            Indicator::Participation => Box::new(Participation { replay }),
         }
     }
 
