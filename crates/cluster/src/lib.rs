@@ -180,7 +180,7 @@ where
     F: Fn(&TimelyTransport<'_>) -> T + Send + Sync + 'static,
 {
     spec.check()?;
-    failure::install_hook();
+    let watching = failure::watch();
     let sockets = connect::connect(&spec.addresses, spec.process, spec.fingerprint, spec.connect_timeout)?;
     // Every network buffer comes from here: the largest is reported, so
     // that runs show what the transport's pieces keep them to.
@@ -203,18 +203,19 @@ where
     let (sender, results) = mpsc::channel();
     let (workers, addresses, peer_timeout, process) =
         (spec.workers, spec.addresses.clone(), spec.peer_timeout, spec.process);
+    let watch = Arc::clone(watching.watch());
     let guards = timely::execute::execute_from(
         builders,
         Box::new(comms),
         timely::WorkerConfig::default(),
         move |worker| {
             let local = worker.index() % workers;
-            let transport = TimelyTransport::new(worker, workers, addresses.clone(), peer_timeout);
+            let transport = TimelyTransport::new(worker, workers, addresses.clone(), peer_timeout, Arc::clone(&watch));
             let outcome = catch_unwind(AssertUnwindSafe(|| job(&transport)));
             let traffic = transport.traffic();
             let outcome = outcome
                 .map(|value| WorkerResult { value, traffic })
-                .map_err(|payload| to_error(payload, process, local, &addresses));
+                .map_err(|payload| to_error(payload, process, local, &addresses, &watch));
             // The receiver waits for every worker; it is gone only if `run`
             // already returned an error.
             let _ = sender.send((local, outcome));
@@ -227,8 +228,10 @@ where
         match outcome {
             Ok(result) => done[local] = Some(result),
             Err(error) => {
-                // Joining would wait on workers that wait on a lost peer.
+                // Joining would wait on workers that wait on a lost peer;
+                // they keep the watch until the process exits.
                 std::mem::forget(guards);
+                watching.abandon();
                 return Err(error);
             }
         }
@@ -239,8 +242,9 @@ where
     // its guards panic in turn when joined ("Worker panic", "Recv thread
     // panic"). That changes nothing computed, so it is caught (quietly: the
     // hook keeps panics after a lost peer to itself) and the run stands.
-    failure::shutting_down();
+    watching.watch().shutting_down();
     let _ = catch_unwind(AssertUnwindSafe(|| drop(guards.join())));
+    drop(watching);
     let largest_buffer = largest_buffer.load(Ordering::Relaxed) as u64;
     Ok(done
         .into_iter()
@@ -257,6 +261,7 @@ fn to_error(
     process: usize,
     worker: usize,
     addresses: &[String],
+    watch: &failure::PeerWatch,
 ) -> ClusterError {
     let payload = match payload.downcast::<failure::Failure>() {
         Ok(failure) => {
@@ -280,7 +285,7 @@ fn to_error(
         }
         Err(payload) => payload,
     };
-    if let Some(lost) = failure::lost_peer() {
+    if let Some(lost) = watch.lost_peer() {
         return ClusterError::Lost {
             process,
             peer: lost.process,

@@ -2,12 +2,13 @@
 //! dataflow that routes parcels to their target worker, in pieces of at
 //! most [`PIECE_BYTES`].
 
-use crate::failure;
+use crate::failure::{self, PeerWatch};
 use aumann_models::{Incoming, Parcel, ReadPieces, Transport, WriteItems, check_item, check_piece};
 use fragile::Fragile;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use timely::container::{CapacityContainerBuilder, ContainerBuilder, LengthPreservingContainerBuilder, PushInto};
 use timely::dataflow::InputHandle;
@@ -127,6 +128,8 @@ pub struct TimelyTransport<'w> {
     workers_per_process: usize,
     addresses: Vec<String>,
     peer_timeout: Duration,
+    /// This run's record of lost peers.
+    watch: Arc<PeerWatch>,
 }
 
 impl<'w> TimelyTransport<'w> {
@@ -135,6 +138,7 @@ impl<'w> TimelyTransport<'w> {
         workers_per_process: usize,
         addresses: Vec<String>,
         peer_timeout: Duration,
+        watch: Arc<PeerWatch>,
     ) -> Self {
         let (shard, shards) = (worker.index(), worker.peers());
         let mut input = InputHandle::new();
@@ -167,6 +171,7 @@ impl<'w> TimelyTransport<'w> {
             workers_per_process,
             addresses,
             peer_timeout,
+            watch,
         }
     }
 
@@ -330,7 +335,7 @@ impl TimelyTransport<'_> {
             if waiting == 0 {
                 break;
             }
-            if let Some(lost) = failure::lost_peer() {
+            if let Some(lost) = self.watch.lost_peer() {
                 failure::abort_worker(failure::Failure::Lost {
                     process: lost.process,
                     address: self.addresses.get(lost.process).cloned().unwrap_or_default(),

@@ -14,8 +14,7 @@
 //! just before, and the run then continues from the newest state that
 //! every process holds rather than from the beginning.
 
-use aumann_engine::{Checkpoint, SweepState};
-use std::cell::RefCell;
+use aumann_engine::{Checkpoint, SaveError, SweepState};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -82,6 +81,15 @@ pub enum Restored {
     Ignored(String),
 }
 
+/// A checkpoint file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// A [`Checkpoint`] in one file.
 pub struct FileCheckpoint {
     path: PathBuf,
@@ -89,11 +97,11 @@ pub struct FileCheckpoint {
     /// Whether this copy writes (several workers of one process restore
     /// from one file; one of them saves it).
     writes: bool,
-    restored: RefCell<Restored>,
+    restored: Restored,
     /// What the newest file held (evaluations, batches, integrations
     /// finished: no two saves of a run share them), or why it was
     /// unusable, as the last restore found it.
-    newest: RefCell<Result<Option<SaveId>, String>>,
+    newest: Result<Option<SaveId>, String>,
 }
 
 /// What tells the saves of one run apart: evaluations, batches,
@@ -111,8 +119,8 @@ impl FileCheckpoint {
             path,
             identity,
             writes,
-            restored: RefCell::new(Restored::Nothing),
-            newest: RefCell::new(Ok(None)),
+            restored: Restored::Nothing,
+            newest: Ok(None),
         }
     }
 
@@ -139,7 +147,7 @@ impl FileCheckpoint {
 
     /// What the last restore found.
     pub fn restored(&self) -> Restored {
-        self.restored.borrow().clone()
+        self.restored.clone()
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<SweepState, String> {
@@ -245,9 +253,9 @@ fn batches_rows(batches: u64) -> u64 {
 }
 
 impl Checkpoint for FileCheckpoint {
-    fn restore(&self) -> Option<SweepState> {
+    fn restore(&mut self) -> Option<SweepState> {
         let read = self.read(&self.path);
-        *self.newest.borrow_mut() = read.as_ref().map(|s| s.as_ref().map(identity)).map_err(Clone::clone);
+        self.newest = read.as_ref().map(|s| s.as_ref().map(identity)).map_err(Clone::clone);
         let (found, state) = match read {
             Ok(None) => (Restored::Nothing, None),
             Ok(Some(state)) => (
@@ -260,22 +268,20 @@ impl Checkpoint for FileCheckpoint {
             ),
             Err(why) => (Restored::Ignored(why), None),
         };
-        *self.restored.borrow_mut() = found;
+        self.restored = found;
         state
     }
 
-    fn restore_previous(&self) -> Option<SweepState> {
+    fn restore_previous(&mut self) -> Option<SweepState> {
         // Unusable or absent: nothing to fall back on, and nothing to say
         // beyond what the newest file's restore said.
         self.read(&previous(&self.path)).ok().flatten()
     }
 
-    fn resumed_from(&self, state: Option<&SweepState>) {
-        let mut restored = self.restored.borrow_mut();
-        *restored = match (state, &*restored) {
+    fn resumed_from(&mut self, state: Option<&SweepState>) {
+        self.restored = match (state, &self.restored) {
             (Some(state), _) => {
-                let newest = self.newest.borrow();
-                let (from, newest_unused) = match &*newest {
+                let (from, newest_unused) = match &self.newest {
                     Ok(Some(id)) if *id == identity(state) => (self.path.clone(), None),
                     Ok(Some(_)) => (
                         previous(&self.path),
@@ -301,7 +307,7 @@ impl Checkpoint for FileCheckpoint {
         };
     }
 
-    fn save(&self, state: &SweepState) -> Result<(), String> {
+    fn save(&mut self, state: &SweepState) -> Result<(), SaveError> {
         if !self.writes {
             return Ok(());
         }
@@ -320,7 +326,12 @@ impl Checkpoint for FileCheckpoint {
             }
             std::fs::rename(&staged, &self.path)
         };
-        write().map_err(|e| format!("{}: {e}", self.path.display()))
+        write().map_err(|source| {
+            Box::new(WriteError {
+                path: self.path.clone(),
+                source,
+            }) as SaveError
+        })
     }
 }
 
@@ -365,7 +376,7 @@ mod tests {
     fn a_saved_state_comes_back_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub").join("polarization.checkpoint");
-        let checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
+        let mut checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
         assert_eq!(checkpoint.restore(), None);
         assert_eq!(checkpoint.restored(), Restored::Nothing);
         for s in [state(5, 0, 2), state(5, 2, 0), state(5, 1, 3), state(0, 0, 0)] {
@@ -383,7 +394,7 @@ mod tests {
         FileCheckpoint::new(path.clone(), job(9), true)
             .save(&state(4, 1, 1))
             .unwrap();
-        let other = FileCheckpoint::new(path.clone(), job(10), true);
+        let mut other = FileCheckpoint::new(path.clone(), job(10), true);
         assert_eq!(other.restore(), None);
         assert!(matches!(other.restored(), Restored::Ignored(why) if why.contains("another job: other data")));
         // Each part is checked, and named.
@@ -393,7 +404,7 @@ mod tests {
             (JobIdentity { layout: 9, ..job(9) }, "another split"),
         ];
         for (identity, why) in parts {
-            let other = FileCheckpoint::new(path.clone(), identity, true);
+            let mut other = FileCheckpoint::new(path.clone(), identity, true);
             assert_eq!(other.restore(), None);
             assert!(
                 matches!(other.restored(), Restored::Ignored(w) if w.contains(why)),
@@ -401,7 +412,7 @@ mod tests {
             );
         }
         let bytes = std::fs::read(&path).unwrap();
-        let mine = FileCheckpoint::new(path.clone(), job(9), true);
+        let mut mine = FileCheckpoint::new(path.clone(), job(9), true);
         for cut in [0, 7, HEADER, bytes.len() - 1] {
             std::fs::write(&path, &bytes[..cut]).unwrap();
             assert_eq!(mine.restore(), None, "cut at {cut}");
@@ -428,7 +439,7 @@ mod tests {
     fn the_state_a_save_replaced_is_kept_beside_it_and_removed_with_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cascade.checkpoint");
-        let checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
+        let mut checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
         assert_eq!(checkpoint.restore_previous(), None);
         let (first, second, third) = (state(4, 0, 1), state(4, 1, 0), state(4, 1, 2));
         checkpoint.save(&first).unwrap();
@@ -462,7 +473,7 @@ mod tests {
     fn a_damaged_newest_leaves_the_previous_one_usable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c");
-        let checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
+        let mut checkpoint = FileCheckpoint::new(path.clone(), job(9), true);
         checkpoint.save(&state(3, 1, 0)).unwrap();
         checkpoint.save(&state(3, 2, 0)).unwrap();
         std::fs::write(&path, b"AUMANNCK and then nothing").unwrap();

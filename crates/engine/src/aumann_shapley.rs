@@ -167,7 +167,7 @@ impl AumannShapley {
         input: &[f64],
         baseline: &[f64],
         observer: &dyn Fn(&Progress) -> ControlFlow<()>,
-        checkpoint: Option<&dyn Checkpoint>,
+        checkpoint: Option<&mut dyn Checkpoint>,
     ) -> Result<Attribution> {
         self.attribute_split(game, input, baseline, observer, checkpoint, &Whole)
     }
@@ -188,7 +188,7 @@ impl AumannShapley {
         input: &[f64],
         baseline: &[f64],
         observer: &dyn Fn(&Progress) -> ControlFlow<()>,
-        checkpoint: Option<&dyn Checkpoint>,
+        checkpoint: Option<&mut dyn Checkpoint>,
         split: &dyn Split,
     ) -> Result<Attribution> {
         let started = Instant::now();
@@ -443,7 +443,7 @@ struct Sweeper<'a, G: ?Sized> {
     accumulator: Vec<f64>,
     values: Vec<f64>,
     weights: Vec<f64>,
-    checkpoint: Option<&'a dyn Checkpoint>,
+    checkpoint: Option<&'a mut dyn Checkpoint>,
     /// What a stopped run saved, until the integrations catch up with it.
     restored: Option<SweepState>,
     /// The integrations finished (kept only with a checkpoint).
@@ -551,7 +551,7 @@ impl<'a, G: ValueFunction + ?Sized> Sweeper<'a, G> {
                     d.most = d.most.max((v - d.from).abs());
                 }
             }
-            if let Some(checkpoint) = self.checkpoint {
+            if let Some(checkpoint) = self.checkpoint.as_deref_mut() {
                 let state = SweepState {
                     finished: std::mem::take(&mut self.finished),
                     batches: batch + 1,

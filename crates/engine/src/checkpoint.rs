@@ -9,24 +9,30 @@
 //! that of a run never stopped. Whether a state belongs to this game is the
 //! caller's to check (a fingerprint of the input and settings, say).
 
-/// Where the progress of one attribution is kept.
+/// Why a checkpoint could not be saved: the store's own error (an I/O
+/// error, a full disk), kept whole so that a caller can branch on it.
+pub type SaveError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where the progress of one attribution is kept. The engine holds it
+/// mutably for the attribution's length: a store keeps what it restored and
+/// what it saved in its own fields.
 pub trait Checkpoint {
     /// The state an earlier run of the same attribution saved last, if any.
-    fn restore(&self) -> Option<SweepState>;
+    fn restore(&mut self) -> Option<SweepState>;
     /// The state saved before that one, where it is kept: workers that
     /// save each their own copy may be stopped between two saves, one a
     /// sweep ahead of another, and then continue from the newest state all
     /// of them hold.
-    fn restore_previous(&self) -> Option<SweepState> {
+    fn restore_previous(&mut self) -> Option<SweepState> {
         None
     }
     /// Told which restored state the run continues from (`None`: from
     /// the beginning), once that is decided.
-    fn resumed_from(&self, _state: Option<&SweepState>) {}
+    fn resumed_from(&mut self, _state: Option<&SweepState>) {}
     /// Saves the state after a sweep. An error stops the attribution
     /// ([`crate::Error::Checkpoint`]): a run that promised to be resumable
     /// does not go on without its checkpoints.
-    fn save(&self, state: &SweepState) -> Result<(), String>;
+    fn save(&mut self, state: &SweepState) -> Result<(), SaveError>;
 }
 
 /// An attribution's progress after a sweep.

@@ -43,7 +43,7 @@ pub enum Error {
     Interrupted { evaluations: usize },
     /// A checkpoint could not be saved.
     #[error("cannot save the checkpoint: {0}")]
-    Checkpoint(String),
+    Checkpoint(#[source] crate::checkpoint::SaveError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

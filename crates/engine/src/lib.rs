@@ -46,7 +46,7 @@ pub use aumann_shapley::{
     AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_START_NODES, DEFAULT_TOLERANCE, FLAT_TOLERANCE, MAX_NODES,
     NodeCount, Progress, attribute,
 };
-pub use checkpoint::{Checkpoint, SweepState};
+pub use checkpoint::{Checkpoint, SaveError, SweepState};
 pub use error::{Error, Result};
 pub use exact::{MAX_EXACT_PLAYERS, ShapleyValues, exact_shapley};
 pub use game::{NodeWeights, Path, ValueFunction};

@@ -3,7 +3,6 @@
 
 use aumann_engine::games::ComposedLinear;
 use aumann_engine::{AumannShapley, Checkpoint, Error, NodeWeights, Path, Rule, SweepState, ValueFunction};
-use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -48,21 +47,21 @@ impl<G: ValueFunction> ValueFunction for Counted<G> {
 /// Keeps the last state saved, and fails (as a crash would stop the run)
 /// once `stop_after` states have been saved.
 struct Memory {
-    saved: RefCell<Option<SweepState>>,
-    saves: Cell<usize>,
+    saved: Option<SweepState>,
+    saves: usize,
     stop_after: usize,
 }
 
 impl Checkpoint for Memory {
-    fn restore(&self) -> Option<SweepState> {
-        self.saved.borrow().clone()
+    fn restore(&mut self) -> Option<SweepState> {
+        self.saved.clone()
     }
-    fn save(&self, state: &SweepState) -> Result<(), String> {
-        if self.saves.get() == self.stop_after {
+    fn save(&mut self, state: &SweepState) -> Result<(), aumann_engine::SaveError> {
+        if self.saves == self.stop_after {
             return Err("stopped".into());
         }
-        self.saves.set(self.saves.get() + 1);
-        *self.saved.borrow_mut() = Some(state.clone());
+        self.saves += 1;
+        self.saved = Some(state.clone());
         Ok(())
     }
 }
@@ -88,9 +87,9 @@ fn a_run_stopped_after_any_sweep_continues_to_the_same_bits() {
             "{rule}: several levels, so that finished integrations are restored"
         );
         for stop_after in 1..sweeps {
-            let memory = Memory {
-                saved: RefCell::new(None),
-                saves: Cell::new(0),
+            let mut memory = Memory {
+                saved: None,
+                saves: 0,
                 stop_after,
             };
             let first = Counted {
@@ -98,10 +97,16 @@ fn a_run_stopped_after_any_sweep_continues_to_the_same_bits() {
                 nodes: AtomicUsize::new(0),
             };
             let err = settings(rule)
-                .attribute_resumable(&first, &input, &baseline, &|_| ControlFlow::Continue(()), Some(&memory))
+                .attribute_resumable(
+                    &first,
+                    &input,
+                    &baseline,
+                    &|_| ControlFlow::Continue(()),
+                    Some(&mut memory),
+                )
                 .unwrap_err();
             assert!(matches!(err, Error::Checkpoint(_)), "{err}");
-            let memory = Memory {
+            let mut memory = Memory {
                 stop_after: usize::MAX,
                 ..memory
             };
@@ -116,7 +121,7 @@ fn a_run_stopped_after_any_sweep_continues_to_the_same_bits() {
                     &input,
                     &baseline,
                     &|_| ControlFlow::Continue(()),
-                    Some(&memory),
+                    Some(&mut memory),
                 )
                 .unwrap();
             assert_eq!(resumed.phi, expected.phi, "{rule}, stopped after {stop_after} sweeps");
@@ -133,19 +138,19 @@ fn a_run_stopped_after_any_sweep_continues_to_the_same_bits() {
 
 /// Nodes the saved state accounts for.
 fn saved_nodes(memory: &Memory) -> usize {
-    memory.saved.borrow().as_ref().map_or(0, |s| s.evaluations)
+    memory.saved.as_ref().map_or(0, |s| s.evaluations)
 }
 
 #[test]
 fn a_state_of_another_game_is_ignored() {
-    let memory = Memory {
-        saved: RefCell::new(Some(SweepState {
+    let mut memory = Memory {
+        saved: Some(SweepState {
             finished: vec![(vec![1.0; 3], vec![1.0; 3])],
             batches: 0,
             accumulator: Vec::new(),
             evaluations: 4,
-        })),
-        saves: Cell::new(0),
+        }),
+        saves: 0,
         stop_after: usize::MAX,
     };
     let (input, baseline) = (vec![1.0; 7], vec![0.0; 7]);
@@ -158,7 +163,7 @@ fn a_state_of_another_game_is_ignored() {
             &input,
             &baseline,
             &|_| ControlFlow::Continue(()),
-            Some(&memory),
+            Some(&mut memory),
         )
         .unwrap();
     assert_eq!(got.phi, expected.phi);

@@ -39,8 +39,8 @@ pub struct ReplayAttribution {
 pub enum AttributeError {
     #[error(transparent)]
     Gates(#[from] GateError),
-    #[error("{0}")]
-    Backend(String),
+    #[error(transparent)]
+    Shard(#[from] crate::indicators::ShardMismatch),
     #[error("the replay has no gates: no agent did anything in the window, so there is nothing to attribute")]
     Empty,
     #[error("attribution of {indicator} failed: {source}")]
@@ -210,7 +210,7 @@ impl SweepBackend for Sharded<'_> {
     ) -> Result<Box<dyn PathSweep + 'a>, AttributeError> {
         indicator
             .sharded_model(replay, workspace, self.0)
-            .map_err(AttributeError::Backend)
+            .map_err(AttributeError::Shard)
     }
 
     fn shard(&self) -> Option<(usize, usize)> {
@@ -270,17 +270,18 @@ impl SweepBackend for Sharded<'_> {
 
 /// A checkpoint whose restored state the backend's workers agree on.
 struct Agreed<'a> {
-    inner: &'a dyn Checkpoint,
+    inner: &'a mut dyn Checkpoint,
     backend: &'a dyn SweepBackend,
 }
 
 impl Checkpoint for Agreed<'_> {
-    fn restore(&self) -> Option<SweepState> {
-        let chosen = self.backend.agree(self.inner.restore(), self.inner.restore_previous());
+    fn restore(&mut self) -> Option<SweepState> {
+        let (newest, previous) = (self.inner.restore(), self.inner.restore_previous());
+        let chosen = self.backend.agree(newest, previous);
         self.inner.resumed_from(chosen.as_ref());
         chosen
     }
-    fn save(&self, state: &SweepState) -> Result<(), String> {
+    fn save(&mut self, state: &SweepState) -> Result<(), aumann_engine::SaveError> {
         self.inner.save(state)
     }
 }
@@ -302,7 +303,7 @@ pub fn attribute_on(
     engine: &AumannShapley,
     ends: PathEnds<'_>,
     observer: &dyn Fn(&Progress) -> std::ops::ControlFlow<()>,
-    checkpoint: Option<&dyn Checkpoint>,
+    checkpoint: Option<&mut dyn Checkpoint>,
 ) -> Result<Option<ReplayAttribution>, AttributeError> {
     if replay.players() == 0 {
         return Err(AttributeError::Empty);
@@ -318,8 +319,8 @@ pub fn attribute_on(
         game: SweepGame(backend.model(indicator, replay, &workspace)?),
         flat: indicator.proven_flat(replay).is_some(),
     };
-    let agreed = checkpoint.map(|inner| Agreed { inner, backend });
-    let checkpoint = agreed.as_ref().map(|a| a as &dyn Checkpoint);
+    let mut agreed = checkpoint.map(|inner| Agreed { inner, backend });
+    let checkpoint = agreed.as_mut().map(|a| a as &mut dyn Checkpoint);
     let gates = match engine.attribute_split(&model, &input, &baseline, observer, checkpoint, split) {
         Ok(a) => a,
         // The best result is still an answer, with its gap: callers see

@@ -260,7 +260,8 @@ fn a_replay_of_one_shards_rows_holds_less_and_serves_only_its_shard() {
         .sharded_model(&part, &workspace, &workers[0])
         .err()
         .unwrap();
-    assert!(err.contains("not those of shard 0"), "{err}");
+    assert_eq!((err.shard, err.held.clone()), (0, part.rows()), "{err}");
+    assert!(err.to_string().contains("not those of shard 0"), "{err}");
 }
 
 #[test]

@@ -777,7 +777,7 @@ fn attribute_indicator(
     );
     let started = Instant::now();
     check_interrupt(progress)?;
-    let checkpoint = config
+    let mut checkpoint = config
         .checkpoints
         .as_ref()
         .map(|c| FileCheckpoint::new(c.path(indicator), config.identity(c, indicator), true));
@@ -797,7 +797,7 @@ fn attribute_indicator(
         &config.engine,
         PathEnds::Silence,
         &observer,
-        checkpoint.as_ref().map(|c| c as &dyn aumann_engine::Checkpoint),
+        checkpoint.as_mut().map(|c| c as &mut dyn aumann_engine::Checkpoint),
     )
     .map_err(|e| match e {
         AttributeError::Engine {

@@ -215,17 +215,18 @@ impl Indicator {
         replay: &'a Replay,
         workspace: &'a Workspace,
         transport: &'a dyn Transport,
-    ) -> Result<Box<dyn PathSweep + 'a>, String> {
+    ) -> Result<Box<dyn PathSweep + 'a>, ShardMismatch> {
         if !self.reads_rows() {
             return Ok(self.model(replay, workspace));
         }
         let shards = replay.shards(transport.shards());
         let (mine, held) = (shards.range(transport.shard()), replay.rows());
         if mine.start < held.start || mine.end > held.end {
-            return Err(format!(
-                "this replay holds the rows of agents {held:?}, not those of shard {} ({mine:?})",
-                transport.shard()
-            ));
+            return Err(ShardMismatch {
+                shard: transport.shard(),
+                held,
+                wanted: mine,
+            });
         }
         let layout = Sharding::new(replay, shards, transport);
         Ok(match *self {
@@ -244,6 +245,15 @@ impl Indicator {
             _ => unreachable!("diffusion indicators only"),
         })
     }
+}
+
+/// A replay built for one shard, asked for the model of another.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("this replay holds the rows of agents {held:?}, not those of shard {shard} ({wanted:?})")]
+pub struct ShardMismatch {
+    pub shard: usize,
+    pub held: std::ops::Range<usize>,
+    pub wanted: std::ops::Range<usize>,
 }
 
 impl GateTablesKept {
