@@ -244,26 +244,24 @@ impl Population {
             agent("follows", i)?;
         }
         self.validate_spans()?;
+        // An amount of a table's row: finite and >= 0.
+        let amount = |table, row, value: f64, rule| {
+            if value.is_finite() && value >= 0.0 {
+                Ok(())
+            } else {
+                Err(bad(table, row, "amount", value, rule))
+            }
+        };
         for (row, a) in self.activity.iter().enumerate() {
             agent("activity", a.agent)?;
             step("activity", a.step)?;
-            if !(a.amount.is_finite() && a.amount >= 0.0) {
-                return Err(bad("activity", row, "amount", a.amount, "activity is finite and >= 0"));
-            }
+            amount("activity", row, a.amount, "activity is finite and >= 0")?;
         }
         for (row, e) in self.engagements.iter().enumerate() {
             agent("engagements", e.engager)?;
             agent("engagements", e.author)?;
             step("engagements", e.step)?;
-            if !(e.amount.is_finite() && e.amount >= 0.0) {
-                return Err(bad(
-                    "engagements",
-                    row,
-                    "amount",
-                    e.amount,
-                    "engagements are finite and >= 0",
-                ));
-            }
+            amount("engagements", row, e.amount, "engagements are finite and >= 0")?;
         }
         for (row, o) in self.orders.iter().enumerate() {
             agent("orders", o.agent)?;
@@ -287,15 +285,7 @@ impl Population {
                     "an item is shown at or after the step it was posted",
                 ));
             }
-            if !(e.amount.is_finite() && e.amount >= 0.0) {
-                return Err(bad(
-                    "exposures",
-                    row,
-                    "amount",
-                    e.amount,
-                    "exposures are finite and >= 0",
-                ));
-            }
+            amount("exposures", row, e.amount, "exposures are finite and >= 0")?;
         }
         self.validate_reposts()
     }

@@ -108,6 +108,20 @@ fn partly_open(replay: &Replay, count: usize) -> (Vec<f64>, Vec<f64>) {
     (input, baseline)
 }
 
+/// `job` on each worker of a mesh of `count`, each on its own thread (the
+/// workers' calls are collective); the results in worker order. `inputs`
+/// gives each worker its own argument.
+fn on_mesh<I: Send, T: Send>(inputs: Vec<I>, job: impl Fn(&Mesh, I) -> T + Sync) -> Vec<T> {
+    let workers = mesh(inputs.len());
+    let job = &job;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (workers.iter().zip(inputs))
+            .map(|(w, input)| scope.spawn(move || job(w, input)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 /// Each worker's result (phi on shard 0, which reports; None on the
 /// others), and the bytes it sent.
 fn sharded_phi(
@@ -117,27 +131,18 @@ fn sharded_phi(
     count: usize,
     (input, baseline): (&[f64], &[f64]),
 ) -> Vec<(Option<Vec<f64>>, usize)> {
-    let workers = mesh(count);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = workers
-            .iter()
-            .map(|w| {
-                scope.spawn(move || {
-                    let r = attribute_on(
-                        &Sharded(w),
-                        replay,
-                        indicator,
-                        engine,
-                        PathEnds::Between { input, baseline },
-                        &|_| std::ops::ControlFlow::Continue(()),
-                        None,
-                    )
-                    .unwrap();
-                    (r.map(|r| r.gates.phi), *w.bytes.lock().unwrap())
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    on_mesh(vec![(); count], |w, ()| {
+        let r = attribute_on(
+            &Sharded(w),
+            replay,
+            indicator,
+            engine,
+            PathEnds::Between { input, baseline },
+            &|_| std::ops::ControlFlow::Continue(()),
+            None,
+        )
+        .unwrap();
+        (r.map(|r| r.gates.phi), *w.bytes.lock().unwrap())
     })
 }
 
@@ -148,29 +153,20 @@ fn own_rows_phi(
     indicator: Indicator,
     count: usize,
 ) -> Vec<Option<Vec<f64>>> {
-    let workers = mesh(count);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = workers
-            .iter()
-            .map(|w| {
-                scope.spawn(move || {
-                    let replay = Replay::shard(population, options, w.shard(), count, &|_, _| {}).unwrap();
-                    let continue_ = |_: &aumann_engine::Progress| std::ops::ControlFlow::Continue(());
-                    attribute_on(
-                        &Sharded(w),
-                        &replay,
-                        indicator,
-                        &engine(),
-                        PathEnds::Silence,
-                        &continue_,
-                        None,
-                    )
-                    .unwrap()
-                    .map(|r| r.gates.phi)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    on_mesh(vec![(); count], |w, ()| {
+        let replay = Replay::shard(population, options, w.shard(), count, &|_, _| {}).unwrap();
+        let continue_ = |_: &aumann_engine::Progress| std::ops::ControlFlow::Continue(());
+        attribute_on(
+            &Sharded(w),
+            &replay,
+            indicator,
+            &engine(),
+            PathEnds::Silence,
+            &continue_,
+            None,
+        )
+        .unwrap()
+        .map(|r| r.gates.phi)
     })
 }
 
@@ -399,14 +395,8 @@ fn workers_stopped_between_two_saves_continue_from_the_newest_state_all_hold() {
         (vec![(None, None), (s1.clone(), s0.clone())], None),
     ];
     for (restored, expected) in cases {
-        let workers = mesh(restored.len());
-        let chosen: Vec<Option<SweepState>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = workers
-                .iter()
-                .zip(restored.clone())
-                .map(|(w, (newest, previous))| scope.spawn(move || Sharded(w).agree(newest, previous)))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let chosen: Vec<Option<SweepState>> = on_mesh(restored.clone(), |w, (newest, previous)| {
+            Sharded(w).agree(newest, previous)
         });
         for c in &chosen {
             assert_eq!(c, &expected, "{restored:?}");
@@ -419,12 +409,8 @@ fn workers_stopped_between_two_saves_continue_from_the_newest_state_all_hold() {
         ..saved(16)
     };
     let restored = [(Some(own(1.0)), s0.clone()), (Some(own(2.0)), None)];
-    let workers = mesh(2);
-    let chosen: Vec<Option<SweepState>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (workers.iter().zip(restored.clone()))
-            .map(|(w, (newest, previous))| scope.spawn(move || Sharded(w).agree(newest, previous)))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let chosen: Vec<Option<SweepState>> = on_mesh(restored.to_vec(), |w, (newest, previous)| {
+        Sharded(w).agree(newest, previous)
     });
     assert_eq!(chosen, vec![Some(own(1.0)), Some(own(2.0))]);
     // One process: the newest, else the one before it.

@@ -18,14 +18,7 @@ pub struct AttentionParams {
     pub eps: f64,
 }
 
-impl Default for AttentionParams {
-    fn default() -> Self {
-        let Indicator::Attention(params) = DECLARATION.with_defaults() else {
-            unreachable!("attention's declaration makes attention")
-        };
-        params
-    }
-}
+default_from_declaration!(AttentionParams, Attention);
 
 pub(super) const DECLARATION: Declaration = Declaration {
     name: "attention",

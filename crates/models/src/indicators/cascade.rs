@@ -19,14 +19,7 @@ pub struct CascadeParams {
     pub c: f64,
 }
 
-impl Default for CascadeParams {
-    fn default() -> Self {
-        let Indicator::Cascade(params) = DECLARATION.with_defaults() else {
-            unreachable!("the cascade's declaration makes a cascade")
-        };
-        params
-    }
-}
+default_from_declaration!(CascadeParams, Cascade);
 
 pub(super) const DECLARATION: Declaration = Declaration {
     name: "cascade",

@@ -1,5 +1,22 @@
 //! The macro indicators, each a differentiable replay over the gates.
 
+/// `Default` for an indicator's parameters: the values its declaration
+/// makes from the declared defaults, so that each default is written once,
+/// in the declaration. Used in each indicator's file, beside its
+/// `DECLARATION`.
+macro_rules! default_from_declaration {
+    ($params:ident, $variant:ident) => {
+        impl Default for $params {
+            fn default() -> Self {
+                match DECLARATION.with_defaults() {
+                    Indicator::$variant(params) => params,
+                    _ => unreachable!("a declaration makes its own indicator"),
+                }
+            }
+        }
+    };
+}
+
 mod attention;
 mod cascade;
 pub mod declaration;
@@ -26,7 +43,7 @@ use crate::replay::{GateTablesKept, Replay};
 use crate::shards::Transport;
 use aumann_engine::PathSweep;
 pub use declaration::{Bounds, Declaration, Parameter, ParameterError};
-use diffusion::Diffusion;
+use diffusion::{Diffusion, Layout};
 use serde::Serialize;
 use sharded::Sharding;
 use sweep::AllAgents;
@@ -183,20 +200,11 @@ impl Indicator {
              from GateTablesKept::for_indicators over the indicators it serves",
             self.name()
         );
-        let layout = AllAgents::of(replay);
+        if let Some(model) = self.diffusion(replay, workspace, AllAgents::of(replay)) {
+            return model;
+        }
         match *self {
-            Indicator::Polarization(params) => Box::new(Diffusion {
-                dynamics: Polarization { params },
-                replay,
-                workspace,
-                layout,
-            }),
-            Indicator::Cascade(params) => Box::new(Diffusion {
-                dynamics: Cascade { params },
-                replay,
-                workspace,
-                layout,
-            }),
+            Indicator::Polarization(_) | Indicator::Cascade(_) => unreachable!("a diffusion"),
             Indicator::Attention(params) => Box::new(Attention::new(replay, params)),
             Indicator::Panic(params) => Box::new(Panic { replay, params }),
             Indicator::Linear => Box::new(LinearControl { replay }),
@@ -229,7 +237,20 @@ impl Indicator {
             });
         }
         let layout = Sharding::new(replay, shards, transport);
-        Ok(match *self {
+        Ok(self
+            .diffusion(replay, workspace, layout)
+            .expect("an indicator that reads the rows is a diffusion"))
+    }
+
+    /// A diffusion indicator (polarization, cascade) swept by the driver
+    /// over `layout`; None for the others.
+    fn diffusion<'a, L: Layout + 'a>(
+        &self,
+        replay: &'a Replay,
+        workspace: &'a Workspace,
+        layout: L,
+    ) -> Option<Box<dyn PathSweep + 'a>> {
+        Some(match *self {
             Indicator::Polarization(params) => Box::new(Diffusion {
                 dynamics: Polarization { params },
                 replay,
@@ -242,7 +263,7 @@ impl Indicator {
                 workspace,
                 layout,
             }),
-            _ => unreachable!("diffusion indicators only"),
+            _ => return None,
         })
     }
 }

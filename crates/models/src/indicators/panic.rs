@@ -18,14 +18,7 @@ pub struct PanicParams {
     pub depth: Option<f64>,
 }
 
-impl Default for PanicParams {
-    fn default() -> Self {
-        let Indicator::Panic(params) = DECLARATION.with_defaults() else {
-            unreachable!("panic's declaration makes panic")
-        };
-        params
-    }
-}
+default_from_declaration!(PanicParams, Panic);
 
 pub(super) const DECLARATION: Declaration = Declaration {
     name: "panic",

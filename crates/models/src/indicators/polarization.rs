@@ -18,14 +18,7 @@ pub struct PolarizationParams {
     pub kappa: f64,
 }
 
-impl Default for PolarizationParams {
-    fn default() -> Self {
-        let Indicator::Polarization(params) = DECLARATION.with_defaults() else {
-            unreachable!("polarization's declaration makes polarization")
-        };
-        params
-    }
-}
+default_from_declaration!(PolarizationParams, Polarization);
 
 pub(super) const DECLARATION: Declaration = Declaration {
     name: "polarization",

@@ -25,7 +25,7 @@
 //! the reposters' workers send those terms, with the position they came
 //! from, to the parent gate's worker, which adds every term of its gates in
 //! position order, the order of one process
-//! ([`Sharding::write_with_content`]).
+//! (the `Layout::write` of [`Sharding`]).
 
 use super::diffusion::{GateValues, Layout, Senders, SourceAdjoints, emission_coefficients, gate_gradients, source_at};
 use super::sweep::{AGENT_CHUNK, AgentSums, add_in_order, chunk_sums};
@@ -191,11 +191,33 @@ impl<'a> Sharding<'a> {
     fn own_range(&self) -> std::ops::Range<usize> {
         self.shards.range(self.me)
     }
+}
 
-    /// Fills `senders` with step t's sources: ours from `own_states` (this
-    /// shard's rows), the others' from the parcels their workers send.
-    /// Positions nobody here reads stay NaN.
-    fn exchange_sources<const K: usize, const QUAD: bool>(
+/// This worker's shard as the diffusion sweep's layout: every call is
+/// collective.
+impl Layout for Sharding<'_> {
+    type Gates<'p>
+        = ShardPath<'p>
+    where
+        Self: 'p;
+
+    /// This shard's gates.
+    fn players(&self) -> usize {
+        self.own.len()
+    }
+    fn rows(&self) -> std::ops::Range<usize> {
+        self.own_range()
+    }
+    fn any_open_at_baseline(&self, replay: &Replay, path: &Path<'_>) -> bool {
+        let mine = (self.own.gates())
+            .zip(path.baseline)
+            .any(|(g, &b)| replay.activity[g] > 0.0 && b != 0.0);
+        any_worker(self.transport, mine)
+    }
+    fn gate_values<'p>(&'p self, replay: &Replay, path: Path<'p>) -> ShardPath<'p> {
+        self.shard_path(replay, path)
+    }
+    fn gather<const K: usize, const QUAD: bool>(
         &self,
         senders: &mut Senders<K>,
         replay: &Replay,
@@ -203,6 +225,8 @@ impl<'a> Sharding<'a> {
         t: usize,
         own_states: &[[f64; K]],
     ) {
+        // Ours from `own_states` (this shard's rows), the others' from the
+        // parcels their workers send; positions nobody here reads stay NaN.
         let step = &replay.step_graphs[t];
         let plan = &self.steps[t];
         let lo = self.own_range().start;
@@ -251,11 +275,12 @@ impl<'a> Sharding<'a> {
             senders.states[p].copy_from_slice(&v[width - K..]);
         });
     }
-
-    /// Sends the adjoints of A and B (2K values per agent, `grad_ab` indexed
-    /// by replay agent) of our readers to the shards whose sources they
-    /// read, and writes in what the others send.
-    fn send_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
+    fn positions<'s>(&'s self, _: &Replay, t: usize, _: &'s mut Vec<u32>) -> &'s [u32] {
+        &self.steps[t].own_positions
+    }
+    fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
+        // Our readers' adjoints go to the shards whose sources they read;
+        // the others' arrive at their agents' rows.
         let width = 2 * K;
         let lo = self.own_range().start;
         let incoming = self.transport.send(width, &mut |s, push| {
@@ -268,21 +293,7 @@ impl<'a> Sharding<'a> {
             grad_ab[j * width..(j + 1) * width].copy_from_slice(v)
         });
     }
-
-    /// [`SourceAdjoints::write`] where gates carry reposted content, so a
-    /// source's emission adjoint also feeds the gates of the parents whose
-    /// content it reposted, which other shards may own.
-    ///
-    /// One process adds to the accumulator in position order: at each
-    /// position, the source's own gate, then its parents in link order. Here
-    /// every term goes, with its position, to the worker that owns its gate
-    /// (ours stay); each worker then adds the terms of its own gates sorted
-    /// by position (a stable sort: one worker made every term of a
-    /// position, in that order), so every gate's sum takes its terms in one
-    /// process's order. A collective call: every worker makes it at every
-    /// step.
-    #[allow(clippy::too_many_arguments)]
-    fn write_with_content<const K: usize>(
+    fn write<const K: usize>(
         &self,
         replay: &Replay,
         path: &ShardPath<'_>,
@@ -292,6 +303,21 @@ impl<'a> Sharding<'a> {
         taus: &[f64; K],
         sink: &mut GradientSink<'_>,
     ) {
+        // Our sources write to our agents' rows and our gates in position
+        // order, as in one process.
+        if !replay.content.any() {
+            sources.write::<K>(replay, path, step, self.own_range().start, adjoint_rows, taus, sink);
+            return;
+        }
+        // With reposted content a source's emission adjoint also feeds the
+        // gates of the parents whose content it reposted, which other
+        // shards may own. One process adds to the accumulator in position
+        // order: at each position, the source's own gate, then its parents
+        // in link order. Here every term goes, with its position, to the
+        // worker that owns its gate (ours stay); each worker then adds the
+        // terms of its own gates sorted by position (a stable sort: one
+        // worker made every term of a position, in that order), so every
+        // gate's sum takes its terms in one process's order.
         let lo = self.own_range().start;
         let width = 1 + K;
         let mut terms: Vec<(u32, u32, [f64; K])> = Vec::new();
@@ -329,66 +355,6 @@ impl<'a> Sharding<'a> {
         terms.sort_by_key(|&(p, _, _)| p);
         for (_, gate, grad) in &terms {
             sink.add(path.player(*gate as usize), grad);
-        }
-    }
-}
-
-/// This worker's shard as the diffusion sweep's layout: every call is
-/// collective.
-impl Layout for Sharding<'_> {
-    type Gates<'p>
-        = ShardPath<'p>
-    where
-        Self: 'p;
-
-    /// This shard's gates.
-    fn players(&self) -> usize {
-        self.own.len()
-    }
-    fn rows(&self) -> std::ops::Range<usize> {
-        self.own_range()
-    }
-    fn any_open_at_baseline(&self, replay: &Replay, path: &Path<'_>) -> bool {
-        let mine = (self.own.gates())
-            .zip(path.baseline)
-            .any(|(g, &b)| replay.activity[g] > 0.0 && b != 0.0);
-        any_worker(self.transport, mine)
-    }
-    fn gate_values<'p>(&'p self, replay: &Replay, path: Path<'p>) -> ShardPath<'p> {
-        self.shard_path(replay, path)
-    }
-    fn gather<const K: usize, const QUAD: bool>(
-        &self,
-        senders: &mut Senders<K>,
-        replay: &Replay,
-        path: &ShardPath<'_>,
-        t: usize,
-        own_states: &[[f64; K]],
-    ) {
-        self.exchange_sources::<K, QUAD>(senders, replay, path, t, own_states)
-    }
-    fn positions<'s>(&'s self, _: &Replay, t: usize, _: &'s mut Vec<u32>) -> &'s [u32] {
-        &self.steps[t].own_positions
-    }
-    fn exchange_adjoints<const K: usize>(&self, t: usize, grad_ab: &mut [f64]) {
-        self.send_adjoints::<K>(t, grad_ab)
-    }
-    fn write<const K: usize>(
-        &self,
-        replay: &Replay,
-        path: &ShardPath<'_>,
-        step: &StepGraph,
-        sources: &SourceAdjoints<'_>,
-        adjoint_rows: &mut [[f64; K]],
-        taus: &[f64; K],
-        sink: &mut GradientSink<'_>,
-    ) {
-        // Our sources write to our agents' rows and our gates in position
-        // order, as in one process.
-        if replay.content.any() {
-            self.write_with_content::<K>(replay, path, step, sources, adjoint_rows, taus, sink);
-        } else {
-            sources.write::<K>(replay, path, step, self.own_range().start, adjoint_rows, taus, sink);
         }
     }
     fn whole(&self) -> Option<usize> {
