@@ -31,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULTS", defaults(m.py())?)?;
     m.add("PARAMETERS", parameters(m.py())?)?;
+    m.add("SUMMARY_SCHEMA", aumann_study::output::SUMMARY_SCHEMA)?;
     m.add(
         "INDICATORS",
         pyo3::types::PyTuple::new(m.py(), aumann_models::Indicator::names().collect::<Vec<_>>())?,

@@ -189,7 +189,7 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
             written.extend(apart.commit(Some(manifest())).map_err(errors::output)?);
         }
         let tables = output::tables(&data, &result).map_err(|e| errors::internal(&e))?;
-        let summary = serde_json::to_string(&result).expect("the summary serialises");
+        let summary = output::summary_json(&result);
         Ok::<_, PyErr>((summary, tables, written))
     })?;
     let (summary, tables, written) = outcome?;

@@ -193,3 +193,33 @@ def test_a_flat_indicator_says_why(small):
     a = aumann.attribute(flat, "polarization", progress=False)
     assert "stance" in a.flat_cause and (a.agents.phi == 0).all()
     assert "flat" in repr(a)
+
+
+def test_every_summary_field_the_package_reads_is_written(tmp_path, aumann_bin, small):
+    from aumann import _summary
+
+    small.write(tmp_path / "pop")
+    run_cli(aumann_bin, "study", "--input", str(tmp_path / "pop"), "--indicator", "all", "--no-figures",
+            "--out", str(tmp_path / "cli"))  # fmt: skip
+    for summary in (
+        json.loads((tmp_path / "cli" / "summary.json").read_text()),
+        aumann.study(small, "all", curves=True, report=False, figures=False, progress=False),
+    ):
+        assert summary["schema"] == _summary.SCHEMA
+        for path in _summary.TOP:
+            _summary.field(summary, *path)
+        for path in _summary.POPULATION:
+            _summary.field(summary["population"], *path)
+        assert len(summary["indicators"]) == len(aumann.INDICATORS)
+        for entry in summary["indicators"]:
+            for path in _summary.INDICATOR + _summary.INDICATOR_WHEN_ASKED:
+                _summary.field(entry, *path)
+    # A field the package does not declare is not read; one that is gone is
+    # named.
+    with pytest.raises(KeyError, match="not a declared summary field"):
+        _summary.field(summary, "full", "nodez")
+    entry = dict(summary["indicators"][0], full={})
+    with pytest.raises(_summary.SummaryError, match="no full.gap"):
+        _summary.field(entry, "full", "gap")
+    with pytest.raises(_summary.SummaryError, match="schema 0"):
+        _summary.check(dict(summary, schema=0))

@@ -122,13 +122,33 @@ pub fn write(out: &Path, data: &Dataset, result: &StudyResult) -> Result<Vec<Pat
         }
     }
     let path = out.join("summary.json");
-    let json = serde_json::to_string_pretty(result).expect("summary serialises");
-    std::fs::write(&path, json + "\n").map_err(|source| FormatError::Io {
+    std::fs::write(&path, summary_json(result) + "\n").map_err(|source| FormatError::Io {
         path: path.clone(),
         source,
     })?;
     written.push(path);
     Ok(written)
+}
+
+/// The version of summary.json's layout, written in it as `schema`: raised
+/// when a field is renamed or removed, so that a reader (the Python
+/// package, `aumann/_summary.py`) refuses a summary it would misread
+/// rather than read the wrong number.
+pub const SUMMARY_SCHEMA: u32 = 1;
+
+/// summary.json's text: the study's result and its schema version.
+pub fn summary_json(result: &StudyResult) -> String {
+    #[derive(serde::Serialize)]
+    struct Summary<'a> {
+        schema: u32,
+        #[serde(flatten)]
+        result: &'a StudyResult,
+    }
+    let summary = Summary {
+        schema: SUMMARY_SCHEMA,
+        result,
+    };
+    serde_json::to_string_pretty(&summary).expect("summary serialises")
 }
 
 /// Builds every indicator's tables.

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import pandas as pd
 
-from . import _native
+from . import _native, _summary
 from ._population import PathLike, Population
 from ._tables import to_frame
 
@@ -46,18 +46,14 @@ class Attribution:
     population_summary: Dict[str, Any] = field(default_factory=dict)
 
     @property
-    def _full(self) -> Dict[str, Any]:
-        return self.summary["full"]
-
-    @property
     def value(self) -> float:
         """F(x): the indicator with every agent as recorded."""
-        return self._full["value_input"]
+        return _summary.field(self.summary, "full", "value_input")
 
     @property
     def baseline_value(self) -> float:
         """F(x'): the indicator with every agent silent."""
-        return self._full["value_baseline"]
+        return _summary.field(self.summary, "full", "value_baseline")
 
     @property
     def delta(self) -> float:
@@ -67,38 +63,38 @@ class Attribution:
     @property
     def gap(self) -> float:
         """The completeness gap, sum(phi) - (F(x) - F(x'))."""
-        return self._full["gap"]
+        return _summary.field(self.summary, "full", "gap")
 
     convergence_delta = gap
 
     @property
     def relative_gap(self) -> float:
         """|gap| / |F(x) - F(x')|."""
-        return self._full["relative_gap"]
+        return _summary.field(self.summary, "full", "relative_gap")
 
     @property
     def converged(self) -> bool:
         """Whether the relative gap met the tolerance."""
-        return self._full["converged"]
+        return _summary.field(self.summary, "full", "converged")
 
     @property
     def flat_cause(self) -> Optional[str]:
         """Why the indicator does not move, when it does not (phi is 0)."""
-        return self._full["flat_cause"]
+        return _summary.field(self.summary, "full", "flat_cause")
 
     @property
     def rule(self) -> str:
-        return self._full["rule"]
+        return _summary.field(self.summary, "full", "rule")
 
     @property
     def nodes(self) -> int:
         """Quadrature nodes of the final rule."""
-        return self._full["nodes"]
+        return _summary.field(self.summary, "full", "nodes")
 
     @property
     def evaluations(self) -> int:
         """Gradient evaluations (replays) over all levels."""
-        return self._full["gradient_evaluations"]
+        return _summary.field(self.summary, "full", "gradient_evaluations")
 
     @property
     def phi(self) -> pd.Series:
@@ -116,11 +112,13 @@ class Attribution:
         """Seconds spent: building the replay, attributing, drawing the
         curves (when drawn)."""
         t = {
-            "replay": self.population_summary.get("replay_seconds", float("nan")),
-            "attribution": self._full["seconds"],
+            "replay": (
+                _summary.field(self.population_summary, "replay_seconds") if self.population_summary else float("nan")
+            ),
+            "attribution": _summary.field(self.summary, "full", "seconds"),
         }
         if self.summary.get("curves"):
-            t["curves"] = self.summary["curves"]["seconds"]
+            t["curves"] = _summary.field(self.summary, "curves", "seconds")
         return t
 
     def top(self, k: int = 10, by: str = "phi") -> pd.DataFrame:
@@ -129,7 +127,7 @@ class Attribution:
 
     def by_tier(self) -> pd.DataFrame:
         """phi totalled per follower tier, with each tier's share."""
-        tiers = self.summary.get("tiers") or []
+        tiers = _summary.field(self.summary, "tiers") or []
         return pd.DataFrame(tiers).set_index("tier") if tiers else pd.DataFrame()
 
     def __repr__(self) -> str:
@@ -214,6 +212,7 @@ def _run(population: Population, settings: Dict[str, Any]) -> Tuple[Dict[str, An
     for name in names:
         text, tables, files = _native.run(population._native, dict(settings, indicator=name))
         summary = json.loads(text)
+        _summary.check(summary)
         for key, value in summary.items():
             if key == "indicators":
                 summaries.setdefault(key, []).extend(value)
@@ -221,7 +220,7 @@ def _run(population: Population, settings: Dict[str, Any]) -> Tuple[Dict[str, An
                 summaries.setdefault(key, value)
         written.extend(files)
         # The tables come in the summary's order of indicators.
-        for study_summary, (ind, agents, steps, curves) in zip(summary["indicators"], tables):
+        for study_summary, (ind, agents, steps, curves) in zip(_summary.field(summary, "indicators"), tables):
             attributions.append(
                 Attribution(
                     indicator=ind,
@@ -229,7 +228,7 @@ def _run(population: Population, settings: Dict[str, Any]) -> Tuple[Dict[str, An
                     steps=to_frame(steps),
                     curves=None if curves is None else to_frame(curves),
                     summary=study_summary,
-                    population_summary=summary["population"],
+                    population_summary=_summary.field(summary, "population"),
                 )
             )
     return summaries, attributions, written

@@ -10,6 +10,7 @@ __version__: str
 DEFAULTS: Dict[str, Any]
 PARAMETERS: List[Dict[str, Any]]
 INDICATORS: Tuple[str, ...]
+SUMMARY_SCHEMA: int
 
 class ArrowBatch:
     """A table exporting the Arrow PyCapsule interface (pyarrow.record_batch(t))."""
