@@ -94,6 +94,24 @@ fn values_outside_their_bounds_and_unknown_names_are_refused_with_the_front_ends
 }
 
 #[test]
+fn summary_json_records_each_parameter_under_its_declared_name() {
+    let cascade = declaration::chosen("cascade", &[("cascade-c".into(), 0.3)], &|n| n.to_string()).unwrap();
+    assert_eq!(
+        serde_json::to_value(cascade[0]).unwrap(),
+        serde_json::json!({"name": "cascade", "beta": 0.05, "cascade-c": 0.3})
+    );
+    let panic = Indicator::from_name("panic").unwrap();
+    assert_eq!(
+        serde_json::to_value(panic).unwrap(),
+        serde_json::json!({"name": "panic", "lambda": 1.0, "depth": null})
+    );
+    assert_eq!(
+        serde_json::to_value(Indicator::Linear).unwrap(),
+        serde_json::json!({"name": "linear"})
+    );
+}
+
+#[test]
 fn the_docs_show_every_declared_parameter_and_indicator() {
     let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/indicators.md")).unwrap();
     let (start, end) = (

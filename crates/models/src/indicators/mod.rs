@@ -49,8 +49,7 @@ use sharded::Sharding;
 use sweep::AllAgents;
 
 /// A macro indicator with its parameters.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
-#[serde(tag = "name", rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Indicator {
     Polarization(PolarizationParams),
     Cascade(CascadeParams),
@@ -275,6 +274,23 @@ pub struct ShardMismatch {
     pub shard: usize,
     pub held: std::ops::Range<usize>,
     pub wanted: std::ops::Range<usize>,
+}
+
+/// summary.json's record of an indicator: its name, and each declared
+/// parameter under the name every front end spells (`cascade-c`,
+/// `epsilon`), null where the data sets it.
+impl Serialize for Indicator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let declaration = self.declaration();
+        let values = self.parameter_values();
+        let mut map = serializer.serialize_map(Some(1 + values.len()))?;
+        map.serialize_entry("name", declaration.name)?;
+        for (p, value) in declaration.parameters.iter().zip(values) {
+            map.serialize_entry(p.name, &value)?;
+        }
+        map.end()
+    }
 }
 
 impl GateTablesKept {
