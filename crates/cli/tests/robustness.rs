@@ -54,7 +54,7 @@ fn absurd_sizes_and_conflicting_options_are_refused_before_any_work() {
     );
     fails_with(
         &["study", "--agents", "200", "--sample", "5000", "--out", out],
-        "--sample 5000 is larger than the population (200 agents)",
+        "a panel of 5000 accounts is larger than the population (200 agents)",
     );
     let capture = dir.path().join("c.jsonl");
     std::fs::write(&capture, "").unwrap();

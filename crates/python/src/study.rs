@@ -85,7 +85,7 @@ impl Settings {
             middle: self.tiers.1,
         };
         tiers.validate()?;
-        Ok(StudyConfig {
+        let config = StudyConfig {
             indicators,
             engine,
             tiers,
@@ -103,7 +103,9 @@ impl Settings {
             }),
             latency_quantile: check_latency_quantile(self.latency_quantile, "latency_quantile")?,
             checkpoints: None,
-        })
+        };
+        config.check(&keyword).map_err(|e| e.to_string())?;
+        Ok(config)
     }
 }
 

@@ -174,6 +174,11 @@ def test_bad_settings(small):
         aumann.attribute(small, network="telepathy")
     with pytest.raises(ValueError, match="latency_quantile"):
         aumann.attribute(small, latency_quantile=0.0)
+    # The study's own limits, in the package's spelling.
+    with pytest.raises(ValueError, match="random_rankings takes 0 to 100; got 1000"):
+        aumann.attribute(small, curves=True, random_rankings=1000)
+    with pytest.raises(ValueError, match="permutations takes 0 to 100000"):
+        aumann.study(small, permutations=10**6, progress=False)
     with pytest.raises(ValueError, match="tier"):
         aumann.attribute(small, tiers=(0.9, 0.5))
     with pytest.raises(ValueError, match="threads"):

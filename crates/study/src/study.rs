@@ -66,15 +66,18 @@ pub const MAX_RANDOM_RANKINGS: u64 = 100;
 impl StudyConfig {
     /// Refuses settings that no population can take (before the population
     /// is read): no indicator, tiers that do not fit, counts past what a
-    /// run can finish.
-    pub fn check(&self) -> Result<(), StudyError> {
+    /// run can finish. `option` spells a setting's name as the front end
+    /// takes it ("permutations" becomes "--permutations" on the command
+    /// line), for the messages.
+    pub fn check(&self, option: &dyn Fn(&str) -> String) -> Result<(), StudyError> {
         self.tiers.validate().map_err(StudyError::Settings)?;
         if self.indicators.is_empty() {
             return Err(StudyError::Settings("no indicator chosen".into()));
         }
         if self.permutations > MAX_PERMUTATIONS {
             return Err(StudyError::Settings(format!(
-                "--permutations takes 0 to {MAX_PERMUTATIONS}; got {}",
+                "{} takes 0 to {MAX_PERMUTATIONS}; got {}",
+                option("permutations"),
                 self.permutations
             )));
         }
@@ -82,7 +85,8 @@ impl StudyConfig {
             && curves.random_rankings > MAX_RANDOM_RANKINGS
         {
             return Err(StudyError::Settings(format!(
-                "--random-rankings takes 0 to {MAX_RANDOM_RANKINGS}; got {}",
+                "{} takes 0 to {MAX_RANDOM_RANKINGS}; got {}",
+                option("random-rankings"),
                 curves.random_rankings
             )));
         }
@@ -130,6 +134,9 @@ pub enum StudyError {
     Attribute(#[from] AttributeError),
     #[error("invalid study settings: {0}")]
     Settings(String),
+    /// The panels were asked for more accounts than the population has.
+    #[error("a panel of {panel} accounts is larger than the population ({agents} agents): ask for a smaller sample")]
+    PanelLargerThanPopulation { panel: usize, agents: usize },
     /// The observer said the user asked to stop.
     #[error("interrupted")]
     Interrupted,
@@ -535,16 +542,17 @@ fn build_from(
     role: Role,
     progress: &dyn Observer,
 ) -> Result<BuiltReplay, StudyError> {
-    config.check()?;
+    // The front ends check first, in their own spelling.
+    config.check(&|name| name.to_string())?;
     let agents = match &source {
         Source::Borrowed(p) => p.agents,
         Source::Releasing(p) => p.agents,
     };
     if config.panel_size > agents {
-        return Err(StudyError::Settings(format!(
-            "--sample {} is larger than the population ({agents} agents)",
-            config.panel_size
-        )));
+        return Err(StudyError::PanelLargerThanPopulation {
+            panel: config.panel_size,
+            agents,
+        });
     }
     progress.stage("building the replay", None);
     let started = Instant::now();

@@ -200,7 +200,7 @@ pub fn run_here(
     cluster: &super::cluster::ClusterArgs,
     out: &std::path::Path,
 ) -> Result<Option<Ran>, crate::Error> {
-    config.check()?;
+    config.check(&|name| format!("--{name}"))?;
     if !cluster.enabled() {
         let staged = StagedDir::create(out, &aumann_study::output::FILES, &source.inputs())?;
         let loading = Instant::now();
