@@ -159,8 +159,7 @@ impl Engine {
 /// the diffusion indicators replay.
 #[derive(Args, Clone, Debug)]
 pub struct Model {
-    /// polarization, cascade, attention, panic, linear, or all.
-    #[arg(long, default_value = "polarization")]
+    #[arg(long, default_value = "polarization", help = indicator_help())]
     pub indicator: String,
     /// The network polarization and cascade replay: follows (each while it
     /// held), exposures (who was shown whose items), or both.
@@ -168,6 +167,11 @@ pub struct Model {
     pub network: Network,
     #[command(flatten)]
     pub parameters: ParameterFlags,
+}
+
+/// The indicators' names, from their declarations.
+fn indicator_help() -> String {
+    format!("{}, or all", Indicator::names().collect::<Vec<_>>().join(", "))
 }
 
 /// Every declared parameter of every indicator as a flag (`--kappa`,

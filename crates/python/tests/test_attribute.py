@@ -152,6 +152,7 @@ def test_indicator_parameters_come_from_the_declarations(aumann_bin, small):
             assert shown[p["keyword"]].default == p["default"]
     # The command line has a flag for each, with the same default.
     help_text = run_cli(aumann_bin, "attribute", "--help").stdout
+    assert ", ".join(aumann.INDICATORS) + ", or all" in help_text
     for p in aumann.PARAMETERS:
         assert f"--{p['name']} " in help_text, p["name"]
         default = p["when_absent"] if p["default"] is None else f"{p['default']:g}"
