@@ -161,8 +161,13 @@ fn install_hook() {
 mod tests {
     use super::*;
 
+    /// The hook records a broken connection in every run under way: these
+    /// tests run one at a time so that one's breakage is not another's.
+    static ALONE: Mutex<()> = Mutex::new(());
+
     #[test]
     fn a_run_starts_with_no_lost_peer_whatever_an_earlier_run_recorded() {
+        let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
         let first = watch();
         first.watch().record(Lost {
             process: 2,
@@ -192,5 +197,26 @@ mod tests {
             "a record carried over from the run before"
         );
         assert!(active().iter().any(|w| Arc::ptr_eq(w, after.watch())));
+    }
+
+    #[test]
+    fn a_network_thread_that_breaks_is_recorded_in_every_run_under_way() {
+        let _alone = ALONE.lock().unwrap_or_else(|p| p.into_inner());
+        let (one, two) = (watch(), watch());
+        let broke = std::thread::Builder::new()
+            .name("timely:recv-3".into())
+            .spawn(|| panic!("connection reset"))
+            .unwrap()
+            .join();
+        assert!(broke.is_err());
+        for run in [&one, &two] {
+            let lost = Lost {
+                process: 3,
+                cause: "connection reset".into(),
+            };
+            assert_eq!(run.watch().lost_peer(), Some(lost));
+        }
+        drop((one, two));
+        assert_eq!(watch().watch().lost_peer(), None);
     }
 }

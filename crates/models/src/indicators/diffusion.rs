@@ -276,8 +276,8 @@ pub(super) trait Layout: AgentSums {
         taus: &[f64; K],
         sink: &mut GradientSink<'_>,
     );
-    /// The agent count when this layout holds every agent.
-    fn whole(&self) -> Option<usize>;
+    /// Whether this layout holds every agent.
+    fn is_whole(&self) -> bool;
 }
 
 impl Layout for AllAgents {
@@ -325,8 +325,8 @@ impl Layout for AllAgents {
     ) {
         sources.write::<K>(replay, path, step, 0, adjoint_rows, taus, sink)
     }
-    fn whole(&self) -> Option<usize> {
-        Some(self.agents)
+    fn is_whole(&self) -> bool {
+        true
     }
 }
 
@@ -351,23 +351,23 @@ impl<D: Dynamics, L: Layout> PathSweep for Diffusion<'_, D, L> {
         sweep_batches(self, path, taus, values, gradient)
     }
 
+    /// In one process, up to 16 points per forward pass; a shard has no
+    /// such pass, so each point is its own sweep.
     fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
-        match self.layout.whole() {
-            Some(_) => super::points::values_at(&self.dynamics, self.replay, self.workspace, points, values),
-            None => aumann_engine::values_one_by_one(self, points, values),
+        if self.layout.is_whole() {
+            super::points::values_at(&self.dynamics, self.replay, self.workspace, points, values)
+        } else {
+            aumann_engine::values_one_by_one(self, points, values)
         }
     }
 
     fn values_on_subsets(&self, path: Path<'_>, masks: &[u16], values: &mut [f64]) {
-        match self.layout.whole() {
-            Some(_) => {
-                super::points::values_on_subsets(&self.dynamics, self.replay, self.workspace, path, masks, values)
-            }
-            None => {
-                let points = aumann_engine::subset_points(path, masks, values.len());
-                let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
-                aumann_engine::values_one_by_one(self, &refs, values)
-            }
+        if self.layout.is_whole() {
+            super::points::values_on_subsets(&self.dynamics, self.replay, self.workspace, path, masks, values)
+        } else {
+            let points = aumann_engine::subset_points(path, masks, values.len());
+            let refs: Vec<&[f64]> = points.iter().map(Vec::as_slice).collect();
+            self.values_at(&refs, values)
         }
     }
 }

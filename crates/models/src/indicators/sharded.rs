@@ -357,8 +357,8 @@ impl Layout for Sharding<'_> {
             sink.add(path.player(*gate as usize), grad);
         }
     }
-    fn whole(&self) -> Option<usize> {
-        None
+    fn is_whole(&self) -> bool {
+        false
     }
 }
 
