@@ -8,6 +8,7 @@ use aumann_engine::{AumannShapley, DEFAULT_BATCH, DEFAULT_MAX_NODES, DEFAULT_TOL
 use aumann_models::indicators::declaration;
 use aumann_models::{Indicator, Network, ReplayOptions};
 use aumann_stance::CaOptions;
+use aumann_study::Input;
 use aumann_study::settings::{EngineSettings, IndicatorSettings};
 use clap::Args;
 use std::path::PathBuf;
@@ -36,10 +37,25 @@ pub struct Source {
     pub feed: usize,
 }
 
+/// A setting's name as the command line takes it, for the library's
+/// messages: "permutations" is --permutations, and the generator's steps
+/// are --days.
+pub fn flag(name: &str) -> String {
+    match name {
+        "steps" => "--days".into(),
+        name => format!("--{name}"),
+    }
+}
+
 impl Source {
     /// The manifest of a run on this source: the input and its fingerprint.
     pub fn manifest(&self, data: &Dataset) -> Manifest {
-        let input = match &self.input {
+        Manifest::new(&self.label(), &format::fingerprint(data))
+    }
+
+    /// How run.json names the input.
+    pub fn label(&self) -> String {
+        match &self.input {
             Some(dir) => dir.display().to_string(),
             None => format!(
                 "the built-in population (--agents {} --days {} --seed {}{})",
@@ -52,52 +68,36 @@ impl Source {
                     String::new()
                 }
             ),
-        };
-        Manifest::new(&input, &format::fingerprint(data))
-    }
-
-    /// What the run reads from disk, which its output must stay apart from.
-    pub fn inputs(&self) -> Vec<&std::path::Path> {
-        self.input.as_deref().into_iter().collect()
-    }
-
-    pub fn load(&self) -> Result<Dataset, crate::Error> {
-        self.load_showing(true)
-    }
-
-    /// [`Source::load`], with a progress bar only when `show` (one process
-    /// of a cluster draws, the others stay quiet).
-    pub fn load_showing(&self, show: bool) -> Result<Dataset, crate::Error> {
-        let terminal = show.then(progress::Terminal::new);
-        let observer: &dyn progress::Observer = match &terminal {
-            Some(t) => t,
-            None => &(),
-        };
-        let data = self.load_observed(observer)?;
-        if let Some(t) = terminal {
-            t.finish();
         }
-        Ok(data)
     }
 
-    fn load_observed(&self, observer: &dyn progress::Observer) -> Result<Dataset, crate::Error> {
+    /// The input of a run (`aumann_study::Run`), which reads it.
+    pub fn input(&self) -> Input {
         match &self.input {
-            Some(dir) => Ok(format::read_observed(dir, observer)?),
-            None => {
-                let params = SynthParams {
-                    agents: self.agents,
-                    steps: self.days,
-                    seed: self.seed,
-                    feed: self.feed,
-                    ..Default::default()
-                };
-                aumann_data::synth::check(&params, &|name| match name {
-                    "steps" => "--days".into(),
-                    name => format!("--{name}"),
-                })?;
-                Ok(aumann_data::synth::generate(&params, observer))
-            }
+            Some(dir) => Input::Directory(dir.clone()),
+            None => Input::Generated(SynthParams {
+                agents: self.agents,
+                steps: self.days,
+                seed: self.seed,
+                feed: self.feed,
+                ..Default::default()
+            }),
         }
+    }
+
+    /// The population, read or generated here, with a progress bar.
+    pub fn load(&self) -> Result<Dataset, crate::Error> {
+        let terminal = progress::Terminal::new();
+        let data = match self.input() {
+            Input::Directory(dir) => format::read_observed(&dir, &terminal)?,
+            Input::Generated(params) => {
+                aumann_data::synth::check(&params, &flag)?;
+                aumann_data::synth::generate(&params, &terminal)
+            }
+            Input::InMemory(data) => std::sync::Arc::unwrap_or_clone(data),
+        };
+        terminal.finish();
+        Ok(data)
     }
 }
 
@@ -134,7 +134,7 @@ impl Engine {
             max_nodes: self.max_nodes,
             batch: self.batch,
         }
-        .build(&|name| format!("--{name}"))
+        .build(&flag)
     }
 
     /// The same options as command-line arguments (for a child process).
@@ -236,7 +236,7 @@ impl Model {
             indicator: self.indicator.clone(),
             parameters: self.parameters.given.clone(),
         }
-        .indicators(&|name| format!("--{name}"))
+        .indicators(&flag)
     }
 
     pub fn replay(&self) -> ReplayOptions {

@@ -657,7 +657,7 @@ fn bad_cluster_options_are_named_before_any_work() {
     let out = dir.path().join("out");
     let cases: [(&[&str], &str); 4] = [
         (&["--processes", "2", "--process", "3"], "--process 3 is not below"),
-        (&["--workers", "0"], "--workers must be between"),
+        (&["--workers", "0"], "--workers takes 1 to 1024 worker threads, got 0"),
         (&["--hostfile", "/nonexistent/hosts"], "cannot use the hostfile"),
         (
             &["--processes", "2", "--peer-timeout", "0"],

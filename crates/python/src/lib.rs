@@ -60,6 +60,9 @@ fn defaults(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     d.set_item("permutations", study.permutations)?;
     d.set_item("random_rankings", aumann_study::faithfulness::DEFAULT_RANDOM_RANKINGS)?;
     d.set_item("latency_quantile", study.latency_quantile)?;
+    d.set_item("first_port", aumann_study::DEFAULT_FIRST_PORT)?;
+    d.set_item("connect_timeout", aumann_study::DEFAULT_CONNECT_TIMEOUT.as_secs_f64())?;
+    d.set_item("peer_timeout", aumann_study::DEFAULT_PEER_TIMEOUT.as_secs_f64())?;
     d.set_item("network", study.replay.network.name())?;
     d.set_item("agents", synth.agents)?;
     d.set_item("days", synth.steps)?;

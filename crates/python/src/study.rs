@@ -4,17 +4,13 @@
 use crate::arrow::ArrowBatch;
 use crate::errors;
 use crate::population::Population;
-use aumann_data::format;
-use aumann_data::progress::Observer;
-use aumann_data::staged::{Manifest, StagedDir};
 use aumann_models::indicators::declaration;
 use aumann_study::faithfulness::CurveSpec;
 use aumann_study::settings::{EngineSettings, IndicatorSettings, check_latency_quantile};
 use aumann_study::tiers::TierSpec;
-use aumann_study::{StudyConfig, output};
+use aumann_study::{Figures, Input, Run, RunError, StudyConfig, output};
 use pyo3::prelude::*;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Every setting of a study, as the Python side passes them (a dict whose
 /// keys are the keyword arguments' names).
@@ -47,6 +43,50 @@ pub struct Settings {
     figures_dir: Option<PathBuf>,
     threads: Option<usize>,
     progress: bool,
+    /// Save each attribution's progress here; the same run started again
+    /// continues from there.
+    checkpoint: Option<PathBuf>,
+    /// This process's place in a cluster, when it is one's.
+    cluster: Option<ClusterSettings>,
+}
+
+/// `aumann.Cluster`'s fields.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct ClusterSettings {
+    processes: Option<usize>,
+    process: usize,
+    workers: usize,
+    hostfile: Option<PathBuf>,
+    first_port: u16,
+    connect_timeout: f64,
+    peer_timeout: f64,
+}
+
+impl ClusterSettings {
+    fn cluster(&self) -> Result<aumann_study::Cluster, RunError> {
+        let seconds = |name: &str, s: f64| {
+            if s.is_finite() && s > 0.0 && s < 1e9 {
+                Ok(std::time::Duration::from_secs_f64(s))
+            } else {
+                Err(RunError::Settings(format!(
+                    "{name} takes a positive number of seconds, got {s}"
+                )))
+            }
+        };
+        Ok(aumann_study::Cluster {
+            addresses: aumann_study::Cluster::addresses(
+                self.hostfile.as_deref(),
+                self.processes,
+                self.first_port,
+                &keyword,
+            )?,
+            process: self.process,
+            workers: self.workers,
+            connect_timeout: seconds("connect_timeout", self.connect_timeout)?,
+            peer_timeout: seconds("peer_timeout", self.peer_timeout)?,
+        })
+    }
 }
 
 /// A setting's name as the Python functions take it.
@@ -114,87 +154,48 @@ impl Settings {
 type Tables = Vec<(String, ArrowBatch, ArrowBatch, Option<ArrowBatch>)>;
 
 /// Runs the study; returns summary.json's text, the tables, and the paths
-/// written when `out` was given.
+/// written when `out` was given; None on a cluster's processes other than
+/// 0, which write and return nothing.
 #[pyfunction]
-pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyResult<(String, Tables, Vec<String>)> {
-    let started = Instant::now();
+pub fn run(
+    py: Python<'_>,
+    population: &Population,
+    settings: Settings,
+) -> PyResult<Option<(String, Tables, Vec<String>)>> {
     let config = settings.config().map_err(|e| errors::invalid(&e))?;
-    let staged = settings
-        .out
-        .as_deref()
-        .map(|out| StagedDir::create(out, &aumann_study::output::FILES, &[]))
+    let figures = match (&settings.figures_dir, settings.figures_in_out) {
+        (Some(dir), _) => Figures::Apart(dir.clone()),
+        (None, true) => Figures::InOut,
+        (None, false) => Figures::None,
+    };
+    let cluster = (settings.cluster.as_ref())
+        .map(ClusterSettings::cluster)
         .transpose()
-        .map_err(errors::output)?;
-    // Checked before the work, as `out` is; apart from it, since its swap
-    // would take the figures along.
-    let figures_apart = match &settings.figures_dir {
-        Some(dir) => match aumann_study::figures::stage_apart(dir, settings.out.as_deref(), &[]) {
-            Ok(staged) => Some(staged),
-            Err(aumann_study::figures::ApartError::Overlaps { figures, out }) => {
-                return Err(errors::invalid(&format!(
-                    "figures={} overlaps out={}: give a directory outside it (figures=True puts them in out's figures/)",
-                    figures.display(),
-                    out.display()
-                )));
-            }
-            Err(aumann_study::figures::ApartError::Output(e)) => return Err(errors::output(e)),
-        },
-        None => None,
-    };
-    let pool = match settings.threads {
-        Some(0) => return Err(errors::invalid(&"threads must be at least 1 (or None for every core)")),
-        Some(n) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| errors::internal(&e))?,
-        ),
-        None => None,
-    };
+        .map_err(run_error)?;
     let data = population.data.clone();
-    let report = settings.report;
-    let figures_in_out = settings.figures_in_out;
+    let run = Run {
+        input_label: format!("a population in Python (source: {})", data.meta.source),
+        input: Input::InMemory(data),
+        config,
+        out: settings.out.clone(),
+        report: settings.report,
+        figures,
+        checkpoint_dir: settings.checkpoint.clone(),
+        cluster,
+        threads: settings.threads,
+        option_name: keyword,
+    };
     let outcome = crate::observe::detached(py, settings.progress, |watch| {
-        let study = || aumann_study::run(&data, &config, watch);
-        let result = match &pool {
-            Some(pool) => pool.install(study),
-            None => study(),
-        }
-        .map_err(errors::study)?;
-        let manifest = || {
-            Manifest::new(
-                &format!("a population in Python (source: {})", data.meta.source),
-                &format::fingerprint(&data),
-            )
+        let Some(finished) = run.execute(watch).map_err(run_error)?.finished else {
+            return Ok(None);
         };
-        let mut written = match staged {
-            None => Vec::new(),
-            Some(staged) => {
-                watch.stage("writing outputs", None);
-                let extras = output::Extras {
-                    report: report.then(|| (None, started.elapsed().as_secs_f64())),
-                    figures: figures_in_out,
-                };
-                output::save(staged, &data, &result, extras, manifest()).map_err(|e| match e {
-                    output::SaveError::Format(e) => errors::format(e),
-                    output::SaveError::Output(e) => errors::output(e),
-                    output::SaveError::Figure(e) => errors::internal(&e),
-                })?
-            }
-        };
-        if let Some(apart) = figures_apart {
-            watch.stage("writing figures", None);
-            aumann_study::figures::write(&result, &|name| {
-                apart.path(name.strip_prefix("figures/").unwrap_or(name))
-            })
-            .map_err(|e| errors::internal(&e))?;
-            written.extend(apart.commit(Some(manifest())).map_err(errors::output)?);
-        }
-        let tables = output::tables(&data, &result).map_err(|e| errors::internal(&e))?;
-        let summary = output::summary_json(&result);
-        Ok::<_, PyErr>((summary, tables, written))
+        let tables = output::tables(&finished.data, &finished.result).map_err(|e| errors::internal(&e))?;
+        let summary = output::summary_json(&finished.result);
+        Ok::<_, PyErr>(Some((summary, tables, finished.written)))
     })?;
-    let (summary, tables, written) = outcome?;
+    let Some((summary, tables, written)) = outcome? else {
+        return Ok(None);
+    };
     let tables = tables
         .into_iter()
         .map(|t| {
@@ -207,5 +208,25 @@ pub fn run(py: Python<'_>, population: &Population, settings: Settings) -> PyRes
         })
         .collect();
     let written = written.iter().map(|p| p.display().to_string()).collect();
-    Ok((summary, tables, written))
+    Ok(Some((summary, tables, written)))
+}
+
+/// A run's error as the package's exception, in the keywords' words.
+fn run_error(error: RunError) -> PyErr {
+    match error {
+        RunError::Settings(e) => errors::invalid(&e),
+        RunError::Study(e) => errors::study(e),
+        RunError::Read(e) => errors::format(e),
+        RunError::Output(e) => errors::output(e),
+        RunError::Save(output::SaveError::Format(e)) => errors::format(e),
+        RunError::Save(output::SaveError::Output(e)) => errors::output(e),
+        RunError::Save(output::SaveError::Figure(e)) | RunError::Figure(e) => errors::internal(&e),
+        RunError::FiguresOverlap { figures, out } => errors::invalid(&format!(
+            "figures={} overlaps out={}: give a directory outside it (figures=True puts them in out's figures/)",
+            figures.display(),
+            out.display()
+        )),
+        RunError::Cluster(aumann_study::ClusterError::Settings(e)) => errors::invalid(&e),
+        RunError::Cluster(e) => errors::raise(errors::Kind::Error, &e),
+    }
 }

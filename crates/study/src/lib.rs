@@ -4,12 +4,16 @@
 //! follower tiers, replay the 100-account convenience panel (and a random
 //! control panel) as systems of their own, and test whether any global
 //! rescaling reconciles the panel with the full scale (Attribution Scaling
-//! Bias). [`output`] writes the tables and summary, [`report`] the page.
+//! Bias). [`Run`] owns a run's whole life (the population read, the
+//! replays built, a cluster's roles, the outputs written whole); [`run`] is
+//! the study of a population in memory. [`output`] writes the tables and
+//! summary, [`report`] the page.
 
 pub mod agent_game;
 pub mod compare;
 pub mod faithfulness;
 pub mod figures;
+mod lifecycle;
 pub mod number;
 pub mod output;
 pub mod pagerank;
@@ -21,9 +25,11 @@ pub mod svg;
 pub mod tiers;
 pub mod when;
 
+pub use aumann_cluster::{ClusterError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_PORT, DEFAULT_PEER_TIMEOUT, Traffic};
+pub use lifecycle::{
+    Cluster, ClusterTraffic, Figures, Finished, Input, Ran, Run, RunError, checkpoint_identity, job_fingerprint,
+};
 pub use study::{
-    AgentErrors, BuiltReplay, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FullScale, IndicatorStudy,
-    PanelAttribution, PanelStudy, PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult,
-    TOP_AGENTS, TopAgent, attribute_built, build_attribution_shard, build_replay, build_replay_releasing, run,
-    run_built, run_on,
+    AgentErrors, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelStudy,
+    PopulationSummary, RELATIVE_ERROR_FLOOR, StudyConfig, StudyError, StudyResult, TOP_AGENTS, TopAgent, run,
 };

@@ -431,113 +431,47 @@ pub struct StudyResult {
     pub tiers: Vec<Tier>,
 }
 
-/// Runs the study, telling `progress` each stage and its position: steps of
-/// the replay built, gradient evaluations against those planned (the
-/// adaptive level in the status), panels done.
+/// Runs the study of a population in memory, in this process, telling
+/// `progress` each stage and its position: steps of the replay built,
+/// gradient evaluations against those planned (the adaptive level in the
+/// status), panels done. [`crate::Run`] is a run's whole life (the
+/// population read, the outputs written, a cluster).
 pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Result<StudyResult, StudyError> {
-    run_on(data, config, &Local, progress)
-}
-
-/// [`run`] with the full-scale attributions' sweeps on `backend` (a shard
-/// of a cluster's sweep). On a cluster, the reporting worker (shard 0)
-/// calls this, the only one that gets the attributions whole; every other
-/// worker makes the same attributions with [`attribute_built`].
-pub fn run_on(
-    data: &Dataset,
-    config: &StudyConfig,
-    backend: &dyn SweepBackend,
-    progress: &dyn Observer,
-) -> Result<StudyResult, StudyError> {
-    let built = build_replay(data, config, backend.shard(), progress)?;
-    run_built(data, built, config, backend, progress)
+    let built = build(Rows::Borrowed(&data.population), config, Role::Reports(None), progress)?;
+    run_built(data, built, config, &Local, progress)
 }
 
 /// A replay built for a study from its population, and what the summary
 /// says of the build.
-pub struct BuiltReplay {
+pub(crate) struct BuiltReplay {
     replay: Replay,
     seconds: f64,
 }
 
-/// The first stage of [`run_on`]: checks the settings and builds the
-/// replay: the whole of it, or for `shard` = (a worker's shard, shards in
-/// all) that shard's rows only (the backend's [`SweepBackend::shard`]).
-pub fn build_replay(
-    data: &Dataset,
-    config: &StudyConfig,
-    shard: Option<(usize, usize)>,
-    progress: &dyn Observer,
-) -> Result<BuiltReplay, StudyError> {
-    build_from(
-        Source::Borrowed(&data.population),
-        config,
-        Role::Reports(shard),
-        progress,
-    )
-}
-
-/// [`build_replay`] for a caller that owns the data and builds its last
-/// replay from it: unless something after the build reads the
-/// population's edge tables ([`StudyConfig::reads_edges_after_the_build`]),
-/// they are released while the replay is built ([`Replay::releasing`]),
-/// the follows as soon as the follow graph holds them. The replay and the
-/// study's numbers are the same; the build's peak memory is lower by the
-/// follows.
-pub fn build_replay_releasing(
-    data: &mut Dataset,
-    config: &StudyConfig,
-    shard: Option<(usize, usize)>,
-    progress: &dyn Observer,
-) -> Result<BuiltReplay, StudyError> {
-    let source = if config.reads_edges_after_the_build() {
-        Source::Borrowed(&data.population)
-    } else {
-        Source::Releasing(&mut data.population)
-    };
-    build_from(source, config, Role::Reports(shard), progress)
-}
-
-/// The replay of a cluster's worker that makes the attributions only
-/// ([`attribute_built`]): `shard`'s rows, whatever the curves (only the
-/// reporting worker replays the whole population for them). With
-/// `release`, the population's edge tables are released as the build reads
-/// them, whatever the panels and curves: for the last build of a process
-/// none of whose workers reports, after which nothing reads the
-/// population at all.
-pub fn build_attribution_shard(
-    population: &mut Population,
-    config: &StudyConfig,
-    shard: (usize, usize),
-    release: bool,
-    progress: &dyn Observer,
-) -> Result<BuiltReplay, StudyError> {
-    let source = if release {
-        Source::Releasing(population)
-    } else {
-        Source::Borrowed(population)
-    };
-    build_from(source, config, Role::Attributes(shard), progress)
-}
-
-/// Where [`build_from`] reads the population.
-enum Source<'a> {
+/// Where [`build`] reads the population.
+pub(crate) enum Rows<'a> {
     Borrowed(&'a Population),
-    /// Its edge tables released as the build reads them.
+    /// Its edge tables released as the build reads them
+    /// ([`Replay::releasing`]): the follows go as soon as the follow graph
+    /// holds them. The replay and every number are the same; the build's
+    /// peak memory is lower by the follows.
     Releasing(&'a mut Population),
 }
 
 /// What the replay is built for.
-enum Role {
+pub(crate) enum Role {
     /// The whole study on this replay: `Some` (a worker's shard, shards in
     /// all) on a cluster, whose rows are all it needs unless curves replay
     /// the whole population.
     Reports(Option<(usize, usize)>),
-    /// The attributions only, on this shard.
+    /// The attributions only ([`attribute_built`]), on this shard.
     Attributes((usize, usize)),
 }
 
-fn build_from(
-    source: Source<'_>,
+/// The first stage of a study: checks the settings and builds the replay
+/// for `role`.
+pub(crate) fn build(
+    source: Rows<'_>,
     config: &StudyConfig,
     role: Role,
     progress: &dyn Observer,
@@ -545,8 +479,8 @@ fn build_from(
     // The front ends check first, in their own spelling.
     config.check(&|name| name.to_string())?;
     let agents = match &source {
-        Source::Borrowed(p) => p.agents,
-        Source::Releasing(p) => p.agents,
+        Rows::Borrowed(p) => p.agents,
+        Rows::Releasing(p) => p.agents,
     };
     if config.panel_size > agents {
         return Err(StudyError::PanelLargerThanPopulation {
@@ -565,11 +499,11 @@ fn build_from(
     };
     let options = config.replay_options();
     let replay = match (source, shard) {
-        (Source::Releasing(population), shard) => Replay::releasing(population, options, shard, &on_rows)?,
-        (Source::Borrowed(population), Some((shard, count))) => {
+        (Rows::Releasing(population), shard) => Replay::releasing(population, options, shard, &on_rows)?,
+        (Rows::Borrowed(population), Some((shard, count))) => {
             Replay::shard(population, options, shard, count, &on_rows)?
         }
-        (Source::Borrowed(population), None) => Replay::with_progress(population, options, &on_rows)?,
+        (Rows::Borrowed(population), None) => Replay::with_progress(population, options, &on_rows)?,
     };
     check_interrupt(progress)?;
     Ok(BuiltReplay {
@@ -578,14 +512,14 @@ fn build_from(
     })
 }
 
-/// The rest of [`run_on`], on the replay that [`build_replay`] built from
-/// `data` with the same `config`. Past the build, only panels and curves
-/// read the population's edge tables ([`StudyConfig::reads_edges_after_the_build`]):
-/// without them, a caller that owns the population may release those
-/// tables in between
-/// ([`aumann_models::Population::release_edge_tables`]) and get the
-/// same result.
-pub fn run_built(
+/// The rest of a study, on the replay that [`build`] built from `data`
+/// with the same `config`, its sweeps on `backend` (a shard of a cluster's
+/// sweep, on the reporting worker). Past the build, only panels and curves
+/// read the population's edge tables
+/// ([`StudyConfig::reads_edges_after_the_build`]): without them, the
+/// build may have released them ([`Rows::Releasing`]) with the same
+/// result.
+pub(crate) fn run_built(
     data: &Dataset,
     built: BuiltReplay,
     config: &StudyConfig,
@@ -755,7 +689,7 @@ pub fn run_built(
 /// are local computations on the attribution that it alone gets whole. So
 /// they need neither the population after their build nor the whole replay
 /// for curves.
-pub fn attribute_built(
+pub(crate) fn attribute_built(
     built: BuiltReplay,
     config: &StudyConfig,
     backend: &dyn SweepBackend,

@@ -1,8 +1,7 @@
 //! `aumann attribute`: one attribution, without the study.
 
 use crate::options::{Engine, Model, Source};
-use aumann_data::progress::{self, Observer};
-use aumann_study::{StudyConfig, output};
+use aumann_study::StudyConfig;
 use std::path::PathBuf;
 
 /// Attribute one indicator (or all) to every agent and every (agent, step),
@@ -72,32 +71,22 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         latency_quantile: args.when.quantile()?,
         ..Default::default()
     };
-    let Some(super::study::Ran {
-        staged,
-        data,
-        result,
+    let Some(finished) = super::study::execute(
+        &args.source,
         config,
-        ..
-    }) = super::study::run_here(&args.source, &config, &args.cluster, &args.out)?
+        &args.cluster,
+        &args.out,
+        false,
+        aumann_study::Figures::None,
+    )?
     else {
         return Ok(());
     };
-    let terminal = progress::Terminal::new();
-    terminal.stage("writing outputs", None);
-    let written = output::save(
-        staged,
-        &data,
-        &result,
-        output::Extras::NONE,
-        args.source.manifest(&data),
-    )?;
-    super::cluster::remove_checkpoints(&config);
-    terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);
     } else {
-        super::study::print_summary(&result, started.elapsed().as_secs_f64());
-        for path in written {
+        super::study::print_summary(&finished.result, started.elapsed().as_secs_f64());
+        for path in finished.written {
             println!("wrote {}", path.display());
         }
     }

@@ -1,15 +1,13 @@
 //! `aumann study`: the main job.
 
 use crate::options::{Engine, Model, Source};
-use aumann_data::progress::{self, Observer};
-use aumann_data::staged::StagedDir;
-use aumann_models::Local;
+use aumann_data::progress;
 use aumann_study::faithfulness::{CurveSpec, DEFAULT_RANDOM_RANKINGS};
 use aumann_study::number::{percent, readable};
 use aumann_study::tiers::TierSpec;
 use aumann_study::when::DEFAULT_LATENCY_QUANTILE;
-use aumann_study::{StudyConfig, StudyResult, output};
-use std::path::PathBuf;
+use aumann_study::{Figures, Finished, Run, RunError, StudyConfig, StudyResult};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Attribute an indicator over the whole population, split it by follower
@@ -127,141 +125,73 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         latency_quantile: args.when.quantile()?,
         checkpoints: None,
     };
-    // A figures directory of its own is checked before the work, as --out
-    // is, and may not overlap --out (whose swap would take it along).
-    let figures_apart = match &args.figures {
-        // On a cluster, process 0 writes the outputs.
-        Some(dir) if args.cluster.process.unwrap_or(0) == 0 => {
-            match aumann_study::figures::stage_apart(dir, Some(&args.out), &args.source.inputs()) {
-                Ok(staged) => Some(staged),
-                Err(aumann_study::figures::ApartError::Overlaps { .. }) => {
-                    return Err(format!(
-                        "--figures {} overlaps --out {}: give a directory outside it (without --figures, the figures go to {})",
-                        dir.display(),
-                        args.out.display(),
-                        args.out.join("figures").display()
-                    )
-                    .into());
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        _ => None,
+    let figures = match (&args.figures, args.no_figures) {
+        (Some(dir), _) => Figures::Apart(dir.clone()),
+        (None, true) => Figures::None,
+        (None, false) => Figures::InOut,
     };
-    let Some(Ran {
-        staged,
-        data,
-        result,
-        config,
-        load_seconds,
-    }) = run_here(&args.source, &config, &args.cluster, &args.out)?
-    else {
+    let Some(finished) = execute(&args.source, config, &args.cluster, &args.out, true, figures)? else {
         return Ok(());
     };
-    let terminal = progress::Terminal::new();
-    terminal.stage("writing outputs", None);
-    output::save(
-        staged,
-        &data,
-        &result,
-        output::Extras {
-            report: Some((Some(load_seconds), started.elapsed().as_secs_f64())),
-            figures: !args.no_figures && figures_apart.is_none(),
-        },
-        args.source.manifest(&data),
-    )?;
-    if let Some(apart) = figures_apart {
-        aumann_study::figures::write(&result, &|name| {
-            apart.path(name.strip_prefix("figures/").unwrap_or(name))
-        })?;
-        apart.commit(Some(args.source.manifest(&data)))?;
-    }
-    super::cluster::remove_checkpoints(&config);
-    let report = args.out.join("report.html");
-    terminal.finish();
     if args.json {
         println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);
     } else {
-        print_summary(&result, started.elapsed().as_secs_f64());
-        println!("report: {}", report.display());
+        print_summary(&finished.result, started.elapsed().as_secs_f64());
+        println!("report: {}", args.out.join("report.html").display());
     }
     Ok(())
 }
 
-/// Loads the source and runs the study in this process, alone or as one
-/// process of a cluster; the staged output directory, the data and the
-/// result come back where outputs are written (alone, or process 0), None
-/// on the cluster's other processes. The output directory is staged before
-/// the work starts, so that a directory that cannot be written fails at
-/// once.
-pub fn run_here(
+/// Runs a study (an attribution is one without panels or report) as
+/// [`Run`] does, alone or as one process of a cluster, with a bar on the
+/// terminal; the result comes back where the outputs are written (alone,
+/// or process 0), None on the cluster's other processes.
+pub fn execute(
     source: &Source,
-    config: &StudyConfig,
+    config: StudyConfig,
     cluster: &super::cluster::ClusterArgs,
-    out: &std::path::Path,
-) -> Result<Option<Ran>, crate::Error> {
-    config.check(&|name| format!("--{name}"))?;
-    if !cluster.enabled() {
-        let staged = StagedDir::create(out, &aumann_study::output::FILES, &source.inputs())?;
-        let loading = Instant::now();
-        let mut data = source.load()?;
-        let load_seconds = loading.elapsed().as_secs_f64();
-        let mut config = config.clone();
-        config.checkpoints = cluster.checkpoint.clone().map(|dir| aumann_study::Checkpoints {
-            identity: super::cluster::checkpoint_identity(&aumann_data::format::content_id(&data), 1, 1),
-            dir,
-            prefix: String::new(),
-            workers: 1,
-        });
-        let terminal = progress::Terminal::new();
-        // The replay holds the graph and the events in its own form; the
-        // population's copies would stay through the attribution unread.
-        let built = aumann_study::build_replay_releasing(&mut data, &config, None, &terminal)?;
-        let result = aumann_study::run_built(&data, built, &config, &Local, &terminal)?;
-        let data = std::sync::Arc::new(data);
-        terminal.finish();
-        return Ok(Some(Ran {
-            staged,
-            data,
-            result,
-            config,
-            load_seconds,
-        }));
-    }
-    let staged = match cluster.process.unwrap_or(0) {
-        0 => Some(StagedDir::create(out, &aumann_study::output::FILES, &source.inputs())?),
-        _ => None,
+    out: &Path,
+    report: bool,
+    figures: Figures,
+) -> Result<Option<Finished>, crate::Error> {
+    let apart = match &figures {
+        Figures::Apart(dir) => Some(dir.clone()),
+        Figures::None | Figures::InOut => None,
     };
-    match (super::cluster::study(source, config, cluster)?, staged) {
-        (
-            Some(super::cluster::Studied {
-                data,
-                result,
-                config,
-                load_seconds,
-            }),
-            Some(staged),
-        ) => Ok(Some(Ran {
-            staged,
-            data,
-            result,
-            config,
-            load_seconds,
-        })),
-        _ => Ok(None),
+    let run = Run {
+        input: source.input(),
+        input_label: source.label(),
+        config,
+        out: Some(out.to_path_buf()),
+        report,
+        figures,
+        checkpoint_dir: cluster.checkpoint.clone(),
+        cluster: cluster.cluster()?,
+        threads: None,
+        option_name: crate::options::flag,
+    };
+    let terminal = progress::Terminal::new();
+    let ran = run.execute(&terminal);
+    terminal.finish();
+    let ran = ran.map_err(|e| -> crate::Error {
+        match (e, apart) {
+            (RunError::FiguresOverlap { .. }, Some(dir)) => format!(
+                "--figures {} overlaps --out {}: give a directory outside it (without --figures, the figures go to {})",
+                dir.display(),
+                out.display(),
+                out.join("figures").display()
+            )
+            .into(),
+            (e, _) => e.into(),
+        }
+    })?;
+    if let Some(traffic) = &ran.traffic {
+        // One write, so that the lines of processes sharing a terminal do
+        // not interleave.
+        let line = traffic.describe() + "\n";
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     }
-}
-
-/// A study run here, for the process that writes its outputs.
-pub struct Ran {
-    pub staged: StagedDir,
-    pub data: std::sync::Arc<aumann_data::Dataset>,
-    pub result: StudyResult,
-    /// The settings it ran with (its checkpoints, to remove once the
-    /// outputs are written).
-    pub config: StudyConfig,
-    /// Seconds spent reading or generating the population.
-    pub load_seconds: f64,
+    Ok(ran.finished)
 }
 
 pub fn print_summary(result: &StudyResult, seconds: f64) {

@@ -18,13 +18,14 @@ See docs/python.md for a walk through.
 from ._native import __version__
 from ._errors import ConvergenceWarning, Error, InvalidInputError, InvalidTypeError, NotFoundError, OutputError
 from ._population import Population, generate, ingest_jetstream, ingest_oasis, read_population
-from ._attribution import INDICATORS, PARAMETERS, Attribution, attribute, study
+from ._attribution import INDICATORS, PARAMETERS, Attribution, Cluster, attribute, study
 from ._engine import PathAttribution, ShapleyValues, exact_shapley, path_attribution, permutation_shapley
 
 __all__ = [
     "INDICATORS",
     "PARAMETERS",
     "Attribution",
+    "Cluster",
     "ConvergenceWarning",
     "Error",
     "InvalidInputError",

@@ -25,6 +25,46 @@ INDICATORS: Tuple[str, ...] = tuple(_native.INDICATORS)
 PARAMETERS: Tuple[Dict[str, Any], ...] = tuple(_native.PARAMETERS)
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """This process's place in a cluster of processes that attribute
+    together (docs/distributed.md): the agents are split over every worker
+    of every process, and the numbers are one process's, bit for bit.
+
+    Start the same call in every process, changing only ``process``.
+    Process 0 returns the result and writes ``out``; the others return
+    None once their part is done. ``hostfile`` names one ``host:port`` per
+    process, process 0 first; without it the processes listen on
+    127.0.0.1 from ``first_port`` up. ``workers`` threads per process each
+    hold one shard of the agents. A process waits ``connect_timeout``
+    seconds for the others to connect, and stops the run when a peer sends
+    nothing for ``peer_timeout`` seconds (a lost connection stops it at
+    once). After such a failure the cluster's threads stay until the
+    Python process exits: end it, and start the run again.
+
+    >>> aumann.study(pop, cluster=aumann.Cluster(processes=2, process=0))  # doctest: +SKIP
+    """
+
+    process: int
+    processes: Optional[int] = None
+    workers: int = 1
+    hostfile: Optional[PathLike] = None
+    first_port: int = _D["first_port"]
+    connect_timeout: float = _D["connect_timeout"]
+    peer_timeout: float = _D["peer_timeout"]
+
+    def _settings(self) -> Dict[str, Any]:
+        return {
+            "process": self.process,
+            "processes": self.processes,
+            "workers": self.workers,
+            "hostfile": None if self.hostfile is None else os.fspath(self.hostfile),
+            "first_port": self.first_port,
+            "connect_timeout": self.connect_timeout,
+            "peer_timeout": self.peer_timeout,
+        }
+
+
 @dataclass(frozen=True, repr=False)
 class Attribution:
     """One indicator's Aumann–Shapley attribution over a population.
@@ -161,12 +201,18 @@ def _settings(
     threads: Optional[int],
     progress: bool,
     figures: Union[bool, PathLike] = False,
+    checkpoint: Optional[PathLike] = None,
+    cluster: Optional[Cluster] = None,
 ) -> Dict[str, Any]:
-    if not isinstance(figures, (bool, str, os.PathLike)):
-        from ._errors import InvalidInputError
+    from ._errors import InvalidInputError
 
+    if not isinstance(figures, (bool, str, os.PathLike)):
         raise InvalidInputError(f"figures must be True, False or a directory, got {type(figures).__name__}")
+    if cluster is not None and not isinstance(cluster, Cluster):
+        raise InvalidInputError(f"cluster must be an aumann.Cluster, got {type(cluster).__name__}")
     return {
+        "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
+        "cluster": None if cluster is None else cluster._settings(),
         "figures_in_out": figures is True and report,
         "figures_dir": None if isinstance(figures, bool) else os.fspath(figures),
         "indicator": indicator,
@@ -193,7 +239,9 @@ def _settings(
     }
 
 
-def _run(population: Population, settings: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Attribution], List[str]]:
+def _run(
+    population: Population, settings: Dict[str, Any]
+) -> Optional[Tuple[Dict[str, Any], List[Attribution], List[str]]]:
     if not isinstance(population, Population):
         raise TypeError(f"population must be an aumann.Population, got {type(population).__name__}")
     chosen = settings["indicator"]
@@ -205,12 +253,16 @@ def _run(population: Population, settings: Dict[str, Any]) -> Tuple[Dict[str, An
     summaries: Dict[str, Any] = {}
     attributions: List[Attribution] = []
     written: List[str] = []
-    if len(names) > 1 and (settings["out"] is not None or settings["figures_dir"] is not None):
+    if len(names) > 1 and any(settings[k] is not None for k in ("out", "figures_dir", "checkpoint", "cluster")):
         from ._errors import InvalidInputError
 
-        raise InvalidInputError('out= and figures= write one run: give one indicator or "all"')
+        raise InvalidInputError('out=, figures=, checkpoint= and cluster= make one run: give one indicator or "all"')
     for name in names:
-        text, tables, files = _native.run(population._native, dict(settings, indicator=name))
+        ran = _native.run(population._native, dict(settings, indicator=name))
+        if ran is None:
+            # A cluster's process other than 0: its part is done.
+            return None
+        text, tables, files = ran
         summary = json.loads(text)
         _summary.check(summary)
         for key, value in summary.items():
@@ -252,8 +304,10 @@ def attribute(
     out: Optional[PathLike] = None,
     threads: Optional[int] = None,
     progress: bool = True,
+    checkpoint: Optional[PathLike] = None,
+    cluster: Optional[Cluster] = None,
     **parameters: Optional[float],
-) -> Union[Attribution, Dict[str, Attribution]]:
+) -> Union[Attribution, Dict[str, Attribution], None]:
     """Attributes an indicator to every agent and every (agent, step), as
     ``aumann attribute`` does, with the same options and the same numbers.
 
@@ -267,7 +321,11 @@ def attribute(
     the deletion and insertion curves; ``out`` also writes the command
     line's outputs there. The work runs with the GIL released, on
     ``threads`` threads (all cores by default); Ctrl-C stops it between
-    sweeps.
+    sweeps. ``checkpoint`` (a directory) saves the attribution's progress
+    after every sweep: the same call made again after a crash continues
+    from there with the same numbers, and the files go once it returns.
+    ``cluster`` (an :class:`aumann.Cluster`) runs this call as one process
+    of several; process 0 gets the result, the others None.
 
     >>> pop = aumann.generate(agents=5000, days=7, seed=1)
     >>> a = aumann.attribute(pop, "polarization")
@@ -278,9 +336,12 @@ def attribute(
     settings = _settings(
         "all" if indicator == "all" else indicator, network, parameters,
         rule, nodes, tolerance, max_nodes, batch, tiers, curves, ranking_seed, random_rankings,
-        latency_quantile, 0, 0, 1, out, False, threads, progress,
+        latency_quantile, 0, 0, 1, out, False, threads, progress, False, checkpoint, cluster,
     )  # fmt: skip
-    _, attributions, _ = _run(population, settings)
+    ran = _run(population, settings)
+    if ran is None:
+        return None
+    _, attributions, _ = ran
     if isinstance(indicator, str) and indicator != "all":
         return attributions[0]
     return {a.indicator: a for a in attributions}
@@ -308,8 +369,10 @@ def study(
     figures: Union[bool, PathLike] = True,
     threads: Optional[int] = None,
     progress: bool = True,
+    checkpoint: Optional[PathLike] = None,
+    cluster: Optional[Cluster] = None,
     **parameters: Optional[float],
-) -> Dict[str, Any]:
+) -> Optional[Dict[str, Any]]:
     """The study of ``aumann study``: the attribution, its tiers, when and
     how it was produced, the deletion and insertion curves, and the panels
     (the ``sample`` highest-follower accounts, random and snowball panels)
@@ -321,7 +384,9 @@ def study(
     two journal columns, each with its data as CSV. ``True`` (the default) puts
     them in ``out``'s figures/ with the report; a directory puts them there
     instead (outside ``out``; ``out`` may then be None); ``False`` writes
-    none.
+    none. ``checkpoint`` and ``cluster`` are :func:`attribute`'s: on a
+    cluster, process 0 returns the summary and writes ``out``, the others
+    return None.
 
     >>> summary = aumann.study(pop, out="out/study")        # doctest: +SKIP
     >>> summary["indicators"][0]["tiers"]                  # doctest: +SKIP
@@ -329,10 +394,10 @@ def study(
     settings = _settings(
         indicator, network, parameters, rule, nodes, tolerance,
         max_nodes, batch, tiers, curves, panel_seed, random_rankings, latency_quantile, sample,
-        permutations, panel_seed, out, report, threads, progress, figures,
+        permutations, panel_seed, out, report, threads, progress, figures, checkpoint, cluster,
     )  # fmt: skip
-    summary, _, _ = _run(population, settings)
-    return summary
+    ran = _run(population, settings)
+    return None if ran is None else ran[0]
 
 
 def _with_parameters(function: Any) -> None:

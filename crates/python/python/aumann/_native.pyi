@@ -58,7 +58,7 @@ class Population:
 
 def run(
     population: Population, settings: Dict[str, Any]
-) -> Tuple[str, List[Tuple[str, ArrowBatch, ArrowBatch, Optional[ArrowBatch]]], List[str]]: ...
+) -> Optional[Tuple[str, List[Tuple[str, ArrowBatch, ArrowBatch, Optional[ArrowBatch]]], List[str]]]: ...
 def path_attribution(
     function: Callable[[npt.NDArray[np.float64]], Tuple[Any, Any]],
     x: npt.NDArray[np.float64],
