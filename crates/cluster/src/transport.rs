@@ -25,7 +25,7 @@ type Routed = (u32, u32, u64, u32, bool, Parcel);
 /// A piece as received: (round, source worker, piece, last, the piece).
 type Received = (u64, u32, u32, bool, Parcel);
 
-/// The most bytes of ids, and of values, in one message (so at most twice
+/// The most bytes of ids, and of words, in one message (so at most twice
 /// this in all, and a message header).
 ///
 /// Timely's network buffers grow to the largest message they carry and
@@ -67,28 +67,28 @@ impl ContainerBuilder for OnePerMessage {
 impl LengthPreservingContainerBuilder for OnePerMessage {}
 
 /// `parcel` cut into consecutive pieces of at most [`PIECE_BYTES`] (its ids
-/// and its values cut separately: concatenated in order they are the
+/// and its words cut separately: concatenated in order they are the
 /// parcel again); at least one piece, empty for an empty parcel.
 fn pieces(parcel: Parcel) -> Vec<Parcel> {
     const IDS: usize = PIECE_BYTES / 4;
-    const VALUES: usize = PIECE_BYTES / 8;
+    const WORDS: usize = PIECE_BYTES / 8;
     let count = parcel
         .ids
         .len()
         .div_ceil(IDS)
-        .max(parcel.values.len().div_ceil(VALUES))
+        .max(parcel.words.len().div_ceil(WORDS))
         .max(1);
     if count == 1 {
         return vec![parcel];
     }
     let mut ids = parcel.ids.chunks(IDS);
-    let mut values = parcel.values.chunks(VALUES);
+    let mut words = parcel.words.chunks(WORDS);
     (0..count)
         .map(|_| {
-            // The last pieces may hold ids only or values only.
+            // The last pieces may hold ids only or words only.
             Parcel {
                 ids: ids.next().map_or_else(Vec::new, <[u32]>::to_vec),
-                values: values.next().map_or_else(Vec::new, <[f64]>::to_vec),
+                words: words.next().map_or_else(Vec::new, <[u64]>::to_vec),
             }
         })
         .collect()
@@ -99,7 +99,7 @@ fn pieces(parcel: Parcel) -> Vec<Parcel> {
 pub struct Traffic {
     /// Exchange rounds.
     pub rounds: u64,
-    /// Bytes of parcels this worker sent to other workers (ids and values;
+    /// Bytes of parcels this worker sent to other workers (ids and words;
     /// timely's framing and serialization add a little).
     pub bytes: u64,
     /// Of those, bytes sent to workers in other processes.
@@ -223,11 +223,11 @@ impl Transport for TimelyTransport<'_> {
         let mut out = vec![Parcel::default(); self.shards];
         self.receive(round, &mut |from, mut piece| {
             let whole = &mut out[from];
-            if whole.ids.is_empty() && whole.values.is_empty() {
+            if whole.ids.is_empty() && whole.words.is_empty() {
                 *whole = piece;
             } else {
                 whole.ids.append(&mut piece.ids);
-                whole.values.append(&mut piece.values);
+                whole.words.append(&mut piece.words);
             }
         });
         out
@@ -238,17 +238,17 @@ impl Transport for TimelyTransport<'_> {
         let items = (PIECE_BYTES / 4).min(PIECE_BYTES / (8 * width.max(1))).max(1);
         let empty = || Parcel {
             ids: Vec::with_capacity(items),
-            values: Vec::with_capacity(items * width),
+            words: Vec::with_capacity(items * width),
         };
         let mut guard = self.inner.get().borrow_mut();
         let inner = &mut *guard;
         for target in (0..self.shards).filter(|&t| t != self.shard) {
             let mut piece = empty();
             let mut index = 0;
-            write(target, &mut |id, values| {
-                check_item(values, width);
+            write(target, &mut |id, words| {
+                check_item(words, width);
                 piece.ids.push(id);
-                piece.values.extend_from_slice(values);
+                piece.words.extend_from_slice(words);
                 if piece.ids.len() == items {
                     self.send_piece(inner, target, index, false, std::mem::replace(&mut piece, empty()));
                     index += 1;
@@ -367,8 +367,8 @@ impl Incoming for TimelyIncoming<'_, '_> {
         self.read = true;
         let width = self.width;
         self.transport.receive(self.round, &mut |from, piece| {
-            check_piece(&piece.ids, &piece.values, width);
-            read(from, &piece.ids, &piece.values);
+            check_piece(&piece.ids, &piece.words, width);
+            read(from, &piece.ids, &piece.words);
         });
     }
 }
@@ -401,16 +401,16 @@ mod tests {
         ] {
             let parcel = Parcel {
                 ids: (0..id_count as u32).collect(),
-                values: (0..value_count).map(|v| v as f64 * 0.5).collect(),
+                words: (0..value_count).map(|v| v as u64 * 3).collect(),
             };
             let cut = pieces(parcel.clone());
             let expected = id_count.div_ceil(ids).max(value_count.div_ceil(values)).max(1);
             assert_eq!(cut.len(), expected, "{id_count} ids, {value_count} values");
             let mut whole = Parcel::default();
             for piece in cut {
-                assert!(piece.ids.len() * 4 <= PIECE_BYTES && piece.values.len() * 8 <= PIECE_BYTES);
+                assert!(piece.ids.len() * 4 <= PIECE_BYTES && piece.words.len() * 8 <= PIECE_BYTES);
                 whole.ids.extend(piece.ids);
-                whole.values.extend(piece.values);
+                whole.words.extend(piece.words);
             }
             assert_eq!(whole, parcel, "{id_count} ids, {value_count} values");
         }

@@ -43,7 +43,7 @@ fn cluster(
                         let parcels = (0..shards)
                             .map(|s| Parcel {
                                 ids: vec![me as u32, s as u32, round as u32],
-                                values: vec![round as f64; s + 1],
+                                words: vec![round; s + 1],
                             })
                             .collect();
                         for (from, parcel) in t.exchange(parcels).into_iter().enumerate() {
@@ -52,7 +52,7 @@ fn cluster(
                                 continue;
                             }
                             assert_eq!(parcel.ids, vec![from as u32, me as u32, round as u32]);
-                            assert_eq!(parcel.values, vec![round as f64; me + 1]);
+                            assert_eq!(parcel.words, vec![round; me + 1]);
                             checked += 1;
                         }
                     }
@@ -111,7 +111,7 @@ where
 
 #[test]
 fn large_parcels_arrive_whole_and_keep_the_network_buffers_small() {
-    // 16 MB of values and 2 MB of ids from each worker to each other, three
+    // 16 MB of words and 2 MB of ids from each worker to each other, three
     // rounds: 64 pieces each, whose messages fit timely's initial 1 MiB
     // buffers. Sent whole, each would grow every buffer it passes through
     // to 32 MiB.
@@ -122,8 +122,8 @@ fn large_parcels_arrive_whole_and_keep_the_network_buffers_small() {
             ids: (0..id_count)
                 .map(|i| (i ^ (from * 7 + to * 3 + round as usize)) as u32)
                 .collect(),
-            values: (0..value_count)
-                .map(|v| (v + from * 1000 + to) as f64 + round as f64 * 0.5)
+            words: (0..value_count)
+                .map(|v| (v + from * 1000 + to) as u64 + (round << 40))
                 .collect(),
         };
         for round in 0..3 {
@@ -157,15 +157,14 @@ fn rounds_sent_item_by_item_are_read_piece_by_piece_in_order() {
             20_000 + 5_000 * (from + 2 * to)
         }
     };
-    let value =
-        |from: usize, id: u32, m: usize, round: u64| (from * 1_000_000 + id as usize * 3 + m) as f64 + round as f64;
+    let value = |from: usize, id: u32, m: usize, round: u64| (from * 1_000_000 + id as usize * 3 + m) as u64 + round;
     let results = on_every_worker(2, 2, move |t| {
         let (me, shards) = (t.shard(), t.shards());
         let mut pieces = 0;
         for round in 0..3_u64 {
             let mut write = |to: usize, push: &mut PushItem<'_>| {
                 for id in 0..items(me, to) as u32 {
-                    let v: Vec<f64> = (0..3).map(|m| value(me, id, m, round)).collect();
+                    let v: Vec<u64> = (0..3).map(|m| value(me, id, m, round)).collect();
                     push(id * 2 + 1, &v);
                 }
             };
@@ -175,13 +174,13 @@ fn rounds_sent_item_by_item_are_read_piece_by_piece_in_order() {
                 continue;
             }
             let mut next = vec![0_u32; shards];
-            incoming.read(&mut |from, ids, values| {
+            incoming.read(&mut |from, ids, words| {
                 assert_ne!(from, me);
-                assert!(ids.len() * 4 <= PIECE_BYTES && values.len() * 8 <= PIECE_BYTES);
-                assert_eq!(values.len(), 3 * ids.len());
-                for (&id, v) in ids.iter().zip(values.chunks_exact(3)) {
+                assert!(ids.len() * 4 <= PIECE_BYTES && words.len() * 8 <= PIECE_BYTES);
+                assert_eq!(words.len(), 3 * ids.len());
+                for (&id, v) in ids.iter().zip(words.chunks_exact(3)) {
                     assert_eq!(id, next[from] * 2 + 1, "in order from {from}");
-                    let expected: Vec<f64> = (0..3).map(|m| value(from, next[from], m, round)).collect();
+                    let expected: Vec<u64> = (0..3).map(|m| value(from, next[from], m, round)).collect();
                     assert_eq!(v, &expected[..], "round {round} from {from}");
                     next[from] += 1;
                 }

@@ -228,43 +228,60 @@ impl SweepBackend for Sharded<'_> {
     }
 
     fn agree(&self, newest: Option<SweepState>, previous: Option<SweepState>) -> Option<SweepState> {
-        // Each worker sends where its two states stand (evaluations and
-        // batches; -1 for none); all then pick, from the same numbers, the
-        // point with the most evaluations at which every worker holds a
-        // state. Workers save after the same collective sweeps, so a crash
-        // leaves them at most one save apart and such a point exists
-        // unless some worker has none. Each state holds the worker's own
-        // gates (its file is its own, named by the job), so the states
-        // differ between workers and only where they stand is compared.
-        let summary = |s: Option<&SweepState>| -> [f64; 2] {
-            match s {
-                None => [-1.0; 2],
-                Some(s) => [s.evaluations as f64, s.batches as f64],
+        // Each worker sends where its states stand (one `Mark` each); all
+        // then pick, from the same marks, the one with the most
+        // evaluations that every worker holds. Workers save after the same
+        // collective sweeps, so a crash leaves them at most one save apart
+        // and such a point exists unless some worker has none. Each state
+        // holds the worker's own gates (its file is its own, named by the
+        // job), so the states differ between workers and only where they
+        // stand is compared.
+        let mine: Vec<Mark> = [&newest, &previous].into_iter().flatten().map(Mark::of).collect();
+        let mut held: Vec<Vec<Mark>> = vec![Vec::new(); self.0.shards()];
+        crate::shards::send::<Mark>(self.0, &mut |_, push| {
+            for mark in &mine {
+                push(0, mark);
             }
-        };
-        let mine = [summary(newest.as_ref()), summary(previous.as_ref())].concat();
-        let parcels = (0..self.0.shards())
-            .map(|_| crate::shards::Parcel {
-                ids: Vec::new(),
-                values: mine.clone(),
-            })
-            .collect();
-        let mut held: Vec<Vec<f64>> = self.0.exchange(parcels).into_iter().map(|p| p.values).collect();
-        held[self.0.shard()] = mine;
-        let common = held[self.0.shard()]
-            .chunks(2)
-            .filter(|s| s[0] >= 0.0)
-            .filter(|s| {
-                held.iter()
-                    .all(|other| other.len() == 4 && other.chunks(2).any(|o| o == *s))
-            })
-            .max_by(|a, b| (a[0], a[1]).partial_cmp(&(b[0], b[1])).expect("finite counts"))
-            .map(<[f64]>::to_vec);
-        let common = common?;
+        })
+        .read(|from, _, mark| held[from].push(mark));
+        held[self.0.shard()] = mine.clone();
+        let common = (mine.iter())
+            .filter(|m| held.iter().all(|other| other.contains(m)))
+            .max_by_key(|m| (m.evaluations, m.batches))?;
         [newest, previous]
             .into_iter()
             .flatten()
-            .find(|s| summary(Some(s)) == common[..])
+            .find(|s| Mark::of(s) == *common)
+    }
+}
+
+/// Where a worker's saved state stands: what the workers compare to agree
+/// on one to resume from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Mark {
+    evaluations: u64,
+    batches: u64,
+}
+
+impl Mark {
+    fn of(state: &SweepState) -> Self {
+        Self {
+            evaluations: state.evaluations as u64,
+            batches: state.batches as u64,
+        }
+    }
+}
+
+impl crate::shards::Message for Mark {
+    const WORDS: usize = 2;
+    fn encode(&self, words: &mut [u64]) {
+        words.copy_from_slice(&[self.evaluations, self.batches]);
+    }
+    fn decode(words: &[u64]) -> Self {
+        Self {
+            evaluations: words[0],
+            batches: words[1],
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 //! together over the workers ([`GateShare`]).
 
 use crate::replay::Replay;
-use crate::shards::{Shards, Transport, any_worker, check_piece};
+use crate::shards::{Shards, Transport, any_worker, send_floats};
 use aumann_engine::{Attribution, PhiSums, Split};
 
 /// The gates of one shard's agents, numbered from 0 in gate order: the
@@ -105,7 +105,7 @@ impl<'a> GateShare<'a> {
     fn gather(&self, columns: &[&[f64]]) -> Option<Vec<Vec<f64>>> {
         let width = columns.len();
         let mut item = vec![0.0; width];
-        let incoming = self.transport.send(width, &mut |s, push| {
+        let round = send_floats(self.transport, width, &mut |s, push| {
             if s == 0 {
                 for (l, g) in self.gates.gates().enumerate() {
                     for (value, column) in item.iter_mut().zip(columns) {
@@ -127,14 +127,11 @@ impl<'a> GateShare<'a> {
             }
         }
         let mut received = self.gates.len();
-        incoming.read(&mut |_, ids, values| {
-            check_piece(ids, values, width);
-            for (&g, v) in ids.iter().zip(values.chunks_exact(width)) {
-                for (w, &value) in whole.iter_mut().zip(v) {
-                    w[g as usize] = value;
-                }
+        round.read_rows(|_, g, v| {
+            for (w, &value) in whole.iter_mut().zip(v) {
+                w[g as usize] = value;
             }
-            received += ids.len();
+            received += 1;
         });
         assert_eq!(
             received, self.players,
@@ -145,14 +142,13 @@ impl<'a> GateShare<'a> {
 
     /// Shard 0's `values` (None elsewhere), on every worker.
     fn broadcast(&self, values: Option<&[f64]>, width: usize) -> Vec<f64> {
-        let incoming = self.transport.send(width, &mut |_, push| {
+        let round = send_floats(self.transport, width, &mut |_, push| {
             if let Some(values) = values {
                 push(0, values);
             }
         });
         let mut out = values.map(<[f64]>::to_vec).unwrap_or_default();
-        incoming.read(&mut |from, ids, v| {
-            check_piece(ids, v, width);
+        round.read_rows(|from, _, v| {
             if from == 0 {
                 out.extend_from_slice(v);
             }

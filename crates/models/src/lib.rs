@@ -35,6 +35,7 @@ pub use replay::{
     Row, Source, StepGraph,
 };
 pub use shards::{
-    Incoming, Parcel, PushItem, ReadPieces, Shards, Transport, WriteItems, any_worker, check_item, check_piece,
+    Floats, Incoming, Message, Parcel, Push, PushItem, PushRow, ReadPieces, Round, Shards, Transport, WriteItems,
+    any_worker, check_item, check_piece, send, send_floats,
 };
 pub use workspace::Workspace;

@@ -121,25 +121,71 @@ impl Shards {
     }
 }
 
-/// What one worker sends another in one round: ids (positions, agents or
-/// gates, by the round's kind) and their values, a fixed count per id.
+/// What one worker sends another in one round: ids (positions, agents,
+/// gates or chunks, by the round's kind) and, per id, a fixed count of
+/// 64-bit words: an item's fields, each one word ([`Message`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Parcel {
     pub ids: Vec<u32>,
-    pub values: Vec<f64>,
+    pub words: Vec<u64>,
 }
 
 impl Parcel {
     pub fn bytes(&self) -> usize {
-        self.ids.len() * 4 + self.values.len() * 8
+        self.ids.len() * 4 + self.words.len() * 8
     }
 }
 
-/// How the workers of a sharded sweep reach each other.
+/// What an item of a round says, as a type: the wire carries its fields
+/// as 64-bit words, one per field. An f64 crosses by its bits and an
+/// integer as itself, so nothing is rounded or cast on the way and the
+/// receiver reads the sender's exact values.
+pub trait Message: Sized {
+    /// Words per item.
+    const WORDS: usize;
+    /// Writes the item's fields into `words` (exactly [`Message::WORDS`]).
+    fn encode(&self, words: &mut [u64]);
+    fn decode(words: &[u64]) -> Self;
+}
+
+impl<const K: usize> Message for [f64; K] {
+    const WORDS: usize = K;
+    fn encode(&self, words: &mut [u64]) {
+        for (w, v) in words.iter_mut().zip(self) {
+            *w = v.to_bits();
+        }
+    }
+    fn decode(words: &[u64]) -> Self {
+        std::array::from_fn(|k| f64::from_bits(words[k]))
+    }
+}
+
+impl Message for bool {
+    const WORDS: usize = 1;
+    fn encode(&self, words: &mut [u64]) {
+        words[0] = u64::from(*self);
+    }
+    fn decode(words: &[u64]) -> Self {
+        words[0] != 0
+    }
+}
+
+/// An item that is its id alone (a request for the entry of that id).
+impl Message for () {
+    const WORDS: usize = 0;
+    fn encode(&self, _: &mut [u64]) {}
+    fn decode(_: &[u64]) -> Self {}
+}
+
+/// How the workers of a sharded sweep reach each other: rounds of items,
+/// each an id and a few words. The sweeps speak to it through the typed
+/// rounds [`send`] (an item a [`Message`]) and [`send_floats`] (an item a
+/// row of f64 whose width the round fixes).
 ///
-/// Every worker calls [`Transport::exchange`] the same number of times in
-/// the same order (the sweeps are deterministic), so a round needs no tag:
-/// round r of one worker meets round r of the others.
+/// Every worker calls [`Transport::exchange`] or [`Transport::send`] the
+/// same number of times in the same order (the sweeps are deterministic),
+/// so a round needs no tag: round r of one worker meets round r of the
+/// others.
 pub trait Transport: Sync {
     /// This worker's shard.
     fn shard(&self) -> usize;
@@ -154,7 +200,7 @@ pub trait Transport: Sync {
 
     /// One round written item by item and read piece by piece: `write(s,
     /// push)` is called once for every other shard s, in shard order, and
-    /// calls `push(id, values)` for each item for s, `width` values each;
+    /// calls `push(id, words)` for each item for s, `width` words each;
     /// what the other workers sent comes back through the returned
     /// [`Incoming`], which must be read (or dropped) before the next round.
     /// `write` must not call the transport.
@@ -172,10 +218,10 @@ pub trait Transport: Sync {
             .map(|s| {
                 let mut parcel = Parcel::default();
                 if s != me {
-                    write(s, &mut |id, values| {
-                        check_item(values, width);
+                    write(s, &mut |id, words| {
+                        check_item(words, width);
                         parcel.ids.push(id);
-                        parcel.values.extend_from_slice(values);
+                        parcel.words.extend_from_slice(words);
                     });
                 }
                 parcel
@@ -188,22 +234,22 @@ pub trait Transport: Sync {
     }
 }
 
-/// Hands one item of a round being sent: its id and its values.
-pub type PushItem<'a> = dyn FnMut(u32, &[f64]) + 'a;
+/// Hands one item of a round being sent: its id and its words.
+pub type PushItem<'a> = dyn FnMut(u32, &[u64]) + 'a;
 
 /// Writes a round's items for one shard: called with the shard and the
 /// [`PushItem`] that takes them.
 pub type WriteItems<'a> = dyn FnMut(usize, &mut PushItem<'_>) + 'a;
 
 /// Reads a round's pieces: called with the sending worker, the piece's ids
-/// and its values.
-pub type ReadPieces<'a> = dyn FnMut(usize, &[u32], &[f64]) + 'a;
+/// and its words.
+pub type ReadPieces<'a> = dyn FnMut(usize, &[u32], &[u64]) + 'a;
 
 /// What the other workers sent this worker in one round of
 /// [`Transport::send`].
 pub trait Incoming {
-    /// Calls `read(from, ids, values)` for every piece received, `width`
-    /// values per id: each worker's pieces in the order it pushed their
+    /// Calls `read(from, ids, words)` for every piece received, `width`
+    /// words per id: each worker's pieces in the order it pushed their
     /// items (the workers' pieces may interleave), and returns once every
     /// other worker's last piece is read.
     fn read(self: Box<Self>, read: &mut ReadPieces<'_>);
@@ -218,28 +264,120 @@ struct WholeParcels {
 impl Incoming for WholeParcels {
     fn read(self: Box<Self>, read: &mut ReadPieces<'_>) {
         for (from, parcel) in self.parcels.iter().enumerate() {
-            check_piece(&parcel.ids, &parcel.values, self.width);
-            read(from, &parcel.ids, &parcel.values);
+            check_piece(&parcel.ids, &parcel.words, self.width);
+            read(from, &parcel.ids, &parcel.words);
         }
     }
 }
 
-/// Whether `mine` is true on any worker of `transport`: a collective round
-/// of one value per worker.
-pub fn any_worker(transport: &dyn Transport, mine: bool) -> bool {
-    let flag = [if mine { 1.0 } else { 0.0 }];
-    let incoming = transport.send(1, &mut |_, push| push(0, &flag));
-    let mut any = mine;
-    incoming.read(&mut |_, ids, values| {
-        check_piece(ids, values, 1);
-        any |= values.contains(&1.0);
+/// Hands one item of a typed round being sent: its id and the item.
+pub type Push<'a, M> = dyn FnMut(u32, &M) + 'a;
+
+/// A round of `M` items: `write(s, push)` pushes the items for shard s
+/// (called once for every other shard, in shard order); what came is read
+/// from the returned [`Round`] before the next round. Collective.
+pub fn send<'t, M: Message>(
+    transport: &'t dyn Transport,
+    write: &mut dyn FnMut(usize, &mut Push<'_, M>),
+) -> Round<'t, M> {
+    let mut words = vec![0; M::WORDS];
+    let incoming = transport.send(M::WORDS, &mut |s, push| {
+        write(s, &mut |id, item: &M| {
+            item.encode(&mut words);
+            push(id, &words);
+        })
     });
+    Round {
+        incoming,
+        width: M::WORDS,
+        kind: std::marker::PhantomData,
+    }
+}
+
+/// What the other workers sent in one round of [`send`] or
+/// [`send_floats`].
+#[must_use = "the round's incoming pieces must be read before the next round"]
+pub struct Round<'t, M> {
+    incoming: Box<dyn Incoming + 't>,
+    width: usize,
+    kind: std::marker::PhantomData<M>,
+}
+
+impl<M: Message> Round<'_, M> {
+    /// Calls `take(from, id, item)` for every item received: each worker's
+    /// in the order it pushed them.
+    pub fn read(self, mut take: impl FnMut(usize, u32, M)) {
+        let width = self.width;
+        self.incoming.read(&mut |from, ids, words| {
+            check_piece(ids, words, width);
+            for (k, &id) in ids.iter().enumerate() {
+                take(from, id, M::decode(&words[k * width..(k + 1) * width]));
+            }
+        });
+    }
+}
+
+/// Hands one row of a [`send_floats`] round being sent: its id and the
+/// row.
+pub type PushRow<'a> = dyn FnMut(u32, &[f64]) + 'a;
+
+/// A row of f64 whose width the round fixes (a state, an adjoint, a sum
+/// per chunk): the rounds whose items are numbers and nothing else.
+pub struct Floats;
+
+/// A round whose items are `width` f64 each ([`Floats`]): `write(s, push)`
+/// pushes the rows for shard s. Collective.
+pub fn send_floats<'t>(
+    transport: &'t dyn Transport,
+    width: usize,
+    write: &mut dyn FnMut(usize, &mut PushRow<'_>),
+) -> Round<'t, Floats> {
+    let mut words = vec![0; width];
+    let incoming = transport.send(width, &mut |s, push| {
+        write(s, &mut |id, row: &[f64]| {
+            check_item(row, width);
+            for (w, v) in words.iter_mut().zip(row) {
+                *w = v.to_bits();
+            }
+            push(id, &words);
+        })
+    });
+    Round {
+        incoming,
+        width,
+        kind: std::marker::PhantomData,
+    }
+}
+
+impl Round<'_, Floats> {
+    /// Calls `take(from, id, row)` for every row received: each worker's in
+    /// the order it pushed them.
+    pub fn read_rows(self, mut take: impl FnMut(usize, u32, &[f64])) {
+        let width = self.width;
+        let mut row = vec![0.0; width];
+        self.incoming.read(&mut |from, ids, words| {
+            check_piece(ids, words, width);
+            for (k, &id) in ids.iter().enumerate() {
+                for (v, w) in row.iter_mut().zip(&words[k * width..(k + 1) * width]) {
+                    *v = f64::from_bits(*w);
+                }
+                take(from, id, &row);
+            }
+        });
+    }
+}
+
+/// Whether `mine` is true on any worker of `transport`: a collective round
+/// of one flag per worker.
+pub fn any_worker(transport: &dyn Transport, mine: bool) -> bool {
+    let mut any = mine;
+    send(transport, &mut |_, push| push(0, &mine)).read(|_, _, theirs: bool| any |= theirs);
     any
 }
 
-/// An item of `width` values, as a round of that width carries. A mismatch
-/// is a bug of the sweep that wrote it.
-pub fn check_item(values: &[f64], width: usize) {
+/// An item of `width` words (or values), as a round of that width
+/// carries. A mismatch is a bug of the sweep that wrote it.
+pub fn check_item<T>(values: &[T], width: usize) {
     assert_eq!(
         values.len(),
         width,
@@ -248,9 +386,9 @@ pub fn check_item(values: &[f64], width: usize) {
     );
 }
 
-/// A piece of `width` values per id. Workers run the same code on the same
+/// A piece of `width` words per id. Workers run the same code on the same
 /// replay, so a mismatch is a bug, not bad input.
-pub fn check_piece(ids: &[u32], values: &[f64], width: usize) {
+pub fn check_piece(ids: &[u32], values: &[u64], width: usize) {
     assert!(
         values.len() == ids.len() * width,
         "a piece of {} ids and {} values, expected {width} values per id",

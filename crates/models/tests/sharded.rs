@@ -7,8 +7,8 @@ mod support;
 use aumann_engine::AumannShapley;
 use aumann_models::Repost;
 use aumann_models::{
-    Indicator, Network, Parcel, PathEnds, Population, Replay, ReplayOptions, Sharded, Transport, attribute,
-    attribute_on,
+    Indicator, Message, Network, Parcel, PathEnds, Population, Replay, ReplayOptions, Sharded, Transport, attribute,
+    attribute_on, send, send_floats,
 };
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -416,4 +416,94 @@ fn workers_stopped_between_two_saves_continue_from_the_newest_state_all_hold() {
     // One process: the newest, else the one before it.
     assert_eq!(aumann_models::Local.agree(s2.clone(), s1.clone()), s2);
     assert_eq!(aumann_models::Local.agree(None, s1.clone()), s1);
+}
+
+/// A message of the test's own: an integer past 2^53, which an f64 could
+/// not carry exactly, beside a float.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Count {
+    count: u64,
+    share: f64,
+}
+
+impl Message for Count {
+    const WORDS: usize = 2;
+    fn encode(&self, words: &mut [u64]) {
+        words.copy_from_slice(&[self.count, self.share.to_bits()]);
+    }
+    fn decode(words: &[u64]) -> Self {
+        Self {
+            count: words[0],
+            share: f64::from_bits(words[1]),
+        }
+    }
+}
+
+#[test]
+fn typed_rounds_carry_every_value_exactly_in_the_order_it_was_pushed() {
+    let specials = [
+        f64::NAN,
+        -0.0,
+        f64::MIN_POSITIVE / 3.0,
+        f64::INFINITY,
+        -1e308,
+        1.0 + f64::EPSILON,
+    ];
+    let big = (1_u64 << 53) + 1;
+    let results = on_mesh(vec![(); 3], |t, ()| {
+        let me = t.shard() as u64;
+        let mut counts = Vec::new();
+        send::<Count>(t, &mut |s, push| {
+            for k in 0..=s as u64 {
+                push(
+                    k as u32,
+                    &Count {
+                        count: big + me * 10 + k,
+                        share: specials[k as usize],
+                    },
+                );
+            }
+        })
+        .read(|from, id, c| counts.push((from, id, c)));
+        let mut rows = Vec::new();
+        send_floats(t, specials.len(), &mut |_, push| push(7, &specials))
+            .read_rows(|from, id, row| rows.push((from, id, row.iter().map(|v| v.to_bits()).collect::<Vec<_>>())));
+        let mut requests = Vec::new();
+        send::<()>(t, &mut |s, push| push(s as u32, &())).read(|from, id, ()| requests.push((from, id)));
+        (counts, rows, requests)
+    });
+    for (me, (counts, rows, requests)) in results.into_iter().enumerate() {
+        let others: Vec<usize> = (0..3).filter(|&s| s != me).collect();
+        let expected: Vec<_> = (others.iter())
+            .flat_map(|&from| {
+                (0..=me as u64).map(move |k| {
+                    (
+                        from,
+                        k as u32,
+                        Count {
+                            count: big + from as u64 * 10 + k,
+                            share: specials[k as usize],
+                        },
+                    )
+                })
+            })
+            .collect();
+        // NaN != NaN: compare the bits.
+        let bits = |v: &[(usize, u32, Count)]| -> Vec<(usize, u32, u64, u64)> {
+            v.iter().map(|&(f, i, c)| (f, i, c.count, c.share.to_bits())).collect()
+        };
+        assert_eq!(bits(&counts), bits(&expected), "worker {me}");
+        let special_bits: Vec<u64> = specials.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(
+            rows,
+            others
+                .iter()
+                .map(|&from| (from, 7, special_bits.clone()))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            requests,
+            others.iter().map(|&from| (from, me as u32)).collect::<Vec<_>>()
+        );
+    }
 }

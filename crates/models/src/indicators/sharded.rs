@@ -31,7 +31,7 @@ use super::diffusion::{GateValues, Layout, Senders, SourceAdjoints, emission_coe
 use super::sweep::{AGENT_CHUNK, AgentSums, add_in_order, chunk_sums};
 use crate::gate_share::OwnGates;
 use crate::replay::{Replay, Source, StepGraph};
-use crate::shards::{Incoming, Parcel, Shards, Transport, any_worker, check_piece};
+use crate::shards::{Message, Shards, Transport, any_worker, send, send_floats};
 use aumann_engine::{GradientSink, Path};
 use rayon::prelude::*;
 
@@ -169,15 +169,15 @@ impl<'a> Sharding<'a> {
         let wanted = &self.parents.wanted;
         let mut factors = vec![(f64::NAN, f64::NAN); wanted.len()];
         if replay.content.any() {
-            let incoming = self.transport.send(2, &mut |s, push| {
+            let round = send::<[f64; 2]>(self.transport, &mut |s, push| {
                 for &g in &self.parents.serves[s] {
                     let (x0, d) = path.factor(self.own.local(g as usize).expect("our gate"));
                     push(g, &[x0, d]);
                 }
             });
-            read_items(incoming, 2, |g, v| {
-                let k = wanted.binary_search(&(g as u32)).expect("a parent we asked for");
-                factors[k] = (v[0], v[1]);
+            round.read(|_, g, [x0, d]| {
+                let k = wanted.binary_search(&g).expect("a parent we asked for");
+                factors[k] = (x0, d);
             });
         }
         ShardPath {
@@ -256,7 +256,7 @@ impl Layout for Sharding<'_> {
         }
         let width = 2 + QUAD as usize + K;
         let mut item = vec![0.0; width];
-        let incoming = self.transport.send(width, &mut |s, push| {
+        let round = send_floats(self.transport, width, &mut |s, push| {
             for k in plan.position_sends.items_for(s) {
                 let p = plan.own_positions[k] as usize;
                 item[..2].copy_from_slice(&senders.emissions[p]);
@@ -267,7 +267,8 @@ impl Layout for Sharding<'_> {
                 push(p as u32, &item);
             }
         });
-        read_items(incoming, width, |p, v| {
+        round.read_rows(|_, p, v| {
+            let p = p as usize;
             senders.emissions[p] = [v[0], v[1]];
             if QUAD {
                 senders.quad[p] = v[2];
@@ -283,13 +284,14 @@ impl Layout for Sharding<'_> {
         // the others' arrive at their agents' rows.
         let width = 2 * K;
         let lo = self.own_range().start;
-        let incoming = self.transport.send(width, &mut |s, push| {
+        let round = send_floats(self.transport, width, &mut |s, push| {
             for r in self.steps[t].adjoint_sends.items_for(s) {
                 let j = lo + r;
                 push(j as u32, &grad_ab[j * width..(j + 1) * width]);
             }
         });
-        read_items(incoming, width, |j, v| {
+        round.read_rows(|_, j, v| {
+            let j = j as usize;
             grad_ab[j * width..(j + 1) * width].copy_from_slice(v)
         });
     }
@@ -319,9 +321,8 @@ impl Layout for Sharding<'_> {
         // worker made every term of a position, in that order), so every
         // gate's sum takes its terms in one process's order.
         let lo = self.own_range().start;
-        let width = 1 + K;
         let mut terms: Vec<(u32, u32, [f64; K])> = Vec::new();
-        let mut sends = vec![Parcel::default(); self.shards.count()];
+        let mut sends: Vec<Vec<(u32, GateTerm<K>)>> = vec![Vec::new(); self.shards.count()];
         for (p, own, emission_grad) in sources.entries::<K>() {
             let (agent, g) = source_at(replay, step, p as usize);
             for m in 0..K {
@@ -335,23 +336,20 @@ impl Layout for Sharding<'_> {
                 if owner == self.me {
                     terms.push((p, gate as u32, *grad));
                 } else {
-                    let parcel = &mut sends[owner];
-                    parcel.ids.push(gate as u32);
-                    // Positions are below 2^32, exact in an f64.
-                    parcel.values.push(p as f64);
-                    parcel.values.extend_from_slice(grad);
+                    let term = GateTerm {
+                        position: p,
+                        gradient: *grad,
+                    };
+                    sends[owner].push((gate as u32, term));
                 }
             });
         }
-        let incoming = self.transport.send(width, &mut |s, push| {
-            let parcel = std::mem::take(&mut sends[s]);
-            for (&gate, v) in parcel.ids.iter().zip(parcel.values.chunks_exact(width)) {
-                push(gate, v);
+        let round = send::<GateTerm<K>>(self.transport, &mut |s, push| {
+            for (gate, term) in std::mem::take(&mut sends[s]) {
+                push(gate, &term);
             }
         });
-        read_items(incoming, width, |gate, v| {
-            terms.push((v[0] as u32, gate as u32, std::array::from_fn(|m| v[1 + m])));
-        });
+        round.read(|_, gate, term| terms.push((term.position, gate, term.gradient)));
         terms.sort_by_key(|&(p, _, _)| p);
         for (_, gate, grad) in &terms {
             sink.add(path.player(*gate as usize), grad);
@@ -378,13 +376,14 @@ impl AgentSums for Sharding<'_> {
         let mut partials = vec![f64::NAN; chunks * k];
         let own = chunk_sums(rows, k, f);
         partials[first * k..first * k + own.len()].copy_from_slice(&own);
-        let incoming = self.transport.send(k, &mut |_, push| {
+        let round = send_floats(self.transport, k, &mut |_, push| {
             for (c, sums) in own.chunks_exact(k).enumerate() {
                 push((first + c) as u32, sums);
             }
         });
         let mut received = own.len() / k;
-        read_items(incoming, k, |c, sums| {
+        round.read_rows(|_, c, sums| {
+            let c = c as usize;
             partials[c * k..(c + 1) * k].copy_from_slice(sums);
             received += 1;
         });
@@ -393,14 +392,28 @@ impl AgentSums for Sharding<'_> {
     }
 }
 
-/// Hands each item of a round, with its `width` values, to `take`.
-fn read_items(incoming: Box<dyn Incoming + '_>, width: usize, mut take: impl FnMut(usize, &[f64])) {
-    incoming.read(&mut |_, ids, values| {
-        check_piece(ids, values, width);
-        for (&id, v) in ids.iter().zip(values.chunks_exact(width)) {
-            take(id as usize, v);
+/// A gradient term a source on this worker sends the owner of the gate
+/// it reaches (the gate is the item's id): the source's position in the
+/// step, by which the owner orders the terms of its gate's sum as one
+/// process does, and the term.
+#[derive(Clone, Copy)]
+struct GateTerm<const K: usize> {
+    position: u32,
+    gradient: [f64; K],
+}
+
+impl<const K: usize> Message for GateTerm<K> {
+    const WORDS: usize = 1 + K;
+    fn encode(&self, words: &mut [u64]) {
+        words[0] = u64::from(self.position);
+        self.gradient.encode(&mut words[1..]);
+    }
+    fn decode(words: &[u64]) -> Self {
+        Self {
+            position: u32::try_from(words[0]).expect("a position of a step, sent as one"),
+            gradient: <[f64; K]>::decode(&words[1..]),
         }
-    });
+    }
 }
 
 impl ForeignParents {
@@ -416,16 +429,14 @@ impl ForeignParents {
         wanted.sort_unstable();
         wanted.dedup();
         let owner = |g: u32| shards.of(replay.gates.agent(g as usize) as usize);
-        let incoming = transport.send(1, &mut |s, push| {
+        // A request is the parent's gate alone.
+        let round = send::<()>(transport, &mut |s, push| {
             for &g in wanted.iter().filter(|&&g| owner(g) == s) {
-                push(g, &[0.0]);
+                push(g, &());
             }
         });
         let mut serves = vec![Vec::new(); shards.count()];
-        incoming.read(&mut |from, ids, values| {
-            check_piece(ids, values, 1);
-            serves[from].extend_from_slice(ids);
-        });
+        round.read(|from, g, ()| serves[from].push(g));
         for list in &mut serves {
             list.sort_unstable();
         }
