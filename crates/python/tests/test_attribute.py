@@ -87,6 +87,12 @@ def test_study_writes_figures_where_asked(tmp_path, small):
     assert len([p for p in (tmp_path / "paper").iterdir() if p.name != "run.json"]) == 3 * 7
     aumann.study(small, "linear", sample=0, curves=False, out=tmp_path / "bare", figures=False, progress=False)
     assert not (tmp_path / "bare" / "figures").exists()
+    # Neither out nor a directory (figures=True is the default): the
+    # summary comes back and nothing is written anywhere.
+    before = sorted(tmp_path.rglob("*"))
+    summary = aumann.study(small, "linear", sample=0, curves=False, progress=False)
+    assert summary["indicators"][0]["indicator"]["name"] == "linear"
+    assert sorted(tmp_path.rglob("*")) == before
     # Inside out (which its swap would take along) or a wrong type: refused.
     with pytest.raises(ValueError, match="overlaps out"):
         aumann.study(small, "linear", out=tmp_path / "study", figures=tmp_path / "study" / "f", progress=False)

@@ -213,7 +213,8 @@ def _settings(
     return {
         "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
         "cluster": None if cluster is None else cluster._settings(),
-        "figures_in_out": figures is True and report,
+        # With no out, figures=True (the default) has nowhere to go.
+        "figures_in_out": figures is True and report and out is not None,
         "figures_dir": None if isinstance(figures, bool) else os.fspath(figures),
         "indicator": indicator,
         "network": network,
