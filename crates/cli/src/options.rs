@@ -85,6 +85,12 @@ impl Source {
         }
     }
 
+    /// What a command reads from disk, which its output must stay apart
+    /// from.
+    pub fn inputs(&self) -> Vec<&std::path::Path> {
+        self.input.as_deref().into_iter().collect()
+    }
+
     /// The population, read or generated here, with a progress bar.
     pub fn load(&self) -> Result<Dataset, crate::Error> {
         let terminal = progress::Terminal::new();

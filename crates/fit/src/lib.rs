@@ -1,0 +1,52 @@
+//! A replay's parameters fitted to what was observed.
+//!
+//! The attribution is exact for the replay; whether the replay is the
+//! platform is a question of data. This crate reads, from a population's
+//! records, the events an indicator's dynamics predict, estimates the
+//! indicator's parameters by maximum likelihood under a stated
+//! observation model, gives each a 95% profile-likelihood interval (or
+//! says the data cannot identify it and keeps the default), and scores
+//! the fitted replay, the defaults and a model without dynamics on steps
+//! held out of the fit. docs/fit.md states the models and their
+//! assumptions. The crate knows the replay (through its public, read-only
+//! view) and nothing of files, studies or front ends.
+
+pub mod cascade;
+mod events;
+mod maximize;
+pub mod score;
+
+pub use cascade::OBSERVATION_MODEL;
+pub use cascade::{
+    AtRisk, CascadeFit, CascadeObservations, ContentRead, Estimate, HeldOut, ObservedSummary, fit_cascade,
+    log_likelihood, observe,
+};
+pub use events::first_response;
+pub use score::Scores;
+
+/// The version of fit.json's layout; it changes when a field a reader
+/// uses changes or goes.
+pub const FIT_SCHEMA: u32 = 1;
+
+/// χ² with one degree of freedom at 0.95: a parameter value is inside the
+/// 95% profile-likelihood interval when twice the log-likelihood it loses
+/// against the maximum is at most this.
+pub const CHI2_1_95: f64 = 3.841_458_820_694_124;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error(
+        "no agent responded (engaged with or reshared others' content) after a step at which it read content, so there is nothing to fit the cascade to ({unexplained} responses followed a step with nothing read)"
+    )]
+    NoResponses { unexplained: usize },
+    #[error(
+        "the window has {steps} step(s): a fit needs at least 2 (content read at one step, the response at the next)"
+    )]
+    TooFewSteps { steps: usize },
+    #[error("the held-out share is a number in [0, 1); got {0}")]
+    HeldOutShare(f64),
+    #[error(
+        "{responses} of {rows} agent-steps at risk responded, every one: the likelihood has no maximum (the hazard grows without bound)"
+    )]
+    EveryoneResponded { responses: usize, rows: usize },
+}
