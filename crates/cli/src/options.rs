@@ -173,6 +173,11 @@ pub struct Model {
     pub network: Network,
     #[command(flatten)]
     pub parameters: ParameterFlags,
+    /// Take the parameter values of a fit: fit.json of `aumann fit` (each
+    /// parameter's "used": the estimate where the data identify it, the
+    /// default where not). A parameter's own flag wins over it.
+    #[arg(long, value_name = "FIT.JSON", help_heading = "Indicator parameters")]
+    pub params: Option<PathBuf>,
 }
 
 /// The indicators' names, from their declarations.
@@ -238,9 +243,28 @@ impl clap::Args for ParameterFlags {
 impl Model {
     /// The chosen indicators with the given parameters, checked.
     pub fn indicators(&self) -> Result<Vec<Indicator>, String> {
+        let mut parameters = match &self.params {
+            None => Vec::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("--params {}: {e}", path.display()))?;
+                let fitted = aumann_fit::read_fitted(&text).map_err(|e| format!("--params {}: {e}", path.display()))?;
+                if self.indicator != fitted.indicator && self.indicator != "all" {
+                    return Err(format!(
+                        "--params {} holds a fit of {}, and --indicator is {}",
+                        path.display(),
+                        fitted.indicator,
+                        self.indicator
+                    ));
+                }
+                fitted.values
+            }
+        };
+        // A flag given wins over the fit's value.
+        parameters.retain(|(name, _)| !self.parameters.given.iter().any(|(given, _)| given == name));
+        parameters.extend(self.parameters.given.iter().cloned());
         IndicatorSettings {
             indicator: self.indicator.clone(),
-            parameters: self.parameters.given.clone(),
+            parameters,
         }
         .indicators(&flag)
     }

@@ -67,3 +67,77 @@ fn fit_refuses_an_indicator_without_an_observation_model_and_a_bad_share_before_
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn attribute_takes_a_fits_values_with_params_and_a_flag_wins_over_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fit_dir, pop) = (dir.path().join("fit"), dir.path().join("pop"));
+    let made = aumann(&[
+        "synth",
+        "--agents",
+        "2000",
+        "--days",
+        "5",
+        "--out",
+        pop.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    let fitted = aumann(&[
+        "fit",
+        "--input",
+        pop.to_str().unwrap(),
+        "--out",
+        fit_dir.to_str().unwrap(),
+    ]);
+    assert!(fitted.status.success(), "{}", String::from_utf8_lossy(&fitted.stderr));
+    let file = fit_dir.join("fit.json");
+    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let used = |name: &str| {
+        fit["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["used"]
+            .as_f64()
+            .unwrap()
+    };
+    let attribute = |extra: &[&str]| -> serde_json::Value {
+        let out = dir.path().join("attribution");
+        let mut args = vec!["attribute", "--input", pop.to_str().unwrap(), "--indicator", "cascade"];
+        args.extend([
+            "--params",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        args.extend(extra);
+        let run = aumann(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        serde_json::from_slice(&run.stdout).unwrap()
+    };
+    let summary = attribute(&[]);
+    let indicator = &summary["indicators"][0]["indicator"];
+    assert_eq!(indicator["beta"].as_f64(), Some(used("beta")));
+    assert_eq!(indicator["cascade-c"].as_f64(), Some(used("cascade-c")));
+    let summary = attribute(&["--beta", "0.125"]);
+    let indicator = &summary["indicators"][0]["indicator"];
+    assert_eq!(indicator["beta"].as_f64(), Some(0.125));
+    assert_eq!(indicator["cascade-c"].as_f64(), Some(used("cascade-c")));
+    // A fit of the cascade is not polarization's.
+    let refused = aumann(&[
+        "attribute",
+        "--input",
+        pop.to_str().unwrap(),
+        "--params",
+        file.to_str().unwrap(),
+        "--out",
+        dir.path().join("no").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("holds a fit of cascade, and --indicator is polarization"),
+        "{stderr}"
+    );
+}

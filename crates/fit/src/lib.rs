@@ -33,8 +33,46 @@ pub const FIT_SCHEMA: u32 = 1;
 /// against the maximum is at most this.
 pub const CHI2_1_95: f64 = 3.841_458_820_694_124;
 
+/// The parameter values a fit says to use (each parameter's `used`: the
+/// estimate where identified, the default where not), read back from
+/// fit.json.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FittedValues {
+    pub indicator: String,
+    /// By declared name (`beta`, `cascade-c`).
+    pub values: Vec<(String, f64)>,
+}
+
+/// Reads the values to use from fit.json's text.
+pub fn read_fitted(text: &str) -> Result<FittedValues, FitError> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        schema: u32,
+        indicator: String,
+        parameters: Vec<Parameter>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Parameter {
+        name: String,
+        used: f64,
+    }
+    let file: File = serde_json::from_str(text).map_err(|e| FitError::NotAFit(e.to_string()))?;
+    if file.schema != FIT_SCHEMA {
+        return Err(FitError::NotAFit(format!(
+            "its schema is {}, and this version reads {FIT_SCHEMA}",
+            file.schema
+        )));
+    }
+    Ok(FittedValues {
+        indicator: file.indicator,
+        values: file.parameters.into_iter().map(|p| (p.name, p.used)).collect(),
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
+    #[error("not a fit.json of `aumann fit`: {0}")]
+    NotAFit(String),
     #[error(
         "no agent responded (engaged with or reshared others' content) after a step at which it read content, so there is nothing to fit the cascade to ({unexplained} responses followed a step with nothing read)"
     )]

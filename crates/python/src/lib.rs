@@ -10,6 +10,7 @@
 mod arrow;
 mod engine;
 mod errors;
+mod fit;
 mod observe;
 mod population;
 mod study;
@@ -25,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<population::Population>()?;
     m.add_class::<arrow::ArrowBatch>()?;
     m.add_function(wrap_pyfunction!(study::run, m)?)?;
+    m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
     m.add_function(wrap_pyfunction!(engine::path_attribution, m)?)?;
     m.add_function(wrap_pyfunction!(engine::exact_shapley, m)?)?;
     m.add_function(wrap_pyfunction!(engine::permutation_shapley, m)?)?;

@@ -19,6 +19,7 @@ from ._native import __version__
 from ._errors import ConvergenceWarning, Error, InvalidInputError, InvalidTypeError, NotFoundError, OutputError
 from ._population import Population, generate, ingest_jetstream, ingest_oasis, read_population
 from ._attribution import INDICATORS, PARAMETERS, Attribution, Cluster, attribute, study
+from ._fit import Fit, fit
 from ._engine import PathAttribution, ShapleyValues, exact_shapley, path_attribution, permutation_shapley
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Cluster",
     "ConvergenceWarning",
     "Error",
+    "Fit",
     "InvalidInputError",
     "InvalidTypeError",
     "NotFoundError",
@@ -38,6 +40,7 @@ __all__ = [
     "__version__",
     "attribute",
     "exact_shapley",
+    "fit",
     "generate",
     "ingest_jetstream",
     "ingest_oasis",

@@ -59,6 +59,7 @@ class Population:
 def run(
     population: Population, settings: Dict[str, Any]
 ) -> Optional[Tuple[str, List[Tuple[str, ArrowBatch, ArrowBatch, Optional[ArrowBatch]]], List[str]]]: ...
+def fit(population: Population, indicator: str, network: str, held_out: float, progress: bool) -> str: ...
 def path_attribution(
     function: Callable[[npt.NDArray[np.float64]], Tuple[Any, Any]],
     x: npt.NDArray[np.float64],

@@ -1,0 +1,116 @@
+"""The replay's parameters fitted to what was observed (docs/fit.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+import pandas as pd
+
+from . import _native
+from ._population import Population
+
+_D = _native.DEFAULTS
+
+
+def _keyword(name: str) -> str:
+    """A declared parameter's name as the functions' keyword."""
+    for p in _native.PARAMETERS:
+        if p["name"] == name:
+            return str(p["keyword"])
+    return name.replace("-", "_")
+
+
+@dataclass(frozen=True, repr=False)
+class Fit:
+    """An indicator's parameters estimated from a population's records:
+    what ``aumann fit`` writes as fit.json, in ``summary``.
+
+    ``parameters`` has a row per parameter (estimate, the 95%
+    profile-likelihood interval, whether the data identify it, the default,
+    and the value to use); ``params`` gives the values to use as keyword
+    arguments, so ``aumann.attribute(pop, "cascade", **fit.params)``
+    attributes with the fitted replay. ``held_out`` scores the fitted
+    replay, the defaults and a constant response rate on the steps held
+    out of the fit.
+    """
+
+    summary: Dict[str, Any]
+
+    @property
+    def indicator(self) -> str:
+        return str(self.summary["indicator"])
+
+    @property
+    def parameters(self) -> pd.DataFrame:
+        """One row per parameter; ``lower`` or ``upper`` is NaN where the
+        interval reaches the parameter's bound."""
+        rows = [
+            {
+                "parameter": p["name"],
+                "estimate": p["estimate"],
+                "lower": float("nan") if p["interval"][0] is None else p["interval"][0],
+                "upper": float("nan") if p["interval"][1] is None else p["interval"][1],
+                "identified": p["identified"],
+                "default": p["default"],
+                "used": p["used"],
+            }
+            for p in self.summary["parameters"]
+        ]
+        return pd.DataFrame(rows).set_index("parameter")
+
+    @property
+    def params(self) -> Dict[str, float]:
+        """The values to use, by keyword (``beta``, ``cascade_c``)."""
+        return {_keyword(p["name"]): float(p["used"]) for p in self.summary["parameters"]}
+
+    @property
+    def held_out(self) -> Optional[pd.DataFrame]:
+        """Per model (fitted, defaults, constant_rate): observations,
+        responses, log-likelihood per observation and AUC on the held-out
+        steps; None when nothing was held out (``held_out_skipped`` says
+        why)."""
+        held = self.summary.get("held_out")
+        if held is None:
+            return None
+        models = ("fitted", "defaults", "constant_rate")
+        return pd.DataFrame([dict(model=m, **held[m]) for m in models]).set_index("model")
+
+    @property
+    def held_out_skipped(self) -> Optional[str]:
+        return self.summary.get("held_out_skipped")
+
+    def to_json(self) -> str:
+        """fit.json's text, which ``aumann attribute --params`` reads."""
+        return json.dumps(self.summary, indent=2) + "\n"
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{p['name']} {p['used']:.4g}" + ("" if p["identified"] else " (default: not identified)")
+            for p in self.summary["parameters"]
+        )
+        return f"<aumann.Fit {self.indicator}: {parts}>"
+
+
+def fit(
+    population: Population,
+    indicator: str = "cascade",
+    *,
+    network: str = _D["network"],
+    held_out: float = 0.3,
+    progress: bool = True,
+) -> Fit:
+    """Estimates ``indicator``'s parameters from the population's records,
+    as ``aumann fit`` does: the cascade's beta and c from who first engaged
+    with or reshared others' content and when, given what each agent read,
+    with 95% profile-likelihood intervals, and scores on the last
+    ``held_out`` share of the steps (docs/fit.md).
+
+    >>> f = aumann.fit(pop)                                # doctest: +SKIP
+    >>> aumann.attribute(pop, "cascade", **f.params)       # doctest: +SKIP
+    """
+    if not isinstance(population, Population):
+        raise TypeError(f"population must be an aumann.Population, got {type(population).__name__}")
+    text = _native.fit(population._native, indicator, network, float(held_out), progress)
+    return Fit(json.loads(text))
