@@ -282,6 +282,22 @@ pub struct HeldOut {
     pub constant_rate: Scores,
 }
 
+/// First responses at one step: observed, and expected under the fitted
+/// parameters, the defaults and the constant rate (the sum of the
+/// response probabilities of the agents at risk).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StepResponses {
+    /// The step the responses came at (the content was read the step
+    /// before).
+    pub step: usize,
+    /// Agents at risk with content read the step before.
+    pub at_risk: usize,
+    pub observed: usize,
+    pub fitted: f64,
+    pub defaults: f64,
+    pub constant_rate: f64,
+}
+
 /// fit.json for the cascade.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct CascadeFit {
@@ -293,10 +309,39 @@ pub struct CascadeFit {
     pub parameters: Vec<Estimate>,
     /// The log-likelihood at the estimates (every step).
     pub log_likelihood: f64,
+    /// Observed against expected first responses, step by step, with the
+    /// parameters fitted on every step (so it shows the fit's shape, not
+    /// its prediction: `held_out` is that).
+    pub responses_per_step: Vec<StepResponses>,
     pub held_out: Option<HeldOut>,
     /// Why nothing was held out, when nothing was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_out_skipped: Option<String>,
+}
+
+/// Observed and expected first responses per step.
+fn per_step(rows: &[AtRisk], steps: usize, fitted: (f64, f64), defaults: CascadeParams) -> Vec<StepResponses> {
+    let rate = rows.iter().filter(|r| r.responded).count() as f64 / rows.len().max(1) as f64;
+    let hazard = |(beta, c): (f64, f64), r: &AtRisk| beta * (c * r.read + (1.0 - c) * r.read_from_reached);
+    let mut table: Vec<StepResponses> = (1..steps)
+        .map(|step| StepResponses {
+            step,
+            at_risk: 0,
+            observed: 0,
+            fitted: 0.0,
+            defaults: 0.0,
+            constant_rate: 0.0,
+        })
+        .collect();
+    for r in rows {
+        let s = &mut table[r.step as usize];
+        s.at_risk += 1;
+        s.observed += r.responded as usize;
+        s.fitted += -(-hazard(fitted, r)).exp_m1();
+        s.defaults += -(-hazard((defaults.beta, defaults.c), r)).exp_m1();
+        s.constant_rate += rate;
+    }
+    table
 }
 
 /// The one-line observation model of fit.json.
@@ -363,12 +408,14 @@ pub fn fit_cascade(observations: &CascadeObservations, held_out_share: f64) -> R
             }
         }
     };
+    let responses_per_step = per_step(rows, steps, (all.beta.used, all.c.used), CascadeParams::default());
     Ok(CascadeFit {
         schema: FIT_SCHEMA,
         indicator: "cascade",
         observation_model: OBSERVATION_MODEL,
         data: summary.clone(),
         log_likelihood: all.log_likelihood,
+        responses_per_step,
         parameters: vec![all.beta, all.c],
         held_out,
         held_out_skipped,

@@ -246,6 +246,20 @@ fn held_out_steps_prefer_the_fitted_replay_to_a_constant_rate() {
     assert!(held.fitted.auc.unwrap() > 0.6, "{:?}", held.fitted);
     assert_eq!(held.constant_rate.auc, Some(0.5));
     assert_eq!(held.fitted.observations, held.constant_rate.observations);
+    // Step by step, the responses the fitted replay expects track those
+    // observed (within four standard deviations of a sum of Bernoullis),
+    // and the table counts every row once.
+    let table = &fit.responses_per_step;
+    assert_eq!(table.len(), replay.steps() - 1);
+    assert_eq!(table.iter().map(|s| s.at_risk).sum::<usize>(), observed.rows.len());
+    assert_eq!(
+        table.iter().map(|s| s.observed).sum::<usize>(),
+        observed.summary.responses
+    );
+    for s in table {
+        let sd = s.fitted.max(1.0).sqrt();
+        assert!((s.observed as f64 - s.fitted).abs() <= 4.0 * sd, "{s:?}");
+    }
 }
 
 #[test]

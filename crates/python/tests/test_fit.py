@@ -28,6 +28,9 @@ def test_the_fit_is_the_command_lines_and_its_values_reach_the_attribution(tmp_p
     held = fit.held_out
     assert list(held.index) == ["fitted", "defaults", "constant_rate"]
     assert held.loc["constant_rate", "auc"] == 0.5
+    steps = fit.responses_per_step
+    assert list(steps.columns) == ["at_risk", "observed", "fitted", "defaults", "constant_rate"]
+    assert steps["observed"].sum() == cli["data"]["responses"]
     attribution = aumann.attribute(small, "cascade", progress=False, **fit.params)
     indicator = attribution.summary["indicator"]
     assert (indicator["beta"], indicator["cascade-c"]) == (fit.params["beta"], fit.params["cascade_c"])

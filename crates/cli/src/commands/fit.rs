@@ -117,6 +117,20 @@ fn print_fit(fit: &CascadeFit) {
             println!("  {note}");
         }
     }
+    println!();
+    println!(
+        "first responses per step: observed, and expected with the fitted parameters, the defaults, a constant rate"
+    );
+    println!(
+        "  {:>5}{:>12}{:>10}{:>10}{:>10}{:>10}",
+        "step", "at risk", "observed", "fitted", "defaults", "constant"
+    );
+    for s in &fit.responses_per_step {
+        println!(
+            "  {:>5}{:>12}{:>10}{:>10.1}{:>10.1}{:>10.1}",
+            s.step, s.at_risk, s.observed, s.fitted, s.defaults, s.constant_rate
+        );
+    }
     match (&fit.held_out, &fit.held_out_skipped) {
         (Some(h), _) => {
             println!();

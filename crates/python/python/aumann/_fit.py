@@ -66,6 +66,13 @@ class Fit:
         return {_keyword(p["name"]): float(p["used"]) for p in self.summary["parameters"]}
 
     @property
+    def responses_per_step(self) -> pd.DataFrame:
+        """Per step: agents at risk, first responses observed, and those
+        expected under the fitted parameters, the defaults and a constant
+        rate."""
+        return pd.DataFrame(self.summary["responses_per_step"]).set_index("step")
+
+    @property
     def held_out(self) -> Optional[pd.DataFrame]:
         """Per model (fitted, defaults, constant_rate): observations,
         responses, log-likelihood per observation and AUC on the held-out
