@@ -141,3 +141,63 @@ fn attribute_takes_a_fits_values_with_params_and_a_flag_wins_over_them() {
         "{stderr}"
     );
 }
+
+#[test]
+fn attribute_with_fit_fits_first_and_refuses_params_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("attribution");
+    let run = aumann(&[
+        "attribute",
+        "--agents",
+        "2000",
+        "--days",
+        "5",
+        "--indicator",
+        "cascade",
+        "--fit",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let fit = &summary["fit"];
+    assert_eq!(fit["indicator"], "cascade");
+    let indicator = &summary["indicators"][0]["indicator"];
+    assert_eq!(indicator["beta"], fit["parameters"][0]["used"]);
+    assert_eq!(indicator["cascade-c"], fit["parameters"][1]["used"]);
+    let refused = aumann(&[
+        "attribute",
+        "--agents",
+        "300",
+        "--days",
+        "3",
+        "--indicator",
+        "cascade",
+        "--fit",
+        "--params",
+        "x.json",
+        "--out",
+        dir.path().join("no").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("--fit fits the parameters and --params gives them"),
+        "{stderr}"
+    );
+    let refused = aumann(&[
+        "attribute",
+        "--agents",
+        "300",
+        "--days",
+        "3",
+        "--fit",
+        "--out",
+        dir.path().join("no").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("--fit fits the cascade's parameters"),
+        "{stderr}"
+    );
+}

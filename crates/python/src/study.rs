@@ -48,6 +48,9 @@ pub struct Settings {
     checkpoint: Option<PathBuf>,
     /// This process's place in a cluster, when it is one's.
     cluster: Option<ClusterSettings>,
+    /// Fit the cascade's parameters first, holding out this share of the
+    /// steps.
+    fit: Option<f64>,
 }
 
 /// `aumann.Cluster`'s fields.
@@ -143,6 +146,7 @@ impl Settings {
             }),
             latency_quantile: check_latency_quantile(self.latency_quantile, "latency_quantile")?,
             checkpoints: None,
+            fit: self.fit,
         };
         config.check(&keyword).map_err(|e| e.to_string())?;
         Ok(config)

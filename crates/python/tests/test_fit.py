@@ -48,3 +48,15 @@ def test_the_fit_is_the_command_lines_and_its_values_reach_the_attribution(tmp_p
 def test_bad_fit_settings_are_refused(small, kwargs, words):
     with pytest.raises(aumann.InvalidInputError, match=words):
         aumann.fit(small, progress=False, **kwargs)
+
+
+def test_fit_true_fits_first_and_attributes_with_the_fitted_values(small):
+    a = aumann.attribute(small, "cascade", fit=True, progress=False)
+    assert a.fit is not None and a.fit.indicator == "cascade"
+    indicator = a.summary["indicator"]
+    assert (indicator["beta"], indicator["cascade-c"]) == (a.fit.params["beta"], a.fit.params["cascade_c"])
+    assert aumann.attribute(small, "cascade", progress=False).fit is None
+    summary = aumann.study(small, "cascade", fit=True, sample=0, curves=False, progress=False)
+    assert summary["fit"]["parameters"] == a.fit.summary["parameters"]
+    with pytest.raises(aumann.InvalidInputError, match="fit fits the cascade's parameters"):
+        aumann.attribute(small, "polarization", fit=True, progress=False)

@@ -315,6 +315,12 @@ impl Run {
         }
         if let Some(cluster) = &self.cluster {
             cluster.check(&option)?;
+            if self.config.fit.is_some() {
+                return Err(RunError::Settings(format!(
+                    "{} runs in one process: fit first (`aumann fit`), then give the cluster the values (--params)",
+                    option("fit")
+                )));
+            }
             if self.threads.is_some() {
                 return Err(RunError::Settings(format!(
                     "{} sets the threads of a run in one process; a cluster's workers share the process's global pool",

@@ -149,6 +149,9 @@ Aumann–Shapley attribution over every agent; {panels}.</p>"#,
         network = escape(&p.network.describe()),
         panels = escape(&panels_sentence(result)),
     );
+    if let Some(fit) = &result.fit {
+        fit_section(&mut h, fit);
+    }
     for study in &result.indicators {
         indicator_section(&mut h, result, study);
     }
@@ -158,6 +161,90 @@ Aumann–Shapley attribution over every agent; {panels}.</p>"#,
         r#"<p id="status" hidden>not rendered</p><script>{SCRIPT}</script></body></html>"#
     );
     h
+}
+
+/// The cascade's fit: the estimates, the replay against what happened
+/// step by step, and the scores on the steps held out (docs/fit.md).
+fn fit_section(h: &mut String, fit: &aumann_fit::CascadeFit) {
+    let d = &fit.data;
+    let _ = write!(
+        h,
+        r#"<h2>Does the replay match what happened</h2><p>The cascade's parameters were fitted to who first engaged with or reshared others' content,
+and when, given what each agent read ({at_risk} agent-steps at risk, {responses} first responses, {seeds} agents responding at step 0 taken as seeds;
+{unexplained} first responses followed a step with nothing read and are outside the model). The attribution below uses the values in the last column.</p>
+<table><tr><th>parameter</th><th>estimate</th><th>95% interval (profile likelihood)</th><th>default</th><th>used</th></tr>"#,
+        at_risk = d.at_risk,
+        responses = d.responses,
+        seeds = d.seeds,
+        unexplained = d.unexplained,
+    );
+    for p in &fit.parameters {
+        let end = |x: Option<f64>, bound: &str| x.map_or(bound.to_string(), readable);
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}{}</td></tr>",
+            escape(p.name),
+            readable(p.estimate),
+            end(p.interval[0], "0"),
+            end(p.interval[1], if p.name == "beta" { "no bound" } else { "1" }),
+            readable(p.default),
+            readable(p.used),
+            if p.identified {
+                ""
+            } else {
+                " (not identified: the default)"
+            }
+        );
+    }
+    h.push_str("</table>");
+    h.push_str(
+        "<h3>First responses per step</h3><p>Observed, and expected (the sum of the agents' response probabilities) \
+         with the fitted parameters, the defaults, and one constant response rate.</p>\
+         <table><tr><th>step</th><th>at risk</th><th>observed</th><th>fitted</th><th>defaults</th><th>constant rate</th></tr>",
+    );
+    for s in &fit.responses_per_step {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+            s.step, s.at_risk, s.observed, s.fitted, s.defaults, s.constant_rate
+        );
+    }
+    h.push_str("</table>");
+    match (&fit.held_out, &fit.held_out_skipped) {
+        (Some(held), _) => {
+            let _ = write!(
+                h,
+                r#"<h3>On steps held out of the fit</h3><p>Fitted on the content read at steps 0 to {last} (β = {beta}, c = {c}), then used to predict
+the first responses after steps {first_held} to {last_held}: {observations} agent-steps, {responses} responses. Higher log-likelihood is better; an AUC of 0.5 is chance.</p>
+<table><tr><th>model</th><th>log-likelihood per observation</th><th>AUC</th></tr>"#,
+                last = held.fit_steps - 1,
+                beta = readable(held.beta),
+                c = readable(held.c),
+                first_held = held.fit_steps,
+                last_held = held.fit_steps + held.held_out_steps - 1,
+                observations = held.fitted.observations,
+                responses = held.fitted.responses,
+            );
+            for (name, s) in [
+                ("fitted replay", &held.fitted),
+                ("defaults", &held.defaults),
+                ("constant response rate", &held.constant_rate),
+            ] {
+                let _ = write!(
+                    h,
+                    "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
+                    s.log_likelihood_per_observation
+                        .map_or("−∞".into(), |v| format!("{v:.4}")),
+                    s.auc.map_or("n/a".into(), |v| format!("{v:.3}"))
+                );
+            }
+            h.push_str("</table>");
+        }
+        (None, Some(why)) => {
+            let _ = write!(h, "<p>Nothing was held out: {}.</p>", escape(why));
+        }
+        (None, None) => {}
+    }
 }
 
 /// Which panels were replayed on their own, or why none was.

@@ -36,6 +36,11 @@ pub struct StudyConfig {
     pub latency_quantile: f64,
     /// Checkpoints of the full-scale attributions (None: none).
     pub checkpoints: Option<Checkpoints>,
+    /// Fit the cascade's parameters to the population's responses before
+    /// attributing (docs/fit.md), holding out this share of the steps for
+    /// the fit's scores; the attribution then uses the fitted values.
+    /// None: the parameters as given.
+    pub fit: Option<f64>,
 }
 
 impl Default for StudyConfig {
@@ -51,6 +56,7 @@ impl Default for StudyConfig {
             curves: Some(CurveSpec::default()),
             latency_quantile: DEFAULT_LATENCY_QUANTILE,
             checkpoints: None,
+            fit: None,
         }
     }
 }
@@ -80,6 +86,20 @@ impl StudyConfig {
                 option("permutations"),
                 self.permutations
             )));
+        }
+        if let Some(share) = self.fit {
+            if !(0.0..1.0).contains(&share) {
+                return Err(StudyError::Settings(format!(
+                    "{} is a share of the steps in [0, 1); got {share}",
+                    option("held-out")
+                )));
+            }
+            if !self.indicators.iter().any(|i| matches!(i, Indicator::Cascade(_))) {
+                return Err(StudyError::Settings(format!(
+                    "{} fits the cascade's parameters: choose the cascade among the indicators",
+                    option("fit")
+                )));
+            }
         }
         if let Some(curves) = &self.curves
             && curves.random_rankings > MAX_RANDOM_RANKINGS
@@ -140,6 +160,9 @@ pub enum StudyError {
     /// The observer said the user asked to stop.
     #[error("interrupted")]
     Interrupted,
+    /// The cascade's parameters could not be fitted to the data.
+    #[error("fitting the cascade: {0}")]
+    Fit(#[from] aumann_fit::FitError),
 }
 
 /// Stops between stages when the user asked to.
@@ -426,6 +449,10 @@ pub struct StudyResult {
     /// Seconds spent ranking agents by the heuristics (PageRank mostly).
     pub rankings_seconds: f64,
     pub tier_spec: TierSpec,
+    /// The cascade's parameters fitted to the data, when the study fitted
+    /// them (its attribution used them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fit: Option<aumann_fit::CascadeFit>,
     pub indicators: Vec<IndicatorStudy>,
     #[serde(skip)]
     pub tiers: Vec<Tier>,
@@ -446,6 +473,9 @@ pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Res
 pub(crate) struct BuiltReplay {
     replay: Replay,
     seconds: f64,
+    /// Each agent's first response, read before the build could release
+    /// the tables it comes from, when the study fits the cascade.
+    first_responses: Option<Vec<Option<u32>>>,
 }
 
 /// Where [`build`] reads the population.
@@ -488,6 +518,10 @@ pub(crate) fn build(
             agents,
         });
     }
+    let first_responses = config.fit.map(|_| match &source {
+        Rows::Borrowed(p) => aumann_fit::first_response(p),
+        Rows::Releasing(p) => aumann_fit::first_response(p),
+    });
     progress.stage("building the replay", None);
     let started = Instant::now();
     let on_rows = |done: usize, total: usize| progress.advance(done as u64, total as u64, "receivers");
@@ -509,6 +543,7 @@ pub(crate) fn build(
     Ok(BuiltReplay {
         replay,
         seconds: started.elapsed().as_secs_f64(),
+        first_responses,
     })
 }
 
@@ -527,7 +562,21 @@ pub(crate) fn run_built(
     progress: &dyn Observer,
 ) -> Result<StudyResult, StudyError> {
     let population = &data.population;
-    let BuiltReplay { replay, seconds } = built;
+    let BuiltReplay {
+        replay,
+        seconds,
+        first_responses,
+    } = built;
+    let (fitted_config, fit) = match (first_responses, config.fit) {
+        (Some(first), Some(held_out)) => {
+            progress.stage("fitting the cascade's parameters", None);
+            let observed = aumann_fit::observe(&replay, &first)?;
+            let fit = aumann_fit::fit_cascade(&observed, held_out)?;
+            (Some(with_fitted(config, &fit)), Some(fit))
+        }
+        _ => (None, None),
+    };
+    let config = fitted_config.as_ref().unwrap_or(config);
     let summary = PopulationSummary {
         source: data.meta.source.clone(),
         agents: replay.agents(),
@@ -675,9 +724,33 @@ pub(crate) fn run_built(
         rankings_seconds,
         population: summary,
         tier_spec: config.tiers,
+        fit,
         indicators: studies,
         tiers,
     })
+}
+
+/// `config` with the cascade's parameters those the fit says to use.
+fn with_fitted(config: &StudyConfig, fit: &aumann_fit::CascadeFit) -> StudyConfig {
+    let used = |name: &str| {
+        (fit.parameters.iter())
+            .find(|p| p.name == name)
+            .map(|p| p.used)
+            .expect("the fit gives every parameter of the cascade")
+    };
+    let indicators = (config.indicators.iter())
+        .map(|&i| match i {
+            Indicator::Cascade(_) => Indicator::Cascade(aumann_models::indicators::CascadeParams {
+                beta: used("beta"),
+                c: used("cascade-c"),
+            }),
+            other => other,
+        })
+        .collect();
+    StudyConfig {
+        indicators,
+        ..config.clone()
+    }
 }
 
 /// The collective part of [`run_built`]: every indicator's full-scale

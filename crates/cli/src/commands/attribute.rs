@@ -16,6 +16,8 @@ pub struct Args {
     #[arg(long, default_value = "0.01,0.09", value_name = "HEAD,MIDDLE")]
     tiers: String,
     #[command(flatten)]
+    fit: crate::options::FitFlags,
+    #[command(flatten)]
     engine: Engine,
     /// Output directory.
     #[arg(long, default_value = DEFAULT_OUT, value_name = "DIR")]
@@ -61,6 +63,9 @@ const DEFAULT_OUT: &str = "out/attribution";
 
 pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = std::time::Instant::now();
+    // Before the parameters are read: --params beside --fit is refused
+    // whatever the file holds.
+    let fit = args.fit.setting(&args.model)?;
     let config = StudyConfig {
         indicators: args.model.indicators()?,
         replay: args.model.replay(),
@@ -69,6 +74,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         panel_size: 0,
         curves: args.curves.then(|| args.when.curves(args.ranking_seed)),
         latency_quantile: args.when.quantile()?,
+        fit,
         ..Default::default()
     };
     let Some(finished) = super::study::execute(

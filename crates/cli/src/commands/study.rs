@@ -54,6 +54,8 @@ pub struct Args {
     #[command(flatten)]
     when: When,
     #[command(flatten)]
+    fit: crate::options::FitFlags,
+    #[command(flatten)]
     engine: Engine,
     /// Output directory.
     #[arg(long, default_value = "out/study", value_name = "DIR")]
@@ -113,6 +115,9 @@ pub fn parse_tiers(text: &str) -> Result<TierSpec, String> {
 
 pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = Instant::now();
+    // Before the parameters are read: --params beside --fit is refused
+    // whatever the file holds.
+    let fit = args.fit.setting(&args.model)?;
     let config = StudyConfig {
         indicators: args.model.indicators()?,
         replay: args.model.replay(),
@@ -124,6 +129,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         curves: (!args.no_curves).then(|| args.when.curves(args.panel_seed)),
         latency_quantile: args.when.quantile()?,
         checkpoints: None,
+        fit,
     };
     let figures = match (&args.figures, args.no_figures) {
         (Some(dir), _) => Figures::Apart(dir.clone()),

@@ -84,6 +84,15 @@ class Attribution:
     curves: Optional[pd.DataFrame]
     summary: Dict[str, Any] = field(default_factory=dict)
     population_summary: Dict[str, Any] = field(default_factory=dict)
+    fit_summary: Optional[Dict[str, Any]] = None
+
+    @property
+    def fit(self) -> Optional["Fit"]:
+        """The cascade's parameters fitted to the data, when ``fit=True``
+        asked for them (the attribution used them); else None."""
+        from ._fit import Fit
+
+        return None if self.fit_summary is None else Fit(self.fit_summary)
 
     @property
     def value(self) -> float:
@@ -203,6 +212,7 @@ def _settings(
     figures: Union[bool, PathLike] = False,
     checkpoint: Optional[PathLike] = None,
     cluster: Optional[Cluster] = None,
+    fit: Optional[float] = None,
 ) -> Dict[str, Any]:
     from ._errors import InvalidInputError
 
@@ -211,6 +221,7 @@ def _settings(
     if cluster is not None and not isinstance(cluster, Cluster):
         raise InvalidInputError(f"cluster must be an aumann.Cluster, got {type(cluster).__name__}")
     return {
+        "fit": fit,
         "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
         "cluster": None if cluster is None else cluster._settings(),
         # With no out, figures=True (the default) has nowhere to go.
@@ -282,6 +293,7 @@ def _run(
                     curves=None if curves is None else to_frame(curves),
                     summary=study_summary,
                     population_summary=_summary.field(summary, "population"),
+                    fit_summary=summary.get("fit"),
                 )
             )
     return summaries, attributions, written
@@ -307,6 +319,8 @@ def attribute(
     progress: bool = True,
     checkpoint: Optional[PathLike] = None,
     cluster: Optional[Cluster] = None,
+    fit: bool = False,
+    held_out: float = 0.3,
     **parameters: Optional[float],
 ) -> Union[Attribution, Dict[str, Attribution], None]:
     """Attributes an indicator to every agent and every (agent, step), as
@@ -326,7 +340,10 @@ def attribute(
     after every sweep: the same call made again after a crash continues
     from there with the same numbers, and the files go once it returns.
     ``cluster`` (an :class:`aumann.Cluster`) runs this call as one process
-    of several; process 0 gets the result, the others None.
+    of several; process 0 gets the result, the others None. ``fit=True``
+    first fits the cascade's parameters to who responded when (holding out
+    the last ``held_out`` share of the steps, docs/fit.md) and attributes
+    with them; the result's ``fit`` is that fit.
 
     >>> pop = aumann.generate(agents=5000, days=7, seed=1)
     >>> a = aumann.attribute(pop, "polarization")
@@ -338,6 +355,7 @@ def attribute(
         "all" if indicator == "all" else indicator, network, parameters,
         rule, nodes, tolerance, max_nodes, batch, tiers, curves, ranking_seed, random_rankings,
         latency_quantile, 0, 0, 1, out, False, threads, progress, False, checkpoint, cluster,
+        held_out if fit else None,
     )  # fmt: skip
     ran = _run(population, settings)
     if ran is None:
@@ -372,6 +390,8 @@ def study(
     progress: bool = True,
     checkpoint: Optional[PathLike] = None,
     cluster: Optional[Cluster] = None,
+    fit: bool = False,
+    held_out: float = 0.3,
     **parameters: Optional[float],
 ) -> Optional[Dict[str, Any]]:
     """The study of ``aumann study``: the attribution, its tiers, when and
@@ -385,7 +405,8 @@ def study(
     two journal columns, each with its data as CSV. ``True`` (the default) puts
     them in ``out``'s figures/ with the report; a directory puts them there
     instead (outside ``out``; ``out`` may then be None); ``False`` writes
-    none. ``checkpoint`` and ``cluster`` are :func:`attribute`'s: on a
+    none. ``fit`` and ``held_out``, ``checkpoint`` and ``cluster`` are
+    :func:`attribute`'s (the fit is the summary's "fit"): on a
     cluster, process 0 returns the summary and writes ``out``, the others
     return None.
 
@@ -396,6 +417,7 @@ def study(
         indicator, network, parameters, rule, nodes, tolerance,
         max_nodes, batch, tiers, curves, panel_seed, random_rankings, latency_quantile, sample,
         permutations, panel_seed, out, report, threads, progress, figures, checkpoint, cluster,
+        held_out if fit else None,
     )  # fmt: skip
     ran = _run(population, settings)
     return None if ran is None else ran[0]

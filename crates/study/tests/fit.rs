@@ -1,0 +1,114 @@
+//! A study that fits the cascade first: the attribution uses the fitted
+//! values, summary.json and the report carry the fit, and the settings a
+//! fit cannot take are refused.
+
+use aumann_data::synth::{SynthParams, generate};
+use aumann_models::Indicator;
+use aumann_models::indicators::CascadeParams;
+use aumann_study::{Cluster, Figures, Input, Run, RunError, StudyConfig, StudyError, output, report, run};
+
+fn config(fit: Option<f64>) -> StudyConfig {
+    StudyConfig {
+        indicators: vec![
+            Indicator::from_name("cascade").unwrap(),
+            Indicator::from_name("linear").unwrap(),
+        ],
+        panel_size: 0,
+        curves: None,
+        fit,
+        ..StudyConfig::default()
+    }
+}
+
+#[test]
+fn a_study_that_fits_attributes_with_the_fitted_values_and_reports_the_fit() {
+    let data = generate(
+        &SynthParams {
+            agents: 3_000,
+            steps: 6,
+            seed: 4,
+            ..SynthParams::default()
+        },
+        &(),
+    );
+    let result = run(&data, &config(Some(0.3)), &()).unwrap();
+    let fit = result.fit.as_ref().expect("the study fitted the cascade");
+    let used = |name: &str| fit.parameters.iter().find(|p| p.name == name).unwrap().used;
+    let fitted = Indicator::Cascade(CascadeParams {
+        beta: used("beta"),
+        c: used("cascade-c"),
+    });
+    assert_ne!(
+        fitted,
+        Indicator::from_name("cascade").unwrap(),
+        "the fit moved the defaults"
+    );
+    assert_eq!(result.indicators[0].indicator, fitted);
+    assert_eq!(result.indicators[1].indicator, Indicator::from_name("linear").unwrap());
+    // The same attribution as one given the fitted values by hand.
+    let by_hand = StudyConfig {
+        indicators: vec![fitted],
+        ..config(None)
+    };
+    let again = run(&data, &by_hand, &()).unwrap();
+    assert!(again.fit.is_none());
+    assert_eq!(
+        again.indicators[0].attribution.agent_phi,
+        result.indicators[0].attribution.agent_phi
+    );
+    let summary: serde_json::Value = serde_json::from_str(&output::summary_json(&result)).unwrap();
+    assert_eq!(summary["fit"]["indicator"], "cascade");
+    assert_eq!(summary["fit"]["parameters"][0]["used"].as_f64(), Some(used("beta")));
+    let page = report::render(&result, None, 1.0);
+    assert!(page.contains("Does the replay match what happened") && page.contains("On steps held out of the fit"));
+    let page = report::render(&again, None, 1.0);
+    assert!(!page.contains("Does the replay match what happened"));
+}
+
+#[test]
+fn a_fit_without_the_cascade_or_on_a_cluster_is_refused() {
+    let flag = |name: &str| format!("--{name}");
+    let polarization = StudyConfig {
+        indicators: vec![Indicator::from_name("polarization").unwrap()],
+        ..config(Some(0.3))
+    };
+    let refused = polarization.check(&flag).unwrap_err();
+    assert!(
+        matches!(&refused, StudyError::Settings(m) if m.contains("--fit fits the cascade's parameters")),
+        "{refused}"
+    );
+    let share = config(Some(1.5)).check(&flag).unwrap_err();
+    assert!(
+        share
+            .to_string()
+            .contains("--held-out is a share of the steps in [0, 1)"),
+        "{share}"
+    );
+    let on_a_cluster = Run {
+        input: Input::Generated(SynthParams {
+            agents: 100,
+            steps: 3,
+            ..SynthParams::default()
+        }),
+        input_label: "a test".into(),
+        config: config(Some(0.3)),
+        out: None,
+        report: false,
+        figures: Figures::None,
+        checkpoint_dir: None,
+        cluster: Some(Cluster {
+            addresses: vec!["127.0.0.1:1".into()],
+            process: 0,
+            workers: 1,
+            connect_timeout: std::time::Duration::from_secs(1),
+            peer_timeout: std::time::Duration::from_secs(1),
+        }),
+        threads: None,
+        option_name: |name| format!("--{name}"),
+    };
+    let refused = on_a_cluster.check().unwrap_err();
+    assert!(
+        matches!(&refused, RunError::Settings(m) if m.contains("--fit runs in one process")),
+        "{refused}"
+    );
+}
