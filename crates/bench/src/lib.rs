@@ -15,6 +15,7 @@
 
 pub mod budget;
 pub mod fit;
+pub mod planted;
 pub mod replay;
 pub mod shapley;
 pub mod stance;

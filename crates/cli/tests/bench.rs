@@ -55,3 +55,34 @@ fn bench_replay_reports_load_build_attribution_the_plain_pass_and_every_round() 
     }
     assert!(out.join("replay.json").exists());
 }
+
+#[test]
+fn bench_planted_reports_coverage_of_every_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench");
+    let run = aumann(&[
+        "bench",
+        "planted",
+        "--agents",
+        "2000",
+        "--days",
+        "6",
+        "--draws",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["draws"], 4);
+    for key in ["beta_covered", "c_covered", "beta_identified", "c_identified"] {
+        let n = report[key].as_u64().unwrap_or_else(|| panic!("{key} missing"));
+        assert!(n <= 4, "{key} = {n}");
+    }
+    assert!(report["beta"].as_f64().unwrap() > 0.0 && report["responses_mean"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        std::fs::read(out.join("planted.json")).unwrap(),
+        [&run.stdout[..]].concat()
+    );
+}

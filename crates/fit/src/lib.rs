@@ -14,6 +14,7 @@
 pub mod cascade;
 mod events;
 mod maximize;
+pub mod plant;
 pub mod score;
 
 pub use cascade::OBSERVATION_MODEL;

@@ -158,27 +158,10 @@ fn a_constant_read_from_unreached_authors_gives_the_binomial_estimate_and_leaves
     }
 }
 
-/// A population and its replay, with the agents' first responses drawn
-/// from the observation model at `params`: a few seeds at step 0, then at
-/// every step each agent not yet reached responds at the next with
-/// probability 1 - exp(-beta (c A + (1 - c) B)).
+/// The agents' first responses drawn from the observation model at
+/// `params`, with 3% seeds.
 fn planted(replay: &Replay, params: CascadeParams, seed: u64) -> Vec<Option<u32>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n = replay.agents();
-    let mut first: Vec<Option<u32>> = (0..n).map(|_| rng.random_bool(0.03).then_some(0)).collect();
-    let content = ContentRead::new(replay);
-    for t in 0..replay.steps() - 1 {
-        let reached: Vec<bool> = first.iter().map(|f| f.is_some_and(|s| s as usize <= t)).collect();
-        let (a, b) = content.at(t, &reached);
-        for j in 0..n {
-            let h = params.beta * (params.c * a[j] + (1.0 - params.c) * b[j]);
-            if !reached[j] && rng.random_bool(-(-h).exp_m1()) {
-                first[j] = Some(t as u32 + 1);
-            }
-        }
-    }
-    // By population id, as the fit reads them.
-    (0..n as u32).map(|o| first[replay.replay_agent(o).index()]).collect()
+    aumann_fit::plant::plant_cascade(replay, params, 0.03, seed)
 }
 
 fn population() -> Replay {

@@ -97,6 +97,25 @@ enum Which {
     },
     /// One replay measurement (used by `bench replay` in a child process).
     #[command(hide = true)]
+    /// Planted recovery of the cascade's fit (docs/fit.md): first
+    /// responses drawn at known beta and c over the built-in population,
+    /// fitted back; how often the 95% intervals cover the planted values.
+    Planted {
+        #[arg(long, default_value_t = 20_000)]
+        agents: usize,
+        #[arg(long, default_value_t = 8)]
+        days: usize,
+        /// Seed of the population.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Draws of the responses, each fitted.
+        #[arg(long, default_value_t = 100)]
+        draws: usize,
+        #[arg(long, default_value = "out/bench", value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     One {
         #[arg(long)]
         agents: usize,
@@ -232,6 +251,43 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             };
             let report = serde_json::json!({ "settings": ca, "recovery": rows, "speed": speed });
             write_report(&out.join("stance.json"), &report, json)?;
+        }
+        Which::Planted {
+            agents,
+            days,
+            seed,
+            draws,
+            out,
+            json,
+        } => {
+            std::fs::create_dir_all(&out)?;
+            let terminal = aumann_data::progress::Terminal::new();
+            aumann_data::progress::Observer::stage(&terminal, "planted draws, each fitted", Some(draws as u64));
+            let r = aumann_bench::planted::planted_recovery(agents, days, seed, draws, &|done, total| {
+                aumann_data::progress::Observer::advance(&terminal, done as u64, total as u64, "draws")
+            })?;
+            terminal.finish();
+            if !json {
+                println!(
+                    "{} agents, {} steps, {} draws ({:.0} first responses each): beta {:.4e} covered in {} of {} ({} identified), mean estimate {:.4e}; c {} covered in {} ({} identified), mean {:.3}; {:.2} s a fit, {:.2} s a draw",
+                    r.agents,
+                    r.steps,
+                    r.draws,
+                    r.responses_mean,
+                    r.beta,
+                    r.beta_covered,
+                    r.draws,
+                    r.beta_identified,
+                    r.beta_mean,
+                    r.c,
+                    r.c_covered,
+                    r.c_identified,
+                    r.c_mean,
+                    r.fit_seconds,
+                    r.draw_seconds
+                );
+            }
+            write_report(&out.join("planted.json"), &serde_json::to_value(&r)?, json)?;
         }
         Which::Shapley {
             sizes,
