@@ -187,6 +187,35 @@ impl Population {
         Ok((Self::new(data), report))
     }
 
+    /// The Twitter15/16 propagation trees of `dirs` as one population; the
+    /// report as JSON.
+    #[staticmethod]
+    fn ingest_twitter_trees(
+        py: Python<'_>,
+        dirs: Vec<PathBuf>,
+        step_minutes: f64,
+        window_minutes: f64,
+    ) -> PyResult<(Self, String)> {
+        for dir in &dirs {
+            if !dir.exists() {
+                return Err(errors::raise(
+                    Kind::NotFound,
+                    &format!("{}: no such directory", dir.display()),
+                ));
+            }
+        }
+        let options = aumann_data::ingest::twitter_trees::TreeOptions {
+            step_minutes,
+            window_minutes,
+        };
+        let (data, report) = detached(py, false, |_| {
+            aumann_data::ingest::twitter_trees::ingest(&dirs, &options)
+        })?
+        .map_err(|e| errors::classify(&e, Kind::InvalidInput))?;
+        let report = serde_json::to_string(&report).expect("the report serialises");
+        Ok((Self::new(data), report))
+    }
+
     /// A copy with every stance estimated by `method`; the diagnostics as
     /// JSON.
     fn estimate_stance(

@@ -73,3 +73,26 @@ def test_oasis_matches_the_command_line(tmp_path, aumann_bin):
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
     with pytest.raises(aumann.Error):
         aumann.ingest_oasis(tmp_path / "junk.db")
+
+
+def test_twitter_trees_match_the_command_line(tmp_path, aumann_bin):
+    tree = tmp_path / "twitter15" / "tree"
+    tree.mkdir(parents=True)
+    (tmp_path / "twitter15" / "label.txt").write_text("false:1\nnon-rumor:2\n")
+    (tree / "1.txt").write_text(
+        "['ROOT', 'ROOT', '0.0']->['a', '1', '0.0']\n"
+        "['a', '1', '0.0']->['b', '11', '75.5']\n"
+        "['b', '11', '75.5']->['c', '12', '130.0']\n"
+        "['a', '1', '0.0']->['c', '13', '140.0']\n"
+    )
+    (tree / "2.txt").write_text("['ROOT', 'ROOT', '0.0']->['a', '2', '0.0']\n['a', '2', '0.0']->['d', '21', '-2.0']\n")
+    run_cli(aumann_bin, "ingest", "twitter-trees", str(tmp_path / "twitter15"), "--out", str(tmp_path / "pop"))
+    pop, report = aumann.ingest_twitter_trees(tmp_path / "twitter15")
+    assert aumann.read_population(tmp_path / "pop", progress=False).content_id == pop.content_id
+    assert report["trees"] == 2 and report["trees_by_label"] == {"false": 1, "non-rumor": 1}
+    assert report["tally"]["used"]["retweets"] == 2
+    assert report["tally"]["skipped"]["retweets by a user already in the tree (the first kept)"] == 1
+    assert report["tally"]["skipped"]["reposts and quotes whose parent is dated after them"] == 1
+    assert pop.n_agents == 4 and pop.n_steps == 3
+    with pytest.raises(aumann.NotFoundError):
+        aumann.ingest_twitter_trees(tmp_path / "nowhere")

@@ -3,6 +3,7 @@
 use crate::options::{StanceSettings, print_stance};
 use aumann_data::ingest::jetstream::{self, JetstreamOptions};
 use aumann_data::ingest::oasis::{self, OasisOptions};
+use aumann_data::ingest::twitter_trees::{self, TreeOptions};
 use aumann_data::staged::{Manifest, StagedDir};
 use aumann_data::stance::{self, StanceMethod};
 use aumann_data::{format, progress, stats::PopulationStats};
@@ -65,6 +66,10 @@ enum Source {
         #[arg(long)]
         json: bool,
     },
+    /// The Twitter15/16 propagation trees (real retweet cascades; one file
+    /// per source tweet): one population whose agents are (tree, user)
+    /// pairs, grouped by the tree's label (docs/ingest.md).
+    TwitterTrees(TreesArgs),
     /// An OASIS (camel-ai/oasis) simulation database.
     Oasis {
         /// The SQLite file the simulation wrote.
@@ -81,6 +86,28 @@ enum Source {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Options of `aumann ingest twitter-trees`.
+#[derive(clap::Args)]
+struct TreesArgs {
+    /// Dataset directories (twitter15, twitter16), each with tree/ and
+    /// label.txt.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Minutes per step: a tweet's delay after its source, divided by
+    /// this and rounded down, is its step.
+    #[arg(long, default_value_t = twitter_trees::DEFAULT_STEP_MINUTES, value_name = "M")]
+    step_minutes: f64,
+    /// Retweets later than this many minutes after their source are left
+    /// out (and counted), with the retweets of them: a week by default.
+    #[arg(long, default_value_t = twitter_trees::DEFAULT_WINDOW_MINUTES, value_name = "M")]
+    window_minutes: f64,
+    #[arg(long, default_value = "out/population", value_name = "DIR")]
+    out: PathBuf,
+    /// Print the ingest report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Stance estimated right after ingest (see `aumann stance --help`).
@@ -212,6 +239,46 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             if let Some(d) = &diagnostics {
                 print_stance(d);
             }
+        }
+        Source::TwitterTrees(TreesArgs {
+            dirs,
+            step_minutes,
+            window_minutes,
+            out,
+            json,
+        }) => {
+            let inputs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+            let staged = StagedDir::create(&out, &format::POPULATION_FILES, &inputs)?;
+            let (data, report) = twitter_trees::ingest(
+                &dirs,
+                &TreeOptions {
+                    step_minutes,
+                    window_minutes,
+                },
+            )?;
+            let named: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            write(staged, &out, &named.join(", "), &data)?;
+            if json {
+                println!("{}", report_json(&report, &None)?);
+                return Ok(());
+            }
+            let labels: Vec<String> = report.trees_by_label.iter().map(|(l, n)| format!("{n} {l}")).collect();
+            println!(
+                "{} trees ({}), {} (tree, user) agents, {} steps of {} minutes; the largest tree has {} users",
+                report.trees,
+                labels.join(", "),
+                report.agents,
+                report.steps,
+                report.step_minutes,
+                report.largest_tree
+            );
+            for (what, n) in report.tally.used.iter() {
+                println!("  used     {n:>10}  {what}");
+            }
+            for (why, n) in report.tally.skipped.iter() {
+                println!("  skipped  {n:>10}  {why}");
+            }
+            println!("{}", PopulationStats::of(&data.population));
         }
         Source::Oasis {
             db,

@@ -1,10 +1,11 @@
-//! Sources that write populations: Bluesky Jetstream archives and OASIS
-//! simulation databases.
+//! Sources that write populations: Bluesky Jetstream archives, OASIS
+//! simulation databases, and the Twitter15/16 propagation trees.
 
 mod interner;
 pub mod jetstream;
 pub mod oasis;
 mod tally;
+pub mod twitter_trees;
 
 pub use interner::Interner;
 pub use tally::{Counts, Skip, Tally};

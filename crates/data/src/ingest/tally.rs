@@ -66,6 +66,12 @@ pub enum Skip {
     UnfollowUnresolved,
     /// A repost or quote whose parent was posted after it.
     ParentAfterRepost,
+    /// A retweet whose parent is not in its tree (no line brings it in).
+    MissingParent,
+    /// A second retweet by a user already in the tree: the first is kept.
+    RepeatedUser,
+    /// A retweet that would make a user its own ancestor.
+    Cycle,
 }
 
 impl fmt::Display for Skip {
@@ -97,6 +103,9 @@ impl fmt::Display for Skip {
             Skip::FeedItemFromTheFuture => f.write_str("items shown before they were posted"),
             Skip::UnfollowUnresolved => f.write_str("unfollows with an unknown user or time"),
             Skip::ParentAfterRepost => f.write_str("reposts and quotes whose parent is dated after them"),
+            Skip::MissingParent => f.write_str("retweets whose parent is not in the tree"),
+            Skip::RepeatedUser => f.write_str("retweets by a user already in the tree (the first kept)"),
+            Skip::Cycle => f.write_str("retweets that would make a user its own ancestor"),
         }
     }
 }

@@ -17,7 +17,14 @@ See docs/python.md for a walk through.
 
 from ._native import __version__
 from ._errors import ConvergenceWarning, Error, InvalidInputError, InvalidTypeError, NotFoundError, OutputError
-from ._population import Population, generate, ingest_jetstream, ingest_oasis, read_population
+from ._population import (
+    Population,
+    generate,
+    ingest_jetstream,
+    ingest_oasis,
+    ingest_twitter_trees,
+    read_population,
+)
 from ._attribution import INDICATORS, PARAMETERS, Attribution, Cluster, attribute, study
 from ._fit import Fit, fit
 from ._engine import PathAttribution, ShapleyValues, exact_shapley, path_attribution, permutation_shapley
@@ -44,6 +51,7 @@ __all__ = [
     "generate",
     "ingest_jetstream",
     "ingest_oasis",
+    "ingest_twitter_trees",
     "path_attribution",
     "permutation_shapley",
     "read_population",

@@ -297,6 +297,22 @@ def ingest_jetstream(
     return Population(native), json.loads(report)
 
 
+def ingest_twitter_trees(
+    *dirs: PathLike, step_minutes: float = 60.0, window_minutes: float = 7 * 24 * 60.0
+) -> Tuple[Population, Dict[str, Any]]:
+    """The Twitter15/16 propagation trees (each directory with tree/ and
+    label.txt) as one population, as ``aumann ingest twitter-trees`` reads
+    them: each (tree, user) an agent grouped by the tree's label, each
+    retweet a repost of its parent and an exposure to it, steps of
+    ``step_minutes`` up to ``window_minutes`` after each source. Returns the
+    population and the ingest report (what was used, and every line left
+    out, by reason)."""
+    native, report = _native.Population.ingest_twitter_trees(
+        [os.fspath(d) for d in dirs], float(step_minutes), float(window_minutes)
+    )
+    return Population(native), json.loads(report)
+
+
 def ingest_oasis(
     db: PathLike, *, step_seconds: int = 3600, lexicon: Optional[PathLike] = None
 ) -> Tuple[Population, Dict[str, Any]]:
