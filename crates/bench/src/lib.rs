@@ -19,6 +19,7 @@ pub mod planted;
 pub mod replay;
 pub mod shapley;
 pub mod stance;
+pub mod trees;
 
 /// Anything a benchmark run can fail on.
 #[derive(Debug, thiserror::Error)]

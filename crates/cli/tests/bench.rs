@@ -86,3 +86,57 @@ fn bench_planted_reports_coverage_of_every_draw() {
         [&run.stdout[..]].concat()
     );
 }
+
+#[test]
+fn bench_trees_compares_the_cascades_attribution_with_descendants_tree_by_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("twitter15");
+    std::fs::create_dir_all(data.join("tree")).unwrap();
+    std::fs::write(data.join("label.txt"), "true:1\nfalse:2\n").unwrap();
+    // Tree 1: a chain a <- b <- c and a leaf d under a: descendants 3, 1, 0, 0.
+    std::fs::write(
+        data.join("tree/1.txt"),
+        "['ROOT', 'ROOT', '0.0']->['a', '1', '0.0']\n['a', '1', '0.0']->['b', '11', '30.0']\n\
+         ['b', '11', '30.0']->['c', '12', '90.0']\n['a', '1', '0.0']->['d', '13', '100.0']\n",
+    )
+    .unwrap();
+    // Tree 2: too small to count at --min-users 3.
+    std::fs::write(data.join("tree/2.txt"), "['ROOT', 'ROOT', '0.0']->['x', '2', '0.0']\n").unwrap();
+    let pop = dir.path().join("pop");
+    let ingest = aumann(&[
+        "ingest",
+        "twitter-trees",
+        data.to_str().unwrap(),
+        "--out",
+        pop.to_str().unwrap(),
+    ]);
+    assert!(ingest.status.success(), "{}", String::from_utf8_lossy(&ingest.stderr));
+    let out = dir.path().join("bench");
+    let run = aumann(&[
+        "bench",
+        "trees",
+        "--input",
+        pop.to_str().unwrap(),
+        "--min-users",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["trees"], 2);
+    let labels: Vec<&str> = report["by_label"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["all", "true"], "the small tree is left out");
+    let all = &report["by_label"][0];
+    assert_eq!(all["trees"], 1);
+    // In a chain the reach through a user grows with the retweets below
+    // it: the root first, the leaves (nobody read them) last and tied.
+    assert_eq!(all["top_user_agrees"], 1.0);
+    assert!(all["spearman_quartiles"][1].as_f64().unwrap() > 0.9, "{all}");
+}

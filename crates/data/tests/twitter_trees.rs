@@ -98,6 +98,26 @@ fn trees_become_tweets_reposts_and_exposures_and_every_line_is_accounted_for() {
 }
 
 #[test]
+fn a_tree_another_dataset_already_gave_is_read_once() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    dataset(one.path());
+    dataset(two.path());
+    let alone = ingest(&[one.path().to_path_buf()], &TreeOptions::default()).unwrap();
+    let (data, report) = ingest(
+        &[one.path().to_path_buf(), two.path().to_path_buf()],
+        &TreeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(data.external_ids, alone.0.external_ids);
+    assert_eq!(data.population.activity, alone.0.population.activity);
+    assert_eq!((report.trees, report.repeated_trees), (2, 2));
+    // Every line of the repeated files is counted, the ROOT lines too:
+    // 3 + 10 nonblank lines.
+    let repeated = "lines of trees another dataset already gave (the first kept)";
+    assert_eq!(report.tally.skipped.get(repeated), Some(13));
+}
+
+#[test]
 fn a_directory_without_trees_and_bad_options_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let refused = ingest(&[dir.path().to_path_buf()], &TreeOptions::default()).unwrap_err();

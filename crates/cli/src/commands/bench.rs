@@ -116,6 +116,24 @@ enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Real retweet cascades: the cascade's attribution of the Twitter15/16
+    /// trees (a population from `aumann ingest twitter-trees`) against each
+    /// user's descendants in its tree, tree by tree: quartiles of the rank
+    /// correlation, by label.
+    Trees {
+        /// The population directory of the trees.
+        #[arg(long, value_name = "DIR")]
+        input: PathBuf,
+        /// Trees with fewer users are left out.
+        #[arg(long, default_value_t = 10)]
+        min_users: usize,
+        #[command(flatten)]
+        engine: Engine,
+        #[arg(long, default_value = "out/bench", value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     One {
         #[arg(long)]
         agents: usize,
@@ -251,6 +269,38 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             };
             let report = serde_json::json!({ "settings": ca, "recovery": rows, "speed": speed });
             write_report(&out.join("stance.json"), &report, json)?;
+        }
+        Which::Trees {
+            input,
+            min_users,
+            engine,
+            out,
+            json,
+        } => {
+            std::fs::create_dir_all(&out)?;
+            let data = aumann_data::format::read(&input)?;
+            let r = aumann_bench::trees::trees(&data, &engine.build()?, min_users)?;
+            if !json {
+                println!(
+                    "{} agents in {} trees; cascade F(all) - F(none) = {:.1}, relative gap {:.1e}, {:.1} s",
+                    r.agents, r.trees, r.delta, r.relative_gap, r.attribute_seconds
+                );
+                println!(
+                    "  {:<12}{:>7}{:>28}{:>22}",
+                    "label", "trees", "Spearman(phi, descendants)", "top-phi user has most"
+                );
+                for a in &r.by_label {
+                    let [q1, q2, q3] = a.spearman_quartiles;
+                    println!(
+                        "  {:<12}{:>7}{:>28}{:>21.1}%",
+                        a.label,
+                        a.trees,
+                        format!("{q2:.3} [{q1:.3}, {q3:.3}]"),
+                        100.0 * a.top_user_agrees
+                    );
+                }
+            }
+            write_report(&out.join("trees.json"), &serde_json::to_value(&r)?, json)?;
         }
         Which::Planted {
             agents,

@@ -72,6 +72,9 @@ pub enum Skip {
     RepeatedUser,
     /// A retweet that would make a user its own ancestor.
     Cycle,
+    /// A line of a tree whose source tweet another dataset directory
+    /// already gave (Twitter15 and Twitter16 share trees): the first kept.
+    RepeatedTree,
 }
 
 impl fmt::Display for Skip {
@@ -106,6 +109,7 @@ impl fmt::Display for Skip {
             Skip::MissingParent => f.write_str("retweets whose parent is not in the tree"),
             Skip::RepeatedUser => f.write_str("retweets by a user already in the tree (the first kept)"),
             Skip::Cycle => f.write_str("retweets that would make a user its own ancestor"),
+            Skip::RepeatedTree => f.write_str("lines of trees another dataset already gave (the first kept)"),
         }
     }
 }

@@ -50,6 +50,8 @@ impl Default for TreeOptions {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TreeReport {
     pub trees: usize,
+    /// Tree files whose source tweet an earlier directory already gave.
+    pub repeated_trees: usize,
     /// Trees per label (`unlabelled` for a tree label.txt does not name).
     pub trees_by_label: BTreeMap<String, usize>,
     /// (tree, user) pairs.
@@ -235,6 +237,7 @@ pub fn ingest(dirs: &[PathBuf], options: &TreeOptions) -> Result<(Dataset, TreeR
     let step = |delay: f64| (delay / minutes).floor() as u32;
     let mut agents = Interner::default();
     let mut groups: Vec<String> = Vec::new();
+    let mut sources_seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let (mut activity, mut exposures, mut reposts) = (Vec::new(), Vec::new(), Vec::new());
     for dir in dirs {
         let folder = dir.join("tree");
@@ -255,7 +258,16 @@ pub fn ingest(dirs: &[PathBuf], options: &TreeOptions) -> Result<(Dataset, TreeR
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let bytes = std::fs::read(&path).map_err(io(&path))?;
-            let Some(tree) = read_tree(&String::from_utf8_lossy(&bytes), window, &mut report.tally) else {
+            let text = String::from_utf8_lossy(&bytes);
+            if !sources_seen.insert(source.clone()) {
+                // The same cascade again (Twitter15 and Twitter16 share
+                // source tweets): one cascade, read once.
+                report.repeated_trees += 1;
+                let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+                report.tally.skip_n(Skip::RepeatedTree, lines as u64);
+                continue;
+            }
+            let Some(tree) = read_tree(&text, window, &mut report.tally) else {
                 continue;
             };
             let label = labels.get(&source).cloned().unwrap_or_else(|| "unlabelled".into());
