@@ -166,38 +166,32 @@ fn attribute_with_fit_fits_first_and_refuses_params_beside_it() {
     let indicator = &summary["indicators"][0]["indicator"];
     assert_eq!(indicator["beta"], fit["parameters"][0]["used"]);
     assert_eq!(indicator["cascade-c"], fit["parameters"][1]["used"]);
-    let refused = aumann(&[
-        "attribute",
-        "--agents",
-        "300",
-        "--days",
-        "3",
-        "--indicator",
-        "cascade",
-        "--fit",
-        "--params",
-        "x.json",
-        "--out",
-        dir.path().join("no").to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        !refused.status.success() && stderr.contains("--fit fits the parameters and --params gives them"),
-        "{stderr}"
-    );
-    let refused = aumann(&[
-        "attribute",
-        "--agents",
-        "300",
-        "--days",
-        "3",
-        "--fit",
-        "--out",
-        dir.path().join("no").to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        !refused.status.success() && stderr.contains("--fit fits the cascade's parameters"),
-        "{stderr}"
-    );
+    // Refused before any work: --params beside --fit (whatever the file
+    // holds: it is not read), and a fit without the cascade.
+    let no = dir.path().join("no");
+    for (extra, words) in [
+        (
+            &["--indicator", "cascade", "--fit", "--params", "x.json"][..],
+            "--fit fits the parameters and --params gives them",
+        ),
+        (&["--fit"][..], "--fit fits the cascade's parameters"),
+    ] {
+        let mut args = vec![
+            "attribute",
+            "--agents",
+            "300",
+            "--days",
+            "3",
+            "--out",
+            no.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let refused = aumann(&args);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            !refused.status.success() && stderr.contains(words),
+            "{extra:?}: {stderr}"
+        );
+        assert!(!no.exists());
+    }
 }
