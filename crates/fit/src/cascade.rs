@@ -34,6 +34,13 @@ pub struct AtRisk {
     pub responded: bool,
 }
 
+impl AtRisk {
+    /// The replay's hazard here at β and c: β (c A + (1 − c) B).
+    pub fn hazard(&self, beta: f64, c: f64) -> f64 {
+        beta * (c * self.read + (1.0 - c) * self.read_from_reached)
+    }
+}
+
 /// What the observation model reads of a replay and the agents' first
 /// responses.
 #[derive(Clone, Debug, PartialEq)]
@@ -322,7 +329,6 @@ pub struct CascadeFit {
 /// Observed and expected first responses per step.
 fn per_step(rows: &[AtRisk], steps: usize, fitted: (f64, f64), defaults: CascadeParams) -> Vec<StepResponses> {
     let rate = rows.iter().filter(|r| r.responded).count() as f64 / rows.len().max(1) as f64;
-    let hazard = |(beta, c): (f64, f64), r: &AtRisk| beta * (c * r.read + (1.0 - c) * r.read_from_reached);
     let mut table: Vec<StepResponses> = (1..steps)
         .map(|step| StepResponses {
             step,
@@ -337,8 +343,8 @@ fn per_step(rows: &[AtRisk], steps: usize, fitted: (f64, f64), defaults: Cascade
         let s = &mut table[r.step as usize];
         s.at_risk += 1;
         s.observed += r.responded as usize;
-        s.fitted += -(-hazard(fitted, r)).exp_m1();
-        s.defaults += -(-hazard((defaults.beta, defaults.c), r)).exp_m1();
+        s.fitted += -(-r.hazard(fitted.0, fitted.1)).exp_m1();
+        s.defaults += -(-r.hazard(defaults.beta, defaults.c)).exp_m1();
         s.constant_rate += rate;
     }
     table
@@ -386,9 +392,8 @@ pub fn fit_cascade(observations: &CascadeObservations, held_out_share: f64) -> R
             Ok(early) => {
                 let responded: Vec<bool> = test.iter().map(|r| r.responded).collect();
                 let probabilities = |beta: f64, c: f64| -> Vec<Prediction> {
-                    let (a, b) = (beta * c, beta * (1.0 - c));
                     test.iter()
-                        .map(|r| Prediction::from_hazard(a * r.read + b * r.read_from_reached))
+                        .map(|r| Prediction::from_hazard(r.hazard(beta, c)))
                         .collect()
                 };
                 let defaults = CascadeParams::default();

@@ -68,15 +68,7 @@ pub struct ClusterSettings {
 
 impl ClusterSettings {
     fn cluster(&self) -> Result<aumann_study::Cluster, RunError> {
-        let seconds = |name: &str, s: f64| {
-            if s.is_finite() && s > 0.0 && s < 1e9 {
-                Ok(std::time::Duration::from_secs_f64(s))
-            } else {
-                Err(RunError::Settings(format!(
-                    "{name} takes a positive number of seconds, got {s}"
-                )))
-            }
-        };
+        let seconds = |name: &str, s: f64| aumann_study::Cluster::timeout(name, s, &keyword);
         Ok(aumann_study::Cluster {
             addresses: aumann_study::Cluster::addresses(
                 self.hostfile.as_deref(),
@@ -86,8 +78,8 @@ impl ClusterSettings {
             )?,
             process: self.process,
             workers: self.workers,
-            connect_timeout: seconds("connect_timeout", self.connect_timeout)?,
-            peer_timeout: seconds("peer_timeout", self.peer_timeout)?,
+            connect_timeout: seconds("connect-timeout", self.connect_timeout)?,
+            peer_timeout: seconds("peer-timeout", self.peer_timeout)?,
         })
     }
 }

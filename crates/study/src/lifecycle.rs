@@ -100,6 +100,20 @@ impl Cluster {
         }
     }
 
+    /// A timeout given in seconds: a positive number below 10^9 (about 30
+    /// years; `Duration` takes no more). `option` spells its name as the
+    /// front end takes it.
+    pub fn timeout(name: &str, seconds: f64, option: &dyn Fn(&str) -> String) -> Result<Duration, RunError> {
+        if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 {
+            Ok(Duration::from_secs_f64(seconds))
+        } else {
+            Err(RunError::Settings(format!(
+                "{} takes a positive number of seconds, got {seconds}",
+                option(name)
+            )))
+        }
+    }
+
     /// Refuses a place no cluster has, in the front end's spelling.
     fn check(&self, option: &dyn Fn(&str) -> String) -> Result<(), RunError> {
         let max = aumann_cluster::MAX_WORKERS;

@@ -4,7 +4,6 @@
 use aumann_study::DEFAULT_FIRST_PORT;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 /// Run as one process of a cluster (docs/distributed.md): the agents are
 /// split over every worker of every process, each holding the states of its
@@ -58,13 +57,7 @@ impl ClusterArgs {
         if self.workers.is_none() && self.processes.is_none() && self.process.is_none() && self.hostfile.is_none() {
             return Ok(None);
         }
-        let seconds = |name: &str, s: f64| {
-            if s.is_finite() && s > 0.0 && s < 1e9 {
-                Ok(Duration::from_secs_f64(s))
-            } else {
-                Err(format!("--{name} takes a positive number of seconds, got {s}"))
-            }
-        };
+        let seconds = |name: &str, s: f64| aumann_study::Cluster::timeout(name, s, &crate::options::flag);
         Ok(Some(aumann_study::Cluster {
             addresses: aumann_study::Cluster::addresses(
                 self.hostfile.as_deref(),
