@@ -54,8 +54,16 @@ fn fit_refuses_an_indicator_without_an_observation_model_and_a_bad_share_before_
     let out = dir.path().join("fit");
     for (args, words) in [
         (
+            &["--indicator", "attention"][..],
+            "the indicators with an observation model are cascade and polarization",
+        ),
+        (
             &["--indicator", "polarization"][..],
-            "only the cascade has an observation model",
+            "polarization is fitted to stances observed per step: give them with --stances FILE",
+        ),
+        (
+            &["--stances", "stances.csv"][..],
+            "--stances is polarization's observations",
         ),
         (&["--held-out", "1"][..], "--held-out is a share of the steps in [0, 1)"),
     ] {
@@ -194,4 +202,96 @@ fn attribute_with_fit_fits_first_and_refuses_params_beside_it() {
         );
         assert!(!no.exists());
     }
+}
+
+#[test]
+fn polarization_is_fitted_to_stances_per_step_and_its_kappa_reaches_the_attribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fit_dir, pop) = (dir.path().join("fit"), dir.path().join("pop"));
+    let made = aumann(&["synth", "--agents", "2000", "--days", "6", "--out", pop.to_str().unwrap()]);
+    assert!(made.status.success());
+    // Stances drawn from the observation model at kappa = 4, written as a
+    // survey would be: external_id,step,stance.
+    let data = aumann_data::format::read(&pop).unwrap();
+    let replay = aumann_models::Replay::new(&data.population).unwrap();
+    let planted = aumann_fit::plant::plant_polarization(
+        &replay,
+        aumann_models::indicators::PolarizationParams { kappa: 4.0 },
+        0.1,
+        3,
+    );
+    let mut csv = String::from("external_id,step,stance\n");
+    for o in &planted {
+        csv += &format!("{},{},{}\n", data.external_ids[o.agent as usize], o.step, o.stance);
+    }
+    csv += "somebody-else,0,0.5\n";
+    let stances = dir.path().join("stances.csv");
+    std::fs::write(&stances, &csv).unwrap();
+    let fitted = aumann(&[
+        "fit",
+        "--input",
+        pop.to_str().unwrap(),
+        "--indicator",
+        "polarization",
+        "--stances",
+        stances.to_str().unwrap(),
+        "--out",
+        fit_dir.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&fitted.stdout),
+        String::from_utf8_lossy(&fitted.stderr),
+    );
+    assert!(fitted.status.success(), "{stderr}");
+    assert!(stderr.contains("1 of 12001 rows name accounts the population does not hold"), "{stderr}");
+    assert!(stdout.contains("no dynamics") && stdout.contains("kappa"), "{stdout}");
+    let file = fit_dir.join("fit.json");
+    let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(fit["indicator"], "polarization");
+    assert_eq!(fit["data"]["transitions"], 2000 * 5);
+    let kappa = &fit["parameters"][0];
+    assert_eq!(kappa["name"], "kappa");
+    let used = kappa["used"].as_f64().unwrap();
+    assert!((used - 4.0).abs() < 0.2, "{kappa}");
+    let held = &fit["held_out"];
+    assert!(
+        held["fitted"]["log_likelihood_per_observation"].as_f64() > held["no_dynamics"]["log_likelihood_per_observation"].as_f64(),
+        "{held}"
+    );
+    let out = dir.path().join("attribution");
+    let run = aumann(&[
+        "attribute",
+        "--input",
+        pop.to_str().unwrap(),
+        "--indicator",
+        "polarization",
+        "--params",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["indicators"][0]["indicator"]["kappa"].as_f64(), Some(used));
+    // A stance past the window is named, and nothing is written.
+    std::fs::write(&stances, "external_id,step,stance\nx,6,0.5\n").unwrap();
+    let bad = dir.path().join("bad");
+    let refused = aumann(&[
+        "fit",
+        "--input",
+        pop.to_str().unwrap(),
+        "--indicator",
+        "polarization",
+        "--stances",
+        stances.to_str().unwrap(),
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("row 2: step 6 is outside the population's window of 6 steps"),
+        "{stderr}"
+    );
+    assert!(!bad.exists());
 }

@@ -94,8 +94,17 @@ impl<'r> ContentRead<'r> {
 
     /// A and B at step `t`, with `reached` per replay agent.
     pub fn at(&self, t: usize, reached: &[bool]) -> (Vec<f64>, Vec<f64>) {
+        let values: Vec<f64> = reached.iter().map(|&r| if r { 1.0 } else { 0.0 }).collect();
+        self.weighted(t, &values)
+    }
+
+    /// A and the content read weighted by its source's `value` (per replay
+    /// agent) at step `t`: Σ e and Σ e·value over what each agent read.
+    /// With values 1 and 0 the second is B; with stances it is the R of
+    /// polarization (docs/indicators.md, "Polarization").
+    pub fn weighted(&self, t: usize, values: &[f64]) -> (Vec<f64>, Vec<f64>) {
         let replay = self.replay;
-        assert_eq!(reached.len(), replay.agents(), "one flag per agent");
+        assert_eq!(values.len(), replay.agents(), "one value per agent");
         let content = replay.content();
         // A gate's emission with every gate open: its own content and what
         // it carried of its parents, its whole activity.
@@ -126,18 +135,14 @@ impl<'r> ContentRead<'r> {
                 for p in step.row(j) {
                     let (i, e) = sources[p as usize];
                     a += e;
-                    if reached[i] {
-                        b += e;
-                    }
+                    b += e * values[i];
                 }
                 if let Some(extra) = step.extra() {
                     let (positions, weights) = extra.row(j);
                     for (&p, &w) in positions.iter().zip(weights) {
                         let (i, e) = sources[p as usize];
                         a += w * e;
-                        if reached[i] {
-                            b += w * e;
-                        }
+                        b += w * e * values[i];
                     }
                 }
                 (a, b)

@@ -15,6 +15,7 @@ pub mod cascade;
 mod events;
 mod maximize;
 pub mod plant;
+pub mod polarization;
 pub mod score;
 
 pub use cascade::OBSERVATION_MODEL;
@@ -23,7 +24,54 @@ pub use cascade::{
     log_likelihood, observe,
 };
 pub use events::first_response;
+pub use polarization::{
+    ObservedStance, PolarizationFit, StanceObservations, Transition, fit_polarization, observe_stances,
+};
 pub use score::Scores;
+
+/// fit.json: the fit of one indicator.
+#[derive(Clone, Debug, serde::Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Fit {
+    Cascade(CascadeFit),
+    Polarization(PolarizationFit),
+}
+
+impl Fit {
+    pub fn parameters(&self) -> &[Estimate] {
+        match self {
+            Fit::Cascade(f) => &f.parameters,
+            Fit::Polarization(f) => &f.parameters,
+        }
+    }
+}
+
+/// What a fit reads besides the replay: the cascade reads the
+/// population's first responses; polarization the stances observed per
+/// step (by population id).
+pub enum Observed<'a> {
+    Cascade(&'a aumann_models::Population),
+    Polarization(&'a [ObservedStance]),
+}
+
+/// The indicators that have an observation model.
+pub const FITTED_INDICATORS: [&str; 2] = ["cascade", "polarization"];
+
+/// Fits the indicator whose observations are `observed` on `replay`, with
+/// `held_out_share` of the last steps held out: what `aumann fit` and the
+/// Python package's `fit` run.
+pub fn fit(replay: &aumann_models::Replay, observed: Observed<'_>, held_out_share: f64) -> Result<Fit, FitError> {
+    Ok(match observed {
+        Observed::Cascade(population) => {
+            let rows = observe(replay, &first_response(population))?;
+            Fit::Cascade(fit_cascade(&rows, held_out_share)?)
+        }
+        Observed::Polarization(stances) => {
+            let rows = observe_stances(replay, stances)?;
+            Fit::Polarization(fit_polarization(replay, &rows, held_out_share)?)
+        }
+    })
+}
 
 /// The version of fit.json's layout; it changes when a field a reader
 /// uses changes or goes.
@@ -84,6 +132,12 @@ pub enum FitError {
     TooFewSteps { steps: usize },
     #[error("the held-out share is a number in [0, 1); got {0}")]
     HeldOutShare(f64),
+    #[error("the stances observed: {0}")]
+    Stance(String),
+    #[error(
+        "{transitions} agent(s) observed at two consecutive steps: a fit of polarization needs at least 2 (an agent's stance at one step, and at the next)"
+    )]
+    TooFewTransitions { transitions: usize },
     #[error(
         "{responses} of {rows} agent-steps at risk responded, every one: the likelihood has no maximum (the hazard grows without bound)"
     )]

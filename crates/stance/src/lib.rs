@@ -25,7 +25,9 @@ mod eigen;
 mod files;
 mod propagate;
 
-pub use files::{Lexicon, StanceFileError, read_labels};
+pub use files::{
+    Lexicon, StanceFileError, StanceRow, StancesPerStep, check_stances_per_step, read_labels, read_stances_per_step,
+};
 pub use propagate::seeds;
 
 use aumann_models::{FollowGraph, Population};

@@ -3,7 +3,8 @@
 use crate::options::Source;
 use aumann_data::progress::{self, Observer};
 use aumann_data::staged::StagedDir;
-use aumann_fit::{CascadeFit, Estimate, Scores};
+use aumann_fit::polarization::StanceScores;
+use aumann_fit::{CascadeFit, Estimate, Fit, ObservedStance, Observed, PolarizationFit, Scores};
 use aumann_models::{Network, Replay, ReplayOptions};
 use aumann_study::number::readable;
 use std::path::PathBuf;
@@ -14,15 +15,21 @@ use std::path::PathBuf;
 /// the fit (docs/fit.md).
 ///
 /// The cascade (beta and cascade-c) is fitted to who first engaged with or
-/// reshared others' content, and when, given what each agent read. Writes
+/// reshared others' content, and when, given what each agent read;
+/// polarization (kappa) to stances observed per step (--stances). Writes
 /// fit.json to --out and prints the estimates and the held-out scores.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     source: Source,
-    /// The indicator whose parameters are fitted: cascade.
+    /// The indicator whose parameters are fitted: cascade or polarization.
     #[arg(long, default_value = "cascade", value_name = "NAME")]
     indicator: String,
+    /// Polarization's observations: a CSV of external_id,step,stance (a
+    /// survey, or a stance estimated per window), steps of the population's
+    /// window, stances in (0, 1).
+    #[arg(long, value_name = "FILE")]
+    stances: Option<PathBuf>,
     /// What the replay reads: follows, exposures or both.
     #[arg(long, default_value = "both", value_name = "NETWORK")]
     network: Network,
@@ -42,19 +49,53 @@ pub struct Args {
 const FILES: [&str; 1] = ["fit.json"];
 
 pub fn run(args: Args) -> Result<(), crate::Error> {
-    if args.indicator != "cascade" {
-        return Err(format!(
-            "--indicator {}: only the cascade has an observation model so far (docs/fit.md); polarization's needs \
-             stances observed per step",
-            args.indicator
-        )
-        .into());
+    match (args.indicator.as_str(), &args.stances) {
+        ("cascade", None) | ("polarization", Some(_)) => {}
+        ("cascade", Some(_)) => {
+            return Err("--stances is polarization's observations: the cascade is fitted to the population's \
+                        first responses"
+                .into());
+        }
+        ("polarization", None) => {
+            return Err("--indicator polarization is fitted to stances observed per step: give them with \
+                        --stances FILE (external_id,step,stance; docs/fit.md)"
+                .into());
+        }
+        (other, _) => {
+            return Err(format!(
+                "--indicator {other}: the indicators with an observation model are {} (docs/fit.md)",
+                aumann_fit::FITTED_INDICATORS.join(" and ")
+            )
+            .into());
+        }
     }
     if !(0.0..1.0).contains(&args.held_out) {
         return Err(format!("--held-out is a share of the steps in [0, 1); got {}", args.held_out).into());
     }
-    let staged = StagedDir::create(&args.out, &FILES, &args.source.inputs())?;
+    let mut inputs = args.source.inputs();
+    inputs.extend(args.stances.as_deref());
+    let staged = StagedDir::create(&args.out, &FILES, &inputs)?;
     let data = args.source.load()?;
+    let stances: Option<Vec<ObservedStance>> = match &args.stances {
+        None => None,
+        Some(path) => {
+            let read = aumann_stance::read_stances_per_step(path, &data.external_ids, data.population.steps)?;
+            if read.unknown_agents > 0 {
+                eprintln!(
+                    "--stances {}: {} of {} rows name accounts the population does not hold (left out)",
+                    path.display(),
+                    read.unknown_agents,
+                    read.rows
+                );
+            }
+            Some(
+                read.given
+                    .into_iter()
+                    .map(|(agent, step, stance)| ObservedStance { agent, step, stance })
+                    .collect(),
+            )
+        }
+    };
     let terminal = progress::Terminal::new();
     terminal.stage("building the replay", None);
     let replay = Replay::with_progress(
@@ -65,11 +106,12 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         },
         &|done, total| terminal.advance(done as u64, total as u64, "receivers"),
     )?;
-    terminal.stage("reading who responded when", None);
-    let first = aumann_fit::first_response(&data.population);
-    let observed = aumann_fit::observe(&replay, &first)?;
     terminal.stage("fitting", None);
-    let fit = aumann_fit::fit_cascade(&observed, args.held_out)?;
+    let observed = match &stances {
+        Some(stances) => Observed::Polarization(stances),
+        None => Observed::Cascade(&data.population),
+    };
+    let fit = aumann_fit::fit(&replay, observed, args.held_out)?;
     let json = serde_json::to_string_pretty(&fit)? + "\n";
     std::fs::write(staged.path("fit.json"), &json)?;
     staged.commit(Some(args.source.manifest(&data)))?;
@@ -77,10 +119,89 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     if args.json {
         print!("{json}");
     } else {
-        print_fit(&fit);
+        match &fit {
+            Fit::Cascade(fit) => print_fit(fit),
+            Fit::Polarization(fit) => print_polarization(fit),
+        }
         println!("wrote {}", args.out.join("fit.json").display());
     }
     Ok(())
+}
+
+fn print_parameters(parameters: &[Estimate]) {
+    println!(
+        "{:<12}{:>12}{:>26}{:>10}",
+        "parameter", "estimate", "95% interval", "default"
+    );
+    for e in parameters {
+        println!(
+            "{:<12}{:>12}{:>26}{:>10}{}",
+            e.name,
+            if e.estimate.is_finite() { readable(e.estimate) } else { "no bound".into() },
+            interval(e),
+            readable(e.default),
+            if e.identified {
+                ""
+            } else {
+                "  not identified: the default is used"
+            }
+        );
+        if let Some(note) = &e.note {
+            println!("  {note}");
+        }
+    }
+}
+
+fn print_polarization(fit: &PolarizationFit) {
+    let d = &fit.data;
+    println!(
+        "{} agents, {} steps: {} stances observed ({} agents, {} at step 0), {} transitions (an agent observed at consecutive steps), {} of them after reading nothing",
+        d.agents, d.steps, d.observed, d.observed_agents, d.observed_at_start, d.transitions, d.read_nothing
+    );
+    println!();
+    print_parameters(&fit.parameters);
+    println!("  shocks to the stances' log-odds: sd {}", readable(fit.noise_sd));
+    println!();
+    println!(
+        "polarization of the agents observed at each step: observed, and the replay run from step 0 with the kappa to use, the default, no dynamics"
+    );
+    println!(
+        "  {:>5}{:>8}{:>10}{:>10}{:>10}{:>12}",
+        "step", "agents", "observed", "fitted", "defaults", "no dynamics"
+    );
+    for s in &fit.trajectory {
+        println!(
+            "  {:>5}{:>8}{:>10.4}{:>10.4}{:>10.4}{:>12.4}",
+            s.step, s.agents, s.observed, s.fitted, s.defaults, s.no_dynamics
+        );
+    }
+    if let Some(e) = fit.trajectory_nrmse {
+        println!("  normalised RMSE of the fitted replay's polarization: {e:.4}");
+    }
+    match (&fit.held_out, &fit.held_out_skipped) {
+        (Some(h), _) => {
+            println!();
+            println!(
+                "held out: steps {} to {} ({} transitions), fitted on steps 0 to {}",
+                h.fit_steps + 1,
+                h.fit_steps + h.held_out_steps,
+                h.fitted.observations,
+                h.fit_steps
+            );
+            println!("  {:<26}{:>22}{:>12}", "model", "log-likelihood per obs", "RMSE");
+            let row = |name: &str, s: &StanceScores| {
+                println!(
+                    "  {:<26}{:>22.4}{:>12.5}",
+                    name, s.log_likelihood_per_observation, s.rmse
+                );
+            };
+            row(&format!("fitted (kappa {})", readable(h.kappa)), &h.fitted);
+            row("defaults", &h.defaults);
+            row("no dynamics", &h.no_dynamics);
+        }
+        (None, Some(why)) => println!("\nnothing held out: {why}"),
+        (None, None) => {}
+    }
 }
 
 fn print_fit(fit: &CascadeFit) {
@@ -96,27 +217,7 @@ fn print_fit(fit: &CascadeFit) {
         );
     }
     println!();
-    println!(
-        "{:<12}{:>12}{:>26}{:>10}",
-        "parameter", "estimate", "95% interval", "default"
-    );
-    for e in &fit.parameters {
-        println!(
-            "{:<12}{:>12}{:>26}{:>10}{}",
-            e.name,
-            readable(e.estimate),
-            interval(e),
-            readable(e.default),
-            if e.identified {
-                ""
-            } else {
-                "  not identified: the default is used"
-            }
-        );
-        if let Some(note) = &e.note {
-            println!("  {note}");
-        }
-    }
+    print_parameters(&fit.parameters);
     println!();
     println!(
         "first responses per step: observed, and expected with the fitted parameters, the defaults, a constant rate"
@@ -166,6 +267,6 @@ fn print_fit(fit: &CascadeFit) {
 
 fn interval(e: &Estimate) -> String {
     let end = |x: Option<f64>, bound: &str| x.map_or(bound.to_string(), readable);
-    let upper = if e.name == "beta" { "no bound" } else { "1" };
+    let upper = if e.name == "cascade-c" { "1" } else { "no bound" };
     format!("[{}, {}]", end(e.interval[0], "0"), end(e.interval[1], upper))
 }
