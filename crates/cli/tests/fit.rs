@@ -208,7 +208,15 @@ fn attribute_with_fit_fits_first_and_refuses_params_beside_it() {
 fn polarization_is_fitted_to_stances_per_step_and_its_kappa_reaches_the_attribution() {
     let dir = tempfile::tempdir().unwrap();
     let (fit_dir, pop) = (dir.path().join("fit"), dir.path().join("pop"));
-    let made = aumann(&["synth", "--agents", "2000", "--days", "6", "--out", pop.to_str().unwrap()]);
+    let made = aumann(&[
+        "synth",
+        "--agents",
+        "2000",
+        "--days",
+        "6",
+        "--out",
+        pop.to_str().unwrap(),
+    ]);
     assert!(made.status.success());
     // Stances drawn from the observation model at kappa = 4, written as a
     // survey would be: external_id,step,stance.
@@ -243,7 +251,10 @@ fn polarization_is_fitted_to_stances_per_step_and_its_kappa_reaches_the_attribut
         String::from_utf8_lossy(&fitted.stderr),
     );
     assert!(fitted.status.success(), "{stderr}");
-    assert!(stderr.contains("1 of 12001 rows name accounts the population does not hold"), "{stderr}");
+    assert!(
+        stderr.contains("1 of 12001 rows name accounts the population does not hold"),
+        "{stderr}"
+    );
     assert!(stdout.contains("no dynamics") && stdout.contains("kappa"), "{stdout}");
     let file = fit_dir.join("fit.json");
     let fit: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -255,7 +266,8 @@ fn polarization_is_fitted_to_stances_per_step_and_its_kappa_reaches_the_attribut
     assert!((used - 4.0).abs() < 0.2, "{kappa}");
     let held = &fit["held_out"];
     assert!(
-        held["fitted"]["log_likelihood_per_observation"].as_f64() > held["no_dynamics"]["log_likelihood_per_observation"].as_f64(),
+        held["fitted"]["log_likelihood_per_observation"].as_f64()
+            > held["no_dynamics"]["log_likelihood_per_observation"].as_f64(),
         "{held}"
     );
     let out = dir.path().join("attribution");

@@ -52,24 +52,48 @@ impl Transition {
         let (b, r, l) = (self.stance, self.agreeing, self.read - self.agreeing);
         b * (1.0 + influence * r) / (1.0 + influence * (b * r + (1.0 - b) * l))
     }
-
-    /// The residual in log-odds, logit(next) − logit(predicted), with its
-    /// first and second derivatives in w. The prediction's odds are b's
-    /// times (1 + w R) / (1 + w L), so logit(predicted) = logit(b) +
-    /// ln(1 + w R) − ln(1 + w L): exact without forming the prediction.
-    pub fn residual(&self, influence: f64) -> (f64, f64, f64) {
-        let (r, l) = (self.agreeing, self.read - self.agreeing);
-        let (grow, shrink) = (1.0 + influence * r, 1.0 + influence * l);
-        let step = grow.ln() - shrink.ln();
-        let d1 = r / grow - l / shrink;
-        let d2 = (l / shrink).powi(2) - (r / grow).powi(2);
-        (logit(self.next) - logit(self.stance) - step, -d1, -d2)
-    }
 }
 
 /// ln(p / (1 − p)).
 fn logit(p: f64) -> f64 {
     p.ln() - (-p).ln_1p()
+}
+
+/// A transition as the likelihood's sums read it, the observed change of
+/// log-odds formed once rather than at every evaluation.
+#[derive(Clone, Copy)]
+struct Term {
+    /// logit(next) − logit(stance).
+    change: f64,
+    agreeing: f64,
+    other: f64,
+}
+
+impl Term {
+    fn of(x: &Transition) -> Self {
+        Self {
+            change: logit(x.next) - logit(x.stance),
+            agreeing: x.agreeing,
+            other: x.read - x.agreeing,
+        }
+    }
+
+    /// The residual in log-odds, logit(next) − logit(predicted), with its
+    /// first and second derivatives in w. The prediction's odds are b's
+    /// times (1 + w R) / (1 + w L), so logit(predicted) = logit(b) +
+    /// ln(1 + w R) − ln(1 + w L): exact without forming the prediction.
+    fn residual(&self, influence: f64) -> (f64, f64, f64) {
+        let (r, l) = (self.agreeing, self.other);
+        let (grow, shrink) = (1.0 + influence * r, 1.0 + influence * l);
+        let step = grow.ln() - shrink.ln();
+        let d1 = r / grow - l / shrink;
+        let d2 = (l / shrink).powi(2) - (r / grow).powi(2);
+        (self.change - step, -d1, -d2)
+    }
+}
+
+fn terms(transitions: &[Transition]) -> Vec<Term> {
+    transitions.par_iter().map(Term::of).collect()
 }
 
 /// What the observation model reads of a replay and the stances observed.
@@ -216,7 +240,11 @@ const CHUNK: usize = 1 << 15;
 /// The residual sum of squares in log-odds at influence w, with its first
 /// and second derivatives in w.
 pub fn residual_sum_of_squares(transitions: &[Transition], influence: f64) -> (f64, f64, f64) {
-    let partials: Vec<[f64; 3]> = transitions
+    sums(&terms(transitions), influence)
+}
+
+fn sums(terms: &[Term], influence: f64) -> (f64, f64, f64) {
+    let partials: Vec<[f64; 3]> = terms
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut s = [0.0; 3];
@@ -242,14 +270,19 @@ pub fn residual_sum_of_squares(transitions: &[Transition], influence: f64) -> (f
 /// predictions at influence w, in stance (not log-odds).
 fn stance_rmse(transitions: &[Transition], influence: f64) -> f64 {
     let n = transitions.len() as f64;
-    (transitions.iter().map(|x| (x.next - x.predicted(influence)).powi(2)).sum::<f64>() / n).sqrt()
+    (transitions
+        .iter()
+        .map(|x| (x.next - x.predicted(influence)).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt()
 }
 
 /// The log-likelihood with σ² at its best (RSS / n) for each w:
 /// −(n/2)(ln(2π RSS/n) + 1), with its derivatives in w.
-fn profile(transitions: &[Transition], influence: f64) -> (f64, f64, f64) {
-    let n = transitions.len() as f64;
-    let (rss, d1, d2) = residual_sum_of_squares(transitions, influence);
+fn profile(terms: &[Term], influence: f64) -> (f64, f64, f64) {
+    let n = terms.len() as f64;
+    let (rss, d1, d2) = sums(terms, influence);
     // A perfect fit has RSS 0 and an infinite likelihood: the smallest
     // positive RSS keeps the profile finite and its maximum where it is.
     let rss = rss.max(f64::MIN_POSITIVE);
@@ -395,7 +428,9 @@ pub fn fit_polarization(
         if test.is_empty() {
             (
                 None,
-                Some(format!("no agent was observed at two consecutive steps after step {fit_steps}")),
+                Some(format!(
+                    "no agent was observed at two consecutive steps after step {fit_steps}"
+                )),
             )
         } else {
             match fit_transitions(&train) {
@@ -524,10 +559,13 @@ fn grid() -> impl Iterator<Item = f64> {
 
 fn fit_transitions(rows: &[Transition]) -> Result<Fitted, FitError> {
     if rows.len() < 2 {
-        return Err(FitError::TooFewTransitions { transitions: rows.len() });
+        return Err(FitError::TooFewTransitions {
+            transitions: rows.len(),
+        });
     }
     let default_kappa = PolarizationParams::default().kappa;
-    let f = |w: f64| profile(rows, w);
+    let terms = terms(rows);
+    let f = |w: f64| profile(&terms, w);
     let points: Vec<f64> = grid().collect();
     let values: Vec<f64> = points.iter().map(|&w| f(w).0).collect();
     let best = (0..points.len())
@@ -536,7 +574,11 @@ fn fit_transitions(rows: &[Transition]) -> Result<Fitted, FitError> {
     let lo = if best == 0 { 0.0 } else { points[best - 1] };
     let hi = points.get(best + 1).copied().unwrap_or(f64::INFINITY);
     let (w_hat, top) = argmax_1d(&f, lo, hi, points[best]);
-    let (w_hat, top) = if top >= values[best] { (w_hat, top) } else { (points[best], values[best]) };
+    let (w_hat, top) = if top >= values[best] {
+        (w_hat, top)
+    } else {
+        (points[best], values[best])
+    };
     let target = top - CHI2_1_95 / 2.0;
     let value = |w: f64| f(w).0;
     let w_ends = [
@@ -557,7 +599,7 @@ fn fit_transitions(rows: &[Transition]) -> Result<Fitted, FitError> {
     ];
     let identified = kappa_interval[1].is_some();
     let estimate = 1.0 / w_hat;
-    let rss = residual_sum_of_squares(rows, w_hat).0;
+    let rss = sums(&terms, w_hat).0;
     Ok(Fitted {
         kappa: Estimate {
             name: "kappa",

@@ -8,8 +8,7 @@ use aumann_engine::{SweepGame, ValueFunction};
 use aumann_fit::plant::plant_polarization;
 use aumann_fit::polarization::{StanceSummary, residual_sum_of_squares};
 use aumann_fit::{
-    CHI2_1_95, ContentRead, FitError, ObservedStance, StanceObservations, Transition, fit_polarization,
-    observe_stances,
+    CHI2_1_95, ContentRead, FitError, ObservedStance, StanceObservations, Transition, fit_polarization, observe_stances,
 };
 use aumann_models::indicators::PolarizationParams;
 use aumann_models::{Indicator, Replay, Workspace};
@@ -107,8 +106,8 @@ fn the_residuals_derivatives_match_finite_differences() {
             }
         })
         .collect();
-    for w in [0.0, 0.01, 0.1, 0.7, 3.0] {
-        let h = 1e-6 * (w as f64).max(1e-2);
+    for w in [0.0_f64, 0.01, 0.1, 0.7, 3.0] {
+        let h = 1e-6 * w.max(1e-2);
         let (_, d1, d2) = residual_sum_of_squares(&rows, w);
         let at = |x: f64| residual_sum_of_squares(&rows, x);
         let (lo, hi) = (at(w + h), at(w + 2.0 * h));
@@ -116,8 +115,14 @@ fn the_residuals_derivatives_match_finite_differences() {
         // One-sided differences (w = 0 is the bound), second order.
         let fd1 = (-3.0 * f0 + 4.0 * f1 - f2) / (2.0 * h);
         let fd2 = (-3.0 * at(w).1 + 4.0 * lo.1 - hi.1) / (2.0 * h);
-        assert!((d1 - fd1).abs() <= 1e-5 * d1.abs().max(1.0), "w {w}: {d1} against {fd1}");
-        assert!((d2 - fd2).abs() <= 1e-5 * d2.abs().max(1.0), "w {w}: {d2} against {fd2}");
+        assert!(
+            (d1 - fd1).abs() <= 1e-5 * d1.abs().max(1.0),
+            "w {w}: {d1} against {fd1}"
+        );
+        assert!(
+            (d2 - fd2).abs() <= 1e-5 * d2.abs().max(1.0),
+            "w {w}: {d2} against {fd2}"
+        );
     }
 }
 
@@ -173,7 +178,11 @@ fn one_reading_with_scattered_next_stances_gives_the_closed_form_estimate_and_in
     let kappa = &fit.parameters[0];
     assert!(kappa.identified, "{kappa:?}");
     let close = |x: f64, y: f64| (x - y).abs() <= 1e-8 * y.abs();
-    assert!(close(kappa.estimate, 1.0 / w_at(delta)), "{kappa:?} against {}", 1.0 / w_at(delta));
+    assert!(
+        close(kappa.estimate, 1.0 / w_at(delta)),
+        "{kappa:?} against {}",
+        1.0 / w_at(delta)
+    );
     // g rises with w here (R > L), so w's upper end, κ's lower, is at δ + half.
     assert!(close(kappa.interval[0].unwrap(), 1.0 / w_at(delta + half)), "{kappa:?}");
     assert!(close(kappa.interval[1].unwrap(), 1.0 / w_at(delta - half)), "{kappa:?}");

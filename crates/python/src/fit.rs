@@ -7,8 +7,19 @@ use aumann_data::progress::Observer;
 use aumann_models::{Replay, ReplayOptions};
 use pyo3::prelude::*;
 
-/// Fits `indicator`'s parameters; returns fit.json's text.
+/// Polarization's observations as the package passes them: a CSV file,
+/// or the columns of a table (external ids, steps, stances).
+#[derive(FromPyObject)]
+pub enum Stances {
+    File(std::path::PathBuf),
+    Columns(Vec<String>, Vec<i64>, Vec<f64>),
+}
+
+/// Fits `indicator`'s parameters; returns fit.json's text and, for
+/// polarization, the stance rows naming accounts the population does not
+/// hold (left out).
 #[pyfunction]
+#[pyo3(signature = (population, indicator, network, held_out, progress, stances=None))]
 pub fn fit(
     py: Python<'_>,
     population: &Population,
@@ -16,12 +27,27 @@ pub fn fit(
     network: &str,
     held_out: f64,
     progress: bool,
-) -> PyResult<String> {
-    if indicator != "cascade" {
-        return Err(errors::invalid(&format!(
-            "indicator={indicator:?}: only the cascade has an observation model so far (docs/fit.md); polarization's \
-             needs stances observed per step"
-        )));
+    stances: Option<Stances>,
+) -> PyResult<(String, usize)> {
+    match (indicator, &stances) {
+        ("cascade", None) | ("polarization", Some(_)) => {}
+        ("cascade", Some(_)) => {
+            return Err(errors::invalid(
+                &"stances= is polarization's observations: the cascade is fitted to the population's first responses",
+            ));
+        }
+        ("polarization", None) => {
+            return Err(errors::invalid(
+                &"indicator=\"polarization\" is fitted to stances observed per step: pass stances= (a table or CSV of \
+                  external_id, step, stance; docs/fit.md)",
+            ));
+        }
+        (other, _) => {
+            return Err(errors::invalid(&format!(
+                "indicator={other:?}: the indicators with an observation model are {} (docs/fit.md)",
+                aumann_fit::FITTED_INDICATORS.join(" and ")
+            )));
+        }
     }
     if !(0.0..1.0).contains(&held_out) {
         return Err(errors::invalid(&format!(
@@ -30,7 +56,38 @@ pub fn fit(
     }
     let network = network.parse().map_err(|e: String| errors::invalid(&e))?;
     let data = population.data.clone();
-    crate::observe::detached(py, progress, |watch| {
+    let (ids, steps) = (&data.external_ids, data.population.steps);
+    let read = match &stances {
+        None => None,
+        Some(Stances::File(path)) => {
+            Some(aumann_stance::read_stances_per_step(path, ids, steps).map_err(|e| errors::invalid(&e))?)
+        }
+        Some(Stances::Columns(names, at, values)) => {
+            if names.len() != at.len() || at.len() != values.len() {
+                return Err(errors::invalid(
+                    &"stances: the external_id, step and stance columns differ in length",
+                ));
+            }
+            let rows = (0..names.len()).map(|k| aumann_stance::StanceRow {
+                row: k + 1,
+                id: &names[k],
+                step: at[k],
+                stance: values[k],
+            });
+            Some(
+                aumann_stance::check_stances_per_step(std::path::Path::new("stances"), rows, ids, steps)
+                    .map_err(|e| errors::invalid(&e))?,
+            )
+        }
+    };
+    let unknown = read.as_ref().map_or(0, |r| r.unknown_agents);
+    let observed: Option<Vec<aumann_fit::ObservedStance>> = read.map(|r| {
+        r.given
+            .into_iter()
+            .map(|(agent, step, stance)| aumann_fit::ObservedStance { agent, step, stance })
+            .collect()
+    });
+    let text = crate::observe::detached(py, progress, |watch| {
         watch.stage("building the replay", None);
         let replay = Replay::with_progress(
             &data.population,
@@ -42,9 +99,12 @@ pub fn fit(
         )
         .map_err(|e| errors::invalid(&e))?;
         watch.stage("fitting", None);
-        let first = aumann_fit::first_response(&data.population);
-        let observed = aumann_fit::observe(&replay, &first).map_err(|e| errors::invalid(&e))?;
-        let fit = aumann_fit::fit_cascade(&observed, held_out).map_err(|e| errors::invalid(&e))?;
+        let observed = match &observed {
+            Some(stances) => aumann_fit::Observed::Polarization(stances),
+            None => aumann_fit::Observed::Cascade(&data.population),
+        };
+        let fit = aumann_fit::fit(&replay, observed, held_out).map_err(|e| errors::invalid(&e))?;
         serde_json::to_string_pretty(&fit).map_err(|e| errors::internal(&e))
-    })?
+    })??;
+    Ok((text, unknown))
 }

@@ -59,10 +59,10 @@ pub fn read_labels(path: &Path, external_ids: &[String]) -> Result<(Vec<(u32, f6
                 format!("row {}: stance '{value}' is not a number", k + 1),
             ));
         };
-        if let Some(step) = step {
-            if parse_step(path, k, step)? != 0 {
-                continue;
-            }
+        if let Some(step) = step
+            && parse_step(path, k, step)? != 0
+        {
+            continue;
         }
         if !(value > 0.0 && value < 1.0) {
             return Err(invalid(
@@ -198,7 +198,10 @@ pub fn read_stances_per_step(
         let record = record.map_err(|e| invalid(path, e.to_string()))?;
         let fields: Vec<String> = record.iter().map(|f| f.trim().to_string()).collect();
         let [id, step, stance] = &fields[..] else {
-            return Err(invalid(path, format!("row {}: expected external_id,step,stance", k + 1)));
+            return Err(invalid(
+                path,
+                format!("row {}: expected external_id,step,stance", k + 1),
+            ));
         };
         let (Ok(step_number), Ok(value)) = (step.parse::<i64>(), stance.parse::<f64>()) else {
             if k == 0 {
@@ -206,7 +209,10 @@ pub fn read_stances_per_step(
             }
             return Err(invalid(
                 path,
-                format!("row {}: step '{step}' and stance '{stance}' must be a whole number and a number", k + 1),
+                format!(
+                    "row {}: step '{step}' and stance '{stance}' must be a whole number and a number",
+                    k + 1
+                ),
             ));
         };
         records.push((k + 1, id.clone(), step_number, value));
@@ -376,9 +382,15 @@ mod tests {
         // As labels, the same file gives the stances at step 0.
         assert_eq!(read_labels(&path, &ids).unwrap(), (vec![(0, 0.2), (1, 0.6)], 4));
         let cases = [
-            ("a,3,0.2\n", "step 3 is outside the population's window of 3 steps (0 to 2)"),
+            (
+                "a,3,0.2\n",
+                "step 3 is outside the population's window of 3 steps (0 to 2)",
+            ),
             ("a,-1,0.2\n", "step -1 is outside"),
-            ("a,0,0.2\nb,0,0.5\na,0,0.3\n", "rows 1 and 3 give 'a' two stances at step 0"),
+            (
+                "a,0,0.2\nb,0,0.5\na,0,0.3\n",
+                "rows 1 and 3 give 'a' two stances at step 0",
+            ),
             ("a,1,1.0\n", "stance 1 is outside (0, 1)"),
             ("a,0,0.2\na,x,0.3\n", "row 2: step 'x' and stance '0.3' must be"),
             ("a,0.2\n", "row 1: expected external_id,step,stance"),

@@ -4,7 +4,7 @@ use crate::options::Source;
 use aumann_data::progress::{self, Observer};
 use aumann_data::staged::StagedDir;
 use aumann_fit::polarization::StanceScores;
-use aumann_fit::{CascadeFit, Estimate, Fit, ObservedStance, Observed, PolarizationFit, Scores};
+use aumann_fit::{CascadeFit, Estimate, Fit, Observed, ObservedStance, PolarizationFit, Scores};
 use aumann_models::{Network, Replay, ReplayOptions};
 use aumann_study::number::readable;
 use std::path::PathBuf;
@@ -52,14 +52,18 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     match (args.indicator.as_str(), &args.stances) {
         ("cascade", None) | ("polarization", Some(_)) => {}
         ("cascade", Some(_)) => {
-            return Err("--stances is polarization's observations: the cascade is fitted to the population's \
+            return Err(
+                "--stances is polarization's observations: the cascade is fitted to the population's \
                         first responses"
-                .into());
+                    .into(),
+            );
         }
         ("polarization", None) => {
-            return Err("--indicator polarization is fitted to stances observed per step: give them with \
+            return Err(
+                "--indicator polarization is fitted to stances observed per step: give them with \
                         --stances FILE (external_id,step,stance; docs/fit.md)"
-                .into());
+                    .into(),
+            );
         }
         (other, _) => {
             return Err(format!(
@@ -137,7 +141,11 @@ fn print_parameters(parameters: &[Estimate]) {
         println!(
             "{:<12}{:>12}{:>26}{:>10}{}",
             e.name,
-            if e.estimate.is_finite() { readable(e.estimate) } else { "no bound".into() },
+            if e.estimate.is_finite() {
+                readable(e.estimate)
+            } else {
+                "no bound".into()
+            },
             interval(e),
             readable(e.default),
             if e.identified {

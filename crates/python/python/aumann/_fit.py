@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 import pandas as pd
 
@@ -66,22 +68,41 @@ class Fit:
         return {_keyword(p["name"]): float(p["used"]) for p in self.summary["parameters"]}
 
     @property
-    def responses_per_step(self) -> pd.DataFrame:
-        """Per step: agents at risk, first responses observed, and those
-        expected under the fitted parameters, the defaults and a constant
-        rate."""
-        return pd.DataFrame(self.summary["responses_per_step"]).set_index("step")
+    def responses_per_step(self) -> Optional[pd.DataFrame]:
+        """The cascade's: per step, agents at risk, first responses
+        observed, and those expected under the fitted parameters, the
+        defaults and a constant rate. None for polarization."""
+        rows = self.summary.get("responses_per_step")
+        return None if rows is None else pd.DataFrame(rows).set_index("step")
+
+    @property
+    def trajectory(self) -> Optional[pd.DataFrame]:
+        """Polarization's: per step, the polarization of the agents observed
+        there, observed and as the replay runs from step 0 with the kappa to
+        use, the default and no dynamics. None for the cascade."""
+        rows = self.summary.get("trajectory")
+        return None if rows is None else pd.DataFrame(rows).set_index("step")
+
+    @property
+    def transitions_per_step(self) -> Optional[pd.DataFrame]:
+        """Polarization's: per step, the agents observed there and the step
+        before, their mean stance, and the RMSE of the one-step predictions
+        with the fitted kappa, the default and no dynamics. None for the
+        cascade."""
+        rows = self.summary.get("transitions_per_step")
+        return None if rows is None else pd.DataFrame(rows).set_index("step")
 
     @property
     def held_out(self) -> Optional[pd.DataFrame]:
-        """Per model (fitted, defaults, constant_rate): observations,
-        responses, log-likelihood per observation and AUC on the held-out
-        steps; None when nothing was held out (``held_out_skipped`` says
-        why)."""
+        """Per model on the held-out steps: for the cascade (fitted,
+        defaults, constant_rate) observations, responses, log-likelihood
+        per observation and AUC; for polarization (fitted, defaults,
+        no_dynamics) observations, RMSE and log-likelihood per observation.
+        None when nothing was held out (``held_out_skipped`` says why)."""
         held = self.summary.get("held_out")
         if held is None:
             return None
-        models = ("fitted", "defaults", "constant_rate")
+        models = [m for m in ("fitted", "defaults", "constant_rate", "no_dynamics") if m in held]
         return pd.DataFrame([dict(model=m, **held[m]) for m in models]).set_index("model")
 
     @property
@@ -100,24 +121,56 @@ class Fit:
         return f"<aumann.Fit {self.indicator}: {parts}>"
 
 
+Stances = Union[str, "os.PathLike[str]", pd.DataFrame]
+
+
 def fit(
     population: Population,
     indicator: str = "cascade",
     *,
+    stances: Optional[Stances] = None,
     network: str = _D["network"],
     held_out: float = 0.3,
     progress: bool = True,
 ) -> Fit:
     """Estimates ``indicator``'s parameters from the population's records,
-    as ``aumann fit`` does: the cascade's beta and c from who first engaged
-    with or reshared others' content and when, given what each agent read,
-    with 95% profile-likelihood intervals, and scores on the last
-    ``held_out`` share of the steps (docs/fit.md).
+    as ``aumann fit`` does (docs/fit.md), with 95% profile-likelihood
+    intervals and scores on the last ``held_out`` share of the steps:
+
+    - ``"cascade"``: beta and c from who first engaged with or reshared
+      others' content and when, given what each agent read;
+    - ``"polarization"``: kappa from ``stances`` observed per step, a
+      DataFrame with columns ``external_id``, ``step`` and ``stance`` (a
+      survey, or a stance estimated per window) or the path of such a CSV.
+      Rows naming accounts the population does not hold are left out with
+      a warning that counts them.
 
     >>> f = aumann.fit(pop)                                # doctest: +SKIP
     >>> aumann.attribute(pop, "cascade", **f.params)       # doctest: +SKIP
+    >>> f = aumann.fit(pop, "polarization", stances=surveys)  # doctest: +SKIP
     """
     if not isinstance(population, Population):
         raise TypeError(f"population must be an aumann.Population, got {type(population).__name__}")
-    text = _native.fit(population._native, indicator, network, float(held_out), progress)
+    given: Any = None
+    if isinstance(stances, pd.DataFrame):
+        missing = {"external_id", "step", "stance"} - set(stances.columns)
+        if missing:
+            raise TypeError(
+                f"stances needs the columns external_id, step and stance; it lacks {', '.join(sorted(missing))}"
+            )
+        given = (
+            [str(x) for x in stances["external_id"]],
+            [int(x) for x in stances["step"]],
+            [float(x) for x in stances["stance"]],
+        )
+    elif isinstance(stances, (str, os.PathLike)):
+        given = os.fspath(stances)
+    elif stances is not None:
+        raise TypeError(f"stances must be a pandas DataFrame or a CSV path, got {type(stances).__name__}")
+    text, unknown = _native.fit(population._native, indicator, network, float(held_out), progress, given)
+    if unknown:
+        warnings.warn(
+            f"{unknown} stance rows name accounts the population does not hold; they were left out",
+            stacklevel=2,
+        )
     return Fit(json.loads(text))

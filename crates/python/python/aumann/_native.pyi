@@ -1,7 +1,7 @@
 # Type stubs of the compiled module. The public API is in the package's
 # Python modules, which are typed themselves; these stubs cover what they
 # call.
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +61,14 @@ class Population:
 def run(
     population: Population, settings: Dict[str, Any]
 ) -> Optional[Tuple[str, List[Tuple[str, ArrowBatch, ArrowBatch, Optional[ArrowBatch]]], List[str]]]: ...
-def fit(population: Population, indicator: str, network: str, held_out: float, progress: bool) -> str: ...
+def fit(
+    population: Population,
+    indicator: str,
+    network: str,
+    held_out: float,
+    progress: bool,
+    stances: Union[None, str, Tuple[List[str], List[int], List[float]]] = None,
+) -> Tuple[str, int]: ...
 def path_attribution(
     function: Callable[[npt.NDArray[np.float64]], Tuple[Any, Any]],
     x: npt.NDArray[np.float64],
