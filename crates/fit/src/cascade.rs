@@ -329,6 +329,60 @@ pub struct CascadeFit {
     /// Why nothing was held out, when nothing was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_out_skipped: Option<String>,
+    /// Where the split held out fewer than three steps: each read step's
+    /// responses predicted by a fit on every other step, the predictions
+    /// pooled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_validated: Option<CrossValidated>,
+}
+
+/// Leave-one-step-out scores: each step left out in turn, fitted on the
+/// others, its rows predicted; the predictions of every fold scored
+/// together.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CrossValidated {
+    /// The steps left out, one per fold.
+    pub folds: usize,
+    /// Folds whose other steps could not be fitted (their rows are left
+    /// out of every model's scores).
+    pub folds_skipped: usize,
+    pub fitted: Scores,
+    pub defaults: Scores,
+    pub constant_rate: Scores,
+}
+
+fn cross_validate(rows: &[AtRisk], held_out_steps: usize) -> Option<CrossValidated> {
+    let folds = crate::folds(rows.iter().map(|r| r.step), held_out_steps);
+    if folds.is_empty() {
+        return None;
+    }
+    let defaults = CascadeParams::default();
+    let (mut fitted, mut default, mut constant, mut responded) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut skipped = 0;
+    for &step in &folds {
+        let (test, train): (Vec<AtRisk>, Vec<AtRisk>) = rows.iter().partition(|r| r.step == step);
+        let Ok(fit) = fit_rows(&train, 0) else {
+            skipped += 1;
+            continue;
+        };
+        let rate = train.iter().filter(|r| r.responded).count() as f64 / train.len() as f64;
+        for r in &test {
+            fitted.push(Prediction::from_hazard(r.hazard(fit.beta.used, fit.c.used)));
+            default.push(Prediction::from_hazard(r.hazard(defaults.beta, defaults.c)));
+            constant.push(Prediction::from_probability(rate));
+            responded.push(r.responded);
+        }
+    }
+    if skipped == folds.len() {
+        return None;
+    }
+    Some(CrossValidated {
+        folds: folds.len(),
+        folds_skipped: skipped,
+        fitted: score(&fitted, &responded),
+        defaults: score(&default, &responded),
+        constant_rate: score(&constant, &responded),
+    })
 }
 
 /// Observed and expected first responses per step.
@@ -419,6 +473,7 @@ pub fn fit_cascade(observations: &CascadeObservations, held_out_share: f64) -> R
         }
     };
     let responses_per_step = per_step(rows, steps, (all.beta.used, all.c.used), CascadeParams::default());
+    let cross_validated = cross_validate(rows, held_out.as_ref().map_or(0, |h| h.held_out_steps));
     Ok(CascadeFit {
         schema: FIT_SCHEMA,
         indicator: "cascade",
@@ -429,6 +484,7 @@ pub fn fit_cascade(observations: &CascadeObservations, held_out_share: f64) -> R
         parameters: vec![all.beta, all.c],
         held_out,
         held_out_skipped,
+        cross_validated,
     })
 }
 

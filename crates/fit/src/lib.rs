@@ -77,6 +77,25 @@ pub fn fit(replay: &aumann_models::Replay, observed: Observed<'_>, held_out_shar
 /// uses changes or goes.
 pub const FIT_SCHEMA: u32 = 1;
 
+/// A window whose split holds out fewer steps than this also gets the
+/// leave-one-step-out scores (`cross_validated`): a held-out score over
+/// one or two steps says little.
+pub const CROSS_VALIDATE_BELOW: usize = 3;
+
+/// The steps a leave-one-step-out cross-validation leaves out in turn: the
+/// read steps that hold rows, when there are at least two (one step left
+/// out needs another to fit on), and the split held out fewer than
+/// [`CROSS_VALIDATE_BELOW`] steps.
+pub(crate) fn folds(steps_with_rows: impl Iterator<Item = u32>, held_out_steps: usize) -> Vec<u32> {
+    let mut steps: Vec<u32> = steps_with_rows.collect();
+    steps.sort_unstable();
+    steps.dedup();
+    if held_out_steps >= CROSS_VALIDATE_BELOW || steps.len() < 2 {
+        return Vec::new();
+    }
+    steps
+}
+
 /// χ² with one degree of freedom at 0.95: a parameter value is inside the
 /// 95% profile-likelihood interval when twice the log-likelihood it loses
 /// against the maximum is at most this.

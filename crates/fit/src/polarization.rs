@@ -385,6 +385,82 @@ pub struct PolarizationFit {
     pub held_out: Option<StanceHeldOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_out_skipped: Option<String>,
+    /// Where the split held out fewer than three steps: each step's
+    /// transitions predicted by a fit on every other step, pooled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_validated: Option<StanceCrossValidated>,
+}
+
+/// Leave-one-step-out scores for polarization (as the cascade's
+/// `CrossValidated`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StanceCrossValidated {
+    pub folds: usize,
+    pub folds_skipped: usize,
+    pub fitted: StanceScores,
+    pub defaults: StanceScores,
+    pub no_dynamics: StanceScores,
+}
+
+/// Scores pooled over folds: observations, squared errors in stance, and
+/// log-likelihoods summed.
+#[derive(Default)]
+struct Pooled {
+    observations: usize,
+    squared_error: f64,
+    log_likelihood: f64,
+}
+
+impl Pooled {
+    fn add(&mut self, s: &StanceScores) {
+        let n = s.observations as f64;
+        self.observations += s.observations;
+        self.squared_error += s.rmse * s.rmse * n;
+        self.log_likelihood += s.log_likelihood_per_observation * n;
+    }
+
+    fn scores(&self) -> StanceScores {
+        let n = self.observations as f64;
+        StanceScores {
+            observations: self.observations,
+            rmse: (self.squared_error / n).sqrt(),
+            log_likelihood_per_observation: self.log_likelihood / n,
+        }
+    }
+}
+
+fn cross_validate(rows: &[Transition], held_out_steps: usize) -> Option<StanceCrossValidated> {
+    let folds = crate::folds(rows.iter().map(|r| r.step), held_out_steps);
+    if folds.is_empty() {
+        return None;
+    }
+    let default = 1.0 / PolarizationParams::default().kappa;
+    let mut pooled: [Pooled; 3] = Default::default();
+    let mut skipped = 0;
+    for &step in &folds {
+        let (test, train): (Vec<Transition>, Vec<Transition>) = rows.iter().partition(|r| r.step == step);
+        let Ok(fit) = fit_transitions(&train) else {
+            skipped += 1;
+            continue;
+        };
+        let n = train.len() as f64;
+        let variance = |w: f64| residual_sum_of_squares(&train, w).0 / n;
+        let used = 1.0 / fit.kappa.used;
+        for (p, w) in pooled.iter_mut().zip([used, default, 0.0]) {
+            p.add(&stance_scores(&test, w, variance(w)));
+        }
+    }
+    if skipped == folds.len() {
+        return None;
+    }
+    let [fitted, defaults, no_dynamics] = pooled.map(|p| p.scores());
+    Some(StanceCrossValidated {
+        folds: folds.len(),
+        folds_skipped: skipped,
+        fitted,
+        defaults,
+        no_dynamics,
+    })
 }
 
 pub const POLARIZATION_OBSERVATION_MODEL: &str = "the stances observed at a step are the states: an agent observed at t and t + 1 \
@@ -473,6 +549,7 @@ pub fn fit_polarization(
             })
         })
         .collect();
+    let cross_validated = cross_validate(rows, held_out.as_ref().map_or(0, |h| h.held_out_steps));
     let trajectory = trajectory(replay, observations, [used, 1.0 / default_kappa]);
     let with_agents: Vec<&StepPolarization> = trajectory.iter().filter(|s| s.agents > 1).collect();
     let trajectory_nrmse = (!with_agents.is_empty()).then(|| {
@@ -494,6 +571,7 @@ pub fn fit_polarization(
         trajectory_nrmse,
         held_out,
         held_out_skipped,
+        cross_validated,
     })
 }
 

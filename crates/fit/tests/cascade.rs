@@ -282,3 +282,39 @@ fn data_that_cannot_be_fitted_get_an_error_that_says_why() {
         Err(FitError::TooFewSteps { steps: 1 })
     ));
 }
+
+#[test]
+fn a_short_window_is_cross_validated_step_by_step_and_a_long_one_is_not() {
+    let replay = population();
+    let first = planted(&replay, truth(&replay), 5);
+    let observed = aumann_fit::observe(&replay, &first).unwrap();
+    // Eight steps: seven read steps, two held out, so every read step is
+    // also left out in turn.
+    let fit = fit_cascade(&observed, 0.3).unwrap();
+    assert_eq!(fit.held_out.as_ref().unwrap().held_out_steps, 2);
+    let cv = fit.cross_validated.expect("a short split is cross-validated");
+    assert_eq!((cv.folds, cv.folds_skipped), (7, 0));
+    // By hand through the public fit: each step predicted by a fit on the
+    // others' rows, the predictions pooled.
+    let (mut predictions, mut responded) = (Vec::new(), Vec::new());
+    for step in 0..7 {
+        let (test, train): (Vec<AtRisk>, Vec<AtRisk>) = observed.rows.iter().partition(|r| r.step == step);
+        let other = fit_cascade(&observations(train, 8), 0.0).unwrap();
+        let (beta, c) = (other.parameters[0].used, other.parameters[1].used);
+        for r in &test {
+            predictions.push(aumann_fit::score::Prediction::from_hazard(r.hazard(beta, c)));
+            responded.push(r.responded);
+        }
+    }
+    assert_eq!(cv.fitted, aumann_fit::score::score(&predictions, &responded));
+    assert_eq!(cv.fitted.observations, observed.rows.len());
+    let (fitted, constant) = (
+        cv.fitted.log_likelihood_per_observation.unwrap(),
+        cv.constant_rate.log_likelihood_per_observation.unwrap(),
+    );
+    assert!(fitted > constant, "fitted {fitted}, constant {constant}");
+    // Three steps held out: the split's score stands alone.
+    let long = fit_cascade(&observed, 0.45).unwrap();
+    assert_eq!(long.held_out.unwrap().held_out_steps, 3);
+    assert!(long.cross_validated.is_none());
+}

@@ -285,3 +285,30 @@ fn stances_that_cannot_be_read_get_an_error_that_says_why() {
     let e = fit_polarization(&replay, &one, 0.3).unwrap_err();
     assert!(matches!(e, FitError::TooFewTransitions { transitions: 1 }), "{e}");
 }
+
+#[test]
+fn a_short_window_is_cross_validated_step_by_step() {
+    let replay = population(1_000, 5, 2);
+    let observed = plant_polarization(&replay, PolarizationParams { kappa: 3.0 }, 0.1, 1);
+    let observations = observe_stances(&replay, &observed).unwrap();
+    // Five steps: four read steps, one held out.
+    let fit = fit_polarization(&replay, &observations, 0.3).unwrap();
+    assert_eq!(fit.held_out.as_ref().unwrap().held_out_steps, 1);
+    let cv = fit.cross_validated.expect("a short split is cross-validated");
+    assert_eq!((cv.folds, cv.folds_skipped), (4, 0));
+    // By hand: each step's transitions predicted at the κ fitted on the
+    // others, the squared errors pooled.
+    let mut squared = 0.0;
+    for step in 0..4 {
+        let (test, train): (Vec<Transition>, Vec<Transition>) =
+            observations.transitions.iter().partition(|r| r.step == step);
+        let other = fit_polarization(&replay, &given(&replay, train), 0.0).unwrap();
+        let w = 1.0 / other.parameters[0].used;
+        squared += test.iter().map(|r| (r.next - r.predicted(w)).powi(2)).sum::<f64>();
+    }
+    let n = observations.transitions.len() as f64;
+    assert_eq!(cv.fitted.observations, observations.transitions.len());
+    assert!((cv.fitted.rmse - (squared / n).sqrt()).abs() <= 1e-12, "{cv:?}");
+    assert!(cv.fitted.log_likelihood_per_observation > cv.no_dynamics.log_likelihood_per_observation);
+    assert!(cv.fitted.rmse < cv.defaults.rmse, "{cv:?}");
+}

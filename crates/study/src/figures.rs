@@ -91,6 +91,60 @@ pub fn indicator_figures(result: &StudyResult, study: &IndicatorStudy, width: f6
     figures
 }
 
+/// The fit's chart, when the study fitted (docs/fit.md): the first
+/// responses per step, observed against those expected with the fitted
+/// parameters, the defaults and a constant rate.
+pub fn fit_figures(result: &StudyResult, width: f64) -> Vec<Figure> {
+    let Some(fit) = &result.fit else {
+        return Vec::new();
+    };
+    let steps = &fit.responses_per_step;
+    if steps.is_empty() {
+        return Vec::new();
+    }
+    let series: [(&str, Vec<f64>); 4] = [
+        ("observed", steps.iter().map(|s| s.observed as f64).collect()),
+        ("fitted", steps.iter().map(|s| s.fitted).collect()),
+        ("defaults", steps.iter().map(|s| s.defaults).collect()),
+        ("constant rate", steps.iter().map(|s| s.constant_rate).collect()),
+    ];
+    // Counts: the axis starts at 0.
+    let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
+    let (lo, hi) = (0.0, if top > 0.0 { 1.08 * top } else { 1.0 });
+    let xs: Vec<f64> = steps.iter().map(|s| s.step as f64).collect();
+    let x_range = (xs[0].min(xs[xs.len() - 1] - 1.0), xs[xs.len() - 1]);
+    let mut chart = Chart::new(
+        width,
+        "Does the replay match: first responses per step",
+        "step",
+        "first responses",
+        x_range,
+        (lo, hi),
+    );
+    for (k, (label, ys)) in series.iter().enumerate() {
+        let points: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
+        chart.line(&points, k, label);
+    }
+    let mut data = Table::new(&["step", "at_risk", "observed", "fitted", "defaults", "constant_rate"]);
+    for s in steps {
+        data.push(vec![
+            s.step.to_string(),
+            s.at_risk.to_string(),
+            s.observed.to_string(),
+            exact(s.fitted),
+            exact(s.defaults),
+            exact(s.constant_rate),
+        ]);
+    }
+    vec![
+        Drawn {
+            svg: chart.finish(),
+            data,
+        }
+        .named("cascade", "fit"),
+    ]
+}
+
 /// A chart and its data, before it is named.
 struct Drawn {
     svg: String,
@@ -409,7 +463,10 @@ pub enum FigureError {
 /// written.
 pub fn write(result: &StudyResult, path: &dyn Fn(&str) -> PathBuf) -> Result<Vec<String>, FigureError> {
     use rayon::prelude::*;
-    let mut charts = Vec::new();
+    let mut charts: Vec<(Figure, Figure)> = fit_figures(result, WIDE)
+        .into_iter()
+        .zip(fit_figures(result, COLUMN))
+        .collect();
     for study in &result.indicators {
         let wide = indicator_figures(result, study, WIDE);
         let column = indicator_figures(result, study, COLUMN);

@@ -150,7 +150,7 @@ Aumann–Shapley attribution over every agent; {panels}.</p>"#,
         panels = escape(&panels_sentence(result)),
     );
     if let Some(fit) = &result.fit {
-        fit_section(&mut h, fit);
+        fit_section(&mut h, result, fit);
     }
     for study in &result.indicators {
         indicator_section(&mut h, result, study);
@@ -165,7 +165,7 @@ Aumann–Shapley attribution over every agent; {panels}.</p>"#,
 
 /// The cascade's fit: the estimates, the replay against what happened
 /// step by step, and the scores on the steps held out (docs/fit.md).
-fn fit_section(h: &mut String, fit: &aumann_fit::CascadeFit) {
+fn fit_section(h: &mut String, result: &StudyResult, fit: &aumann_fit::CascadeFit) {
     let d = &fit.data;
     let _ = write!(
         h,
@@ -210,6 +210,11 @@ and when, given what each agent read ({at_risk} agent-steps at risk, {responses}
         );
     }
     h.push_str("</table>");
+    h.push_str("<div class=\"charts\">");
+    for figure in crate::figures::fit_figures(result, crate::svg::WIDE) {
+        h.push_str(&figure.svg);
+    }
+    h.push_str("</div>");
     match (&fit.held_out, &fit.held_out_skipped) {
         (Some(held), _) => {
             let _ = write!(
@@ -244,6 +249,35 @@ the first responses after steps {first_held} to {last_held}: {observations} agen
             let _ = write!(h, "<p>Nothing was held out: {}.</p>", escape(why));
         }
         (None, None) => {}
+    }
+    if let Some(cv) = &fit.cross_validated {
+        let skipped = if cv.folds_skipped == 0 {
+            String::new()
+        } else {
+            format!(" ({} of them could not be fitted and are left out)", cv.folds_skipped)
+        };
+        let _ = write!(
+            h,
+            r#"<h3>Each step left out in turn</h3><p>Few steps were held out, so each of the {folds} read steps{skipped} was also left out in turn,
+fitted on the others, and its {observations} agent-steps predicted; the predictions of every fold are scored together.</p>
+<table><tr><th>model</th><th>log-likelihood per observation</th><th>AUC</th></tr>"#,
+            folds = cv.folds,
+            observations = cv.fitted.observations,
+        );
+        for (name, s) in [
+            ("fitted replay", &cv.fitted),
+            ("defaults", &cv.defaults),
+            ("constant response rate", &cv.constant_rate),
+        ] {
+            let _ = write!(
+                h,
+                "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
+                s.log_likelihood_per_observation
+                    .map_or("−∞".into(), |v| format!("{v:.4}")),
+                s.auc.map_or("n/a".into(), |v| format!("{v:.3}"))
+            );
+        }
+        h.push_str("</table>");
     }
 }
 

@@ -61,8 +61,22 @@ fn a_study_that_fits_attributes_with_the_fitted_values_and_reports_the_fit() {
     assert_eq!(summary["fit"]["parameters"][0]["used"].as_f64(), Some(used("beta")));
     let page = report::render(&result, None, 1.0);
     assert!(page.contains("Does the replay match what happened") && page.contains("On steps held out of the fit"));
+    // Six steps: five read steps, two held out, so each is also left out
+    // in turn; the chart of responses per step sits in the section.
+    assert!(page.contains("Each step left out in turn"), "cross-validated");
+    let figures = aumann_study::figures::fit_figures(&result, aumann_study::svg::WIDE);
+    assert_eq!(figures.len(), 1);
+    assert_eq!(figures[0].name, "cascade-fit");
+    assert!(page.contains(&figures[0].svg), "the chart is in the report");
+    // Its data are fit.json's numbers, one row per step.
+    let rows: Vec<&str> = figures[0].csv.lines().collect();
+    assert_eq!(rows[0], "step,at_risk,observed,fitted,defaults,constant_rate");
+    assert_eq!(rows.len(), fit.responses_per_step.len() + 1);
+    let first = &fit.responses_per_step[0];
+    assert!(rows[1].starts_with(&format!("{},{},{},", first.step, first.at_risk, first.observed)));
     let page = report::render(&again, None, 1.0);
     assert!(!page.contains("Does the replay match what happened"));
+    assert!(aumann_study::figures::fit_figures(&again, aumann_study::svg::WIDE).is_empty());
 }
 
 #[test]

@@ -210,6 +210,26 @@ fn print_polarization(fit: &PolarizationFit) {
         (None, Some(why)) => println!("\nnothing held out: {why}"),
         (None, None) => {}
     }
+    if let Some(cv) = &fit.cross_validated {
+        println!();
+        println!(
+            "each read step left out in turn and predicted by a fit on the others ({} folds{}; {} transitions)",
+            cv.folds,
+            skipped(cv.folds_skipped),
+            cv.fitted.observations
+        );
+        println!("  {:<26}{:>22}{:>12}", "model", "log-likelihood per obs", "RMSE");
+        for (name, s) in [
+            ("fitted", &cv.fitted),
+            ("defaults", &cv.defaults),
+            ("no dynamics", &cv.no_dynamics),
+        ] {
+            println!(
+                "  {:<26}{:>22.4}{:>12.5}",
+                name, s.log_likelihood_per_observation, s.rmse
+            );
+        }
+    }
 }
 
 fn print_fit(fit: &CascadeFit) {
@@ -270,6 +290,37 @@ fn print_fit(fit: &CascadeFit) {
         }
         (None, Some(why)) => println!("\nnothing held out: {why}"),
         (None, None) => {}
+    }
+    if let Some(cv) = &fit.cross_validated {
+        println!();
+        println!(
+            "each read step left out in turn and predicted by a fit on the others ({} folds{}; {} agent-steps)",
+            cv.folds,
+            skipped(cv.folds_skipped),
+            cv.fitted.observations
+        );
+        println!("  {:<34}{:>22}{:>8}", "model", "log-likelihood per obs", "AUC");
+        for (name, s) in [
+            ("fitted", &cv.fitted),
+            ("defaults", &cv.defaults),
+            ("constant response rate", &cv.constant_rate),
+        ] {
+            println!(
+                "  {:<34}{:>22}{:>8}",
+                name,
+                s.log_likelihood_per_observation
+                    .map_or("-inf".into(), |v| format!("{v:.4}")),
+                s.auc.map_or("n/a".into(), |v| format!("{v:.3}"))
+            );
+        }
+    }
+}
+
+fn skipped(folds: usize) -> String {
+    if folds == 0 {
+        String::new()
+    } else {
+        format!(", {folds} of them not fitted and left out")
     }
 }
 

@@ -106,6 +106,17 @@ class Fit:
         return pd.DataFrame([dict(model=m, **held[m]) for m in models]).set_index("model")
 
     @property
+    def cross_validated(self) -> Optional[pd.DataFrame]:
+        """Where the split held out fewer than three steps: each read step
+        left out in turn, predicted by a fit on the others, the predictions
+        scored together (the same columns as ``held_out``); else None."""
+        cv = self.summary.get("cross_validated")
+        if cv is None:
+            return None
+        models = [m for m in ("fitted", "defaults", "constant_rate", "no_dynamics") if m in cv]
+        return pd.DataFrame([dict(model=m, **cv[m]) for m in models]).set_index("model")
+
+    @property
     def held_out_skipped(self) -> Optional[str]:
         return self.summary.get("held_out_skipped")
 
