@@ -180,29 +180,37 @@ pub struct Model {
     pub params: Option<PathBuf>,
 }
 
-/// Fitting the cascade's parameters to the data before attributing.
+/// Fitting an indicator's parameters to the data before attributing.
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Fitting (docs/fit.md)")]
 pub struct FitFlags {
     /// Fit the cascade's parameters to who first responded when, given
-    /// what each agent read, and attribute with the fitted values; the fit
-    /// goes into summary.json (and the report: "Does the replay match what
-    /// happened"). One process only.
+    /// what each agent read (or, with --stances, polarization's kappa to
+    /// the stances observed), and attribute with the fitted values; the
+    /// fit goes into summary.json (and the report: "Does the replay match
+    /// what happened"). One process only.
     #[arg(long)]
     pub fit: bool,
     /// The share of the steps the fit holds out and predicts.
     #[arg(long, default_value_t = 0.3, value_name = "SHARE", requires = "fit")]
     pub held_out: f64,
+    /// Stances observed per step (CSV external_id,step,stance): --fit then
+    /// fits polarization to them, and the replay starts from those of step 0.
+    #[arg(long, value_name = "FILE", requires = "fit")]
+    pub stances: Option<PathBuf>,
 }
 
 impl FitFlags {
-    /// The study's `fit` setting, refused beside --params (which gives the
-    /// values a fit would make).
-    pub fn setting(&self, model: &Model) -> Result<Option<f64>, String> {
+    /// The study's `fit` and `stances` settings, refused beside --params
+    /// (which gives the values a fit would make).
+    pub fn setting(&self, model: &Model) -> Result<(Option<f64>, Option<aumann_data::stance::StancesGiven>), String> {
         if self.fit && model.params.is_some() {
             return Err("--fit fits the parameters and --params gives them: one or the other".into());
         }
-        Ok(self.fit.then_some(self.held_out))
+        Ok((
+            self.fit.then_some(self.held_out),
+            self.stances.clone().map(aumann_data::stance::StancesGiven::File),
+        ))
     }
 }
 

@@ -286,6 +286,47 @@ fn polarization_is_fitted_to_stances_per_step_and_its_kappa_reaches_the_attribut
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(summary["indicators"][0]["indicator"]["kappa"].as_f64(), Some(used));
+    // Or in one run: the study fits, starts from step 0's stances and
+    // attributes with the fitted kappa; --stances is an input it must not
+    // write over.
+    let studied = dir.path().join("study");
+    let run = aumann(&[
+        "study",
+        "--input",
+        pop.to_str().unwrap(),
+        "--indicator",
+        "polarization",
+        "--fit",
+        "--stances",
+        stances.to_str().unwrap(),
+        "--sample",
+        "0",
+        "--no-curves",
+        "--no-figures",
+        "--out",
+        studied.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(studied.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["fit"]["indicator"], "polarization");
+    assert_eq!(summary["fit"]["parameters"][0]["used"].as_f64(), Some(used));
+    assert_eq!(summary["indicators"][0]["indicator"]["kappa"].as_f64(), Some(used));
+    let report = std::fs::read_to_string(studied.join("report.html")).unwrap();
+    assert!(report.contains("Polarization per step"));
+    let refused = aumann(&[
+        "study",
+        "--input",
+        pop.to_str().unwrap(),
+        "--indicator",
+        "polarization",
+        "--stances",
+        stances.to_str().unwrap(),
+        "--out",
+        dir.path().join("no-fit").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && stderr.contains("--fit"), "{stderr}");
     // A stance past the window is named, and nothing is written.
     std::fs::write(&stances, "external_id,step,stance\nx,6,0.5\n").unwrap();
     let bad = dir.path().join("bad");

@@ -2,9 +2,15 @@
 //! it came from and how sure it is, into a dataset.
 
 use crate::{Dataset, StanceDetail};
-use aumann_stance::{CaOptions, Diagnostics, Estimate, StanceError, StanceFileError, read_labels};
+use aumann_stance::{
+    CaOptions, Diagnostics, Estimate, StanceError, StanceFileError, StanceRow, StancesPerStep, check_stances_per_step,
+    read_labels, read_stances_per_step,
+};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use aumann_stance::{StanceFileError as StancesError, StancesPerStep as StancesRead};
 
 /// The methods of `aumann stance` and `--stance` on ingest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -113,4 +119,56 @@ pub fn apply(data: &mut Dataset, request: &StanceRequest) -> Result<Diagnostics,
         "diagnostics": estimate.diagnostics,
     }));
     Ok(estimate.diagnostics)
+}
+
+/// Stances observed per step, as a run is given them (polarization's
+/// observations, docs/fit.md): a CSV of `external_id,step,stance` rows, or
+/// the same rows in memory (`(external_id, step, stance)`).
+#[derive(Clone, Debug)]
+pub enum StancesGiven {
+    File(PathBuf),
+    Rows(Arc<Vec<(String, i64, f64)>>),
+}
+
+impl StancesGiven {
+    /// The rows checked against `data`'s accounts and window
+    /// ([`check_stances_per_step`]).
+    pub fn read(&self, data: &Dataset) -> Result<StancesPerStep, StanceFileError> {
+        let (ids, steps) = (&data.external_ids, data.population.steps);
+        match self {
+            StancesGiven::File(path) => read_stances_per_step(path, ids, steps),
+            StancesGiven::Rows(rows) => check_stances_per_step(
+                Path::new("stances"),
+                rows.iter().enumerate().map(|(k, (id, step, stance))| StanceRow {
+                    row: k + 1,
+                    id,
+                    step: *step,
+                    stance: *stance,
+                }),
+                ids,
+                steps,
+            ),
+        }
+    }
+
+    /// The file it reads, if any (an input of the run).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            StancesGiven::File(path) => Some(path),
+            StancesGiven::Rows(_) => None,
+        }
+    }
+}
+
+/// Gives the agents observed at step 0 that stance as their own: the
+/// state a replay starts from. Returns how many were set.
+pub fn start_from_step_zero(data: &mut Dataset, observed: &StancesPerStep) -> usize {
+    let mut set = 0;
+    for &(agent, step, stance) in &observed.given {
+        if step == 0 {
+            data.population.stance[agent as usize] = stance;
+            set += 1;
+        }
+    }
+    set
 }

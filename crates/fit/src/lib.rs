@@ -38,6 +38,14 @@ pub enum Fit {
 }
 
 impl Fit {
+    /// The indicator fitted, by name.
+    pub fn indicator(&self) -> &'static str {
+        match self {
+            Fit::Cascade(f) => f.indicator,
+            Fit::Polarization(f) => f.indicator,
+        }
+    }
+
     pub fn parameters(&self) -> &[Estimate] {
         match self {
             Fit::Cascade(f) => &f.parameters,
@@ -51,7 +59,12 @@ impl Fit {
 /// step (by population id).
 pub enum Observed<'a> {
     Cascade(&'a aumann_models::Population),
-    Polarization(&'a [ObservedStance]),
+    Polarization {
+        stances: &'a [ObservedStance],
+        /// Rows the reader left out for naming accounts the population
+        /// does not hold (fit.json reports them).
+        unknown_accounts: usize,
+    },
 }
 
 /// The indicators that have an observation model.
@@ -66,8 +79,12 @@ pub fn fit(replay: &aumann_models::Replay, observed: Observed<'_>, held_out_shar
             let rows = observe(replay, &first_response(population))?;
             Fit::Cascade(fit_cascade(&rows, held_out_share)?)
         }
-        Observed::Polarization(stances) => {
-            let rows = observe_stances(replay, stances)?;
+        Observed::Polarization {
+            stances,
+            unknown_accounts,
+        } => {
+            let mut rows = observe_stances(replay, stances)?;
+            rows.summary.unknown_accounts = unknown_accounts;
             Fit::Polarization(fit_polarization(replay, &rows, held_out_share)?)
         }
     })

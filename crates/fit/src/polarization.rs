@@ -127,6 +127,9 @@ pub struct StanceSummary {
     /// the dynamics leave the stance where it was whatever κ, so they
     /// inform σ and not κ.
     pub read_nothing: usize,
+    /// Rows of the observations naming accounts the population does not
+    /// hold, counted where they were read and left out.
+    pub unknown_accounts: usize,
 }
 
 /// The observation model's transitions, read off `replay` and the stances
@@ -214,6 +217,7 @@ pub fn observe_stances(replay: &Replay, observed: &[ObservedStance]) -> Result<S
         observed_at_start: by_step[0].len(),
         transitions: transitions.len(),
         read_nothing: transitions.iter().filter(|r| r.read <= 0.0).count(),
+        unknown_accounts: 0,
     };
     Ok(StanceObservations {
         transitions,

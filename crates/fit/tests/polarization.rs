@@ -138,6 +138,7 @@ fn given(replay: &Replay, transitions: Vec<Transition>) -> StanceObservations {
             observed_at_start: 0,
             transitions: transitions.len(),
             read_nothing: transitions.iter().filter(|t| t.read == 0.0).count(),
+            unknown_accounts: 0,
         },
         transitions,
         by_step: vec![Vec::new(); replay.steps()],

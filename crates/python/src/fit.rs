@@ -9,10 +9,32 @@ use pyo3::prelude::*;
 
 /// Polarization's observations as the package passes them: a CSV file,
 /// or the columns of a table (external ids, steps, stances).
-#[derive(FromPyObject)]
+#[derive(Clone, FromPyObject)]
 pub enum Stances {
     File(std::path::PathBuf),
     Columns(Vec<String>, Vec<i64>, Vec<f64>),
+}
+
+impl Stances {
+    /// As the study and the fit take them.
+    pub fn given(self) -> Result<aumann_data::stance::StancesGiven, String> {
+        Ok(match self {
+            Stances::File(path) => aumann_data::stance::StancesGiven::File(path),
+            Stances::Columns(names, at, values) => {
+                if names.len() != at.len() || at.len() != values.len() {
+                    return Err("stances: the external_id, step and stance columns differ in length".into());
+                }
+                aumann_data::stance::StancesGiven::Rows(std::sync::Arc::new(
+                    names
+                        .into_iter()
+                        .zip(at)
+                        .zip(values)
+                        .map(|((n, t), v)| (n, t, v))
+                        .collect(),
+                ))
+            }
+        })
+    }
 }
 
 /// Fits `indicator`'s parameters; returns fit.json's text and, for
@@ -55,30 +77,14 @@ pub fn fit(
         )));
     }
     let network = network.parse().map_err(|e: String| errors::invalid(&e))?;
+    let given = stances
+        .map(Stances::given)
+        .transpose()
+        .map_err(|e| errors::invalid(&e))?;
     let data = population.data.clone();
-    let (ids, steps) = (&data.external_ids, data.population.steps);
-    let read = match &stances {
+    let read = match &given {
         None => None,
-        Some(Stances::File(path)) => {
-            Some(aumann_stance::read_stances_per_step(path, ids, steps).map_err(|e| errors::invalid(&e))?)
-        }
-        Some(Stances::Columns(names, at, values)) => {
-            if names.len() != at.len() || at.len() != values.len() {
-                return Err(errors::invalid(
-                    &"stances: the external_id, step and stance columns differ in length",
-                ));
-            }
-            let rows = (0..names.len()).map(|k| aumann_stance::StanceRow {
-                row: k + 1,
-                id: &names[k],
-                step: at[k],
-                stance: values[k],
-            });
-            Some(
-                aumann_stance::check_stances_per_step(std::path::Path::new("stances"), rows, ids, steps)
-                    .map_err(|e| errors::invalid(&e))?,
-            )
-        }
+        Some(given) => Some(given.read(&data).map_err(|e| errors::invalid(&e))?),
     };
     let unknown = read.as_ref().map_or(0, |r| r.unknown_agents);
     let observed: Option<Vec<aumann_fit::ObservedStance>> = read.map(|r| {
@@ -100,7 +106,10 @@ pub fn fit(
         .map_err(|e| errors::invalid(&e))?;
         watch.stage("fitting", None);
         let observed = match &observed {
-            Some(stances) => aumann_fit::Observed::Polarization(stances),
+            Some(stances) => aumann_fit::Observed::Polarization {
+                stances,
+                unknown_accounts: unknown,
+            },
             None => aumann_fit::Observed::Cascade(&data.population),
         };
         let fit = aumann_fit::fit(&replay, observed, held_out).map_err(|e| errors::invalid(&e))?;

@@ -48,9 +48,10 @@ pub struct Settings {
     checkpoint: Option<PathBuf>,
     /// This process's place in a cluster, when it is one's.
     cluster: Option<ClusterSettings>,
-    /// Fit the cascade's parameters first, holding out this share of the
-    /// steps.
+    /// Fit the cascade's parameters first (or polarization's, to
+    /// `stances`), holding out this share of the steps.
     fit: Option<f64>,
+    stances: Option<crate::fit::Stances>,
 }
 
 /// `aumann.Cluster`'s fields.
@@ -139,6 +140,7 @@ impl Settings {
             latency_quantile: check_latency_quantile(self.latency_quantile, "latency_quantile")?,
             checkpoints: None,
             fit: self.fit,
+            stances: self.stances.clone().map(crate::fit::Stances::given).transpose()?,
         };
         config.check(&keyword).map_err(|e| e.to_string())?;
         Ok(config)

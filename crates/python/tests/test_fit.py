@@ -28,6 +28,12 @@ def test_the_fit_is_the_command_lines_and_its_values_reach_the_attribution(tmp_p
     held = fit.held_out
     assert list(held.index) == ["fitted", "defaults", "constant_rate"]
     assert held.loc["constant_rate", "auc"] == 0.5
+    # Five steps: four read steps, one held out, so each is also left out
+    # in turn.
+    cv = fit.cross_validated
+    assert list(cv.index) == ["fitted", "defaults", "constant_rate"]
+    assert cv.loc["fitted", "observations"] == cli["cross_validated"]["fitted"]["observations"]
+    assert cli["cross_validated"]["folds"] == 4
     steps = fit.responses_per_step
     assert list(steps.columns) == ["at_risk", "observed", "fitted", "defaults", "constant_rate"]
     assert steps["observed"].sum() == cli["data"]["responses"]
@@ -122,3 +128,17 @@ def test_bad_stances_are_refused_with_the_row_that_is_wrong(small, stances, erro
     }[stances]
     with pytest.raises(error, match=words):
         aumann.fit(small, "polarization", stances=given, progress=False)
+
+
+def test_fit_true_with_stances_fits_polarization_and_attributes_with_its_kappa(small):
+    table = _stances(small)
+    a = aumann.attribute(small, "polarization", fit=True, stances=table, progress=False)
+    assert a.fit is not None and a.fit.indicator == "polarization"
+    assert a.summary["indicator"]["kappa"] == a.fit.params["kappa"]
+    assert a.fit.summary == aumann.fit(small, "polarization", stances=table, progress=False).summary
+    summary = aumann.study(small, "polarization", fit=True, stances=table, sample=0, curves=False, progress=False)
+    assert summary["fit"]["indicator"] == "polarization"
+    with pytest.raises(aumann.InvalidInputError, match="stances are the observations of a fit: give fit too"):
+        aumann.attribute(small, "polarization", stances=table, progress=False)
+    with pytest.raises(aumann.InvalidInputError, match="choose polarization among the indicators"):
+        aumann.attribute(small, "cascade", fit=True, stances=table, progress=False)

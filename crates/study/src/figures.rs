@@ -91,13 +91,67 @@ pub fn indicator_figures(result: &StudyResult, study: &IndicatorStudy, width: f6
     figures
 }
 
-/// The fit's chart, when the study fitted (docs/fit.md): the first
-/// responses per step, observed against those expected with the fitted
-/// parameters, the defaults and a constant rate.
+/// The fit's chart, when the study fitted (docs/fit.md): for the
+/// cascade, the first responses per step, observed against those expected
+/// with the fitted parameters, the defaults and a constant rate; for
+/// polarization, its trajectory.
 pub fn fit_figures(result: &StudyResult, width: f64) -> Vec<Figure> {
-    let Some(fit) = &result.fit else {
+    match &result.fit {
+        None => Vec::new(),
+        Some(aumann_fit::Fit::Cascade(fit)) => cascade_fit_figure(fit, width),
+        Some(aumann_fit::Fit::Polarization(fit)) => polarization_fit_figure(fit, width),
+    }
+}
+
+/// Polarization's fit: the polarization of the agents observed at each
+/// step, observed against the replay run from step 0 with the κ used, the
+/// default, and no dynamics.
+fn polarization_fit_figure(fit: &aumann_fit::PolarizationFit, width: f64) -> Vec<Figure> {
+    let steps = &fit.trajectory;
+    if steps.len() < 2 {
         return Vec::new();
-    };
+    }
+    let series: [(&str, Vec<f64>); 4] = [
+        ("observed", steps.iter().map(|s| s.observed).collect()),
+        ("fitted", steps.iter().map(|s| s.fitted).collect()),
+        ("defaults", steps.iter().map(|s| s.defaults).collect()),
+        ("no dynamics", steps.iter().map(|s| s.no_dynamics).collect()),
+    ];
+    let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
+    let xs: Vec<f64> = steps.iter().map(|s| s.step as f64).collect();
+    let mut chart = Chart::new(
+        width,
+        "Does the replay match: polarization per step",
+        "step",
+        "polarization of the agents observed",
+        (xs[0], xs[xs.len() - 1]),
+        (0.0, if top > 0.0 { 1.08 * top } else { 1.0 }),
+    );
+    for (k, (label, ys)) in series.iter().enumerate() {
+        let points: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
+        chart.line(&points, k, label);
+    }
+    let mut data = Table::new(&["step", "agents", "observed", "fitted", "defaults", "no_dynamics"]);
+    for s in steps {
+        data.push(vec![
+            s.step.to_string(),
+            s.agents.to_string(),
+            exact(s.observed),
+            exact(s.fitted),
+            exact(s.defaults),
+            exact(s.no_dynamics),
+        ]);
+    }
+    vec![
+        Drawn {
+            svg: chart.finish(),
+            data,
+        }
+        .named("polarization", "fit"),
+    ]
+}
+
+fn cascade_fit_figure(fit: &aumann_fit::CascadeFit, width: f64) -> Vec<Figure> {
     let steps = &fit.responses_per_step;
     if steps.is_empty() {
         return Vec::new();

@@ -288,6 +288,17 @@ impl Loaded {
         }
     }
 
+    /// The population to change: a shared one is copied first.
+    fn owned(&mut self) -> &mut Dataset {
+        if let Loaded::Shared(d) = self {
+            *self = Loaded::Owned(Box::new(Dataset::clone(d)));
+        }
+        match self {
+            Loaded::Owned(d) => d,
+            Loaded::Shared(_) => unreachable!("made owned above"),
+        }
+    }
+
     fn into_shared(self) -> Arc<Dataset> {
         match self {
             Loaded::Owned(d) => Arc::from(d),
@@ -356,10 +367,12 @@ impl Run {
     /// What the run reads from disk, which its outputs must stay apart
     /// from.
     fn inputs(&self) -> Vec<&Path> {
-        match &self.input {
+        let mut inputs = match &self.input {
             Input::Directory(dir) => vec![dir.as_path()],
             Input::Generated(_) | Input::InMemory(_) => Vec::new(),
-        }
+        };
+        inputs.extend(self.config.stances.as_ref().and_then(|s| s.path()));
+        inputs
     }
 
     /// Runs the whole of it, telling `progress` each stage (on the process
@@ -497,7 +510,11 @@ type Reported = (StudyResult, Arc<Dataset>);
 /// nothing reads them later), then the study.
 fn run_alone(mut loaded: Loaded, config: &StudyConfig, progress: &dyn Observer) -> Result<Reported, RunError> {
     let release = !config.reads_edges_after_the_build();
-    let built = crate::study::build(loaded.rows(release), config, Role::Reports(None), progress)?;
+    let stances = match config.stances {
+        Some(_) => crate::study::stances_for_fit(loaded.owned(), config)?,
+        None => None,
+    };
+    let built = crate::study::build(loaded.rows(release), config, Role::Reports(None), stances, progress)?;
     let data = loaded.into_shared();
     let result = crate::study::run_built(&data, built, config, &Local, progress)?;
     Ok((result, data))
@@ -531,7 +548,13 @@ fn run_in_cluster(
         // The last build lets the edge tables go, unless this process
         // reports and panels or curves read them later.
         let release = local + 1 == workers && (!reports || !config.reads_edges_after_the_build());
-        replays.push(Some(crate::study::build(loaded.rows(release), config, role, progress)?));
+        replays.push(Some(crate::study::build(
+            loaded.rows(release),
+            config,
+            role,
+            None,
+            progress,
+        )?));
     }
     // Ids, stances, follower counts and activity are all a reporting
     // process keeps (0.2 GB at full scale); the others keep nothing.

@@ -163,30 +163,33 @@ Aumann–Shapley attribution over every agent; {panels}.</p>"#,
     h
 }
 
-/// The cascade's fit: the estimates, the replay against what happened
+/// The fit's section: the estimates, the replay against what happened
 /// step by step, and the scores on the steps held out (docs/fit.md).
-fn fit_section(h: &mut String, result: &StudyResult, fit: &aumann_fit::CascadeFit) {
-    let d = &fit.data;
-    let _ = write!(
-        h,
-        r#"<h2>Does the replay match what happened</h2><p>The cascade's parameters were fitted to who first engaged with or reshared others' content,
-and when, given what each agent read ({at_risk} agent-steps at risk, {responses} first responses, {seeds} agents responding at step 0 taken as seeds;
-{unexplained} first responses followed a step with nothing read and are outside the model). The attribution below uses the values in the last column.</p>
-<table><tr><th>parameter</th><th>estimate</th><th>95% interval (profile likelihood)</th><th>default</th><th>used</th></tr>"#,
-        at_risk = d.at_risk,
-        responses = d.responses,
-        seeds = d.seeds,
-        unexplained = d.unexplained,
+fn fit_section(h: &mut String, result: &StudyResult, fit: &aumann_fit::Fit) {
+    match fit {
+        aumann_fit::Fit::Cascade(fit) => cascade_fit_section(h, result, fit),
+        aumann_fit::Fit::Polarization(fit) => polarization_fit_section(h, result, fit),
+    }
+}
+
+/// The estimates with their intervals, defaults and the values used.
+fn parameter_table(h: &mut String, parameters: &[aumann_fit::Estimate]) {
+    h.push_str(
+        "<table><tr><th>parameter</th><th>estimate</th><th>95% interval (profile likelihood)</th><th>default</th><th>used</th></tr>",
     );
-    for p in &fit.parameters {
+    for p in parameters {
         let end = |x: Option<f64>, bound: &str| x.map_or(bound.to_string(), readable);
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{}</td><td>{}{}</td></tr>",
             escape(p.name),
-            readable(p.estimate),
+            if p.estimate.is_finite() {
+                readable(p.estimate)
+            } else {
+                "no bound".into()
+            },
             end(p.interval[0], "0"),
-            end(p.interval[1], if p.name == "beta" { "no bound" } else { "1" }),
+            end(p.interval[1], if p.name == "cascade-c" { "1" } else { "no bound" }),
             readable(p.default),
             readable(p.used),
             if p.identified {
@@ -197,6 +200,126 @@ and when, given what each agent read ({at_risk} agent-steps at risk, {responses}
         );
     }
     h.push_str("</table>");
+}
+
+/// Polarization's fit: κ, the trajectories, the one-step predictions and
+/// the held-out scores.
+fn polarization_fit_section(h: &mut String, result: &StudyResult, fit: &aumann_fit::PolarizationFit) {
+    let d = &fit.data;
+    let _ = write!(
+        h,
+        r#"<h2>Does the replay match what happened</h2><p>Polarization's κ was fitted to the stances observed per step ({observed} stances of {agents} agents;
+{transitions} transitions, an agent observed at consecutive steps, {read_nothing} of them after reading nothing{unknown}). The replay starts from the
+{at_start} stances observed at step 0 (the others from the population's), and the attribution below uses the value in the last column. Shocks to the
+stances' log-odds: sd {sd}.</p>"#,
+        observed = d.observed,
+        agents = d.observed_agents,
+        transitions = d.transitions,
+        read_nothing = d.read_nothing,
+        unknown = if d.unknown_accounts > 0 {
+            format!(
+                "; {} rows named accounts the population does not hold and were left out",
+                d.unknown_accounts
+            )
+        } else {
+            String::new()
+        },
+        at_start = d.observed_at_start,
+        sd = readable(fit.noise_sd),
+    );
+    parameter_table(h, &fit.parameters);
+    h.push_str(
+        "<h3>Polarization per step</h3><p>The polarization of the agents observed at each step, observed, and as the replay runs \
+         from step 0 with no later observation entering it: with the κ used, the default, and without dynamics.</p>\
+         <table><tr><th>step</th><th>agents</th><th>observed</th><th>fitted</th><th>defaults</th><th>no dynamics</th></tr>",
+    );
+    for s in &fit.trajectory {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+            s.step, s.agents, s.observed, s.fitted, s.defaults, s.no_dynamics
+        );
+    }
+    h.push_str("</table>");
+    if let Some(e) = fit.trajectory_nrmse {
+        let _ = write!(h, "<p>Normalised RMSE of the fitted replay's polarization: {e:.4}.</p>");
+    }
+    h.push_str("<div class=\"charts\">");
+    for figure in crate::figures::fit_figures(result, crate::svg::WIDE) {
+        h.push_str(&figure.svg);
+    }
+    h.push_str("</div>");
+    let scores = |h: &mut String, rows: [(&str, &aumann_fit::polarization::StanceScores); 3]| {
+        h.push_str("<table><tr><th>model</th><th>log-likelihood per observation</th><th>RMSE</th></tr>");
+        for (name, s) in rows {
+            let _ = write!(
+                h,
+                "<tr><td>{name}</td><td>{:.4}</td><td>{:.5}</td></tr>",
+                s.log_likelihood_per_observation, s.rmse
+            );
+        }
+        h.push_str("</table>");
+    };
+    match (&fit.held_out, &fit.held_out_skipped) {
+        (Some(held), _) => {
+            let _ = write!(
+                h,
+                r#"<h3>On steps held out of the fit</h3><p>Fitted on the transitions into steps 1 to {last} (κ = {kappa}), then used to predict
+the {observations} transitions into steps {first_held} to {last_held}. Higher log-likelihood is better.</p>"#,
+                last = held.fit_steps,
+                kappa = readable(held.kappa),
+                observations = held.fitted.observations,
+                first_held = held.fit_steps + 1,
+                last_held = held.fit_steps + held.held_out_steps,
+            );
+            scores(
+                h,
+                [
+                    ("fitted replay", &held.fitted),
+                    ("defaults", &held.defaults),
+                    ("no dynamics", &held.no_dynamics),
+                ],
+            );
+        }
+        (None, Some(why)) => {
+            let _ = write!(h, "<p>Nothing was held out: {}.</p>", escape(why));
+        }
+        (None, None) => {}
+    }
+    if let Some(cv) = &fit.cross_validated {
+        let _ = write!(
+            h,
+            r#"<h3>Each step left out in turn</h3><p>Few steps were held out, so each of the {folds} read steps was also left out in turn,
+fitted on the others, and its transitions predicted ({observations} in all).</p>"#,
+            folds = cv.folds,
+            observations = cv.fitted.observations,
+        );
+        scores(
+            h,
+            [
+                ("fitted replay", &cv.fitted),
+                ("defaults", &cv.defaults),
+                ("no dynamics", &cv.no_dynamics),
+            ],
+        );
+    }
+}
+
+/// The cascade's fit: the estimates, the replay against what happened
+/// step by step, and the scores on the steps held out (docs/fit.md).
+fn cascade_fit_section(h: &mut String, result: &StudyResult, fit: &aumann_fit::CascadeFit) {
+    let d = &fit.data;
+    let _ = write!(
+        h,
+        r#"<h2>Does the replay match what happened</h2><p>The cascade's parameters were fitted to who first engaged with or reshared others' content,
+and when, given what each agent read ({at_risk} agent-steps at risk, {responses} first responses, {seeds} agents responding at step 0 taken as seeds;
+{unexplained} first responses followed a step with nothing read and are outside the model). The attribution below uses the values in the last column.</p>"#,
+        at_risk = d.at_risk,
+        responses = d.responses,
+        seeds = d.seeds,
+        unexplained = d.unexplained,
+    );
+    parameter_table(h, &fit.parameters);
     h.push_str(
         "<h3>First responses per step</h3><p>Observed, and expected (the sum of the agents' response probabilities) \
          with the fitted parameters, the defaults, and one constant response rate.</p>\

@@ -41,6 +41,10 @@ pub struct StudyConfig {
     /// the fit's scores; the attribution then uses the fitted values.
     /// None: the parameters as given.
     pub fit: Option<f64>,
+    /// With `fit`: stances observed per step, to which polarization is
+    /// fitted instead of the cascade; the agents observed at step 0 start
+    /// the replay there (docs/fit.md, "Polarization").
+    pub stances: Option<aumann_data::stance::StancesGiven>,
 }
 
 impl Default for StudyConfig {
@@ -57,6 +61,7 @@ impl Default for StudyConfig {
             latency_quantile: DEFAULT_LATENCY_QUANTILE,
             checkpoints: None,
             fit: None,
+            stances: None,
         }
     }
 }
@@ -94,12 +99,30 @@ impl StudyConfig {
                     option("held-out")
                 )));
             }
-            if !self.indicators.iter().any(|i| matches!(i, Indicator::Cascade(_))) {
+            let (wanted, name) = match &self.stances {
+                Some(_) => (
+                    matches!(self.fitted(), Some(Indicator::Polarization(_))),
+                    "polarization",
+                ),
+                None => (matches!(self.fitted(), Some(Indicator::Cascade(_))), "the cascade"),
+            };
+            if !wanted {
                 return Err(StudyError::Settings(format!(
-                    "{} fits the cascade's parameters: choose the cascade among the indicators",
-                    option("fit")
+                    "{} fits {name}'s parameters{}: choose {name} among the indicators",
+                    option("fit"),
+                    if self.stances.is_some() {
+                        " to the stances observed"
+                    } else {
+                        ""
+                    }
                 )));
             }
+        } else if self.stances.is_some() {
+            return Err(StudyError::Settings(format!(
+                "{} are the observations of a fit: give {} too",
+                option("stances"),
+                option("fit")
+            )));
         }
         if let Some(curves) = &self.curves
             && curves.random_rankings > MAX_RANDOM_RANKINGS
@@ -111,6 +134,16 @@ impl StudyConfig {
             )));
         }
         Ok(())
+    }
+
+    /// The indicator a study with `fit` fits: polarization when stances
+    /// are given, else the cascade; None when it is not among the
+    /// indicators.
+    pub fn fitted(&self) -> Option<Indicator> {
+        self.indicators.iter().copied().find(|i| match &self.stances {
+            Some(_) => matches!(i, Indicator::Polarization(_)),
+            None => matches!(i, Indicator::Cascade(_)),
+        })
     }
 
     /// The identity of one indicator's checkpoint: the data and layout of
@@ -161,8 +194,10 @@ pub enum StudyError {
     #[error("interrupted")]
     Interrupted,
     /// The cascade's parameters could not be fitted to the data.
-    #[error("fitting the cascade: {0}")]
+    #[error("fitting the replay: {0}")]
     Fit(#[from] aumann_fit::FitError),
+    #[error(transparent)]
+    Stances(#[from] aumann_data::stance::StancesError),
 }
 
 /// Stops between stages when the user asked to.
@@ -449,10 +484,11 @@ pub struct StudyResult {
     /// Seconds spent ranking agents by the heuristics (PageRank mostly).
     pub rankings_seconds: f64,
     pub tier_spec: TierSpec,
-    /// The cascade's parameters fitted to the data, when the study fitted
-    /// them (its attribution used them).
+    /// The parameters fitted to the data (the cascade's, or polarization's
+    /// to stances observed), when the study fitted them (its attribution
+    /// used them).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fit: Option<aumann_fit::CascadeFit>,
+    pub fit: Option<aumann_fit::Fit>,
     pub indicators: Vec<IndicatorStudy>,
     #[serde(skip)]
     pub tiers: Vec<Tier>,
@@ -464,8 +500,53 @@ pub struct StudyResult {
 /// status), panels done. [`crate::Run`] is a run's whole life (the
 /// population read, the outputs written, a cluster).
 pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Result<StudyResult, StudyError> {
-    let built = build(Rows::Borrowed(&data.population), config, Role::Reports(None), progress)?;
+    if config.fit.is_some() && config.stances.is_some() {
+        // The fit starts the replay from the stances at step 0: a copy of
+        // the population takes them.
+        let mut data = data.clone();
+        let stances = stances_for_fit(&mut data, config)?;
+        let built = build(
+            Rows::Borrowed(&data.population),
+            config,
+            Role::Reports(None),
+            stances,
+            progress,
+        )?;
+        return run_built(&data, built, config, &Local, progress);
+    }
+    let built = build(
+        Rows::Borrowed(&data.population),
+        config,
+        Role::Reports(None),
+        None,
+        progress,
+    )?;
     run_built(data, built, config, &Local, progress)
+}
+
+/// Polarization's observations when the study fits them: the stances
+/// given, read against `data`'s accounts and window, those at step 0 made
+/// the population's (the replay starts there). None without stances.
+pub(crate) fn stances_for_fit(data: &mut Dataset, config: &StudyConfig) -> Result<Option<FitStances>, StudyError> {
+    let (Some(_), Some(given)) = (config.fit, &config.stances) else {
+        return Ok(None);
+    };
+    let read = given.read(data)?;
+    aumann_data::stance::start_from_step_zero(data, &read);
+    Ok(Some(FitStances {
+        stances: read
+            .given
+            .iter()
+            .map(|&(agent, step, stance)| aumann_fit::ObservedStance { agent, step, stance })
+            .collect(),
+        unknown_accounts: read.unknown_agents,
+    }))
+}
+
+/// Stances observed per step, by population id, for a study's fit.
+pub(crate) struct FitStances {
+    stances: Vec<aumann_fit::ObservedStance>,
+    unknown_accounts: usize,
 }
 
 /// A replay built for a study from its population, and what the summary
@@ -476,6 +557,8 @@ pub(crate) struct BuiltReplay {
     /// Each agent's first response, read before the build could release
     /// the tables it comes from, when the study fits the cascade.
     first_responses: Option<Vec<Option<u32>>>,
+    /// The stances observed, when the study fits polarization.
+    stances: Option<FitStances>,
 }
 
 /// Where [`build`] reads the population.
@@ -504,6 +587,7 @@ pub(crate) fn build(
     source: Rows<'_>,
     config: &StudyConfig,
     role: Role,
+    stances: Option<FitStances>,
     progress: &dyn Observer,
 ) -> Result<BuiltReplay, StudyError> {
     // The front ends check first, in their own spelling.
@@ -518,7 +602,7 @@ pub(crate) fn build(
             agents,
         });
     }
-    let first_responses = config.fit.map(|_| match &source {
+    let first_responses = (config.fit.is_some() && stances.is_none()).then(|| match &source {
         Rows::Borrowed(p) => aumann_fit::first_response(p),
         Rows::Releasing(p) => aumann_fit::first_response(p),
     });
@@ -544,6 +628,7 @@ pub(crate) fn build(
         replay,
         seconds: started.elapsed().as_secs_f64(),
         first_responses,
+        stances,
     })
 }
 
@@ -566,12 +651,22 @@ pub(crate) fn run_built(
         replay,
         seconds,
         first_responses,
+        stances,
     } = built;
-    let (fitted_config, fit) = match (first_responses, config.fit) {
-        (Some(first), Some(held_out)) => {
+    let (fitted_config, fit) = match (first_responses, stances, config.fit) {
+        (Some(first), _, Some(held_out)) => {
             progress.stage("fitting the cascade's parameters", None);
             let observed = aumann_fit::observe(&replay, &first)?;
-            let fit = aumann_fit::fit_cascade(&observed, held_out)?;
+            let fit = aumann_fit::Fit::Cascade(aumann_fit::fit_cascade(&observed, held_out)?);
+            (Some(with_fitted(config, &fit)), Some(fit))
+        }
+        (None, Some(given), Some(held_out)) => {
+            progress.stage("fitting polarization to the stances observed", None);
+            let observed = aumann_fit::Observed::Polarization {
+                stances: &given.stances,
+                unknown_accounts: given.unknown_accounts,
+            };
+            let fit = aumann_fit::fit(&replay, observed, held_out)?;
             (Some(with_fitted(config, &fit)), Some(fit))
         }
         _ => (None, None),
@@ -731,20 +826,23 @@ pub(crate) fn run_built(
 }
 
 /// `config` with the cascade's parameters those the fit says to use.
-fn with_fitted(config: &StudyConfig, fit: &aumann_fit::CascadeFit) -> StudyConfig {
-    let used = |name: &str| {
-        (fit.parameters.iter())
-            .find(|p| p.name == name)
-            .map(|p| p.used)
-            .expect("the fit gives every parameter of the cascade")
-    };
+fn with_fitted(config: &StudyConfig, fit: &aumann_fit::Fit) -> StudyConfig {
     let indicators = (config.indicators.iter())
-        .map(|&i| match i {
-            Indicator::Cascade(_) => Indicator::Cascade(aumann_models::indicators::CascadeParams {
-                beta: used("beta"),
-                c: used("cascade-c"),
-            }),
-            other => other,
+        .map(|&i| {
+            if i.name() != fit.indicator() {
+                return i;
+            }
+            let declaration = i.declaration();
+            let values: Vec<Option<f64>> = (declaration.parameters.iter())
+                .zip(i.parameter_values())
+                .map(|(p, given)| {
+                    (fit.parameters().iter())
+                        .find(|e| e.name == p.name)
+                        .map(|e| e.used)
+                        .or(given)
+                })
+                .collect();
+            (declaration.make)(&values)
         })
         .collect();
     StudyConfig {

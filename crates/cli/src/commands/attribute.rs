@@ -65,7 +65,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = std::time::Instant::now();
     // Before the parameters are read: --params beside --fit is refused
     // whatever the file holds.
-    let fit = args.fit.setting(&args.model)?;
+    let (fit, stances) = args.fit.setting(&args.model)?;
     let config = StudyConfig {
         indicators: args.model.indicators()?,
         replay: args.model.replay(),
@@ -75,6 +75,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         curves: args.curves.then(|| args.when.curves(args.ranking_seed)),
         latency_quantile: args.when.quantile()?,
         fit,
+        stances,
         ..Default::default()
     };
     let Some(finished) = super::study::execute(

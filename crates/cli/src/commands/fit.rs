@@ -80,10 +80,11 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     inputs.extend(args.stances.as_deref());
     let staged = StagedDir::create(&args.out, &FILES, &inputs)?;
     let data = args.source.load()?;
+    let mut unknown_accounts = 0;
     let stances: Option<Vec<ObservedStance>> = match &args.stances {
         None => None,
         Some(path) => {
-            let read = aumann_stance::read_stances_per_step(path, &data.external_ids, data.population.steps)?;
+            let read = aumann_data::stance::StancesGiven::File(path.clone()).read(&data)?;
             if read.unknown_agents > 0 {
                 eprintln!(
                     "--stances {}: {} of {} rows name accounts the population does not hold (left out)",
@@ -92,6 +93,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                     read.rows
                 );
             }
+            unknown_accounts = read.unknown_agents;
             Some(
                 read.given
                     .into_iter()
@@ -112,7 +114,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     )?;
     terminal.stage("fitting", None);
     let observed = match &stances {
-        Some(stances) => Observed::Polarization(stances),
+        Some(stances) => Observed::Polarization {
+            stances,
+            unknown_accounts,
+        },
         None => Observed::Cascade(&data.population),
     };
     let fit = aumann_fit::fit(&replay, observed, args.held_out)?;

@@ -117,7 +117,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
     let started = Instant::now();
     // Before the parameters are read: --params beside --fit is refused
     // whatever the file holds.
-    let fit = args.fit.setting(&args.model)?;
+    let (fit, stances) = args.fit.setting(&args.model)?;
     let config = StudyConfig {
         indicators: args.model.indicators()?,
         replay: args.model.replay(),
@@ -130,6 +130,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         latency_quantile: args.when.quantile()?,
         checkpoints: None,
         fit,
+        stances,
     };
     let figures = match (&args.figures, args.no_figures) {
         (Some(dir), _) => Figures::Apart(dir.clone()),

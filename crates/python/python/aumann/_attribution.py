@@ -88,8 +88,9 @@ class Attribution:
 
     @property
     def fit(self) -> Optional["Fit"]:
-        """The cascade's parameters fitted to the data, when ``fit=True``
-        asked for them (the attribution used them); else None."""
+        """The parameters fitted to the data (the cascade's, or
+        polarization's to ``stances``), when ``fit=True`` asked for them
+        (the attribution used them); else None."""
         from ._fit import Fit
 
         return None if self.fit_summary is None else Fit(self.fit_summary)
@@ -213,8 +214,10 @@ def _settings(
     checkpoint: Optional[PathLike] = None,
     cluster: Optional[Cluster] = None,
     fit: Optional[float] = None,
+    stances: Any = None,
 ) -> Dict[str, Any]:
     from ._errors import InvalidInputError
+    from ._fit import stances_argument
 
     if not isinstance(figures, (bool, str, os.PathLike)):
         raise InvalidInputError(f"figures must be True, False or a directory, got {type(figures).__name__}")
@@ -222,6 +225,7 @@ def _settings(
         raise InvalidInputError(f"cluster must be an aumann.Cluster, got {type(cluster).__name__}")
     return {
         "fit": fit,
+        "stances": stances_argument(stances),
         "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
         "cluster": None if cluster is None else cluster._settings(),
         # With no out, figures=True (the default) has nowhere to go.
@@ -321,6 +325,7 @@ def attribute(
     cluster: Optional[Cluster] = None,
     fit: bool = False,
     held_out: float = 0.3,
+    stances: Any = None,
     **parameters: Optional[float],
 ) -> Union[Attribution, Dict[str, Attribution], None]:
     """Attributes an indicator to every agent and every (agent, step), as
@@ -343,7 +348,10 @@ def attribute(
     of several; process 0 gets the result, the others None. ``fit=True``
     first fits the cascade's parameters to who responded when (holding out
     the last ``held_out`` share of the steps, docs/fit.md) and attributes
-    with them; the result's ``fit`` is that fit.
+    with them; the result's ``fit`` is that fit. With ``stances`` (a
+    DataFrame of external_id, step and stance, or a CSV path), ``fit=True``
+    fits polarization's kappa to those stances instead, and the replay
+    starts from the stances observed at step 0.
 
     >>> pop = aumann.generate(agents=5000, days=7, seed=1)
     >>> a = aumann.attribute(pop, "polarization")
@@ -355,7 +363,7 @@ def attribute(
         "all" if indicator == "all" else indicator, network, parameters,
         rule, nodes, tolerance, max_nodes, batch, tiers, curves, ranking_seed, random_rankings,
         latency_quantile, 0, 0, 1, out, False, threads, progress, False, checkpoint, cluster,
-        held_out if fit else None,
+        held_out if fit else None, stances,
     )  # fmt: skip
     ran = _run(population, settings)
     if ran is None:
@@ -392,6 +400,7 @@ def study(
     cluster: Optional[Cluster] = None,
     fit: bool = False,
     held_out: float = 0.3,
+    stances: Any = None,
     **parameters: Optional[float],
 ) -> Optional[Dict[str, Any]]:
     """The study of ``aumann study``: the attribution, its tiers, when and
@@ -405,7 +414,7 @@ def study(
     two journal columns, each with its data as CSV. ``True`` (the default) puts
     them in ``out``'s figures/ with the report; a directory puts them there
     instead (outside ``out``; ``out`` may then be None); ``False`` writes
-    none. ``fit`` and ``held_out``, ``checkpoint`` and ``cluster`` are
+    none. ``fit``, ``held_out`` and ``stances``, ``checkpoint`` and ``cluster`` are
     :func:`attribute`'s (the fit is the summary's "fit"): on a
     cluster, process 0 returns the summary and writes ``out``, the others
     return None.
@@ -417,7 +426,7 @@ def study(
         indicator, network, parameters, rule, nodes, tolerance,
         max_nodes, batch, tiers, curves, panel_seed, random_rankings, latency_quantile, sample,
         permutations, panel_seed, out, report, threads, progress, figures, checkpoint, cluster,
-        held_out if fit else None,
+        held_out if fit else None, stances,
     )  # fmt: skip
     ran = _run(population, settings)
     return None if ran is None else ran[0]

@@ -135,6 +135,27 @@ class Fit:
 Stances = Union[str, "os.PathLike[str]", pd.DataFrame]
 
 
+def stances_argument(stances: Optional[Stances]) -> Any:
+    """Stances observed per step as the native calls take them: a CSV's
+    path, or the columns of a DataFrame of external_id, step and stance."""
+    if stances is None:
+        return None
+    if isinstance(stances, pd.DataFrame):
+        missing = {"external_id", "step", "stance"} - set(stances.columns)
+        if missing:
+            raise TypeError(
+                f"stances needs the columns external_id, step and stance; it lacks {', '.join(sorted(missing))}"
+            )
+        return (
+            [str(x) for x in stances["external_id"]],
+            [int(x) for x in stances["step"]],
+            [float(x) for x in stances["stance"]],
+        )
+    if isinstance(stances, (str, os.PathLike)):
+        return os.fspath(stances)
+    raise TypeError(f"stances must be a pandas DataFrame or a CSV path, got {type(stances).__name__}")
+
+
 def fit(
     population: Population,
     indicator: str = "cascade",
@@ -162,22 +183,7 @@ def fit(
     """
     if not isinstance(population, Population):
         raise TypeError(f"population must be an aumann.Population, got {type(population).__name__}")
-    given: Any = None
-    if isinstance(stances, pd.DataFrame):
-        missing = {"external_id", "step", "stance"} - set(stances.columns)
-        if missing:
-            raise TypeError(
-                f"stances needs the columns external_id, step and stance; it lacks {', '.join(sorted(missing))}"
-            )
-        given = (
-            [str(x) for x in stances["external_id"]],
-            [int(x) for x in stances["step"]],
-            [float(x) for x in stances["stance"]],
-        )
-    elif isinstance(stances, (str, os.PathLike)):
-        given = os.fspath(stances)
-    elif stances is not None:
-        raise TypeError(f"stances must be a pandas DataFrame or a CSV path, got {type(stances).__name__}")
+    given = stances_argument(stances)
     text, unknown = _native.fit(population._native, indicator, network, float(held_out), progress, given)
     if unknown:
         warnings.warn(
