@@ -425,50 +425,37 @@ pub fn fit_cascade(observations: &CascadeObservations, held_out_share: f64) -> R
     let summary = &observations.summary;
     let all = fit_rows(rows, summary.unexplained)?;
     let steps = summary.steps;
-    let read_steps = steps - 1;
-    let held = if held_out_share > 0.0 {
-        ((read_steps as f64 * held_out_share).round() as usize).max(1)
-    } else {
-        0
-    };
-    let (held_out, held_out_skipped) = if held == 0 {
-        (None, Some("no share of the steps was held out".to_string()))
-    } else if held >= read_steps {
-        (
-            None,
-            Some(format!(
-                "the window's {steps} steps leave none to fit on once {held} are held out"
-            )),
-        )
-    } else {
-        let fit_steps = read_steps - held;
-        let (train, test): (Vec<AtRisk>, Vec<AtRisk>) = rows.iter().partition(|r| (r.step as usize) < fit_steps);
-        match fit_rows(&train, 0) {
-            Err(e) => (
-                None,
-                Some(format!("the first {fit_steps} steps alone cannot be fitted: {e}")),
-            ),
-            Ok(early) => {
-                let responded: Vec<bool> = test.iter().map(|r| r.responded).collect();
-                let probabilities = |beta: f64, c: f64| -> Vec<Prediction> {
-                    test.iter()
-                        .map(|r| Prediction::from_hazard(r.hazard(beta, c)))
-                        .collect()
-                };
-                let defaults = CascadeParams::default();
-                let rate = train.iter().filter(|r| r.responded).count() as f64 / train.len() as f64;
-                (
-                    Some(HeldOut {
-                        fit_steps,
-                        held_out_steps: held,
-                        beta: early.beta.used,
-                        c: early.c.used,
-                        fitted: score(&probabilities(early.beta.used, early.c.used), &responded),
-                        defaults: score(&probabilities(defaults.beta, defaults.c), &responded),
-                        constant_rate: score(&vec![Prediction::from_probability(rate); test.len()], &responded),
-                    }),
+    let (held_out, held_out_skipped) = match crate::split(steps, held_out_share) {
+        Err(why) => (None, Some(why)),
+        Ok((fit_steps, held)) => {
+            let (train, test): (Vec<AtRisk>, Vec<AtRisk>) = rows.iter().partition(|r| (r.step as usize) < fit_steps);
+            match fit_rows(&train, 0) {
+                Err(e) => (
                     None,
-                )
+                    Some(format!("the first {fit_steps} steps alone cannot be fitted: {e}")),
+                ),
+                Ok(early) => {
+                    let responded: Vec<bool> = test.iter().map(|r| r.responded).collect();
+                    let probabilities = |beta: f64, c: f64| -> Vec<Prediction> {
+                        test.iter()
+                            .map(|r| Prediction::from_hazard(r.hazard(beta, c)))
+                            .collect()
+                    };
+                    let defaults = CascadeParams::default();
+                    let rate = train.iter().filter(|r| r.responded).count() as f64 / train.len() as f64;
+                    (
+                        Some(HeldOut {
+                            fit_steps,
+                            held_out_steps: held,
+                            beta: early.beta.used,
+                            c: early.c.used,
+                            fitted: score(&probabilities(early.beta.used, early.c.used), &responded),
+                            defaults: score(&probabilities(defaults.beta, defaults.c), &responded),
+                            constant_rate: score(&vec![Prediction::from_probability(rate); test.len()], &responded),
+                        }),
+                        None,
+                    )
+                }
             }
         }
     };

@@ -94,6 +94,27 @@ pub fn fit(replay: &aumann_models::Replay, observed: Observed<'_>, held_out_shar
 /// uses changes or goes.
 pub const FIT_SCHEMA: u32 = 1;
 
+/// How a window's read steps split between the fit and the steps held out
+/// of it: the last `share` of them (at least one when the share is not
+/// 0), or why none can be held out.
+pub(crate) fn split(steps: usize, share: f64) -> Result<(usize, usize), String> {
+    let read_steps = steps - 1;
+    let held = if share > 0.0 {
+        ((read_steps as f64 * share).round() as usize).max(1)
+    } else {
+        0
+    };
+    if held == 0 {
+        Err("no share of the steps was held out".to_string())
+    } else if held >= read_steps {
+        Err(format!(
+            "the window's {steps} steps leave none to fit on once {held} are held out"
+        ))
+    } else {
+        Ok((read_steps - held, held))
+    }
+}
+
 /// A window whose split holds out fewer steps than this also gets the
 /// leave-one-step-out scores (`cross_validated`): a held-out score over
 /// one or two steps says little.

@@ -486,53 +486,40 @@ pub fn fit_polarization(
     let all = fit_transitions(rows)?;
     let default_kappa = PolarizationParams::default().kappa;
     let steps = observations.summary.steps;
-    let read_steps = steps - 1;
-    let held = if held_out_share > 0.0 {
-        ((read_steps as f64 * held_out_share).round() as usize).max(1)
-    } else {
-        0
-    };
-    let (held_out, held_out_skipped) = if held == 0 {
-        (None, Some("no share of the steps was held out".to_string()))
-    } else if held >= read_steps {
-        (
-            None,
-            Some(format!(
-                "the window's {steps} steps leave none to fit on once {held} are held out"
-            )),
-        )
-    } else {
-        let fit_steps = read_steps - held;
-        let (train, test): (Vec<Transition>, Vec<Transition>) =
-            rows.iter().partition(|r| (r.step as usize) < fit_steps);
-        if test.is_empty() {
-            (
-                None,
-                Some(format!(
-                    "no agent was observed at two consecutive steps after step {fit_steps}"
-                )),
-            )
-        } else {
-            match fit_transitions(&train) {
-                Err(e) => (
+    let (held_out, held_out_skipped) = match crate::split(steps, held_out_share) {
+        Err(why) => (None, Some(why)),
+        Ok((fit_steps, held)) => {
+            let (train, test): (Vec<Transition>, Vec<Transition>) =
+                rows.iter().partition(|r| (r.step as usize) < fit_steps);
+            if test.is_empty() {
+                (
                     None,
-                    Some(format!("the first {fit_steps} steps alone cannot be fitted: {e}")),
-                ),
-                Ok(early) => {
-                    let n = train.len() as f64;
-                    let variance = |w: f64| residual_sum_of_squares(&train, w).0 / n;
-                    let used = 1.0 / early.kappa.used;
-                    (
-                        Some(StanceHeldOut {
-                            fit_steps,
-                            held_out_steps: held,
-                            kappa: early.kappa.used,
-                            fitted: stance_scores(&test, used, variance(used)),
-                            defaults: stance_scores(&test, 1.0 / default_kappa, variance(1.0 / default_kappa)),
-                            no_dynamics: stance_scores(&test, 0.0, variance(0.0)),
-                        }),
+                    Some(format!(
+                        "no agent was observed at two consecutive steps after step {fit_steps}"
+                    )),
+                )
+            } else {
+                match fit_transitions(&train) {
+                    Err(e) => (
                         None,
-                    )
+                        Some(format!("the first {fit_steps} steps alone cannot be fitted: {e}")),
+                    ),
+                    Ok(early) => {
+                        let n = train.len() as f64;
+                        let variance = |w: f64| residual_sum_of_squares(&train, w).0 / n;
+                        let used = 1.0 / early.kappa.used;
+                        (
+                            Some(StanceHeldOut {
+                                fit_steps,
+                                held_out_steps: held,
+                                kappa: early.kappa.used,
+                                fitted: stance_scores(&test, used, variance(used)),
+                                defaults: stance_scores(&test, 1.0 / default_kappa, variance(1.0 / default_kappa)),
+                                no_dynamics: stance_scores(&test, 0.0, variance(0.0)),
+                            }),
+                            None,
+                        )
+                    }
                 }
             }
         }

@@ -343,8 +343,7 @@ and when, given what each agent read ({at_risk} agent-steps at risk, {responses}
             let _ = write!(
                 h,
                 r#"<h3>On steps held out of the fit</h3><p>Fitted on the content read at steps 0 to {last} (β = {beta}, c = {c}), then used to predict
-the first responses after steps {first_held} to {last_held}: {observations} agent-steps, {responses} responses. Higher log-likelihood is better; an AUC of 0.5 is chance.</p>
-<table><tr><th>model</th><th>log-likelihood per observation</th><th>AUC</th></tr>"#,
+the first responses after steps {first_held} to {last_held}: {observations} agent-steps, {responses} responses. Higher log-likelihood is better; an AUC of 0.5 is chance.</p>"#,
                 last = held.fit_steps - 1,
                 beta = readable(held.beta),
                 c = readable(held.c),
@@ -353,20 +352,7 @@ the first responses after steps {first_held} to {last_held}: {observations} agen
                 observations = held.fitted.observations,
                 responses = held.fitted.responses,
             );
-            for (name, s) in [
-                ("fitted replay", &held.fitted),
-                ("defaults", &held.defaults),
-                ("constant response rate", &held.constant_rate),
-            ] {
-                let _ = write!(
-                    h,
-                    "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
-                    s.log_likelihood_per_observation
-                        .map_or("−∞".into(), |v| format!("{v:.4}")),
-                    s.auc.map_or("n/a".into(), |v| format!("{v:.3}"))
-                );
-            }
-            h.push_str("</table>");
+            response_scores(h, [&held.fitted, &held.defaults, &held.constant_rate]);
         }
         (None, Some(why)) => {
             let _ = write!(h, "<p>Nothing was held out: {}.</p>", escape(why));
@@ -383,25 +369,31 @@ the first responses after steps {first_held} to {last_held}: {observations} agen
             h,
             r#"<h3>Each step left out in turn</h3><p>Few steps were held out, so each of the {folds} read steps{skipped} was also left out in turn,
 fitted on the others, and its {observations} agent-steps predicted; the predictions of every fold are scored together.</p>
-<table><tr><th>model</th><th>log-likelihood per observation</th><th>AUC</th></tr>"#,
+"#,
             folds = cv.folds,
             observations = cv.fitted.observations,
         );
-        for (name, s) in [
-            ("fitted replay", &cv.fitted),
-            ("defaults", &cv.defaults),
-            ("constant response rate", &cv.constant_rate),
-        ] {
-            let _ = write!(
-                h,
-                "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
-                s.log_likelihood_per_observation
-                    .map_or("−∞".into(), |v| format!("{v:.4}")),
-                s.auc.map_or("n/a".into(), |v| format!("{v:.3}"))
-            );
-        }
-        h.push_str("</table>");
+        response_scores(h, [&cv.fitted, &cv.defaults, &cv.constant_rate]);
     }
+}
+
+/// The cascade's three models scored on responses they were not fitted
+/// to: the fitted replay, the defaults, a constant rate.
+fn response_scores(h: &mut String, scores: [&aumann_fit::Scores; 3]) {
+    h.push_str("<table><tr><th>model</th><th>log-likelihood per observation</th><th>AUC</th></tr>");
+    for (name, s) in ["fitted replay", "defaults", "constant response rate"]
+        .into_iter()
+        .zip(scores)
+    {
+        let _ = write!(
+            h,
+            "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
+            s.log_likelihood_per_observation
+                .map_or("−∞".into(), |v| format!("{v:.4}")),
+            s.auc.map_or("n/a".into(), |v| format!("{v:.3}"))
+        );
+    }
+    h.push_str("</table>");
 }
 
 /// Which panels were replayed on their own, or why none was.
