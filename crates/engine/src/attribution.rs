@@ -107,10 +107,11 @@ impl Attribution {
         if scale == 0.0 { worst } else { worst / scale }
     }
 
-    /// Whether the relative gap is within the tolerance (always true in
-    /// fixed-node mode, which has no tolerance).
+    /// Whether the relative gap is within the tolerance: the one asked for,
+    /// or in fixed-node mode (which asks for none) the default one, so
+    /// that a fixed node count too coarse for the path says so.
     pub fn converged(&self) -> bool {
-        self.tolerance.is_none_or(|tol| self.within(tol))
+        self.within(self.tolerance.unwrap_or(crate::aumann_shapley::DEFAULT_TOLERANCE))
     }
 
     /// The gap is within `tolerance` relative to F(x) - F(x'), or at the

@@ -210,3 +210,25 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(format!("{one:?}"), format!("{many:?}"), "{threads} threads");
     }
 }
+
+#[test]
+fn a_fixed_node_count_too_coarse_for_the_path_is_not_converged() {
+    // F = exp(x1 + 2 x2) from 0 to 1: ΔF = e³ − 1. Eight left Riemann nodes
+    // miss it by percents, which a fixed node count used to call converged.
+    let game = ComposedLinear::new(vec![1.0, 2.0], f64::exp, f64::exp);
+    let coarse = AumannShapley::default()
+        .rule(Rule::RiemannLeft)
+        .fixed(8)
+        .attribute(&game, &[1.0, 1.0], &[0.0, 0.0])
+        .unwrap();
+    assert!(coarse.relative_gap() > 0.01, "{}", coarse.relative_gap());
+    assert!(!coarse.converged());
+    // Twelve Gauss–Legendre nodes resolve it to rounding: converged against
+    // the default tolerance.
+    let fine = AumannShapley::default()
+        .fixed(12)
+        .attribute(&game, &[1.0, 1.0], &[0.0, 0.0])
+        .unwrap();
+    assert!(fine.relative_gap() < 1e-12, "{}", fine.relative_gap());
+    assert!(fine.converged());
+}

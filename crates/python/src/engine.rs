@@ -234,7 +234,10 @@ pub fn path_attribution<'py>(
     };
     let out = PyDict::new(py);
     out.set_item("phi", PyArray1::from_slice(py, &attribution.phi))?;
-    out.set_item("error", PyArray1::from_slice(py, &attribution.error))?;
+    // A magnitude, as the attribution tables give it: the sign of a
+    // difference between two levels says nothing about the exact value's side.
+    let error: Vec<f64> = attribution.error.iter().map(|e| e.abs()).collect();
+    out.set_item("error", PyArray1::from_slice(py, &error))?;
     out.set_item("value", attribution.value_input)?;
     out.set_item("baseline_value", attribution.value_baseline)?;
     out.set_item("gap", attribution.gap())?;

@@ -27,6 +27,8 @@ def test_same_numbers_as_the_command_line(tmp_path, aumann_bin, small):
         for table, frame in (("attributions", a.agents), ("steps", a.steps), ("curves", a.curves)):
             on_disk = pd.read_parquet(tmp_path / "cli" / f"{table}-{name}.parquet")
             pd.testing.assert_frame_equal(frame, on_disk, check_exact=True)
+        # No panel, no panel columns (they were null in every row).
+        assert list(a.agents.columns) == ["agent", "external_id", "followers", "tier", "activity", "phi", "error"]
         full = study["full"]
         assert (a.value, a.baseline_value, a.gap, a.nodes) == (
             full["value_input"],
@@ -194,6 +196,20 @@ def test_bad_settings(small):
         aumann.attribute(small, rule="simpson")
     with pytest.raises(ValueError, match="nodes"):
         aumann.attribute(small, nodes=0)
+    # Counts below 0 name their keyword (the native call would say only
+    # "can't convert negative int to unsigned").
+    for kwargs, words in [
+        ({"batch": -2}, "batch must be at least 1, got -2"),
+        ({"ranking_seed": -1}, "ranking_seed must be at least 0"),
+    ]:
+        with pytest.raises(aumann.InvalidInputError, match=words):
+            aumann.attribute(small, progress=False, **kwargs)
+    with pytest.raises(TypeError, match="threads must be a whole number"):
+        aumann.attribute(small, threads=1.5, progress=False)
+    with pytest.raises(aumann.InvalidInputError, match="sample must be at least 0, got -1"):
+        aumann.study(small, sample=-1, progress=False)
+    with pytest.raises(aumann.InvalidInputError, match="process must be at least 0"):
+        aumann.attribute(small, cluster=aumann.Cluster(process=-1), progress=False)
     with pytest.raises(TypeError):
         aumann.attribute("population.parquet")
     with pytest.raises(TypeError):

@@ -211,3 +211,38 @@ def test_no_warnings_on_a_clean_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         aumann.path_attribution(linear(np.ones(2)), np.ones(2))
+
+
+def test_a_fixed_node_count_too_coarse_is_not_converged_and_errors_are_magnitudes():
+    def f(p):
+        v = np.exp(3 * p[:, 0] - p[:, 1])
+        return v, np.stack([3 * v, -v], axis=1)
+
+    coarse = aumann.path_attribution(f, [1.0, 1.0], rule="riemann-left", nodes=8)
+    assert coarse.relative_gap > 0.01 and not coarse.converged
+    fine = aumann.path_attribution(f, [1.0, 1.0], nodes=16)
+    assert fine.relative_gap < 1e-12 and fine.converged
+    # The second input's phi is negative; its error estimate is not.
+    with pytest.warns(aumann.ConvergenceWarning):
+        adaptive = aumann.path_attribution(f, [1.0, 1.0], rule="riemann-left", max_nodes=256)
+    assert adaptive.phi[1] < 0 and np.all(adaptive.error >= 0) and np.any(adaptive.error > 0)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: aumann.generate(agents=-5), "agents must be at least 0, got -5"),
+        (lambda: aumann.path_attribution(lambda p: (p[:, 0], np.ones_like(p)), [1.0], nodes=-3), "nodes must be at least 1"),
+        (lambda: aumann.permutation_shapley(lambda c: 0.0, 3, permutations=-1), "permutations must be at least 0"),
+        (lambda: aumann.permutation_shapley(lambda c: 0.0, 3, seed=-1), "seed must be at least 0"),
+        (lambda: aumann.permutation_shapley(lambda c: 0.0, 3, seed=2**64), "seed must be at most"),
+    ],
+)
+def test_negative_counts_raise_the_packages_error_naming_the_argument(call, words):
+    with pytest.raises(aumann.InvalidInputError, match=words):
+        call()
+
+
+def test_a_count_that_is_not_a_whole_number_is_a_type_error_naming_the_argument():
+    with pytest.raises(TypeError, match="days must be a whole number, got 2.5"):
+        aumann.generate(days=2.5)

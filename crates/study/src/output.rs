@@ -3,7 +3,8 @@
 //! ```text
 //! OUT/summary.json                    every figure of the study
 //! OUT/attributions-INDICATOR.parquet  per agent: agent, external_id, followers, tier,
-//!                                     activity, phi, error, phi_panel, phi_panel_shapley
+//!                                     activity, phi, error, and phi_panel,
+//!                                     phi_panel_shapley where a panel has them
 //! OUT/steps-INDICATOR.parquet         per (agent, step) gate: agent, step, phi
 //! OUT/curves-INDICATOR.parquet        per ranking and k: ranking, k, fraction, deletion,
 //!                                     insertion (when the curves were drawn)
@@ -178,20 +179,24 @@ pub fn tables(data: &Dataset, result: &StudyResult) -> Result<Vec<IndicatorTable
                 }
             }
         }
-        let attributions = record_batch(
-            vec![
-                Column::U32("agent", (0..population.agents as u32).collect()),
-                Column::Str("external_id", &data.external_ids),
-                Column::F64("followers", population.followers.clone()),
-                Column::Strs("tier", tiers.clone()),
-                Column::F64("activity", activity.clone()),
-                Column::F64("phi", study.attribution.agent_phi.clone()),
-                Column::F64("error", study.attribution.agent_error.iter().map(|e| e.abs()).collect()),
-                Column::OptF64("phi_panel", panel),
-                Column::OptF64("phi_panel_shapley", panel_shapley),
-            ],
-            None,
-        )?;
+        let mut columns = vec![
+            Column::U32("agent", (0..population.agents as u32).collect()),
+            Column::Str("external_id", &data.external_ids),
+            Column::F64("followers", population.followers.clone()),
+            Column::Strs("tier", tiers.clone()),
+            Column::F64("activity", activity.clone()),
+            Column::F64("phi", study.attribution.agent_phi.clone()),
+            Column::F64("error", study.attribution.agent_error.iter().map(|e| e.abs()).collect()),
+        ];
+        // A panel's columns only where the panel has values: a column
+        // null in every row says nothing and reads as a fault.
+        if panel.iter().any(Option::is_some) {
+            columns.push(Column::OptF64("phi_panel", panel));
+        }
+        if panel_shapley.iter().any(Option::is_some) {
+            columns.push(Column::OptF64("phi_panel_shapley", panel_shapley));
+        }
+        let attributions = record_batch(columns, None)?;
         let a = &study.attribution;
         let steps = record_batch(
             vec![

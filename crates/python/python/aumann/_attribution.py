@@ -54,12 +54,14 @@ class Cluster:
     peer_timeout: float = _D["peer_timeout"]
 
     def _settings(self) -> Dict[str, Any]:
+        from ._errors import whole, whole_or_none
+
         return {
-            "process": self.process,
-            "processes": self.processes,
-            "workers": self.workers,
+            "process": whole("process", self.process),
+            "processes": whole_or_none("processes", self.processes, 1),
+            "workers": whole("workers", self.workers),
             "hostfile": None if self.hostfile is None else os.fspath(self.hostfile),
-            "first_port": self.first_port,
+            "first_port": whole("first_port", self.first_port),
             "connect_timeout": self.connect_timeout,
             "peer_timeout": self.peer_timeout,
         }
@@ -216,8 +218,22 @@ def _settings(
     fit: Optional[float] = None,
     stances: Any = None,
 ) -> Dict[str, Any]:
-    from ._errors import InvalidInputError
+    from ._errors import InvalidInputError, whole, whole_or_none
     from ._fit import stances_argument
+
+    # The Python keywords' names: a study's panel seed also seeds its
+    # rankings, and its panel size is `sample`.
+    panel_seed = whole("panel_seed", panel_seed)
+    counts = {
+        "nodes": whole_or_none("nodes", nodes, 1),
+        "max_nodes": whole("max_nodes", max_nodes, 1),
+        "batch": whole("batch", batch, 1),
+        "ranking_seed": whole("ranking_seed", ranking_seed),
+        "random_rankings": whole("random_rankings", random_rankings),
+        "panel_size": whole("sample", panel_size),
+        "permutations": whole("permutations", permutations),
+        "threads": whole_or_none("threads", threads, 1),
+    }
 
     if not isinstance(figures, (bool, str, os.PathLike)):
         raise InvalidInputError(f"figures must be True, False or a directory, got {type(figures).__name__}")
@@ -236,22 +252,15 @@ def _settings(
         # None: the parameter's default (for depth, taken from the data).
         "parameters": {k: v for k, v in parameters.items() if v is not None},
         "rule": rule,
-        "nodes": nodes,
         "tolerance": tolerance,
-        "max_nodes": max_nodes,
-        "batch": batch,
         "tiers": tuple(tiers),
         "curves": curves,
-        "ranking_seed": ranking_seed,
-        "random_rankings": random_rankings,
         "latency_quantile": latency_quantile,
-        "panel_size": panel_size,
-        "permutations": permutations,
         "panel_seed": panel_seed,
         "out": None if out is None else os.fspath(out),
         "report": report,
-        "threads": threads,
         "progress": progress,
+        **counts,
     }
 
 

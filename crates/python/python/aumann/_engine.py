@@ -10,7 +10,7 @@ from typing import Any, Callable, List, Optional, Tuple
 import numpy as np
 
 from . import _native
-from ._errors import ConvergenceWarning, InvalidInputError
+from ._errors import ConvergenceWarning, InvalidInputError, whole, whole_or_none
 
 _D = _native.DEFAULTS
 
@@ -27,7 +27,9 @@ class PathAttribution:
     how far to trust them.
 
     ``phi`` and ``error`` have the shape of x; ``error`` is the per-input
-    estimate (phi at the last level minus phi at the level before).
+    estimate of |phi - exact|: how far phi moved from the level before
+    (a magnitude, never negative). ``converged`` is whether the relative
+    gap is within the tolerance (with ``nodes`` fixed, the default 1e-6).
     ``convergence_delta`` is sum(phi) - (F(x) - F(baseline)), as Captum
     names it; ``levels`` lists (nodes, relative gap) per refinement.
     """
@@ -124,10 +126,10 @@ def path_attribution(
         np.ascontiguousarray(x.ravel()),
         np.ascontiguousarray(baseline.ravel()),
         rule,
-        nodes,
+        whole_or_none("nodes", nodes, 1),
         tolerance,
-        max_nodes,
-        batch,
+        whole("max_nodes", max_nodes, 1),
+        whole("batch", batch, 1),
     )
     if r["shortfall"]:
         warnings.warn(r["shortfall"], ConvergenceWarning, stacklevel=2)
@@ -183,7 +185,14 @@ def permutation_shapley(
     at the first limit reached: ``permutations``, ``max_evaluations``, or
     every standard error under ``target_std_error``. The same seed gives
     the same estimates, whatever the thread count."""
-    r = _native.permutation_shapley(v, _players(players), permutations, max_evaluations, target_std_error, seed)
+    r = _native.permutation_shapley(
+        v,
+        _players(players),
+        whole_or_none("permutations", permutations),
+        whole_or_none("max_evaluations", max_evaluations),
+        target_std_error,
+        whole("seed", seed),
+    )
     return ShapleyValues(
         phi=r["phi"],
         evaluations=r["evaluations"],

@@ -220,8 +220,14 @@ class Population:
         (propagation from labelled accounts in ``file``), ``csv`` (stances
         from ``file``), ``lexicon`` (term hits counted at ingest). Returns a
         new population and the diagnostics (docs/stance.md)."""
+        from ._errors import whole
+
         native, diagnostics = self._native.estimate_stance(
-            method, None if file is None else os.fspath(file), elites, min_elites, slope
+            method,
+            None if file is None else os.fspath(file),
+            whole("elites", elites),
+            whole("min_elites", min_elites),
+            slope,
         )
         return Population(native), json.loads(diagnostics)
 
@@ -250,7 +256,13 @@ def generate(
 
     >>> pop = aumann.generate(agents=2000, days=7, seed=1)
     """
-    return Population(_native.Population.generate(agents, days, seed, feed, progress))
+    from ._errors import whole
+
+    return Population(
+        _native.Population.generate(
+            whole("agents", agents), whole("days", days), whole("seed", seed), whole("feed", feed), progress
+        )
+    )
 
 
 def ingest_jetstream(
@@ -283,11 +295,13 @@ def ingest_jetstream(
                 raise InvalidInputError(f"start takes a date as YYYY-MM-DD, got {start!r}") from e
         midnight = _dt.datetime(start.year, start.month, start.day, tzinfo=_dt.timezone.utc)
         start_us = int(midnight.timestamp()) * 1_000_000
+    from ._errors import whole
+
     native, report = _native.Population.ingest_jetstream(
         [os.fspath(f) for f in files],
-        days,
+        whole("days", days),
         start_us,
-        step_hours * 3600,
+        whole("step_hours", step_hours, 1) * 3600,
         None if follows is None else os.fspath(follows),
         None if stances is None else os.fspath(stances),
         strict,
@@ -320,7 +334,9 @@ def ingest_oasis(
     ingest oasis`` reads it: follows, posts, likes, reposts and quotes,
     and who was shown what (refresh traces). Returns the population and
     the ingest report."""
+    from ._errors import whole
+
     native, report = _native.Population.ingest_oasis(
-        os.fspath(db), step_seconds, None if lexicon is None else os.fspath(lexicon)
+        os.fspath(db), whole("step_seconds", step_seconds, 1), None if lexicon is None else os.fspath(lexicon)
     )
     return Population(native), json.loads(report)
