@@ -5,6 +5,8 @@ the compiled module's stubs name what the module has."""
 import ast
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import aumann
@@ -29,6 +31,22 @@ def test_the_walk_through_runs(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "study" / "report.html").is_file()
     assert namespace["summary"]["indicators"][0]["panels"]
     assert abs(namespace["r"].convergence_delta) < 1e-6
+
+
+def test_the_walk_through_type_checks_strictly(tmp_path):
+    # The examples as a user's script: `mypy --strict` must accept them, so
+    # that `aumann.attribute(pop).agents` and the like type-check as written.
+    text = (REPO / "docs" / "python.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    script = tmp_path / "walk_through.py"
+    script.write_text("\n".join(b for b in blocks if not b.startswith("# not run here")))
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_stubs_name_what_the_module_has():

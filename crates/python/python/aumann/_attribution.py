@@ -6,7 +6,7 @@ import inspect
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 import pandas as pd
 
@@ -312,6 +312,25 @@ def _run(
     return summaries, attributions, written
 
 
+# What a call returns, for type checkers: a process of a cluster gets a
+# result or (other than process 0) None; otherwise one indicator gives one
+# Attribution, "all" or a list a dict of them. The keywords are the
+# implementation's (`**options` here only so that each overload need not
+# repeat them, and so that `**fit.params` matches).
+@overload
+def attribute(
+    population: Population,
+    indicator: Union[str, List[str]] = "polarization",
+    *,
+    cluster: Cluster,
+    **options: Any,
+) -> Union[Attribution, Dict[str, Attribution], None]: ...
+@overload
+def attribute(population: Population, indicator: Literal["all"], **options: Any) -> Dict[str, Attribution]: ...
+@overload
+def attribute(population: Population, indicator: List[str], **options: Any) -> Dict[str, Attribution]: ...
+@overload
+def attribute(population: Population, indicator: str = "polarization", **options: Any) -> Attribution: ...
 def attribute(
     population: Population,
     indicator: Union[str, Sequence[str]] = "polarization",
@@ -383,6 +402,12 @@ def attribute(
     return {a.indicator: a for a in attributions}
 
 
+@overload
+def study(
+    population: Population, indicator: str = "polarization", *, cluster: Cluster, **options: Any
+) -> Optional[Dict[str, Any]]: ...
+@overload
+def study(population: Population, indicator: str = "polarization", **options: Any) -> Dict[str, Any]: ...
 def study(
     population: Population,
     indicator: str = "polarization",
