@@ -48,7 +48,7 @@ pub fn fit(
     indicator: &str,
     network: &str,
     held_out: f64,
-    progress: bool,
+    progress: crate::observe::Progress,
     stances: Option<Stances>,
 ) -> PyResult<(String, usize)> {
     match (indicator, &stances) {

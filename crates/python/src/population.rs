@@ -36,7 +36,7 @@ impl Population {
     /// Reads a population directory (from `aumann synth`, `aumann ingest`
     /// or `Population.write`).
     #[staticmethod]
-    fn read(py: Python<'_>, path: PathBuf, progress: bool) -> PyResult<Self> {
+    fn read(py: Python<'_>, path: PathBuf, progress: crate::observe::Progress) -> PyResult<Self> {
         detached(py, progress, |watch| format::read_observed(&path, watch))?
             .map(Self::new)
             .map_err(errors::format)
@@ -49,7 +49,14 @@ impl Population {
 
     /// The built-in Bluesky-like population.
     #[staticmethod]
-    fn generate(py: Python<'_>, agents: usize, days: usize, seed: u64, feed: usize, progress: bool) -> PyResult<Self> {
+    fn generate(
+        py: Python<'_>,
+        agents: usize,
+        days: usize,
+        seed: u64,
+        feed: usize,
+        progress: crate::observe::Progress,
+    ) -> PyResult<Self> {
         let params = SynthParams {
             agents,
             steps: days,

@@ -42,7 +42,7 @@ pub struct Settings {
     /// ... or into a directory of their own.
     figures_dir: Option<PathBuf>,
     threads: Option<usize>,
-    progress: bool,
+    progress: crate::observe::Progress,
     /// Save each attribution's progress here; the same run started again
     /// continues from there.
     checkpoint: Option<PathBuf>,

@@ -220,6 +220,7 @@ def _settings(
 ) -> Dict[str, Any]:
     from ._errors import InvalidInputError, whole, whole_or_none
     from ._fit import stances_argument
+    from ._progress import sink
 
     # The Python keywords' names: a study's panel seed also seeds its
     # rankings, and its panel size is `sample`.
@@ -259,7 +260,7 @@ def _settings(
         "panel_seed": panel_seed,
         "out": None if out is None else os.fspath(out),
         "report": report,
-        "progress": progress,
+        "progress": sink(progress),
         **counts,
     }
 

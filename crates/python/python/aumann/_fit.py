@@ -184,7 +184,9 @@ def fit(
     if not isinstance(population, Population):
         raise TypeError(f"population must be an aumann.Population, got {type(population).__name__}")
     given = stances_argument(stances)
-    text, unknown = _native.fit(population._native, indicator, network, float(held_out), progress, given)
+    from ._progress import sink
+
+    text, unknown = _native.fit(population._native, indicator, network, float(held_out), sink(progress), given)
     if unknown:
         warnings.warn(
             f"{unknown} stance rows name accounts the population does not hold; they were left out",

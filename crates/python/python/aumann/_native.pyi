@@ -22,10 +22,10 @@ class ArrowBatch:
 
 class Population:
     @staticmethod
-    def read(path: str, progress: bool) -> "Population": ...
+    def read(path: str, progress: Any) -> "Population": ...
     def write(self, path: str) -> None: ...
     @staticmethod
-    def generate(agents: int, days: int, seed: int, feed: int, progress: bool) -> "Population": ...
+    def generate(agents: int, days: int, seed: int, feed: int, progress: Any) -> "Population": ...
     @staticmethod
     def from_tables(
         agents: int, steps: int, step_seconds: int, source: str, tables: Sequence[Tuple[str, object]]
@@ -66,7 +66,7 @@ def fit(
     indicator: str,
     network: str,
     held_out: float,
-    progress: bool,
+    progress: Any,
     stances: Union[None, str, Tuple[List[str], List[int], List[float]]] = None,
 ) -> Tuple[str, int]: ...
 def path_attribution(

@@ -73,7 +73,9 @@ class Population:
     def read(cls, path: PathLike, *, progress: bool = True) -> "Population":
         """Reads a population directory (``aumann synth``, ``aumann ingest``,
         :meth:`write`)."""
-        return cls(_native.Population.read(os.fspath(path), progress))
+        from ._progress import sink
+
+        return cls(_native.Population.read(os.fspath(path), sink(progress)))
 
     def write(self, path: PathLike) -> None:
         """Writes the population as a directory of Parquet tables and
@@ -257,10 +259,11 @@ def generate(
     >>> pop = aumann.generate(agents=2000, days=7, seed=1)
     """
     from ._errors import whole
+    from ._progress import sink
 
     return Population(
         _native.Population.generate(
-            whole("agents", agents), whole("days", days), whole("seed", seed), whole("feed", feed), progress
+            whole("agents", agents), whole("days", days), whole("seed", seed), whole("feed", feed), sink(progress)
         )
     )
 
