@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -251,3 +252,24 @@ def test_every_summary_field_the_package_reads_is_written(tmp_path, aumann_bin, 
         _summary.field(entry, "full", "gap")
     with pytest.raises(_summary.SummaryError, match="schema 0"):
         _summary.check(dict(summary, schema=0))
+
+
+def test_to_shap_names_each_agent_and_sums_to_the_indicator(small):
+    shap = pytest.importorskip("shap")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    a = aumann.attribute(small, "cascade", progress=False)
+    e = a.to_shap()
+    assert isinstance(e, shap.Explanation)
+    assert e.feature_names == small.agents["external_id"].tolist()
+    np.testing.assert_array_equal(e.values, a.agents["phi"].to_numpy())
+    np.testing.assert_array_equal(e.data, a.agents["activity"].to_numpy())
+    assert e.base_values == a.baseline_value
+    assert abs(e.base_values + e.values.sum() - a.value) <= abs(a.gap) + 1e-9 * abs(a.value)
+    shap.plots.waterfall(e, max_display=10, show=False)
+    shap.plots.bar(e, max_display=10, show=False)
+    # SHAP draws on the current figure: leave none behind for other tests.
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -246,3 +246,22 @@ def test_negative_counts_raise_the_packages_error_naming_the_argument(call, word
 def test_a_count_that_is_not_a_whole_number_is_a_type_error_naming_the_argument():
     with pytest.raises(TypeError, match="days must be a whole number, got 2.5"):
         aumann.generate(days=2.5)
+
+
+def test_to_shap_gives_an_explanation_shaps_plots_take(monkeypatch):
+    shap = pytest.importorskip("shap")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    w = np.array([1.0, -2.0, 3.0])
+    r = aumann.path_attribution(linear(w), np.array([2.0, 1.0, -1.0]), np.array([1.0, 0.0, 0.0]))
+    e = r.to_shap(feature_names=["a", "b", "c"])
+    assert isinstance(e, shap.Explanation)
+    np.testing.assert_array_equal(e.values, r.phi)
+    np.testing.assert_array_equal(e.data, [2.0, 1.0, -1.0])
+    assert e.base_values == r.baseline_value and e.feature_names == ["a", "b", "c"]
+    assert e.base_values + e.values.sum() == pytest.approx(r.value, abs=1e-12)
+    shap.plots.waterfall(e, show=False)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -182,6 +182,23 @@ class Attribution:
         tiers = _summary.field(self.summary, "tiers") or []
         return pd.DataFrame(tiers).set_index("tier") if tiers else pd.DataFrame()
 
+    def to_shap(self) -> Any:
+        """The attribution as a ``shap.Explanation`` (shap must be
+        installed): one explanation of F(x), a feature per agent named by
+        its external id, its value the agent's activity, its SHAP value phi,
+        and the base value F(x'), so ``base_values + values.sum()`` is F(x)
+        up to the completeness gap. SHAP's plots take it as they are:
+
+        >>> shap.plots.waterfall(a.to_shap())            # doctest: +SKIP
+        >>> shap.plots.bar(a.to_shap(), max_display=20)  # doctest: +SKIP
+        """
+        return _explanation(
+            values=self.agents["phi"].to_numpy(),
+            base_value=self.baseline_value,
+            data=self.agents["activity"].to_numpy(),
+            feature_names=[str(x) for x in self.agents["external_id"]],
+        )
+
     def __repr__(self) -> str:
         if self.flat_cause:
             return f"<aumann.Attribution {self.indicator}: flat ({self.flat_cause})>"
@@ -189,6 +206,15 @@ class Attribution:
             f"<aumann.Attribution {self.indicator}: F(x) - F(x') = {self.delta:.6g} over "
             f"{len(self.agents)} agents; {self.nodes} nodes, relative gap {self.relative_gap:.1e}>"
         )
+
+
+def _explanation(values: Any, base_value: float, data: Any, feature_names: Optional[List[str]]) -> Any:
+    """A ``shap.Explanation``, or an ImportError that says how to get shap."""
+    try:
+        import shap
+    except ImportError as e:
+        raise ImportError("to_shap() needs shap: pip install shap") from e
+    return shap.Explanation(values=values, base_values=base_value, data=data, feature_names=feature_names)
 
 
 def _settings(

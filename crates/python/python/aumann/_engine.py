@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -46,6 +46,18 @@ class PathAttribution:
     converged: bool
     levels: List[Tuple[int, float]]
     seconds: float
+    #: The input attributed, in its shape.
+    x: np.ndarray
+
+    def to_shap(self, feature_names: Optional[Sequence[str]] = None) -> Any:
+        """The attribution as a ``shap.Explanation`` (shap must be
+        installed): the inputs x as the data, phi as the SHAP values and
+        F(baseline) as the base value, so ``shap.plots.waterfall`` shows
+        how the inputs move F from the baseline to x."""
+        from ._attribution import _explanation
+
+        names = None if feature_names is None else [str(n) for n in feature_names]
+        return _explanation(values=self.phi, base_value=self.baseline_value, data=self.x, feature_names=names)
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,7 @@ def path_attribution(
         converged=r["converged"],
         levels=list(r["levels"]),
         seconds=r["seconds"],
+        x=x,
     )
 
 
