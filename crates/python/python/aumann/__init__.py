@@ -28,6 +28,7 @@ from ._population import (
 from ._attribution import INDICATORS, PARAMETERS, Attribution, Cluster, attribute, study
 from ._fit import Fit, fit
 from ._engine import PathAttribution, ShapleyValues, exact_shapley, path_attribution, permutation_shapley
+from . import plot
 
 __all__ = [
     "INDICATORS",
@@ -54,6 +55,7 @@ __all__ = [
     "ingest_twitter_trees",
     "path_attribution",
     "permutation_shapley",
+    "plot",
     "read_population",
     "study",
 ]
