@@ -334,3 +334,61 @@ fn bad_arguments_are_explained() {
     let run = aumann(&["attribute", "--input", "/nonexistent/population"]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("not a population directory"));
 }
+
+#[test]
+fn panel_draws_spread_the_sampled_panels_verdicts_in_the_summary_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("study");
+    let run = aumann(&[
+        "study",
+        "--agents",
+        "2000",
+        "--days",
+        "4",
+        "--indicator",
+        "cascade",
+        "--sample",
+        "40",
+        "--permutations",
+        "0",
+        "--no-curves",
+        "--no-figures",
+        "--panel-draws",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let draws = summary["indicators"][0]["panel_draws"].as_array().unwrap();
+    let kinds: Vec<&str> = draws.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["random", "snowball"]);
+    for d in draws {
+        let counted: u64 = d["verdicts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(counted + d["skipped"].as_u64().unwrap(), 4, "{d}");
+    }
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Across 4 draws of each sampled panel"));
+    let refused = aumann(&[
+        "study",
+        "--agents",
+        "300",
+        "--days",
+        "2",
+        "--panel-draws",
+        "0",
+        "--out",
+        dir.path().join("no").to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("--panel-draws takes 1 to"),
+        "{stderr}"
+    );
+}

@@ -35,6 +35,7 @@ pub struct Settings {
     panel_size: usize,
     permutations: usize,
     panel_seed: u64,
+    panel_draws: usize,
     out: Option<PathBuf>,
     report: bool,
     /// The charts as files: into `out`'s figures/ (with the report) ...
@@ -127,6 +128,7 @@ impl Settings {
             tiers,
             panel_size: self.panel_size,
             panel_seed: self.panel_seed,
+            panel_draws: self.panel_draws,
             permutations: self.permutations,
             replay: aumann_models::ReplayOptions {
                 network: self.network.parse()?,

@@ -273,3 +273,12 @@ def test_to_shap_names_each_agent_and_sums_to_the_indicator(small):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_panel_draws_give_the_spread_of_the_sampled_panels(small):
+    summary = aumann.study(small, "cascade", sample=40, permutations=0, curves=False, panel_draws=3, progress=False)
+    draws = summary["indicators"][0]["panel_draws"]
+    assert [d["kind"] for d in draws] == ["random", "snowball"]
+    assert all(sum(d["verdicts"].values()) + d["skipped"] == 3 for d in draws)
+    with pytest.raises(aumann.InvalidInputError, match="panel_draws must be at least 1"):
+        aumann.study(small, panel_draws=0, progress=False)

@@ -523,6 +523,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
         }
     }
     h.push_str("</table>");
+    panel_draws(h, study);
     panel_curves(h, study);
     when(h, study);
     agents_table(h, study, name, true);
@@ -637,6 +638,56 @@ who pulled the indicator down come last: deleting them first would raise it.</p>
 
 /// The same areas inside each panel: its own Aumann–Shapley against
 /// permutation Shapley and the follower ranking.
+/// The sampled panels over many draws: how often each verdict, and the
+/// spread of c*, r and the rank correlation.
+fn panel_draws(h: &mut String, study: &IndicatorStudy) {
+    let Some(first) = study.panel_draws.first() else {
+        return;
+    };
+    let _ = write!(
+        h,
+        "<h3>Across {} draws of each sampled panel</h3><p>The random and the snowball panel drawn again with the next seeds, \
+         each attributed alone (Aumann–Shapley) and compared with full scale: one draw is one reading of a sampling design, \
+         these are its spread. Quartiles and range over the draws that could be attributed.</p>\
+         <table><tr><th>panel</th><th>draws</th><th>verdicts</th><th>c* median [quartiles] (range)</th>\
+         <th>r median [quartiles] (range)</th><th>Spearman median [quartiles]</th></tr>",
+        first.draws
+    );
+    let spread = |s: &Option<crate::study::Spread>, range: bool| match s {
+        None => "n/a".to_string(),
+        Some(s) => format!(
+            "{} [{}, {}]{}",
+            readable(s.median),
+            readable(s.q25),
+            readable(s.q75),
+            if range {
+                format!(" ({} to {})", readable(s.min), readable(s.max))
+            } else {
+                String::new()
+            }
+        ),
+    };
+    for d in &study.panel_draws {
+        let verdicts: Vec<String> = d.verdicts.iter().map(|(v, n)| format!("{v}: {n}")).collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            d.kind.name(),
+            d.draws,
+            if d.skipped > 0 {
+                format!(" ({} not attributed)", d.skipped)
+            } else {
+                String::new()
+            },
+            escape(&verdicts.join(", ")),
+            spread(&d.rescale, true),
+            spread(&d.residual, true),
+            spread(&d.spearman, false),
+        );
+    }
+    h.push_str("</table>");
+}
+
 fn panel_curves(h: &mut String, study: &IndicatorStudy) {
     let panels: Vec<_> = study.panels.iter().filter(|p| p.curves.is_some()).collect();
     if panels.is_empty() {

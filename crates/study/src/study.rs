@@ -26,6 +26,11 @@ pub struct StudyConfig {
     /// Panel size (0 skips the panels).
     pub panel_size: usize,
     pub panel_seed: u64,
+    /// Draws of the random and the snowball panel (seeds panel_seed,
+    /// panel_seed + 1, ...), each attributed and compared with full scale:
+    /// the spread of the verdicts, c* and r over the draws. 1: the one draw
+    /// the panels section reports.
+    pub panel_draws: usize,
     /// Permutations of permutation Shapley on each panel (0 skips it).
     pub permutations: usize,
     /// The network the population and its panels are replayed over.
@@ -55,6 +60,7 @@ impl Default for StudyConfig {
             tiers: TierSpec::default(),
             panel_size: 100,
             panel_seed: 1,
+            panel_draws: 1,
             permutations: 1000,
             replay: ReplayOptions::default(),
             curves: Some(CurveSpec::default()),
@@ -70,6 +76,9 @@ impl Default for StudyConfig {
 /// panel's worth of forward replays, and the standard error at this count
 /// is already a third of a percent of the spread of one permutation.
 pub const MAX_PERMUTATIONS: usize = 100_000;
+/// Most draws of each sampled panel: each costs a panel's replay and
+/// attribution.
+pub const MAX_PANEL_DRAWS: usize = 10_000;
 /// Most random rankings of the curves: each costs a forward replay per
 /// fraction and indicator, and holds a permutation of every agent.
 pub const MAX_RANDOM_RANKINGS: u64 = 100;
@@ -122,6 +131,13 @@ impl StudyConfig {
                 "{} are the observations of a fit: give {} too",
                 option("stances"),
                 option("fit")
+            )));
+        }
+        if !(1..=MAX_PANEL_DRAWS).contains(&self.panel_draws) {
+            return Err(StudyError::Settings(format!(
+                "{} takes 1 to {MAX_PANEL_DRAWS}; got {}",
+                option("panel-draws"),
+                self.panel_draws
             )));
         }
         if let Some(curves) = &self.curves
@@ -409,8 +425,63 @@ pub struct IndicatorStudy {
     pub top_agents: Vec<TopAgent>,
     pub bottom_agents: Vec<TopAgent>,
     pub panels: Vec<PanelStudy>,
+    /// With more than one panel draw: the random and the snowball panels'
+    /// comparisons with full scale, over the draws.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub panel_draws: Vec<PanelDraws>,
     #[serde(skip)]
     pub attribution: ReplayAttribution,
+}
+
+/// One sampled panel's comparison with full scale over many draws.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PanelDraws {
+    pub kind: PanelKind,
+    /// Draws made; the first is the panels section's.
+    pub draws: usize,
+    /// Draws that could not be attributed (no member did anything).
+    pub skipped: usize,
+    /// How many draws got each verdict, by verdict.
+    pub verdicts: std::collections::BTreeMap<String, usize>,
+    /// c* (the best global rescaling), r (what it leaves) and the Spearman
+    /// correlation with full scale, over the attributed draws.
+    pub rescale: Option<Spread>,
+    pub residual: Option<Spread>,
+    pub spearman: Option<Spread>,
+}
+
+/// A sample's least and largest values and its quartiles (linear
+/// interpolation between order statistics: numpy's default).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Spread {
+    pub count: usize,
+    pub min: f64,
+    pub q25: f64,
+    pub median: f64,
+    pub q75: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// None for no values.
+    pub fn of(values: &[f64]) -> Option<Self> {
+        let mut sorted: Vec<f64> = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let at = |q: f64| {
+            let position = q * (n - 1) as f64;
+            let (below, above) = (position.floor() as usize, position.ceil() as usize);
+            sorted[below] + (position - below as f64) * (sorted[above] - sorted[below])
+        };
+        (n > 0).then(|| Spread {
+            count: n,
+            min: sorted[0],
+            q25: at(0.25),
+            median: at(0.5),
+            q75: at(0.75),
+            max: sorted[n - 1],
+        })
+    }
 }
 
 /// Agents listed in the report: how many of each end.
@@ -742,6 +813,7 @@ pub(crate) fn run_built(
                     .iter()
                     .map(|p| PanelStudy::skipped(p, &format!("the indicator is flat: {cause}")))
                     .collect(),
+                panel_draws: Vec::new(),
                 attribution,
             });
             continue;
@@ -763,6 +835,19 @@ pub(crate) fn run_built(
                 study
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let panel_draws = if config.panel_draws > 1 && whole_population.is_none() && !panels.is_empty() {
+            draw_panels(
+                population,
+                indicator,
+                config,
+                &attribution.agent_phi,
+                full_abs,
+                &panel_studies,
+                progress,
+            )?
+        } else {
+            Vec::new()
+        };
         let control_check = (indicator == Indicator::Linear).then(|| control_check(&panel_studies));
         let timing = timing(
             &attribution.agent_phi,
@@ -812,6 +897,7 @@ pub(crate) fn run_built(
             tiers: Some(shares(&attribution.agent_phi, &population.followers, &tiers)),
             full,
             panels: panel_studies,
+            panel_draws,
             attribution,
         });
     }
@@ -823,6 +909,83 @@ pub(crate) fn run_built(
         indicators: studies,
         tiers,
     })
+}
+
+/// The random and the snowball panels drawn `config.panel_draws` times
+/// (seeds panel_seed, panel_seed + 1, ...; the first is the one in
+/// `panel_studies`), each attributed by Aumann–Shapley alone and compared
+/// with full scale.
+fn draw_panels(
+    population: &aumann_models::Population,
+    indicator: Indicator,
+    config: &StudyConfig,
+    full_phi: &[f64],
+    full_abs: f64,
+    panel_studies: &[PanelStudy],
+    progress: &dyn Observer,
+) -> Result<Vec<PanelDraws>, StudyError> {
+    // Each draw's Aumann–Shapley comparison only: permutation Shapley and
+    // curves inside every draw would multiply the cost for numbers the
+    // spread does not report.
+    let light = StudyConfig {
+        permutations: 0,
+        curves: None,
+        ..config.clone()
+    };
+    let kinds = [PanelKind::Random, PanelKind::Snowball];
+    let total = (kinds.len() * (config.panel_draws - 1)) as u64;
+    progress.stage(
+        &format!("panel draws ({}): {} of each", indicator.name(), config.panel_draws),
+        Some(total),
+    );
+    let mut done = 0;
+    let mut all = Vec::new();
+    for kind in kinds {
+        let first = panel_studies.iter().find(|p| p.kind == kind);
+        let mut comparisons = Vec::new();
+        let mut skipped = 0;
+        for draw in 0..config.panel_draws {
+            let study = match (draw, first) {
+                (0, Some(first)) => first.clone(),
+                _ => {
+                    check_interrupt(progress)?;
+                    let seed = config.panel_seed.wrapping_add(draw as u64);
+                    let panel = match kind {
+                        PanelKind::Random => Panel::random(population, config.panel_size, seed),
+                        _ => Panel::snowball(population, config.panel_size, seed),
+                    };
+                    let study = study_panel(&panel, indicator, &light, full_phi, full_abs)?;
+                    done += 1;
+                    progress.advance(done, total, &format!("{} panels", kind.name()));
+                    study
+                }
+            };
+            match (&study.skipped, study.attributions.first()) {
+                (None, Some(a)) => comparisons.push(a.comparison.clone()),
+                _ => skipped += 1,
+            }
+        }
+        let mut verdicts = std::collections::BTreeMap::new();
+        for c in &comparisons {
+            let name = serde_json::to_value(c.verdict).expect("a verdict serialises");
+            *verdicts
+                .entry(name.as_str().unwrap_or_default().to_string())
+                .or_insert(0) += 1;
+        }
+        let values = |f: &dyn Fn(&crate::compare::Comparison) -> Option<f64>| -> Vec<f64> {
+            comparisons.iter().filter_map(f).filter(|v| v.is_finite()).collect()
+        };
+        all.push(PanelDraws {
+            kind,
+            draws: config.panel_draws,
+            skipped,
+            verdicts,
+            rescale: Spread::of(&values(&|c| Some(c.rescale))),
+            residual: Spread::of(&values(&|c| Some(c.residual))),
+            spearman: Spread::of(&values(&|c| c.spearman)),
+        });
+    }
+    Ok(all)
 }
 
 /// `config` with the cascade's parameters those the fit says to use.

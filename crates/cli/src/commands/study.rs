@@ -40,6 +40,11 @@ pub struct Args {
     /// Seed of the random and snowball panels and of the random rankings.
     #[arg(long, default_value_t = 1)]
     panel_seed: u64,
+    /// Draw the random and the snowball panels N times (seeds --panel-seed
+    /// on), each attributed and compared with full scale: the spread of
+    /// their verdicts, c* and r (1: the one draw of the panels section).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    panel_draws: usize,
     /// Skip the deletion and insertion curves.
     #[arg(long)]
     no_curves: bool,
@@ -125,6 +130,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         tiers: parse_tiers(&args.tiers)?,
         panel_size: args.sample,
         panel_seed: args.panel_seed,
+        panel_draws: args.panel_draws,
         permutations: args.permutations,
         curves: (!args.no_curves).then(|| args.when.curves(args.panel_seed)),
         latency_quantile: args.when.quantile()?,

@@ -243,6 +243,7 @@ def _settings(
     cluster: Optional[Cluster] = None,
     fit: Optional[float] = None,
     stances: Any = None,
+    panel_draws: int = 1,
 ) -> Dict[str, Any]:
     from ._errors import InvalidInputError, whole, whole_or_none
     from ._fit import stances_argument
@@ -284,6 +285,7 @@ def _settings(
         "curves": curves,
         "latency_quantile": latency_quantile,
         "panel_seed": panel_seed,
+        "panel_draws": whole("panel_draws", panel_draws, 1),
         "out": None if out is None else os.fspath(out),
         "report": report,
         "progress": sink(progress),
@@ -449,6 +451,7 @@ def study(
     sample: int = _D["sample"],
     permutations: int = _D["permutations"],
     panel_seed: int = 1,
+    panel_draws: int = 1,
     curves: bool = True,
     random_rankings: int = _D["random_rankings"],
     latency_quantile: float = _D["latency_quantile"],
@@ -471,6 +474,10 @@ def study(
     dict; with ``out``, also writes the tables, summary.json and (with
     ``report``) report.html there, whole or not at all.
 
+    ``panel_draws`` draws the random and the snowball panels that many
+    times (seeds ``panel_seed`` on), each compared with full scale: the
+    summary's ``panel_draws`` gives the spread of their verdicts, c* and r.
+
     ``figures``: every chart of the report as SVG, PNG and PDF at one and
     two journal columns, each with its data as CSV. ``True`` (the default) puts
     them in ``out``'s figures/ with the report; a directory puts them there
@@ -487,7 +494,7 @@ def study(
         indicator, network, parameters, rule, nodes, tolerance,
         max_nodes, batch, tiers, curves, panel_seed, random_rankings, latency_quantile, sample,
         permutations, panel_seed, out, report, threads, progress, figures, checkpoint, cluster,
-        held_out if fit else None, stances,
+        held_out if fit else None, stances, panel_draws,
     )  # fmt: skip
     ran = _run(population, settings)
     return None if ran is None else ran[0]
