@@ -391,6 +391,14 @@ impl Run {
             Input::Generated(params) => Loaded::Owned(Box::new(aumann_data::synth::generate(params, progress))),
         };
         let load_seconds = matches!(loaded, Loaded::Owned(_)).then(|| loading.elapsed().as_secs_f64());
+        // A fit to stances gives the population the stances of step 0
+        // first, so that the content a checkpoint names is the one the
+        // replay starts from.
+        let mut loaded = loaded;
+        let fit_stances = match (&self.config.fit, &self.config.stances) {
+            (Some(_), Some(_)) => crate::study::stances_for_fit(loaded.owned(), &self.config)?,
+            _ => None,
+        };
         let content =
             (self.cluster.is_some() || self.checkpoint_dir.is_some()).then(|| format::content_id(loaded.data()));
         let (processes, workers) = self.cluster.as_ref().map_or((1, 1), |c| (c.addresses.len(), c.workers));
@@ -417,7 +425,7 @@ impl Run {
                     ),
                     None => None,
                 };
-                let alone = || run_alone(loaded, &config, progress);
+                let alone = || run_alone(loaded, &config, fit_stances, progress);
                 let reported = match &pool {
                     Some(pool) => pool.install(alone),
                     None => alone(),
@@ -508,12 +516,13 @@ type Reported = (StudyResult, Arc<Dataset>);
 /// The study in this process alone: the replay built from the population
 /// (its edge tables released as they are read, when the run owns them and
 /// nothing reads them later), then the study.
-fn run_alone(mut loaded: Loaded, config: &StudyConfig, progress: &dyn Observer) -> Result<Reported, RunError> {
+fn run_alone(
+    mut loaded: Loaded,
+    config: &StudyConfig,
+    stances: Option<crate::study::FitStances>,
+    progress: &dyn Observer,
+) -> Result<Reported, RunError> {
     let release = !config.reads_edges_after_the_build();
-    let stances = match config.stances {
-        Some(_) => crate::study::stances_for_fit(loaded.owned(), config)?,
-        None => None,
-    };
     let built = crate::study::build(loaded.rows(release), config, Role::Reports(None), stances, progress)?;
     let data = loaded.into_shared();
     let result = crate::study::run_built(&data, built, config, &Local, progress)?;
