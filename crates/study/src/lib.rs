@@ -30,7 +30,7 @@ pub use lifecycle::{
     Cluster, ClusterTraffic, Figures, Finished, Input, Ran, Run, RunError, checkpoint_identity, job_fingerprint,
 };
 pub use study::{
-    AgentErrors, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FullScale, IndicatorStudy, PanelAttribution, PanelDraws,
-    PanelStudy, PopulationSummary, RELATIVE_ERROR_FLOOR, Spread, StudyConfig, StudyError, StudyResult, TOP_AGENTS,
-    TopAgent, run,
+    AgentErrors, CONTROL_TOLERANCE, Checkpoints, ControlCheck, FitRange, FullScale, IndicatorStudy, PanelAttribution,
+    PanelDraws, PanelStudy, PopulationSummary, RELATIVE_ERROR_FLOOR, Spread, StudyConfig, StudyError, StudyResult,
+    TOP_AGENTS, TopAgent, run,
 };

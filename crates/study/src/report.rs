@@ -172,6 +172,34 @@ fn fit_section(h: &mut String, result: &StudyResult, fit: &aumann_fit::Fit) {
     }
 }
 
+/// The total to attribute at each fitted parameter's interval ends: how
+/// far the fit's uncertainty moves the headline size.
+fn fit_range_table(h: &mut String, result: &StudyResult) {
+    if result.fit_range.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<p>The total to attribute, F(x) − F(x'), with each parameter at the ends of its interval (the others as used):</p>\
+         <table><tr><th>parameter</th><th>at the lower end</th><th>as used</th><th>at the upper end</th></tr>",
+    );
+    let cell = |end: Option<(f64, f64)>| {
+        end.map_or("n/a (the interval reaches the bound)".to_string(), |(v, total)| {
+            format!("{} at {}", readable(total), readable(v))
+        })
+    };
+    for r in &result.fit_range {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(r.parameter),
+            cell(r.lower),
+            cell(Some(r.used)),
+            cell(r.upper)
+        );
+    }
+    h.push_str("</table>");
+}
+
 /// The estimates with their intervals, defaults and the values used.
 fn parameter_table(h: &mut String, parameters: &[aumann_fit::Estimate]) {
     h.push_str(
@@ -228,6 +256,7 @@ stances' log-odds: sd {sd}.</p>"#,
         sd = readable(fit.noise_sd),
     );
     parameter_table(h, &fit.parameters);
+    fit_range_table(h, result);
     h.push_str(
         "<h3>Polarization per step</h3><p>The polarization of the agents observed at each step, observed, and as the replay runs \
          from step 0 with no later observation entering it: with the κ used, the default, and without dynamics.</p>\
@@ -320,6 +349,7 @@ and when, given what each agent read ({at_risk} agent-steps at risk, {responses}
         unexplained = d.unexplained,
     );
     parameter_table(h, &fit.parameters);
+    fit_range_table(h, result);
     h.push_str(
         "<h3>First responses per step</h3><p>Observed, and expected (the sum of the agents' response probabilities) \
          with the fitted parameters, the defaults, and one constant response rate.</p>\

@@ -433,6 +433,56 @@ pub struct IndicatorStudy {
     pub attribution: ReplayAttribution,
 }
 
+/// F(x) − F(x') at one fitted parameter's interval ends and at the value
+/// used.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FitRange {
+    pub parameter: &'static str,
+    /// (value, F(x) − F(x')) at the lower end, the value used and the
+    /// upper end; an end the interval does not have (it reaches the
+    /// parameter's bound) is None.
+    pub lower: Option<(f64, f64)>,
+    pub used: (f64, f64),
+    pub upper: Option<(f64, f64)>,
+}
+
+/// F(x) − F(x') of `indicator` on `replay`: every gate open against every
+/// gate closed, two forward replays.
+fn total_to_attribute(replay: &Replay, indicator: Indicator) -> f64 {
+    use aumann_engine::ValueFunction;
+    let workspace = Workspace::new();
+    let model = SweepGame(indicator.model(replay, &workspace));
+    let players = replay.players();
+    model.value(&vec![1.0; players]) - model.value(&vec![0.0; players])
+}
+
+/// The fitted indicator's total at each parameter's interval ends.
+fn fit_range(replay: &Replay, config: &StudyConfig, fit: &aumann_fit::Fit) -> Vec<FitRange> {
+    let Some(fitted) = config.indicators.iter().copied().find(|i| i.name() == fit.indicator()) else {
+        return Vec::new();
+    };
+    let declaration = fitted.declaration();
+    let used = fitted.parameter_values();
+    let with = |name: &str, value: f64| -> Indicator {
+        let values: Vec<Option<f64>> = (declaration.parameters.iter())
+            .zip(&used)
+            .map(|(p, &v)| if p.name == name { Some(value) } else { v })
+            .collect();
+        (declaration.make)(&values)
+    };
+    let at = |name: &str, value: f64| (value, total_to_attribute(replay, with(name, value)));
+    fit.parameters()
+        .iter()
+        .filter(|e| e.identified)
+        .map(|e| FitRange {
+            parameter: e.name,
+            lower: e.interval[0].map(|v| at(e.name, v)),
+            used: at(e.name, e.used),
+            upper: e.interval[1].map(|v| at(e.name, v)),
+        })
+        .collect()
+}
+
 /// One sampled panel's comparison with full scale over many draws.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PanelDraws {
@@ -560,6 +610,11 @@ pub struct StudyResult {
     /// used them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fit: Option<aumann_fit::Fit>,
+    /// With a fit: the total to attribute, F(x) − F(x'), with each fitted
+    /// parameter at the ends of its 95% interval (the others at the values
+    /// used): how far the fit's uncertainty moves the headline size.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fit_range: Vec<FitRange>,
     pub indicators: Vec<IndicatorStudy>,
     #[serde(skip)]
     pub tiers: Vec<Tier>,
@@ -743,6 +798,13 @@ pub(crate) fn run_built(
         _ => (None, None),
     };
     let config = fitted_config.as_ref().unwrap_or(config);
+    let fit_range = match &fit {
+        Some(fit) => {
+            progress.stage("the total at the fitted intervals' ends", None);
+            fit_range(&replay, config, fit)
+        }
+        None => Vec::new(),
+    };
     let summary = PopulationSummary {
         source: data.meta.source.clone(),
         agents: replay.agents(),
@@ -906,6 +968,7 @@ pub(crate) fn run_built(
         population: summary,
         tier_spec: config.tiers,
         fit,
+        fit_range,
         indicators: studies,
         tiers,
     })

@@ -63,14 +63,49 @@ fn a_study_that_fits_attributes_with_the_fitted_values_and_reports_the_fit() {
         again.indicators[0].attribution.agent_phi,
         result.indicators[0].attribution.agent_phi
     );
+    // The total at β's interval ends, c as used: what a study at those
+    // values attributes.
+    let range = result
+        .fit_range
+        .iter()
+        .find(|r| r.parameter == "beta")
+        .expect("beta's range");
+    let full = &result.indicators[0].full;
+    let total = full.value_input - full.value_baseline;
+    assert!(
+        (range.used.1 - total).abs() <= 1e-12 * total.abs(),
+        "{range:?} against {total}"
+    );
+    let (lower, upper) = (range.lower.unwrap(), range.upper.unwrap());
+    assert!(lower.0 < range.used.0 && range.used.0 < upper.0, "{range:?}");
+    for (beta, expected) in [lower, upper] {
+        let at = StudyConfig {
+            indicators: vec![Indicator::Cascade(CascadeParams {
+                beta,
+                c: used("cascade-c"),
+            })],
+            ..config(None)
+        };
+        let there = run(&data, &at, &()).unwrap();
+        let f = &there.indicators[0].full;
+        let total = f.value_input - f.value_baseline;
+        assert!(
+            (expected - total).abs() <= 1e-12 * total.abs(),
+            "at beta {beta}: {expected} against {total}"
+        );
+    }
+    // More hazard, more reach.
+    assert!(lower.1 < range.used.1 && range.used.1 < upper.1, "{range:?}");
     let summary: serde_json::Value = serde_json::from_str(&output::summary_json(&result)).unwrap();
     assert_eq!(summary["fit"]["indicator"], "cascade");
+    assert!(summary["fit_range"].as_array().is_some_and(|r| !r.is_empty()));
     assert_eq!(summary["fit"]["parameters"][0]["used"].as_f64(), Some(used("beta")));
     let page = report::render(&result, None, 1.0);
     assert!(page.contains("Does the replay match what happened") && page.contains("On steps held out of the fit"));
     // Six steps: five read steps, two held out, so each is also left out
     // in turn; the chart of responses per step sits in the section.
     assert!(page.contains("Each step left out in turn"), "cross-validated");
+    assert!(page.contains("with each parameter at the ends of its interval"));
     let figures = aumann_study::figures::fit_figures(&result, aumann_study::svg::WIDE);
     assert_eq!(figures.len(), 1);
     assert_eq!(figures[0].name, "cascade-fit");
