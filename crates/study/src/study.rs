@@ -461,16 +461,10 @@ fn fit_range(replay: &Replay, config: &StudyConfig, fit: &aumann_fit::Fit) -> Ve
     let Some(fitted) = config.indicators.iter().copied().find(|i| i.name() == fit.indicator()) else {
         return Vec::new();
     };
-    let declaration = fitted.declaration();
-    let used = fitted.parameter_values();
-    let with = |name: &str, value: f64| -> Indicator {
-        let values: Vec<Option<f64>> = (declaration.parameters.iter())
-            .zip(&used)
-            .map(|(p, &v)| if p.name == name { Some(value) } else { v })
-            .collect();
-        (declaration.make)(&values)
+    let at = |name: &str, value: f64| {
+        let there = with_parameters(fitted, &|p| (p == name).then_some(value));
+        (value, total_to_attribute(replay, there))
     };
-    let at = |name: &str, value: f64| (value, total_to_attribute(replay, with(name, value)));
     fit.parameters()
         .iter()
         .filter(|e| e.identified)
@@ -1053,28 +1047,31 @@ fn draw_panels(
 
 /// `config` with the cascade's parameters those the fit says to use.
 fn with_fitted(config: &StudyConfig, fit: &aumann_fit::Fit) -> StudyConfig {
+    let used = |name: &str| fit.parameters().iter().find(|e| e.name == name).map(|e| e.used);
     let indicators = (config.indicators.iter())
         .map(|&i| {
-            if i.name() != fit.indicator() {
-                return i;
+            if i.name() == fit.indicator() {
+                with_parameters(i, &used)
+            } else {
+                i
             }
-            let declaration = i.declaration();
-            let values: Vec<Option<f64>> = (declaration.parameters.iter())
-                .zip(i.parameter_values())
-                .map(|(p, given)| {
-                    (fit.parameters().iter())
-                        .find(|e| e.name == p.name)
-                        .map(|e| e.used)
-                        .or(given)
-                })
-                .collect();
-            (declaration.make)(&values)
         })
         .collect();
     StudyConfig {
         indicators,
         ..config.clone()
     }
+}
+
+/// `indicator` with the parameters `value` gives a value replaced, the
+/// others as they are.
+fn with_parameters(indicator: Indicator, value: &dyn Fn(&str) -> Option<f64>) -> Indicator {
+    let declaration = indicator.declaration();
+    let values: Vec<Option<f64>> = (declaration.parameters.iter())
+        .zip(indicator.parameter_values())
+        .map(|(p, given)| value(p.name).or(given))
+        .collect();
+    (declaration.make)(&values)
 }
 
 /// The collective part of [`run_built`]: every indicator's full-scale
