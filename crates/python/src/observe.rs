@@ -126,7 +126,7 @@ pub fn detached<T: Send>(
         Progress::Shown(_) => None,
     };
     // The progress object's first failure (a bar that cannot draw) ends its
-    // updates; the work goes on, and the error is raised when it returns.
+    // updates and stops the work as Ctrl-C would; its error is raised.
     let mut sink_error = None;
     let (outcome, signal) = py.detach(|| {
         std::thread::scope(|scope| {
@@ -148,6 +148,7 @@ pub fn detached<T: Send>(
                 }
                 let args = (now.stage.as_str(), now.done, now.total, now.detail.as_str());
                 if let Err(e) = sink.call_method1(py, "update", args) {
+                    watch.stop.store(true, Ordering::Relaxed);
                     *sink_error = Some(e);
                 }
                 shown = now;

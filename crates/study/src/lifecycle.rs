@@ -385,7 +385,7 @@ impl Run {
         let progress: &dyn Observer = if writes { progress } else { &() };
         let staged = if writes { Some(self.stage()?) } else { None };
         let loading = Instant::now();
-        let loaded = match &self.input {
+        let mut loaded = match &self.input {
             Input::InMemory(data) => Loaded::Shared(Arc::clone(data)),
             Input::Directory(dir) => Loaded::Owned(Box::new(format::read_observed(dir, progress)?)),
             Input::Generated(params) => Loaded::Owned(Box::new(aumann_data::synth::generate(params, progress))),
@@ -394,7 +394,6 @@ impl Run {
         // A fit to stances gives the population the stances of step 0
         // first, so that the content a checkpoint names is the one the
         // replay starts from.
-        let mut loaded = loaded;
         let fit_stances = match (&self.config.fit, &self.config.stances) {
             (Some(_), Some(_)) => crate::study::stances_for_fit(loaded.owned(), &self.config)?,
             _ => None,
