@@ -214,6 +214,53 @@ impl FitFlags {
     }
 }
 
+/// The sensitivity analysis (docs/sensitivity.md).
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Sensitivity (docs/sensitivity.md)")]
+pub struct SensitivityFlags {
+    /// Attribute again under other baselines (every gate at a half,
+    /// typical activity), the time-ordered path, each parameter halved and
+    /// doubled (or at its fitted interval's ends) and the label-free stance
+    /// methods, and say which conclusions hold under all: none; default
+    /// (those that fit in two attributions' worth of gradient evaluations,
+    /// in order of priority); or full (every one, and more points of each)
+    /// [study: default, none on a cluster, where it does not run;
+    /// sensitivity: full]
+    #[arg(long, value_name = "EXTENT")]
+    pub sensitivity: Option<String>,
+    /// A baseline of your own to try as well: CSV of external_id,baseline
+    /// (every gate of the agent) or external_id,step,baseline rows, gate
+    /// values in [0, 1]; agents it does not name stay silent.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+impl SensitivityFlags {
+    /// The study's `sensitivity` setting: as given, or else `unset` in one
+    /// process and none on a cluster.
+    pub fn setting(
+        &self,
+        on_cluster: bool,
+        unset: aumann_study::sensitivity::Extent,
+    ) -> Result<Option<aumann_study::sensitivity::SensitivitySpec>, String> {
+        let extent = match &self.sensitivity {
+            Some(name) => aumann_study::sensitivity::Extent::parse(name).map_err(|e| format!("--sensitivity: {e}"))?,
+            None if on_cluster && self.baseline.is_none() => None,
+            None => Some(unset),
+        };
+        match (extent, &self.baseline) {
+            (None, Some(_)) => {
+                Err("--baseline is an alternative of the sensitivity analysis: drop --sensitivity none".into())
+            }
+            (None, None) => Ok(None),
+            (Some(extent), baseline) => Ok(Some(aumann_study::sensitivity::SensitivitySpec {
+                extent,
+                baseline: baseline.clone().map(aumann_data::baseline::BaselineGiven::File),
+            })),
+        }
+    }
+}
+
 /// The indicators' names, from their declarations.
 fn indicator_help() -> String {
     format!("{}, or all", Indicator::names().collect::<Vec<_>>().join(", "))

@@ -134,7 +134,8 @@ print("ok")
     assert!(py.status.success(), "{stderr}");
 
     // Per indicator: Lorenz curves, tier shares, the panel scatter, the
-    // step profile, deletion and insertion; then the timings.
+    // step profile, deletion and insertion, the sensitivity analysis's
+    // ranges; then the timings.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let tables = html.matches(r#"class="sortable""#).count();
     assert!(
@@ -142,8 +143,8 @@ print("ok")
         "a top-agents table per indicator, and some of the most negative"
     );
     assert!(!html.contains("rendered") || html.contains(r#"<p id="status" hidden>"#));
-    render_in_chromium(&out.join("report.html"), 6 * 6 + 1, tables);
-    figures_open_in_chromium(&out.join("figures"), 6 * 6, dir.path());
+    render_in_chromium(&out.join("report.html"), 6 * 7 + 1, tables);
+    figures_open_in_chromium(&out.join("figures"), 6 * 7, dir.path());
 }
 
 /// Every chart of the report is in `figures` as SVG, PNG and PDF, at one
@@ -294,9 +295,9 @@ fn figures_go_where_they_are_asked_and_nowhere_else() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    // Lorenz, tiers and steps (no panel, no curves), 7 files each, and the
-    // directory's own run.json.
-    assert_eq!(names.len(), 3 * 7 + 1, "{names:?}");
+    // Lorenz, tiers, steps and the sensitivity analysis (no panel, no
+    // curves), 7 files each, and the directory's own run.json.
+    assert_eq!(names.len(), 4 * 7 + 1, "{names:?}");
     assert!(names.contains(&"polarization-lorenz-column.svg".to_string()));
     assert!(names.contains(&"run.json".to_string()));
     // --no-figures writes none; a --figures inside --out, or --out itself,

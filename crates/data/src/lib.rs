@@ -4,6 +4,7 @@
 //! - [`synth`]: the built-in Bluesky-like population.
 //! - [`progress`]: progress bars on a terminal, silence elsewhere.
 
+pub mod baseline;
 pub mod checkpoint;
 mod dataset;
 pub mod format;

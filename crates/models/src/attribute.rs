@@ -432,3 +432,107 @@ pub fn summarize(replay: &Replay, indicator: Indicator, gates: Attribution) -> R
         edges_read: 0,
     }
 }
+
+/// The time-ordered path between `ends`: the gates of step 0 move from the
+/// baseline to the input while every later step stays at its baseline,
+/// then step 1's with step 0 at its input, and so on (docs/sensitivity.md).
+/// A gate's phi is what its step's actions added given the steps before.
+///
+/// Each leg is a straight path between two points that differ in one
+/// step's gates only, attributed by `engine` in this process; the legs'
+/// totals telescope to F(input) − F(baseline), so the result's gap is the
+/// sum of theirs. `observer` hears each leg's engine progress with the
+/// leg's step. Legs whose step has no gate that moves are skipped.
+pub fn attribute_in_time_order(
+    replay: &Replay,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    ends: PathEnds<'_>,
+    observer: &dyn Fn(usize, &Progress) -> std::ops::ControlFlow<()>,
+) -> Result<ReplayAttribution, AttributeError> {
+    if replay.players() == 0 {
+        return Err(AttributeError::Empty);
+    }
+    let [input, baseline] = ends.at(replay, None)?;
+    let players = replay.players();
+    let mut phi = vec![0.0; players];
+    let mut error = vec![0.0; players];
+    // Where the legs stand: steps before the current one at the input.
+    let mut start = baseline.to_vec();
+    let mut legs: Vec<Attribution> = Vec::new();
+    for step in 0..replay.steps() {
+        let gates: Vec<usize> = replay.step_gates(step).map(|g| g.index()).collect();
+        if gates.iter().all(|&g| input[g] == baseline[g]) {
+            continue;
+        }
+        let mut end = start.clone();
+        for &g in &gates {
+            end[g] = input[g];
+        }
+        let leg_observer = |p: &Progress| observer(step, p);
+        let leg = attribute_on(
+            &Local,
+            replay,
+            indicator,
+            engine,
+            PathEnds::Between {
+                input: &end,
+                baseline: &start,
+            },
+            &leg_observer,
+            None,
+        )?
+        .expect("one process reports");
+        for &g in &gates {
+            phi[g] = leg.gates.phi[g];
+            error[g] = leg.gates.error[g];
+        }
+        legs.push(leg.gates);
+        start = end;
+    }
+    let (Some(first), Some(last)) = (legs.first(), legs.last()) else {
+        // No gate moves: the straight path says so (flat, with its cause).
+        return attribute_on(
+            &Local,
+            replay,
+            indicator,
+            engine,
+            ends,
+            &|_| std::ops::ControlFlow::Continue(()),
+            None,
+        )
+        .map(|r| r.expect("one process reports"));
+    };
+    let sums = aumann_engine::PhiSums::of(&phi);
+    let flat = legs.iter().all(|l| l.flat);
+    let gates = Attribution {
+        value_input: last.value_input,
+        value_baseline: first.value_baseline,
+        rule: first.rule,
+        nodes: legs.iter().map(|l| l.nodes).sum(),
+        companion_nodes: legs.iter().map(|l| l.companion_nodes).sum(),
+        gradient_evaluations: legs.iter().map(|l| l.gradient_evaluations).sum(),
+        tolerance: first.tolerance,
+        flat,
+        levels: Vec::new(),
+        elapsed: legs.iter().map(|l| l.elapsed).sum(),
+        phi,
+        error,
+        sums,
+    };
+    let level = aumann_engine::Level {
+        nodes: gates.nodes,
+        relative_gap: gates.relative_gap(),
+    };
+    let flat_cause = flat.then(|| indicator.flat_cause(replay, gates.nodes, gates.companion_nodes));
+    let mut result = summarize(
+        replay,
+        indicator,
+        Attribution {
+            levels: vec![level],
+            ..gates
+        },
+    );
+    result.flat = flat_cause;
+    Ok(result)
+}

@@ -24,7 +24,7 @@ mod workspace;
 
 pub use attribute::{
     AttributeError, Local, PathEnds, ReplayAttribution, Sharded, SweepBackend, attribute, attribute_between,
-    attribute_observed, attribute_on, summarize,
+    attribute_in_time_order, attribute_observed, attribute_on, summarize,
 };
 pub use gate_share::{GateShare, OwnGates};
 pub use graph::FollowGraph;

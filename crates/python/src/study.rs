@@ -53,6 +53,38 @@ pub struct Settings {
     /// `stances`), holding out this share of the steps.
     fit: Option<f64>,
     stances: Option<crate::fit::Stances>,
+    /// The sensitivity analysis's extent: none, default or full.
+    sensitivity: String,
+    /// A baseline of the user's for it.
+    baseline: Option<Baseline>,
+}
+
+/// A user's baseline as the package passes it: a CSV file, or the columns
+/// of a table (external ids, steps or None, baselines).
+#[derive(Clone, FromPyObject)]
+pub enum Baseline {
+    File(PathBuf),
+    Columns(Vec<String>, Vec<Option<i64>>, Vec<f64>),
+}
+
+impl Baseline {
+    fn given(self) -> Result<aumann_data::baseline::BaselineGiven, String> {
+        Ok(match self {
+            Baseline::File(path) => aumann_data::baseline::BaselineGiven::File(path),
+            Baseline::Columns(ids, steps, values) => {
+                if ids.len() != steps.len() || steps.len() != values.len() {
+                    return Err("baseline: the external_id, step and baseline columns differ in length".into());
+                }
+                aumann_data::baseline::BaselineGiven::Rows(std::sync::Arc::new(
+                    ids.into_iter()
+                        .zip(steps)
+                        .zip(values)
+                        .map(|((i, t), v)| (i, t, v))
+                        .collect(),
+                ))
+            }
+        })
+    }
 }
 
 /// `aumann.Cluster`'s fields.
@@ -143,6 +175,21 @@ impl Settings {
             checkpoints: None,
             fit: self.fit,
             stances: self.stances.clone().map(crate::fit::Stances::given).transpose()?,
+            sensitivity: match aumann_study::sensitivity::Extent::parse(&self.sensitivity)
+                .map_err(|e| format!("sensitivity: {e}"))?
+            {
+                None if self.baseline.is_some() => {
+                    return Err(
+                        "baseline= is an alternative of the sensitivity analysis: give sensitivity=\"default\" or \"full\""
+                            .into(),
+                    );
+                }
+                None => None,
+                Some(extent) => Some(aumann_study::sensitivity::SensitivitySpec {
+                    extent,
+                    baseline: self.baseline.clone().map(Baseline::given).transpose()?,
+                }),
+            },
         };
         config.check(&keyword).map_err(|e| e.to_string())?;
         Ok(config)
@@ -150,8 +197,8 @@ impl Settings {
 }
 
 /// Per indicator: its name and its tables (per agent, per (agent, step),
-/// and the curves when drawn).
-type Tables = Vec<(String, ArrowBatch, ArrowBatch, Option<ArrowBatch>)>;
+/// the curves when drawn, and the sensitivity table when made).
+type Tables = Vec<(String, ArrowBatch, ArrowBatch, Option<ArrowBatch>, Option<ArrowBatch>)>;
 
 /// Runs the study; returns summary.json's text, the tables, and the paths
 /// written when `out` was given; None on a cluster's processes other than
@@ -204,6 +251,7 @@ pub fn run(
                 ArrowBatch::new(t.attributions),
                 ArrowBatch::new(t.steps),
                 t.curves.map(ArrowBatch::new),
+                t.sensitivity.map(ArrowBatch::new),
             )
         })
         .collect();

@@ -76,18 +76,20 @@ def test_study_writes_the_report(tmp_path, small):
 
 
 def test_study_writes_figures_where_asked(tmp_path, small):
-    # With out: in out's figures/, beside the report. Lorenz, tiers and
-    # steps (no panel, no curves): two sizes, three formats and the data each.
+    # With out: in out's figures/, beside the report. Lorenz, tiers, steps
+    # and the sensitivity analysis (no panel, no curves): two sizes, three
+    # formats and the data each.
     aumann.study(small, "linear", sample=0, curves=False, out=tmp_path / "study", progress=False)
     names = sorted(p.name for p in (tmp_path / "study" / "figures").iterdir())
-    assert len(names) == 3 * 7, names
+    assert len(names) == 4 * 7, names
+    assert "linear-sensitivity.csv" in names
     assert "linear-lorenz.csv" in names and "linear-tiers-column.png" in names
     lorenz = pd.read_csv(tmp_path / "study" / "figures" / "linear-lorenz.csv")
     assert list(lorenz.columns) == ["series", "share_of_agents", "share_of_abs_phi"]
     assert lorenz.share_of_abs_phi.max() == pytest.approx(1.0)
     # A directory of their own, without out; or none.
     aumann.study(small, "linear", sample=0, curves=False, figures=tmp_path / "paper", progress=False)
-    assert len([p for p in (tmp_path / "paper").iterdir() if p.name != "run.json"]) == 3 * 7
+    assert len([p for p in (tmp_path / "paper").iterdir() if p.name != "run.json"]) == 4 * 7
     aumann.study(small, "linear", sample=0, curves=False, out=tmp_path / "bare", figures=False, progress=False)
     assert not (tmp_path / "bare" / "figures").exists()
     # Neither out nor a directory (figures=True is the default): the

@@ -83,6 +83,8 @@ def test_two_python_processes_give_one_process_numbers_bit_for_bit(tmp_path, sma
         permutations=20,
         random_rankings=2,
         out=tmp_path / "alone",
+        # A cluster makes no sensitivity analysis (by default, none).
+        sensitivity="none",
         progress=False,
     )
     assert alone["indicators"][0]["full"]["gap"] == gap_0
@@ -91,6 +93,7 @@ def test_two_python_processes_give_one_process_numbers_bit_for_bit(tmp_path, sma
     assert parquet_bytes(out) == tables
     assert (out / "report.html").is_file() and (out / "figures").is_dir()
     cluster_summary = json.loads((out / "summary.json").read_text())
+    assert "sensitivity" not in cluster_summary["indicators"][0]
     panels = [without_timings(s["indicators"][0]["panels"]) for s in (cluster_summary, alone)]
     assert panels[0] == panels[1] and len(panels[0]) == 3
 

@@ -88,7 +88,58 @@ pub fn indicator_figures(result: &StudyResult, study: &IndicatorStudy, width: f6
         figures.push(curve_chart(c, true, width).named(name, "deletion"));
         figures.push(curve_chart(c, false, width).named(name, "insertion"));
     }
+    if let Some(s) = &study.sensitivity {
+        figures.push(sensitivity_chart(s, width).named(name, "sensitivity"));
+    }
     figures
+}
+
+/// The headline numbers read as shares (tier shares, concentration, the
+/// top set kept, the ranking's rho): each one's range over the
+/// sensitivity analysis's alternatives, and the reference's value.
+fn sensitivity_chart(s: &crate::sensitivity::SensitivityResult, width: f64) -> Drawn {
+    const SHOWN: [(&str, &str); 8] = [
+        ("head_share", "head tier's share"),
+        ("middle_share", "middle tier's share"),
+        ("tail_share", "tail's share"),
+        ("outside_head_share", "outside the head"),
+        ("gini", "Gini of |φ|"),
+        ("top_percent_share", "top 1%'s share"),
+        ("top_overlap", "top agents kept"),
+        ("spearman", "ranking's rho"),
+    ];
+    let rows: Vec<crate::svg::IntervalRow> = SHOWN
+        .iter()
+        .filter_map(|(number, label)| {
+            let r = s.ranges.iter().find(|r| r.number == *number)?;
+            Some(crate::svg::IntervalRow {
+                name: label.to_string(),
+                min: r.min,
+                max: r.max,
+                reference: r.reference,
+            })
+        })
+        .collect();
+    let mut data = Table::new(&["number", "reference", "min", "max", "min_under", "max_under"]);
+    for r in &s.ranges {
+        data.push(vec![
+            r.number.to_string(),
+            r.reference.map_or(String::new(), exact),
+            exact(r.min),
+            exact(r.max),
+            r.min_under.clone(),
+            r.max_under.clone(),
+        ]);
+    }
+    let low = rows.iter().map(|r| r.min).fold(0.0, f64::min);
+    let svg = Chart::intervals(
+        width,
+        "How robust: each number over the alternatives",
+        "value (shares as fractions)",
+        (low, 1.0),
+        &rows,
+    );
+    Drawn { svg, data }
 }
 
 /// The fit's chart, when the study fitted (docs/fit.md): for the

@@ -19,6 +19,7 @@ pub mod output;
 pub mod pagerank;
 pub mod panel;
 pub mod report;
+pub mod sensitivity;
 pub mod settings;
 mod study;
 pub mod svg;

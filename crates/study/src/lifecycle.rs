@@ -346,6 +346,13 @@ impl Run {
                     option("fit")
                 )));
             }
+            if self.config.sensitivity.is_some() {
+                return Err(RunError::Settings(format!(
+                    "{} runs in one process: give the cluster {} none",
+                    option("sensitivity"),
+                    option("sensitivity")
+                )));
+            }
             if self.threads.is_some() {
                 return Err(RunError::Settings(format!(
                     "{} sets the threads of a run in one process; a cluster's workers share the process's global pool",
@@ -372,6 +379,11 @@ impl Run {
             Input::Generated(_) | Input::InMemory(_) => Vec::new(),
         };
         inputs.extend(self.config.stances.as_ref().and_then(|s| s.path()));
+        inputs.extend(
+            (self.config.sensitivity.as_ref())
+                .and_then(|s| s.baseline.as_ref())
+                .and_then(|b| b.path()),
+        );
         inputs
     }
 
@@ -391,6 +403,7 @@ impl Run {
             Input::Generated(params) => Loaded::Owned(Box::new(aumann_data::synth::generate(params, progress))),
         };
         let load_seconds = matches!(loaded, Loaded::Owned(_)).then(|| loading.elapsed().as_secs_f64());
+        crate::sensitivity::check_inputs(loaded.data(), &self.config).map_err(StudyError::from)?;
         // A fit to stances gives the population the stances of step 0
         // first, so that the content a checkpoint names is the one the
         // replay starts from.

@@ -8,6 +8,8 @@
 //! OUT/steps-INDICATOR.parquet         per (agent, step) gate: agent, step, phi
 //! OUT/curves-INDICATOR.parquet        per ranking and k: ranking, k, fraction, deletion,
 //!                                     insertion (when the curves were drawn)
+//! OUT/sensitivity-INDICATOR.parquet   per alternative and headline number: alternative,
+//!                                     group, number, value (with a sensitivity analysis)
 //! OUT/report.html                     the self-contained report (studies only)
 //! OUT/figures/                        the report's charts as SVG, PNG, PDF and CSV
 //!                                     (studies only; crate::figures)
@@ -22,12 +24,13 @@ use std::path::{Path, PathBuf};
 
 /// Every file a study or an attribution may write, as
 /// [`StagedDir::create`] takes them.
-pub const FILES: [&str; 9] = [
+pub const FILES: [&str; 10] = [
     "summary.json",
     "report.html",
     "attributions-*.parquet",
     "steps-*.parquet",
     "curves-*.parquet",
+    "sensitivity-*.parquet",
     crate::figures::FILES[0],
     crate::figures::FILES[1],
     crate::figures::FILES[2],
@@ -87,12 +90,14 @@ pub fn save(
 
 /// The per-indicator tables of a result, in memory: per indicator, its
 /// name and the record batches of attributions-INDICATOR, steps-INDICATOR
-/// and (when drawn) curves-INDICATOR, as [`write`] writes them.
+/// and (when made) curves-INDICATOR and sensitivity-INDICATOR, as
+/// [`write`] writes them.
 pub struct IndicatorTables {
     pub indicator: &'static str,
     pub attributions: RecordBatch,
     pub steps: RecordBatch,
     pub curves: Option<RecordBatch>,
+    pub sensitivity: Option<RecordBatch>,
 }
 
 /// Writes summary.json and the per-agent and per-step tables; returns the
@@ -113,6 +118,7 @@ pub fn write(out: &Path, data: &Dataset, result: &StudyResult) -> Result<Vec<Pat
             (format!("attributions-{name}.parquet"), Some(t.attributions)),
             (format!("steps-{name}.parquet"), Some(t.steps)),
             (format!("curves-{name}.parquet"), t.curves),
+            (format!("sensitivity-{name}.parquet"), t.sensitivity),
         ];
         for (file, batch) in parts {
             if let Some(batch) = batch {
@@ -237,11 +243,13 @@ pub fn tables(data: &Dataset, result: &StudyResult) -> Result<Vec<IndicatorTable
                 )?)
             }
         };
+        let sensitivity = study.sensitivity.as_ref().map(crate::sensitivity::table).transpose()?;
         all.push(IndicatorTables {
             indicator: name,
             attributions,
             steps,
             curves,
+            sensitivity,
         });
     }
     Ok(all)

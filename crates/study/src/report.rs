@@ -556,6 +556,7 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
     panel_draws(h, study);
     panel_curves(h, study);
     when(h, study);
+    sensitivity_section(h, study);
     agents_table(h, study, name, true);
     agents_table(h, study, name, false);
     curves_table(h, study);
@@ -564,6 +565,86 @@ fn indicator_section(h: &mut String, result: &StudyResult, study: &IndicatorStud
         h.push_str(&figure.svg);
     }
     h.push_str("</div>");
+}
+
+/// How robust: the conclusions under every alternative of the sensitivity
+/// analysis, and each alternative's numbers.
+fn sensitivity_section(h: &mut String, study: &IndicatorStudy) {
+    let Some(s) = &study.sensitivity else {
+        return;
+    };
+    let tried = s.alternatives.len() - 1;
+    let attributed = s.alternatives.iter().skip(1).filter(|a| a.numbers.is_some()).count();
+    let _ = write!(
+        h,
+        r#"<h3>How robust</h3><p>The attribution made again under {tried} other reasonable choices ({attributed} attributed;
+docs/sensitivity.md says what each means and which axioms it keeps): other baselines, the time-ordered path, the
+indicator's parameters, other stance estimates. Each is a complete attribution with its own completeness gap. The
+conclusions the study draws, and whether each holds under every alternative ({:.1} attributions' worth of gradient
+evaluations, {:.1} s):</p><ul>"#,
+        s.cost_in_attributions, s.seconds
+    );
+    for c in &s.conclusions {
+        let class = if c.holds == c.tried { "ok" } else { "bias" };
+        let _ = write!(
+            h,
+            r#"<li><b>{}</b>: <span class="verdict {class}">{}</span></li>"#,
+            escape(&c.statement),
+            escape(&c.verdict)
+        );
+    }
+    h.push_str("</ul>");
+    let _ = write!(
+        h,
+        "<table><tr><th>group</th><th>alternative</th><th>ΔF</th><th>gap</th><th>head</th><th>middle</th><th>tail</th>\
+         <th>Gini</th><th>T*</th><th>top kept</th><th>rho</th><th>seconds</th></tr>"
+    );
+    for a in &s.alternatives {
+        let first = format!(
+            "<tr><td>{}</td><td style=\"text-align:left\">{}{}</td>",
+            a.group,
+            escape(&a.name),
+            a.note.as_ref().map_or(String::new(), |n| format!(
+                r#"<br><span class="muted">{}</span>"#,
+                escape(n)
+            ))
+        );
+        h.push_str(&first);
+        match (&a.numbers, &a.skipped) {
+            (_, Some(why)) => {
+                let _ = write!(
+                    h,
+                    r#"<td colspan="10" class="muted">not attributed: {}</td></tr>"#,
+                    escape(why)
+                );
+            }
+            (None, None) => {
+                let _ = write!(
+                    h,
+                    r#"<td>{}</td><td>{:.1e}</td><td colspan="8" class="muted">flat along this path</td></tr>"#,
+                    readable(a.value_input - a.value_baseline),
+                    a.relative_gap
+                );
+            }
+            (Some(n), None) => {
+                let _ = write!(
+                    h,
+                    "<td>{}</td><td>{:.1e}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+                    readable(n.delta),
+                    a.relative_gap,
+                    percent(n.head_share),
+                    percent(n.middle_share),
+                    percent(n.tail_share),
+                    n.gini,
+                    n.latency_step.map_or("n/a".into(), |t| t.to_string()),
+                    percent(n.top_overlap),
+                    n.spearman.map_or("n/a".into(), |r| format!("{r:.3}")),
+                    a.seconds
+                );
+            }
+        }
+    }
+    h.push_str("</table>");
 }
 
 /// When, how synchronised, how concentrated, and by which camp.

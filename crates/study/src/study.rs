@@ -50,6 +50,10 @@ pub struct StudyConfig {
     /// fitted instead of the cascade; the agents observed at step 0 start
     /// the replay there (docs/fit.md, "Polarization").
     pub stances: Option<aumann_data::stance::StancesGiven>,
+    /// The attribution made again under other baselines, paths,
+    /// parameters and stances, with the conclusions that hold under all
+    /// (docs/sensitivity.md). None: no sensitivity analysis.
+    pub sensitivity: Option<crate::sensitivity::SensitivitySpec>,
 }
 
 impl Default for StudyConfig {
@@ -68,6 +72,7 @@ impl Default for StudyConfig {
             checkpoints: None,
             fit: None,
             stances: None,
+            sensitivity: None,
         }
     }
 }
@@ -181,7 +186,9 @@ impl StudyConfig {
     /// panels build replays of their own, and curves rank agents by
     /// PageRank over the follows.
     pub fn reads_edges_after_the_build(&self) -> bool {
-        self.panel_size > 0 || self.curves.is_some()
+        self.panel_size > 0
+            || self.curves.is_some()
+            || (self.sensitivity.is_some() && self.indicators.iter().any(|i| matches!(i, Indicator::Polarization(_))))
     }
 
     /// How the study's replays are built: `replay`, keeping only the
@@ -214,6 +221,19 @@ pub enum StudyError {
     Fit(#[from] aumann_fit::FitError),
     #[error(transparent)]
     Stances(#[from] aumann_data::stance::StancesError),
+    #[error(transparent)]
+    Baseline(#[from] aumann_data::baseline::BaselineError),
+}
+
+impl From<crate::sensitivity::SensitivityError> for StudyError {
+    fn from(error: crate::sensitivity::SensitivityError) -> Self {
+        use crate::sensitivity::SensitivityError as E;
+        match error {
+            E::Baseline(e) => StudyError::Baseline(e),
+            E::Attribute(e) => StudyError::Attribute(e),
+            E::Interrupted => StudyError::Interrupted,
+        }
+    }
 }
 
 /// Stops between stages when the user asked to.
@@ -429,6 +449,10 @@ pub struct IndicatorStudy {
     /// comparisons with full scale, over the draws.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub panel_draws: Vec<PanelDraws>,
+    /// The sensitivity analysis, when the study made one (not for a flat
+    /// indicator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<crate::sensitivity::SensitivityResult>,
     #[serde(skip)]
     pub attribution: ReplayAttribution,
 }
@@ -620,6 +644,7 @@ pub struct StudyResult {
 /// status), panels done. [`crate::Run`] is a run's whole life (the
 /// population read, the outputs written, a cluster).
 pub fn run(data: &Dataset, config: &StudyConfig, progress: &dyn Observer) -> Result<StudyResult, StudyError> {
+    crate::sensitivity::check_inputs(data, config).map_err(StudyError::from)?;
     if config.fit.is_some() && config.stances.is_some() {
         // The fit starts the replay from the stances at step 0: a copy of
         // the population takes them.
@@ -768,7 +793,7 @@ pub(crate) fn run_built(
 ) -> Result<StudyResult, StudyError> {
     let population = &data.population;
     let BuiltReplay {
-        replay,
+        mut replay,
         seconds,
         first_responses,
         stances,
@@ -870,6 +895,7 @@ pub(crate) fn run_built(
                     .map(|p| PanelStudy::skipped(p, &format!("the indicator is flat: {cause}")))
                     .collect(),
                 panel_draws: Vec::new(),
+                sensitivity: None,
                 attribution,
             });
             continue;
@@ -943,7 +969,34 @@ pub(crate) fn run_built(
             None => None,
         };
         let (top, bottom) = top_agents(data, &attribution.agent_phi, &attribution.agent_error, &tiers);
+        let sensitivity = match &config.sensitivity {
+            // On a cluster the reporting worker holds a shard of the
+            // replay; Run::check refuses the analysis there.
+            Some(spec) if backend.shard().is_none() => {
+                check_interrupt(progress)?;
+                let reference = crate::sensitivity::Reference {
+                    data,
+                    attribution: &attribution,
+                    tiers: &tiers,
+                    engine: &config.engine,
+                    latency_quantile: config.latency_quantile,
+                    fitted: fit
+                        .as_ref()
+                        .filter(|f| f.indicator() == indicator.name())
+                        .map(|f| {
+                            (f.parameters().iter())
+                                .filter(|e| e.identified)
+                                .map(|e| (e.name, e.interval))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
+                Some(crate::sensitivity::analyse(&mut replay, &reference, spec, progress)?)
+            }
+            _ => None,
+        };
         studies.push(IndicatorStudy {
+            sensitivity,
             indicator,
             control_check,
             timing: Some(timing),
@@ -1065,7 +1118,7 @@ fn with_fitted(config: &StudyConfig, fit: &aumann_fit::Fit) -> StudyConfig {
 
 /// `indicator` with the parameters `value` gives a value replaced, the
 /// others as they are.
-fn with_parameters(indicator: Indicator, value: &dyn Fn(&str) -> Option<f64>) -> Indicator {
+pub(crate) fn with_parameters(indicator: Indicator, value: &dyn Fn(&str) -> Option<f64>) -> Indicator {
     let declaration = indicator.declaration();
     let values: Vec<Option<f64>> = (declaration.parameters.iter())
         .zip(indicator.parameter_values())

@@ -105,6 +105,14 @@ enum Scale {
 }
 
 /// A chart over [x0, x1] x [y0, y1].
+/// A row of [`Chart::intervals`].
+pub struct IntervalRow {
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    pub reference: Option<f64>,
+}
+
 pub struct Chart {
     pub body: String,
     x: (f64, f64),
@@ -436,6 +444,48 @@ impl Chart {
                 escape(name)
             );
         }
+        chart.finish()
+    }
+
+    /// One row per named quantity: a bar from its least to its largest
+    /// value over some alternatives, and a dot at the reference's value,
+    /// with the names on the left axis and `x` along the bottom.
+    pub fn intervals(width: f64, title: &str, x_label: &str, x: (f64, f64), rows: &[IntervalRow]) -> String {
+        let longest = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0) as f64;
+        let left = (longest * 6.2 + 14.0).clamp(LEFT, width / 2.0);
+        let mut chart = Self::build(width, title, x_label, "", x, (0.0, 1.0), Some(Scale::Linear), left);
+        chart.body = strip_y_ticks(&chart.body);
+        let row = (chart.height - TOP - BOTTOM) / rows.len().max(1) as f64;
+        for (k, r) in rows.iter().enumerate() {
+            let y = TOP + (k as f64 + 0.5) * row;
+            let (a, b) = (chart.px(r.min), chart.px(r.max));
+            let _ = write!(
+                chart.body,
+                r##"<line x1="{a:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="{}" stroke-width="6" stroke-linecap="round" stroke-opacity="0.45" class="data"><title>{}: {} to {}</title></line><text x="{:.2}" y="{:.2}" class="tick" text-anchor="end">{}</text>"##,
+                b.max(a + 0.5),
+                COLORS[0],
+                escape(&r.name),
+                crate::number::readable(r.min),
+                crate::number::readable(r.max),
+                left - 6.0,
+                y + 4.0,
+                escape(&r.name)
+            );
+            if let Some(v) = r.reference {
+                let _ = write!(
+                    chart.body,
+                    r##"<circle cx="{:.2}" cy="{y:.2}" r="4" fill="{}" class="point data"><title>{}: reference {}</title></circle>"##,
+                    chart.px(v),
+                    COLORS[1],
+                    escape(&r.name),
+                    crate::number::readable(v)
+                );
+            }
+        }
+        chart
+            .legend
+            .push(("range over the alternatives".into(), Key::Swatch(COLORS[0])));
+        chart.legend.push(("the reference".into(), Key::Swatch(COLORS[1])));
         chart.finish()
     }
 

@@ -51,6 +51,21 @@ pub struct ClusterArgs {
 }
 
 impl ClusterArgs {
+    /// One process, no checkpoints: what a command without these flags
+    /// runs as.
+    pub fn alone() -> Self {
+        Self {
+            workers: None,
+            processes: None,
+            process: None,
+            hostfile: None,
+            first_port: DEFAULT_FIRST_PORT,
+            connect_timeout: aumann_study::DEFAULT_CONNECT_TIMEOUT.as_secs_f64(),
+            peer_timeout: aumann_study::DEFAULT_PEER_TIMEOUT.as_secs_f64(),
+            checkpoint: None,
+        }
+    }
+
     /// This process's place in a cluster, when any of the cluster options
     /// is given (--checkpoint alone is a run in one process).
     pub fn cluster(&self) -> Result<Option<aumann_study::Cluster>, crate::Error> {

@@ -3,6 +3,7 @@ pub mod bench;
 pub mod cluster;
 pub mod fit;
 pub mod ingest;
+pub mod sensitivity;
 pub mod stance;
 pub mod study;
 pub mod synth;

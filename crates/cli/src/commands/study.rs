@@ -61,6 +61,8 @@ pub struct Args {
     #[command(flatten)]
     fit: crate::options::FitFlags,
     #[command(flatten)]
+    sensitivity: crate::options::SensitivityFlags,
+    #[command(flatten)]
     engine: Engine,
     /// Output directory.
     #[arg(long, default_value = "out/study", value_name = "DIR")]
@@ -137,6 +139,10 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         checkpoints: None,
         fit,
         stances,
+        sensitivity: (args.sensitivity).setting(
+            args.cluster.cluster()?.is_some(),
+            aumann_study::sensitivity::Extent::Default,
+        )?,
     };
     let figures = match (&args.figures, args.no_figures) {
         (Some(dir), _) => Figures::Apart(dir.clone()),
@@ -277,6 +283,7 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
             );
         }
         print_when_and_curves(study);
+        print_sensitivity(study);
         for panel in &study.panels {
             print!("  {} panel of {}: ", panel.kind.name(), panel.size);
             if let Some(why) = &panel.skipped {
@@ -313,6 +320,35 @@ pub fn print_summary(result: &StudyResult, seconds: f64) {
     }
     println!();
     println!("done in {seconds:.1} s");
+}
+
+/// The sensitivity analysis's verdicts, a line each.
+pub fn print_sensitivity(study: &aumann_study::IndicatorStudy) {
+    let Some(s) = &study.sensitivity else {
+        return;
+    };
+    let attributed = s.alternatives.iter().skip(1).filter(|a| a.numbers.is_some()).count();
+    println!(
+        "  sensitivity: {} alternatives ({attributed} attributed) in {:.1} s, {:.1} attributions' worth of gradients: {}",
+        s.alternatives.len() - 1,
+        s.seconds,
+        s.cost_in_attributions,
+        if s.robust {
+            "every conclusion holds under all"
+        } else {
+            "some conclusions change"
+        }
+    );
+    for c in &s.conclusions {
+        println!("    {}: {}", c.statement, c.verdict);
+    }
+    for a in s.alternatives.iter().filter(|a| a.skipped.is_some()) {
+        println!(
+            "    not attributed: {}: {}",
+            a.name,
+            a.skipped.as_deref().unwrap_or_default()
+        );
+    }
 }
 
 /// The timing statistics and the curves' areas, a few lines.

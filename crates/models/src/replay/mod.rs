@@ -237,6 +237,20 @@ impl Replay {
         self.stance[agent.index()]
     }
 
+    /// Replaces every agent's initial stance (`stance` by population id,
+    /// one per agent, each in [0, 1]), and returns the stances it held, by
+    /// population id: a stance alternative re-attributes the same replay
+    /// without building it again.
+    pub fn replace_stance(&mut self, stance: &[f64]) -> Vec<f64> {
+        assert_eq!(stance.len(), self.stance.len(), "one stance per agent");
+        let mut previous = vec![0.0; stance.len()];
+        for (internal, &original) in self.original.iter().enumerate() {
+            previous[original as usize] = self.stance[internal];
+            self.stance[internal] = stance[original as usize];
+        }
+        previous
+    }
+
     /// An agent's follower count (the population's column).
     pub fn followers(&self, agent: ReplayAgent) -> f64 {
         self.followers[agent.index()]

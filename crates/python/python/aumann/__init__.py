@@ -25,7 +25,8 @@ from ._population import (
     ingest_twitter_trees,
     read_population,
 )
-from ._attribution import INDICATORS, PARAMETERS, Attribution, Cluster, attribute, study
+from ._attribution import INDICATORS, PARAMETERS, Attribution, Cluster, attribute, sensitivity, study
+from ._sensitivity import Sensitivity
 from ._fit import Fit, fit
 from ._engine import PathAttribution, ShapleyValues, exact_shapley, path_attribution, permutation_shapley
 from . import plot
@@ -44,6 +45,7 @@ __all__ = [
     "OutputError",
     "PathAttribution",
     "Population",
+    "Sensitivity",
     "ShapleyValues",
     "__version__",
     "attribute",
@@ -57,5 +59,6 @@ __all__ = [
     "permutation_shapley",
     "plot",
     "read_population",
+    "sensitivity",
     "study",
 ]

@@ -6,13 +6,16 @@ import inspect
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 import pandas as pd
 
 from . import _native, _summary
 from ._population import PathLike, Population
 from ._tables import to_frame
+
+if TYPE_CHECKING:
+    from ._sensitivity import Sensitivity
 
 _D = _native.DEFAULTS
 
@@ -87,6 +90,17 @@ class Attribution:
     summary: Dict[str, Any] = field(default_factory=dict)
     population_summary: Dict[str, Any] = field(default_factory=dict)
     fit_summary: Optional[Dict[str, Any]] = None
+    sensitivity_table: Optional[pd.DataFrame] = None
+
+    @property
+    def sensitivity(self) -> Optional["Sensitivity"]:
+        """The sensitivity analysis (docs/sensitivity.md), when
+        ``sensitivity=`` asked for one; else None."""
+        from ._sensitivity import Sensitivity
+
+        if self.sensitivity_table is None or not self.summary.get("sensitivity"):
+            return None
+        return Sensitivity(attribution=self, summary=self.summary, table=self.sensitivity_table)
 
     @property
     def fit(self) -> Optional["Fit"]:
@@ -244,10 +258,13 @@ def _settings(
     fit: Optional[float] = None,
     stances: Any = None,
     panel_draws: int = 1,
+    sensitivity: Optional[str] = "none",
+    baseline: Any = None,
 ) -> Dict[str, Any]:
     from ._errors import InvalidInputError, whole, whole_or_none
     from ._fit import stances_argument
     from ._progress import sink
+    from ._sensitivity import baseline_argument, extent_argument
 
     # The Python keywords' names: a study's panel seed also seeds its
     # rankings, and its panel size is `sample`.
@@ -270,6 +287,10 @@ def _settings(
     return {
         "fit": fit,
         "stances": stances_argument(stances),
+        # None: the default extent in one process, none on a cluster
+        # (where the analysis does not run).
+        "sensitivity": extent_argument(sensitivity or ("none" if cluster is not None and baseline is None else "default")),
+        "baseline": baseline_argument(baseline),
         "checkpoint": None if checkpoint is None else os.fspath(checkpoint),
         "cluster": None if cluster is None else cluster._settings(),
         # With no out, figures=True (the default) has nowhere to go.
@@ -326,7 +347,7 @@ def _run(
                 summaries.setdefault(key, value)
         written.extend(files)
         # The tables come in the summary's order of indicators.
-        for study_summary, (ind, agents, steps, curves) in zip(_summary.field(summary, "indicators"), tables):
+        for study_summary, (ind, agents, steps, curves, robust) in zip(_summary.field(summary, "indicators"), tables):
             attributions.append(
                 Attribution(
                     indicator=ind,
@@ -336,6 +357,7 @@ def _run(
                     summary=study_summary,
                     population_summary=_summary.field(summary, "population"),
                     fit_summary=summary.get("fit"),
+                    sensitivity_table=None if robust is None else to_frame(robust),
                 )
             )
     return summaries, attributions, written
@@ -383,6 +405,8 @@ def attribute(
     fit: bool = False,
     held_out: float = 0.3,
     stances: Any = None,
+    sensitivity: str = "none",
+    baseline: Any = None,
     **parameters: Optional[float],
 ) -> Union[Attribution, Dict[str, Attribution], None]:
     """Attributes an indicator to every agent and every (agent, step), as
@@ -408,7 +432,12 @@ def attribute(
     with them; the result's ``fit`` is that fit. With ``stances`` (a
     DataFrame of external_id, step and stance, or a CSV path), ``fit=True``
     fits polarization's kappa to those stances instead, and the replay
-    starts from the stances observed at step 0.
+    starts from the stances observed at step 0. ``sensitivity="default"``
+    (or "full") attributes again under other baselines, the time-ordered
+    path, other parameter values and stance estimates (and ``baseline``,
+    a DataFrame of external_id, baseline and optionally step, or a CSV):
+    the result's ``sensitivity`` says which conclusions hold under all
+    (docs/sensitivity.md; :func:`sensitivity` is the shortcut).
 
     >>> pop = aumann.generate(agents=5000, days=7, seed=1)
     >>> a = aumann.attribute(pop, "polarization")
@@ -420,7 +449,7 @@ def attribute(
         "all" if indicator == "all" else indicator, network, parameters,
         rule, nodes, tolerance, max_nodes, batch, tiers, curves, ranking_seed, random_rankings,
         latency_quantile, 0, 0, 1, out, False, threads, progress, False, checkpoint, cluster,
-        held_out if fit else None, stances,
+        held_out if fit else None, stances, 1, sensitivity, baseline,
     )  # fmt: skip
     ran = _run(population, settings)
     if ran is None:
@@ -465,6 +494,8 @@ def study(
     fit: bool = False,
     held_out: float = 0.3,
     stances: Any = None,
+    sensitivity: Optional[str] = None,
+    baseline: Any = None,
     **parameters: Optional[float],
 ) -> Optional[Dict[str, Any]]:
     """The study of ``aumann study``: the attribution, its tiers, when and
@@ -485,7 +516,10 @@ def study(
     none. ``fit``, ``held_out`` and ``stances``, ``checkpoint`` and ``cluster`` are
     :func:`attribute`'s (the fit is the summary's "fit"): on a
     cluster, process 0 returns the summary and writes ``out``, the others
-    return None.
+    return None. ``sensitivity`` ("default", "full" or "none"; by default
+    "default" in one process and "none" on a cluster, as on the command
+    line) and ``baseline`` are :func:`attribute`'s: the summary's
+    ``sensitivity`` and the report's "How robust".
 
     >>> summary = aumann.study(pop, out="out/study")        # doctest: +SKIP
     >>> summary["indicators"][0]["tiers"]                  # doctest: +SKIP
@@ -494,10 +528,44 @@ def study(
         indicator, network, parameters, rule, nodes, tolerance,
         max_nodes, batch, tiers, curves, panel_seed, random_rankings, latency_quantile, sample,
         permutations, panel_seed, out, report, threads, progress, figures, checkpoint, cluster,
-        held_out if fit else None, stances, panel_draws,
+        held_out if fit else None, stances, panel_draws, sensitivity, baseline,
     )  # fmt: skip
     ran = _run(population, settings)
     return None if ran is None else ran[0]
+
+
+def sensitivity(
+    population: Population,
+    indicator: str = "polarization",
+    *,
+    extent: str = "full",
+    baseline: Any = None,
+    **options: Any,
+) -> "Sensitivity":
+    """The attribution of ``indicator`` and its sensitivity analysis, as
+    ``aumann sensitivity`` makes them: every alternative (``extent="full"``;
+    "default" is the study's set within its budget), as
+    ``attribute(population, indicator, sensitivity=extent, baseline=baseline,
+    **options)`` makes them, returning its ``sensitivity``.
+
+    >>> s = aumann.sensitivity(pop, "cascade")            # doctest: +SKIP
+    >>> s.conclusions[["statement", "verdict"]]            # doctest: +SKIP
+    """
+    from ._errors import InvalidInputError
+    from ._sensitivity import Sensitivity
+
+    if extent == "none":
+        raise InvalidInputError('sensitivity(extent="none") has nothing to do: choose "default" or "full"')
+    if not isinstance(indicator, str) or indicator == "all":
+        raise InvalidInputError("sensitivity() takes one indicator; loop over aumann.INDICATORS for more")
+    made = attribute(population, indicator, sensitivity=extent, baseline=baseline, **options)
+    if not isinstance(made, Attribution):
+        raise InvalidInputError("sensitivity() runs in one process: cluster= is not taken")
+    result = made.sensitivity
+    if result is None:
+        raise InvalidInputError(f"{indicator} is flat: there is nothing to analyse ({made.flat_cause})")
+    assert isinstance(result, Sensitivity)
+    return result
 
 
 def _with_parameters(function: Any) -> None:
@@ -515,3 +583,4 @@ def _with_parameters(function: Any) -> None:
 
 _with_parameters(attribute)
 _with_parameters(study)
+

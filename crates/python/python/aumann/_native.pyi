@@ -60,7 +60,9 @@ class Population:
 
 def run(
     population: Population, settings: Dict[str, Any]
-) -> Optional[Tuple[str, List[Tuple[str, ArrowBatch, ArrowBatch, Optional[ArrowBatch]]], List[str]]]: ...
+) -> Optional[
+    Tuple[str, List[Tuple[str, ArrowBatch, ArrowBatch, Optional[ArrowBatch], Optional[ArrowBatch]]], List[str]]
+]: ...
 def fit(
     population: Population,
     indicator: str,

@@ -44,7 +44,16 @@ INDICATOR: Tuple[Path, ...] = (
 
 #: Fields of an indicator's entry written only when asked for (the curves
 #: with ``curves=True``); read where present.
-INDICATOR_WHEN_ASKED: Tuple[Path, ...] = (("curves", "seconds"),)
+INDICATOR_WHEN_ASKED: Tuple[Path, ...] = (
+    ("curves", "seconds"),
+    ("sensitivity", "extent"),
+    ("sensitivity", "alternatives"),
+    ("sensitivity", "ranges"),
+    ("sensitivity", "conclusions"),
+    ("sensitivity", "robust"),
+    ("sensitivity", "cost_in_attributions"),
+    ("sensitivity", "seconds"),
+)
 
 DECLARED = frozenset(TOP + POPULATION + INDICATOR + INDICATOR_WHEN_ASKED)
 

@@ -1,0 +1,1102 @@
+//! How sure, and how sensitive: the full-scale attribution made again under
+//! other reasonable choices (the baseline, the path, the indicator's
+//! parameters, the stance estimate), the headline numbers under each, and
+//! which conclusions hold under every one (docs/sensitivity.md).
+//!
+//! Every alternative is a complete attribution with its own completeness
+//! gap, on the study's replay: a baseline or path changes the ends or the
+//! shape of the path, a parameter the indicator, a stance the replay's
+//! starting stances (put back after).
+
+use crate::compare::spearman;
+use crate::tiers::{Tier, shares};
+use crate::when::timing;
+use aumann_data::Dataset;
+use aumann_data::baseline::{BaselineGiven, BaselineTable};
+use aumann_data::progress::Observer;
+use aumann_data::stance::StanceMethod;
+use aumann_engine::{AumannShapley, NodeCount};
+use aumann_models::{
+    AttributeError, Indicator, Local, PathEnds, Replay, ReplayAttribution, attribute_in_time_order, attribute_on,
+};
+use serde::Serialize;
+use std::time::Instant;
+
+/// How many alternatives a sensitivity analysis tries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Extent {
+    /// The half-open and typical-activity baselines (and the user's), the
+    /// time-ordered path, each parameter halved and doubled (or at its
+    /// fitted interval's ends), the label-free stance methods: in that
+    /// order of priority (the user's baseline first, then the half-open
+    /// one, the stances, the parameters, typical activity, the path),
+    /// within [`DEFAULT_BUDGET`].
+    Default,
+    /// Every alternative of the default, whatever it costs, and more
+    /// points of each: baselines at a quarter and three quarters, each
+    /// parameter at a quarter and four times.
+    Full,
+}
+
+/// The default extent's budget, in attributions' worth of gradient
+/// evaluations (the reference's count each): an alternative starts only
+/// if its least cost fits in what is left. A study's attribution is about
+/// half its time at full scale (BENCHMARKS.md), so the analysis keeps the
+/// study within about twice its time without it. Counted in evaluations,
+/// not seconds, so that what runs does not depend on the machine.
+pub const DEFAULT_BUDGET: f64 = 2.0;
+
+impl Extent {
+    /// The names front ends take for an extent, "none" first (no
+    /// analysis).
+    pub const NAMES: [&'static str; 3] = ["none", "default", "full"];
+
+    /// "none" is None.
+    pub fn parse(name: &str) -> Result<Option<Self>, String> {
+        match name {
+            "none" => Ok(None),
+            "default" => Ok(Some(Extent::Default)),
+            "full" => Ok(Some(Extent::Full)),
+            _ => Err(format!(
+                "unknown sensitivity '{name}'; choose one of {}",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+
+    fn fractions(self) -> &'static [f64] {
+        match self {
+            Extent::Default => &[0.5],
+            Extent::Full => &[0.25, 0.5, 0.75],
+        }
+    }
+
+    fn factors(self) -> &'static [f64] {
+        match self {
+            Extent::Default => &[0.5, 2.0],
+            Extent::Full => &[0.25, 0.5, 2.0, 4.0],
+        }
+    }
+}
+
+/// A study's sensitivity analysis: how far it goes, and a user's baseline
+/// to try beside the built-in ones.
+#[derive(Clone, Debug)]
+pub struct SensitivitySpec {
+    pub extent: Extent,
+    pub baseline: Option<BaselineGiven>,
+}
+
+/// The ranking's agreement with the reference that counts as the same
+/// ranking: Spearman's rho at least this.
+pub const RANKING_AGREES: f64 = 0.9;
+/// The share of the reference's top agents that must stay among an
+/// alternative's top agents for the top set to count as the same.
+pub const TOP_SET_HOLDS: f64 = 0.5;
+/// The top agents compared (fewer when fewer agents moved the indicator).
+pub const TOP_K: usize = 100;
+/// The relative completeness gap an alternative refines to (the study's
+/// own tolerance where it is looser): the headline numbers are shares read
+/// to a tenth of a percent, and each alternative reports its gap.
+pub const TOLERANCE: f64 = 1e-4;
+/// Nodes a straight-path alternative starts from (the study's rule, node
+/// limit and batch), half the study's default: on the built-in population
+/// twelve Gauss–Legendre nodes leave gaps near 1e-4 (BENCHMARKS.md).
+pub const START_NODES: usize = 12;
+/// Nodes of each leg of the time-ordered path at first, and the most: the
+/// count doubles until the whole path's relative gap is within
+/// [`TOLERANCE`].
+pub const LEG_START_NODES: usize = 4;
+pub const LEG_MAX_NODES: usize = 64;
+
+/// The headline numbers of one attribution.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Headline {
+    /// F(x) − F(x'): the total attributed.
+    pub delta: f64,
+    /// Each tier's share of the attribution's mass (Σ|φ|).
+    pub head_share: f64,
+    pub middle_share: f64,
+    pub tail_share: f64,
+    /// The middle tier's and the tail's together.
+    pub outside_head_share: f64,
+    /// Gini coefficient of |φ| over every agent.
+    pub gini: f64,
+    /// The top 1% of agents' share of Σ|φ|.
+    pub top_percent_share: f64,
+    /// The first step by which the cumulative φ reaches the study's
+    /// latency quantile of the total.
+    pub latency_step: Option<usize>,
+    pub synchronization: Option<f64>,
+    /// The share of the reference's top agents (by φ in the direction of
+    /// ΔF, at most [`TOP_K`]) that are among this attribution's as many
+    /// top agents.
+    pub top_overlap: f64,
+    /// Spearman's rho of the agents' φ with the reference's, over the
+    /// agents with φ ≠ 0 in either (agents idle in both tie at 0 in both
+    /// and would only raise it).
+    pub spearman: Option<f64>,
+}
+
+impl Headline {
+    /// (name, value) of every number, in the order of the tables.
+    pub fn numbers(&self) -> Numbers {
+        [
+            ("delta", Some(self.delta)),
+            ("head_share", Some(self.head_share)),
+            ("middle_share", Some(self.middle_share)),
+            ("tail_share", Some(self.tail_share)),
+            ("outside_head_share", Some(self.outside_head_share)),
+            ("gini", Some(self.gini)),
+            ("top_percent_share", Some(self.top_percent_share)),
+            ("latency_step", self.latency_step.map(|s| s as f64)),
+            ("synchronization", self.synchronization),
+            ("top_overlap", Some(self.top_overlap)),
+            ("spearman", self.spearman),
+        ]
+    }
+}
+
+/// A headline's numbers by name, in the tables' order.
+pub type Numbers = [(&'static str, Option<f64>); 11];
+
+/// One alternative and what it gave.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlternativeResult {
+    /// baseline, path, parameter or stance ("reference" for the study's
+    /// own attribution).
+    pub group: &'static str,
+    /// What was chosen, in words.
+    pub name: String,
+    /// Why it was not attributed, when it was not; the numbers are then
+    /// absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// What a reader must know about it (rows of a user's baseline left
+    /// out, a stance method's orientation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub value_input: f64,
+    pub value_baseline: f64,
+    pub gap: f64,
+    pub relative_gap: f64,
+    pub converged: bool,
+    /// Whether the indicator is flat along this alternative's path (no
+    /// numbers then).
+    pub flat: bool,
+    pub gradient_evaluations: usize,
+    pub seconds: f64,
+    pub numbers: Option<Headline>,
+}
+
+/// One headline number's range over the alternatives attributed (the
+/// reference among them).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NumberRange {
+    pub number: &'static str,
+    pub reference: Option<f64>,
+    pub min: f64,
+    pub max: f64,
+    /// The alternatives that give the least and the largest value.
+    pub min_under: String,
+    pub max_under: String,
+}
+
+/// One conclusion of the reference attribution and whether every
+/// alternative keeps it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Conclusion {
+    /// The conclusion as the reference draws it.
+    pub statement: String,
+    /// Alternatives attributed (the reference not counted).
+    pub tried: usize,
+    /// Those under which it still holds.
+    pub holds: usize,
+    /// Where it does not: each alternative's name and its value.
+    pub changes_under: Vec<String>,
+    /// In words: "holds under all 9 alternatives", or which change it.
+    pub verdict: String,
+}
+
+/// A sensitivity analysis of one indicator.
+#[derive(Clone, Debug, Serialize)]
+pub struct SensitivityResult {
+    pub extent: Extent,
+    /// The reference first, then every alternative, in the order run.
+    pub alternatives: Vec<AlternativeResult>,
+    pub ranges: Vec<NumberRange>,
+    pub conclusions: Vec<Conclusion>,
+    /// Whether every conclusion holds under every alternative attributed.
+    pub robust: bool,
+    /// Gradient evaluations of the alternatives over the reference's: the
+    /// analysis's cost in single attributions.
+    pub cost_in_attributions: f64,
+    pub seconds: f64,
+}
+
+/// What the analysis needs of the study beyond the replay.
+pub(crate) struct Reference<'a> {
+    pub data: &'a Dataset,
+    pub attribution: &'a ReplayAttribution,
+    pub tiers: &'a [Tier],
+    pub engine: &'a AumannShapley,
+    pub latency_quantile: f64,
+    /// The fit's 95% intervals of this indicator's parameters, by name,
+    /// when the study fitted them: (lower, upper), either end None where
+    /// the interval reaches the parameter's bound.
+    pub fitted: Vec<(&'static str, [Option<f64>; 2])>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SensitivityError {
+    #[error("the user's baseline: {0}")]
+    Baseline(#[from] aumann_data::baseline::BaselineError),
+    #[error(transparent)]
+    Attribute(#[from] AttributeError),
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// Reads the user's baseline against `data` when the analysis has one, so
+/// that a bad table is refused before the replay is built.
+pub(crate) fn check_inputs(data: &Dataset, config: &crate::StudyConfig) -> Result<(), SensitivityError> {
+    if let Some(given) = config.sensitivity.as_ref().and_then(|s| s.baseline.as_ref()) {
+        given.read(data)?;
+    }
+    Ok(())
+}
+
+/// One alternative, before it runs.
+enum Choice {
+    /// Every gate at b.
+    Fraction(f64),
+    /// Each agent's gates at the share of the window's steps it acted in.
+    Typical,
+    /// The user's table, as one baseline value per gate.
+    Table(Vec<f64>),
+    TimeOrdered,
+    Parameter(Indicator),
+    Stance(StanceMethod),
+    /// Listed, not attributed: why.
+    Unavailable(String),
+}
+
+struct Planned {
+    /// Lower runs first within the default's budget.
+    priority: u8,
+    group: &'static str,
+    name: String,
+    note: Option<String>,
+    choice: Choice,
+}
+
+/// Runs the analysis of the reference's indicator on `replay` (whose
+/// stances it changes and puts back), telling `progress` which
+/// alternative runs.
+pub(crate) fn analyse(
+    replay: &mut Replay,
+    reference: &Reference<'_>,
+    spec: &SensitivitySpec,
+    progress: &dyn Observer,
+) -> Result<SensitivityResult, SensitivityError> {
+    let started = Instant::now();
+    let indicator = reference.attribution.indicator;
+    let plan = plan(replay, reference, spec)?;
+    let reference_numbers = headline(reference, replay, reference.attribution, None);
+    let g = &reference.attribution.gates;
+    let mut alternatives = vec![AlternativeResult {
+        group: "reference",
+        name: "the study's attribution: straight path from everyone silent, parameters as used".into(),
+        skipped: None,
+        note: None,
+        value_input: g.value_input,
+        value_baseline: g.value_baseline,
+        gap: g.gap(),
+        relative_gap: g.relative_gap(),
+        converged: g.converged(),
+        flat: g.flat,
+        gradient_evaluations: g.gradient_evaluations,
+        seconds: g.elapsed.as_secs_f64(),
+        numbers: Some(reference_numbers),
+    }];
+    let total = plan.len();
+    let mut spent = 0;
+    let budget = (spec.extent == Extent::Default)
+        .then_some(DEFAULT_BUDGET * reference.attribution.gates.gradient_evaluations as f64);
+    for (k, planned) in plan.into_iter().enumerate() {
+        if progress.interrupted() {
+            return Err(SensitivityError::Interrupted);
+        }
+        if let Some(budget) = budget
+            && (spent + least_cost(&planned.choice, replay)) as f64 > budget
+        {
+            let why = format!(
+                "not run within the default budget ({DEFAULT_BUDGET} attributions' worth of gradient evaluations, \
+                 {budget:.0} here; {spent} spent): --sensitivity full runs every alternative"
+            );
+            alternatives.push(skipped(&planned, why));
+            continue;
+        }
+        progress.stage(
+            &format!(
+                "sensitivity ({}): {} of {total}, {}",
+                indicator.name(),
+                k + 1,
+                planned.name
+            ),
+            None,
+        );
+        let began = Instant::now();
+        let made = run_one(replay, reference, &planned.choice, progress);
+        let seconds = began.elapsed().as_secs_f64();
+        let result = match made {
+            Err(SensitivityError::Interrupted) => return Err(SensitivityError::Interrupted),
+            Err(why) => skipped(&planned, why.to_string()),
+            Ok(Err(why)) => skipped(&planned, why),
+            Ok(Ok(attribution)) => {
+                let g = &attribution.gates;
+                spent += g.gradient_evaluations;
+                let flat = attribution.flat.is_some() || g.flat;
+                AlternativeResult {
+                    group: planned.group,
+                    name: planned.name,
+                    skipped: None,
+                    note: planned.note,
+                    value_input: g.value_input,
+                    value_baseline: g.value_baseline,
+                    gap: g.gap(),
+                    relative_gap: g.relative_gap(),
+                    converged: g.converged(),
+                    flat,
+                    gradient_evaluations: g.gradient_evaluations,
+                    seconds,
+                    numbers: (!flat).then(|| headline(reference, replay, &attribution, Some(reference.attribution))),
+                }
+            }
+        };
+        alternatives.push(result);
+    }
+    let ranges = ranges(&alternatives);
+    let conclusions = conclusions(&alternatives);
+    Ok(SensitivityResult {
+        extent: spec.extent,
+        robust: conclusions.iter().all(|c| c.holds == c.tried),
+        cost_in_attributions: spent as f64 / reference.attribution.gates.gradient_evaluations.max(1) as f64,
+        alternatives,
+        ranges,
+        conclusions,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn skipped(planned: &Planned, why: String) -> AlternativeResult {
+    AlternativeResult {
+        group: planned.group,
+        name: planned.name.clone(),
+        skipped: Some(why),
+        note: planned.note.clone(),
+        value_input: f64::NAN,
+        value_baseline: f64::NAN,
+        gap: f64::NAN,
+        relative_gap: f64::NAN,
+        converged: false,
+        flat: false,
+        gradient_evaluations: 0,
+        seconds: 0.0,
+        numbers: None,
+    }
+}
+
+/// The alternatives to try, in order: baselines, the path, parameters,
+/// stances.
+fn plan(replay: &Replay, reference: &Reference<'_>, spec: &SensitivitySpec) -> Result<Vec<Planned>, SensitivityError> {
+    let indicator = reference.attribution.indicator;
+    let mut plan = Vec::new();
+    for &b in spec.extent.fractions() {
+        plan.push(Planned {
+            priority: 1,
+            group: "baseline",
+            name: format!("every gate at {b} (each agent at {}% of what it did)", 100.0 * b),
+            note: None,
+            choice: Choice::Fraction(b),
+        });
+    }
+    plan.push(Planned {
+        priority: 4,
+        group: "baseline",
+        name: "typical activity (each agent's gates at the share of steps it acted in)".into(),
+        note: None,
+        choice: Choice::Typical,
+    });
+    if let Some(given) = &spec.baseline {
+        let table = given.read(reference.data)?;
+        let (gates, without_gate) = table_gates(replay, &table);
+        let mut left = Vec::new();
+        if table.unknown_accounts > 0 {
+            left.push(format!(
+                "{} of {} rows name accounts the population does not have",
+                table.unknown_accounts, table.rows
+            ));
+        }
+        if without_gate > 0 {
+            left.push(format!(
+                "{without_gate} rows give a step at which the agent did nothing (no gate to set)"
+            ));
+        }
+        plan.push(Planned {
+            priority: 0,
+            group: "baseline",
+            name: format!(
+                "the user's baseline ({} agents, {} agent-steps; everyone else silent)",
+                table.per_agent.len(),
+                table.per_step.len()
+            ),
+            note: (!left.is_empty()).then(|| format!("skipped: {}", left.join("; "))),
+            choice: Choice::Table(gates),
+        });
+    }
+    if replay.steps() > 1 {
+        plan.push(Planned {
+            priority: 5,
+            group: "path",
+            name: "time-ordered (each step's gates opened after the steps before)".into(),
+            note: None,
+            choice: Choice::TimeOrdered,
+        });
+    }
+    let declaration = indicator.declaration();
+    for (parameter, value) in declaration.parameters.iter().zip(indicator.parameter_values()) {
+        let fitted = reference.fitted.iter().find(|(name, _)| *name == parameter.name);
+        let Some(value) = value else {
+            plan.push(Planned {
+                priority: 3,
+                group: "parameter",
+                name: format!("{} ({})", parameter.name, parameter.when_absent),
+                note: None,
+                choice: Choice::Unavailable("the parameter is taken from the data: no value to vary".into()),
+            });
+            continue;
+        };
+        let mut points: Vec<(f64, String)> = match fitted {
+            Some((_, [lower, upper])) => [(lower, "the fitted interval's lower end"), (upper, "its upper end")]
+                .into_iter()
+                .filter_map(|(end, what)| end.map(|v| (v, what.to_string())))
+                .collect(),
+            None => (spec.extent.factors().iter())
+                .map(|&f| (value * f, format!("{f} times the value used")))
+                .collect(),
+        };
+        points.retain(|(v, _)| parameter.bounds.contains(*v) && *v != value);
+        if points.is_empty() && fitted.is_none() {
+            let why = if value == 0.0 {
+                "0 has no multiples".to_string()
+            } else {
+                format!("no multiple of {value} lies in {}", parameter.bounds.interval())
+            };
+            plan.push(Planned {
+                priority: 3,
+                group: "parameter",
+                name: format!("{} = {value}", parameter.name),
+                note: None,
+                choice: Choice::Unavailable(why),
+            });
+        }
+        for (v, what) in points {
+            plan.push(Planned {
+                priority: 3,
+                group: "parameter",
+                name: format!("{} = {} ({what})", parameter.name, crate::number::readable(v)),
+                note: None,
+                choice: Choice::Parameter(crate::study::with_parameters(indicator, &|p| {
+                    (p == parameter.name).then_some(v)
+                })),
+            });
+        }
+    }
+    if matches!(indicator, Indicator::Polarization(_)) {
+        for method in [StanceMethod::Follows, StanceMethod::Engagements] {
+            plan.push(Planned {
+                priority: 2,
+                group: "stance",
+                name: format!("stances estimated by the {} method", method.name()),
+                note: None,
+                choice: Choice::Stance(method),
+            });
+        }
+    }
+    if spec.extent == Extent::Default {
+        plan.sort_by_key(|p| p.priority);
+    }
+    Ok(plan)
+}
+
+/// The fewest gradient evaluations `choice` can cost: its first level.
+fn least_cost(choice: &Choice, replay: &Replay) -> usize {
+    match choice {
+        Choice::Unavailable(_) => 0,
+        Choice::TimeOrdered => LEG_START_NODES * replay.steps(),
+        _ => START_NODES,
+    }
+}
+
+/// The user's table as one baseline per gate (0 where it says nothing),
+/// and how many of its per-step rows name a step at which the agent has no
+/// gate.
+fn table_gates(replay: &Replay, table: &BaselineTable) -> (Vec<f64>, usize) {
+    let mut per_agent = vec![None; replay.agents()];
+    for &(agent, b) in &table.per_agent {
+        per_agent[agent as usize] = Some(b);
+    }
+    let mut per_step: std::collections::HashMap<(u32, u32), f64> =
+        table.per_step.iter().map(|&(a, s, b)| ((a, s), b)).collect();
+    let gates = replay
+        .gate_ids()
+        .map(|g| {
+            let (agent, step) = (replay.gate_agent(g), replay.gate_step(g));
+            per_step
+                .remove(&(agent, step))
+                .or(per_agent[agent as usize])
+                .unwrap_or(0.0)
+        })
+        .collect();
+    (gates, per_step.len())
+}
+
+/// Each gate at the share of the window's steps in which its agent has a
+/// gate.
+fn typical_gates(replay: &Replay) -> Vec<f64> {
+    let mut gates_of = vec![0usize; replay.agents()];
+    for g in replay.gate_ids() {
+        gates_of[replay.gate_replay_agent(g).index()] += 1;
+    }
+    let steps = replay.steps() as f64;
+    replay
+        .gate_ids()
+        .map(|g| gates_of[replay.gate_replay_agent(g).index()] as f64 / steps)
+        .collect()
+}
+
+/// The relative gap alternatives refine to: [`TOLERANCE`], or the study's
+/// if looser.
+fn tolerance(engine: &AumannShapley) -> f64 {
+    match engine.nodes {
+        NodeCount::Adaptive { tolerance, .. } => tolerance.max(TOLERANCE),
+        NodeCount::Fixed(_) => TOLERANCE,
+    }
+}
+
+/// The engine of a straight-path alternative: the study's, adaptive from
+/// [`START_NODES`] to [`TOLERANCE`]; a study at a fixed node count keeps
+/// it (the user chose it).
+fn alternative_engine(engine: &AumannShapley) -> AumannShapley {
+    match engine.nodes {
+        NodeCount::Adaptive { max, .. } => {
+            let start = START_NODES.max(engine.rule.min_nodes()).min(max);
+            engine.clone().adaptive(start, max, tolerance(engine))
+        }
+        NodeCount::Fixed(_) => engine.clone(),
+    }
+}
+
+/// One alternative's attribution, or why it could not be made.
+fn run_one(
+    replay: &mut Replay,
+    reference: &Reference<'_>,
+    choice: &Choice,
+    progress: &dyn Observer,
+) -> Result<Result<ReplayAttribution, String>, SensitivityError> {
+    let indicator = reference.attribution.indicator;
+    let engine = &alternative_engine(reference.engine);
+    let observer = |p: &aumann_engine::Progress| {
+        progress.advance(p.evaluations as u64, p.expected as u64, "gradient evaluations");
+        if progress.interrupted() {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    };
+    let straight = |replay: &Replay, indicator: Indicator, ends: PathEnds<'_>| {
+        attribute_on(&Local, replay, indicator, engine, ends, &observer, None).map(|r| r.expect("one process"))
+    };
+    let ones = vec![1.0; replay.players()];
+    let made = match choice {
+        Choice::Unavailable(why) => return Ok(Err(why.clone())),
+        Choice::Fraction(b) => straight(
+            replay,
+            indicator,
+            PathEnds::Between {
+                input: &ones,
+                baseline: &vec![*b; replay.players()],
+            },
+        ),
+        Choice::Typical => straight(
+            replay,
+            indicator,
+            PathEnds::Between {
+                input: &ones,
+                baseline: &typical_gates(replay),
+            },
+        ),
+        Choice::Table(gates) => straight(
+            replay,
+            indicator,
+            PathEnds::Between {
+                input: &ones,
+                baseline: gates,
+            },
+        ),
+        Choice::Parameter(other) => straight(replay, *other, PathEnds::Silence),
+        Choice::TimeOrdered => time_ordered(replay, indicator, reference.engine, progress),
+        Choice::Stance(method) => {
+            let mut data = reference.data.clone();
+            let request = aumann_data::stance::StanceRequest {
+                method: *method,
+                file: None,
+                ca: Default::default(),
+            };
+            if let Err(why) = aumann_data::stance::apply(&mut data, &request) {
+                return Ok(Err(why.to_string()));
+            }
+            if data.population.stance == reference.data.population.stance {
+                return Ok(Err(
+                    "the population's stances are this method's: the reference already uses them".into(),
+                ));
+            }
+            let previous = replay.replace_stance(&data.population.stance);
+            let made = straight(replay, indicator, PathEnds::Silence);
+            replay.replace_stance(&previous);
+            made
+        }
+    };
+    match made {
+        Ok(a) => Ok(Ok(a)),
+        Err(AttributeError::Engine {
+            source: aumann_engine::Error::Interrupted { .. },
+            ..
+        }) => Err(SensitivityError::Interrupted),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// The time-ordered path from silence, each leg at [`LEG_START_NODES`]
+/// Gauss–Legendre nodes (the study's rule where it is another), doubled
+/// until the whole path's relative gap meets the study's tolerance or the
+/// legs reach [`LEG_MAX_NODES`].
+fn time_ordered(
+    replay: &Replay,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    progress: &dyn Observer,
+) -> Result<ReplayAttribution, AttributeError> {
+    let tolerance = tolerance(engine);
+    let steps = replay.steps();
+    let mut nodes = LEG_START_NODES.max(engine.rule.min_nodes());
+    let mut spent = 0;
+    loop {
+        let leg_engine = engine.clone().fixed(nodes);
+        let observer = |step: usize, p: &aumann_engine::Progress| {
+            let detail = format!("legs of {nodes} nodes, step {} of {steps}", step + 1);
+            progress.advance(step as u64, steps as u64, &detail);
+            let _ = p;
+            if progress.interrupted() {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        };
+        let mut made = attribute_in_time_order(replay, indicator, &leg_engine, PathEnds::Silence, &observer)?;
+        spent += made.gates.gradient_evaluations;
+        made.gates.gradient_evaluations = spent;
+        made.gates.tolerance = Some(tolerance);
+        if made.gates.within(tolerance) || nodes >= LEG_MAX_NODES {
+            return Ok(made);
+        }
+        nodes *= 2;
+    }
+}
+
+/// The headline numbers of `attribution`, compared with `reference` where
+/// given (the reference's own overlap is 1 and its rho 1).
+fn headline(
+    context: &Reference<'_>,
+    replay: &Replay,
+    attribution: &ReplayAttribution,
+    reference: Option<&ReplayAttribution>,
+) -> Headline {
+    let data = context.data;
+    let phi = &attribution.agent_phi;
+    let tiers = shares(phi, &data.population.followers, context.tiers);
+    let share = |t: Tier| tiers.iter().find(|s| s.tier == t).map_or(0.0, |s| s.abs_share);
+    let timing = timing(
+        phi,
+        &attribution.gates.phi,
+        &attribution.gate_steps,
+        replay.steps(),
+        &data.population.stance,
+        None,
+        context.latency_quantile,
+    );
+    let (top_overlap, rho) = match reference {
+        None => (1.0, Some(1.0)),
+        Some(r) => {
+            let delta = r.gates.target();
+            (
+                overlap(&r.agent_phi, delta, phi, attribution.gates.target()),
+                movers_spearman(phi, &r.agent_phi),
+            )
+        }
+    };
+    Headline {
+        delta: attribution.gates.target(),
+        head_share: share(Tier::Head),
+        middle_share: share(Tier::Middle),
+        tail_share: share(Tier::Tail),
+        outside_head_share: share(Tier::Middle) + share(Tier::Tail),
+        gini: timing.gini,
+        top_percent_share: timing.top_percent_share,
+        latency_step: timing.latency_step,
+        synchronization: timing.synchronization,
+        top_overlap,
+        spearman: rho,
+    }
+}
+
+/// Spearman's rho of `a` and `b` over the agents nonzero in either, each
+/// side's values first rounded to a grid of [`TIE`] times its largest |φ|:
+/// agents whose φ are equal up to the quadrature's rounding (the same
+/// activity and followers, say) tie rather than rank by their last bits.
+fn movers_spearman(a: &[f64], b: &[f64]) -> Option<f64> {
+    let grid = |v: &[f64]| {
+        let step = TIE * v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        move |x: f64| if step > 0.0 { (x / step).round() } else { x }
+    };
+    let (ga, gb) = (grid(a), grid(b));
+    let (x, y): (Vec<f64>, Vec<f64>) = (a.iter().zip(b))
+        .filter(|(x, y)| **x != 0.0 || **y != 0.0)
+        .map(|(x, y)| (ga(*x), gb(*y)))
+        .unzip();
+    spearman(&x, &y)
+}
+
+/// φ that agree to this share of the largest |φ| tie in the ranking's
+/// rho: far above the quadrature's rounding, far below any difference a
+/// reader would call a rank.
+pub const TIE: f64 = 1e-9;
+
+/// The agents first by φ in the direction of ΔF: at most [`TOP_K`], those
+/// that pushed that way.
+fn top_set(phi: &[f64], delta: f64) -> Vec<usize> {
+    let sign = if delta < 0.0 { -1.0 } else { 1.0 };
+    let mut order: Vec<usize> = (0..phi.len()).filter(|&a| sign * phi[a] > 0.0).collect();
+    order.sort_by(|&a, &b| (sign * phi[b]).total_cmp(&(sign * phi[a])).then(a.cmp(&b)));
+    order.truncate(TOP_K);
+    order
+}
+
+/// The share of the reference's top set among the alternative's top set
+/// of the same size (1 when the reference has no top set).
+pub fn overlap(reference: &[f64], reference_delta: f64, other: &[f64], other_delta: f64) -> f64 {
+    let first = top_set(reference, reference_delta);
+    if first.is_empty() {
+        return 1.0;
+    }
+    let mut second = top_set(other, other_delta);
+    second.truncate(first.len());
+    let second: std::collections::HashSet<usize> = second.into_iter().collect();
+    first.iter().filter(|a| second.contains(a)).count() as f64 / first.len() as f64
+}
+
+fn ranges(alternatives: &[AlternativeResult]) -> Vec<NumberRange> {
+    let with_numbers: Vec<(&AlternativeResult, Numbers)> = alternatives
+        .iter()
+        .filter_map(|a| a.numbers.as_ref().map(|n| (a, n.numbers())))
+        .collect();
+    let Some((_, first)) = with_numbers.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .filter_map(|k| {
+            let values: Vec<(f64, &str)> = with_numbers
+                .iter()
+                .filter_map(|(a, n)| n[k].1.map(|v| (v, a.name.as_str())))
+                .collect();
+            let (min, min_under) = values.iter().copied().min_by(|a, b| a.0.total_cmp(&b.0))?;
+            let (max, max_under) = values.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0))?;
+            Some(NumberRange {
+                number: first[k].0,
+                reference: alternatives[0].numbers.as_ref().and_then(|n| n.numbers()[k].1),
+                min,
+                max,
+                min_under: min_under.to_string(),
+                max_under: max_under.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// A conclusion: its statement from the reference's numbers, and the test
+/// an alternative's numbers pass when it holds (with the value to name
+/// when it does not).
+struct Test {
+    statement: String,
+    holds: Box<HoldsUnder>,
+}
+
+/// Whether a conclusion holds under an alternative's numbers, and the value
+/// to name when it does not.
+type HoldsUnder = dyn Fn(&Headline) -> (bool, String);
+
+fn tests(reference: &Headline) -> Vec<Test> {
+    fn pct(v: f64) -> String {
+        format!("{:.1}%", 100.0 * v)
+    }
+    let rises = reference.delta >= 0.0;
+    let outside = reference.outside_head_share > 0.5;
+    let largest = |h: &Headline| {
+        [
+            (h.head_share, "the head"),
+            (h.middle_share, "the middle tier"),
+            (h.tail_share, "the tail"),
+        ]
+        .into_iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| name)
+        .expect("three tiers")
+    };
+    let reference_largest = largest(reference);
+    let mut all = vec![
+        Test {
+            statement: format!(
+                "the indicator {} over the window",
+                if rises { "rises" } else { "falls" }
+            ),
+            holds: Box::new(move |h| ((h.delta >= 0.0) == rises, format!("ΔF {:.4e}", h.delta))),
+        },
+        Test {
+            statement: if outside {
+                format!(
+                    "most of the attribution lies outside the head tier ({} in the middle tier and the tail)",
+                    pct(reference.outside_head_share)
+                )
+            } else {
+                format!(
+                    "most of the attribution lies in the head tier ({})",
+                    pct(reference.head_share)
+                )
+            },
+            holds: Box::new(move |h| {
+                (
+                    (h.outside_head_share > 0.5) == outside,
+                    format!("{} outside the head", pct(h.outside_head_share)),
+                )
+            }),
+        },
+        Test {
+            statement: format!("{reference_largest} holds the largest share of the attribution"),
+            holds: Box::new(move |h| {
+                let l = largest(h);
+                (l == reference_largest, format!("{l} holds the largest"))
+            }),
+        },
+        Test {
+            statement: format!(
+                "the top agents stay the same (at least {:.0}% of the reference's top {} among the alternative's)",
+                100.0 * TOP_SET_HOLDS,
+                TOP_K
+            ),
+            holds: Box::new(|h| (h.top_overlap >= TOP_SET_HOLDS, format!("{} kept", pct(h.top_overlap)))),
+        },
+        Test {
+            statement: format!(
+                "the agents' ranking agrees with the reference's (Spearman's rho at least {RANKING_AGREES})"
+            ),
+            holds: Box::new(|h| match h.spearman {
+                Some(r) => (r >= RANKING_AGREES, format!("rho {r:.3}")),
+                None => (false, "rho undefined".into()),
+            }),
+        },
+    ];
+    if let Some(step) = reference.latency_step {
+        all.push(Test {
+            statement: format!("the outcome is produced by step {step} (the latency T*)"),
+            holds: Box::new(move |h| match h.latency_step {
+                Some(s) => (s == step, format!("T* = {s}")),
+                None => (false, "no latency".into()),
+            }),
+        });
+    }
+    all
+}
+
+fn conclusions(alternatives: &[AlternativeResult]) -> Vec<Conclusion> {
+    let Some(reference) = alternatives.first().and_then(|a| a.numbers.as_ref()) else {
+        return Vec::new();
+    };
+    let attributed: Vec<(&str, &Headline)> = alternatives[1..]
+        .iter()
+        .filter_map(|a| a.numbers.as_ref().map(|n| (a.name.as_str(), n)))
+        .collect();
+    tests(reference)
+        .into_iter()
+        .map(|test| {
+            let changes_under: Vec<String> = attributed
+                .iter()
+                .filter_map(|(name, h)| {
+                    let (holds, value) = (test.holds)(h);
+                    (!holds).then(|| format!("{name}: {value}"))
+                })
+                .collect();
+            let tried = attributed.len();
+            let holds = tried - changes_under.len();
+            let verdict = if tried == 0 {
+                "no alternative was attributed".to_string()
+            } else if changes_under.is_empty() {
+                format!("holds under all {tried} alternatives")
+            } else {
+                format!(
+                    "holds under {holds} of {tried} alternatives; changes under {}",
+                    changes_under.join("; ")
+                )
+            };
+            Conclusion {
+                statement: test.statement,
+                tried,
+                holds,
+                changes_under,
+                verdict,
+            }
+        })
+        .collect()
+}
+
+/// The sensitivity table of one indicator: one row per alternative and
+/// number (alternative, group, number, value; value null where the number
+/// is undefined or the alternative was not attributed).
+pub fn table(result: &SensitivityResult) -> Result<arrow_array::RecordBatch, arrow_schema::ArrowError> {
+    use aumann_data::format::{Column, record_batch};
+    let (mut alternative, mut group, mut number, mut value) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let names = Headline::numbers(&Headline {
+        delta: 0.0,
+        head_share: 0.0,
+        middle_share: 0.0,
+        tail_share: 0.0,
+        outside_head_share: 0.0,
+        gini: 0.0,
+        top_percent_share: 0.0,
+        latency_step: None,
+        synchronization: None,
+        top_overlap: 0.0,
+        spearman: None,
+    })
+    .map(|(name, _)| name);
+    for a in &result.alternatives {
+        let values = a.numbers.as_ref().map(Headline::numbers);
+        for (k, name) in names.iter().enumerate() {
+            alternative.push(a.name.clone());
+            group.push(a.group);
+            number.push(*name);
+            value.push(values.as_ref().and_then(|v| v[k].1));
+        }
+        for (name, v) in [
+            ("relative_gap", a.relative_gap),
+            ("gradient_evaluations", a.gradient_evaluations as f64),
+        ] {
+            alternative.push(a.name.clone());
+            group.push(a.group);
+            number.push(name);
+            value.push(a.skipped.is_none().then_some(v));
+        }
+    }
+    record_batch(
+        vec![
+            Column::Str("alternative", &alternative),
+            Column::Strs("group", group),
+            Column::Strs("number", number),
+            Column::OptF64("value", value),
+        ],
+        None,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers(delta: f64, outside: f64, spearman: f64, overlap: f64) -> Headline {
+        Headline {
+            delta,
+            head_share: 1.0 - outside,
+            middle_share: outside * 0.4,
+            tail_share: outside * 0.6,
+            outside_head_share: outside,
+            gini: 0.5,
+            top_percent_share: 0.2,
+            latency_step: Some(3),
+            synchronization: Some(0.9),
+            top_overlap: overlap,
+            spearman: Some(spearman),
+        }
+    }
+
+    fn alternative(name: &str, numbers: Option<Headline>) -> AlternativeResult {
+        AlternativeResult {
+            group: "baseline",
+            name: name.into(),
+            skipped: numbers.is_none().then(|| "not run".into()),
+            note: None,
+            value_input: 1.0,
+            value_baseline: 0.0,
+            gap: 0.0,
+            relative_gap: 0.0,
+            converged: true,
+            flat: false,
+            gradient_evaluations: 12,
+            seconds: 0.0,
+            numbers,
+        }
+    }
+
+    #[test]
+    fn a_conclusion_names_each_alternative_that_changes_it_with_its_value_and_skipped_ones_are_not_counted() {
+        let all = vec![
+            alternative("reference", Some(numbers(2.0, 0.7, 1.0, 1.0))),
+            alternative("A", Some(numbers(1.0, 0.4, 0.95, 0.9))),
+            alternative("B", Some(numbers(-0.5, 0.8, 0.5, 0.3))),
+            alternative("C", None),
+        ];
+        let c = conclusions(&all);
+        let find = |start: &str| c.iter().find(|c| c.statement.starts_with(start)).unwrap();
+        let rises = find("the indicator rises");
+        assert_eq!((rises.tried, rises.holds), (2, 1));
+        assert_eq!(rises.changes_under, vec!["B: ΔF -5.0000e-1".to_string()]);
+        let outside = find("most of the attribution lies outside the head tier (70.0%");
+        assert_eq!(outside.changes_under, vec!["A: 40.0% outside the head".to_string()]);
+        assert_eq!(
+            outside.verdict,
+            "holds under 1 of 2 alternatives; changes under A: 40.0% outside the head"
+        );
+        let ranking = find("the agents' ranking agrees");
+        assert_eq!(ranking.changes_under, vec!["B: rho 0.500".to_string()]);
+        let top = find("the top agents stay the same");
+        assert_eq!(top.changes_under, vec!["B: 30.0% kept".to_string()]);
+        let latency = find("the outcome is produced by step 3");
+        assert_eq!(latency.verdict, "holds under all 2 alternatives");
+        let ranges = ranges(&all);
+        let outside = ranges.iter().find(|r| r.number == "outside_head_share").unwrap();
+        assert_eq!((outside.min, outside.max), (0.4, 0.8));
+        assert_eq!((outside.min_under.as_str(), outside.max_under.as_str()), ("A", "B"));
+        assert_eq!(outside.reference, Some(0.7));
+    }
+
+    #[test]
+    fn the_top_set_follows_the_direction_of_the_change_and_is_cut_to_the_references_size() {
+        // ΔF < 0: the top agents are those with the most negative phi.
+        let reference = [-3.0, -2.0, 1.0, 0.0];
+        assert_eq!(top_set(&reference, -1.0), vec![0, 1]);
+        assert_eq!(overlap(&reference, -1.0, &[-1.0, 0.5, 0.2, -4.0], -1.0), 0.5);
+        assert_eq!(overlap(&reference, -1.0, &reference, -1.0), 1.0);
+        // No agent pushed the way it went: nothing to lose.
+        assert_eq!(overlap(&[0.0, 0.0], 1.0, &[1.0, 2.0], 1.0), 1.0);
+    }
+}

@@ -1,0 +1,336 @@
+//! The sensitivity analysis (docs/sensitivity.md): every alternative is an
+//! attribution whose numbers are checked against what is known apart from
+//! the analysis (the linear control's closed form, forward replays, a
+//! study on a population with the other stances).
+
+use aumann_data::Dataset;
+use aumann_data::baseline::BaselineGiven;
+use aumann_data::synth::{SynthParams, generate};
+use aumann_models::Indicator;
+use aumann_models::indicators::CascadeParams;
+use aumann_study::sensitivity::{AlternativeResult, Extent, SensitivityResult, SensitivitySpec};
+use aumann_study::{StudyConfig, StudyError, StudyResult, run};
+use std::sync::Arc;
+
+fn data() -> Dataset {
+    generate(
+        &SynthParams {
+            agents: 1_500,
+            steps: 5,
+            seed: 11,
+            ..SynthParams::default()
+        },
+        &(),
+    )
+}
+
+/// Every alternative runs (the full extent): the default's budget is its
+/// own test.
+fn config(indicator: Indicator, baseline: Option<BaselineGiven>) -> StudyConfig {
+    StudyConfig {
+        indicators: vec![indicator],
+        panel_size: 0,
+        permutations: 0,
+        curves: None,
+        sensitivity: Some(SensitivitySpec {
+            extent: Extent::Full,
+            baseline,
+        }),
+        ..StudyConfig::default()
+    }
+}
+
+fn analysis(result: &StudyResult) -> &SensitivityResult {
+    result.indicators[0].sensitivity.as_ref().expect("the analysis ran")
+}
+
+fn named<'a>(s: &'a SensitivityResult, starts: &str) -> &'a AlternativeResult {
+    s.alternatives
+        .iter()
+        .find(|a| a.name.starts_with(starts))
+        .unwrap_or_else(|| panic!("no alternative '{starts}'"))
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * b.abs().max(1e-300)
+}
+
+#[test]
+fn the_linear_controls_phi_scales_with_the_input_minus_the_baseline_under_every_baseline() {
+    let data = data();
+    // Every agent at half of every gate, as a table of the user's.
+    let rows: Vec<(String, Option<i64>, f64)> = data.external_ids.iter().map(|id| (id.clone(), None, 0.5)).collect();
+    let result = run(
+        &data,
+        &config(Indicator::Linear, Some(BaselineGiven::Rows(Arc::new(rows)))),
+        &(),
+    )
+    .unwrap();
+    let s = analysis(&result);
+    let reference = &result.indicators[0].attribution;
+    let r = s.alternatives[0].numbers.as_ref().unwrap();
+    // phi_g = w_g (1 − b): the total halves, the shares and the ranking stay.
+    for name in ["every gate at 0.5", "the user's baseline"] {
+        let half = named(s, name).numbers.as_ref().unwrap();
+        assert!(
+            close(half.delta, 0.5 * r.delta, 1e-12),
+            "{name}: {} against {}",
+            half.delta,
+            r.delta
+        );
+        for (x, y) in [
+            (half.head_share, r.head_share),
+            (half.middle_share, r.middle_share),
+            (half.tail_share, r.tail_share),
+            (half.gini, r.gini),
+        ] {
+            assert!((x - y).abs() < 1e-12, "{name}: {x} against {y}");
+        }
+        // Agents with the same activity and followers tie; the two
+        // attributions' quadratures differ in the last bit, so a tie at
+        // the top set's edge may fall either way.
+        assert!(half.top_overlap >= 0.95, "{name}: {}", half.top_overlap);
+        assert!(half.spearman.unwrap() > 1.0 - 1e-12, "{name}: {:?}", half.spearman);
+    }
+    // Typical activity: each gate at n_i / T, so phi_g = w_g (1 − n_i / T),
+    // with w_g the reference's phi (its baseline is 0) and n_i counted from
+    // the reference's gate table.
+    let steps = result.population.steps as f64;
+    let mut gates_of = vec![0usize; data.population.agents];
+    for &a in &reference.gate_agents {
+        gates_of[a as usize] += 1;
+    }
+    let expected: f64 = (reference.gates.phi.iter().zip(&reference.gate_agents))
+        .map(|(phi, &a)| phi * (1.0 - gates_of[a as usize] as f64 / steps))
+        .sum();
+    let typical = named(s, "typical activity").numbers.as_ref().unwrap();
+    assert!(
+        close(typical.delta, expected, 1e-10),
+        "{} against {expected}",
+        typical.delta
+    );
+    // The linear control is path-independent: time order changes nothing.
+    let ordered = named(s, "time-ordered").numbers.as_ref().unwrap();
+    assert!(close(ordered.delta, r.delta, 1e-12));
+    assert!(
+        ordered.spearman.unwrap() > 1.0 - 1e-12 && ordered.top_overlap >= 0.95,
+        "{:?} {}",
+        ordered.spearman,
+        ordered.top_overlap
+    );
+}
+
+#[test]
+fn each_alternative_is_efficient_and_a_parameters_total_is_the_forward_difference_at_that_value() {
+    let data = data();
+    let cascade = Indicator::Cascade(CascadeParams { beta: 0.08, c: 0.3 });
+    let result = run(&data, &config(cascade, None), &()).unwrap();
+    let s = analysis(&result);
+    let mut parameters = 0;
+    for a in &s.alternatives {
+        assert!(a.skipped.is_none(), "{}: {:?}", a.name, a.skipped);
+        assert!(
+            a.converged && a.relative_gap <= 1e-4,
+            "{}: gap {}",
+            a.name,
+            a.relative_gap
+        );
+        if a.group != "parameter" {
+            continue;
+        }
+        parameters += 1;
+        // The name says the value ("beta = 0.04000 (0.5 times the value
+        // used)"); a study at it says the total.
+        let factor: f64 = a
+            .name
+            .split('(')
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let (beta, c) = if a.name.starts_with("beta = ") {
+            (0.08 * factor, 0.3)
+        } else {
+            (0.08, 0.3 * factor)
+        };
+        let alone = StudyConfig {
+            sensitivity: None,
+            ..config(Indicator::Cascade(CascadeParams { beta, c }), None)
+        };
+        let full = &run(&data, &alone, &()).unwrap().indicators[0].full;
+        let delta = a.numbers.as_ref().unwrap().delta;
+        assert!(
+            close(delta, full.value_input - full.value_baseline, 1e-12),
+            "{}: {delta}",
+            a.name
+        );
+    }
+    // beta at 0.25, 0.5, 2 and 4 times; c the same but 4 times (1.2 is not
+    // a share).
+    assert_eq!(parameters, 7);
+    assert!(s.cost_in_attributions > 0.0);
+    assert_eq!(s.alternatives[0].group, "reference");
+}
+
+#[test]
+fn a_stance_alternative_is_the_study_of_the_population_with_the_methods_stances_and_the_reference_stays() {
+    let data = data();
+    let polarization = Indicator::from_name("polarization").unwrap();
+    let with = run(&data, &config(polarization, None), &()).unwrap();
+    let without = run(
+        &data,
+        &StudyConfig {
+            sensitivity: None,
+            ..config(polarization, None)
+        },
+        &(),
+    )
+    .unwrap();
+    // The stances were put back: the reference is the study's own.
+    assert_eq!(
+        with.indicators[0].attribution.agent_phi,
+        without.indicators[0].attribution.agent_phi
+    );
+    let s = analysis(&with);
+    let follows = named(s, "stances estimated by the follows method");
+    let mut other = data.clone();
+    aumann_data::stance::apply(
+        &mut other,
+        &aumann_data::stance::StanceRequest {
+            method: aumann_data::stance::StanceMethod::Follows,
+            file: None,
+            ca: Default::default(),
+        },
+    )
+    .unwrap();
+    let alone = StudyConfig {
+        sensitivity: None,
+        ..config(polarization, None)
+    };
+    let full = &run(&other, &alone, &()).unwrap().indicators[0].full;
+    let delta = follows.numbers.as_ref().unwrap().delta;
+    assert!(close(delta, full.value_input - full.value_baseline, 1e-12), "{delta}");
+}
+
+#[test]
+fn a_users_baseline_is_refused_before_the_work_when_it_is_wrong_and_its_left_out_rows_are_counted() {
+    let data = data();
+    let cascade = Indicator::from_name("cascade").unwrap();
+    let id = |a: usize| data.external_ids[a].clone();
+    let refused = |rows: Vec<(String, Option<i64>, f64)>, words: &str| {
+        let error = run(&data, &config(cascade, Some(BaselineGiven::Rows(Arc::new(rows)))), &()).unwrap_err();
+        assert!(matches!(error, StudyError::Baseline(_)), "{error}");
+        assert!(error.to_string().contains(words), "{error}");
+    };
+    refused(
+        vec![(id(0), None, 1.5)],
+        "row 1: baseline 1.5 is not a gate value in [0, 1]",
+    );
+    refused(
+        vec![(id(0), Some(5), 0.5)],
+        "row 1: step 5 is outside the window's steps 0 to 4",
+    );
+    refused(
+        vec![(id(0), Some(1), 0.5), (id(1), None, 0.2), (id(0), Some(1), 0.5)],
+        "rows 1 and 3 both give",
+    );
+    // An account the population lacks, and a step at which the agent did
+    // nothing, are skipped and counted.
+    let result = run(&data, &config(cascade, None), &()).unwrap();
+    let gates = &result.indicators[0].attribution;
+    let idle = (0..data.population.agents)
+        .flat_map(|a| (0..5u32).map(move |t| (a as u32, t)))
+        .find(|&(a, t)| !(gates.gate_agents.iter().zip(&gates.gate_steps)).any(|(&ga, &gt)| ga == a && gt == t))
+        .expect("some agent idle at some step");
+    let rows = vec![
+        ("nobody-here".to_string(), None, 0.5),
+        (id(idle.0 as usize), Some(i64::from(idle.1)), 0.5),
+        (id(3), None, 0.5),
+    ];
+    let result = run(&data, &config(cascade, Some(BaselineGiven::Rows(Arc::new(rows)))), &()).unwrap();
+    let table = named(analysis(&result), "the user's baseline");
+    let note = table.note.as_deref().unwrap();
+    assert!(
+        note.contains("1 of 3 rows name accounts the population does not have"),
+        "{note}"
+    );
+    assert!(
+        note.contains("1 rows give a step at which the agent did nothing"),
+        "{note}"
+    );
+}
+
+#[test]
+fn the_analysis_is_the_same_on_one_thread_and_on_two() {
+    let data = data();
+    let polarization = Indicator::from_name("polarization").unwrap();
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(&data, &config(polarization, None), &()).unwrap())
+    };
+    let numbers = |r: &StudyResult| {
+        analysis(r)
+            .alternatives
+            .iter()
+            .map(|a| (a.name.clone(), a.gap, format!("{:?}", a.numbers)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(numbers(&on(1)), numbers(&on(2)));
+}
+
+#[test]
+fn the_default_runs_alternatives_in_order_of_priority_until_its_budget_is_spent() {
+    let data = data();
+    let polarization = Indicator::from_name("polarization").unwrap();
+    let default = StudyConfig {
+        sensitivity: Some(SensitivitySpec {
+            extent: Extent::Default,
+            baseline: None,
+        }),
+        ..config(polarization, None)
+    };
+    let result = run(&data, &default, &()).unwrap();
+    let s = analysis(&result);
+    let budget = 2.0 * s.alternatives[0].gradient_evaluations as f64;
+    let groups: Vec<&str> = s.alternatives.iter().map(|a| a.group).collect();
+    // The reference, then by priority: the half-open baseline, the
+    // stances, the parameters, typical activity, the path.
+    assert_eq!(
+        groups,
+        [
+            "reference",
+            "baseline",
+            "stance",
+            "stance",
+            "parameter",
+            "parameter",
+            "baseline",
+            "path"
+        ]
+    );
+    let mut spent = 0;
+    for a in &s.alternatives[1..] {
+        match &a.skipped {
+            None => {
+                // It started with room for its first level.
+                assert!(spent as f64 + 12.0 <= budget, "{}", a.name);
+                spent += a.gradient_evaluations;
+            }
+            Some(why) => {
+                assert!(why.starts_with("not run within the default budget"), "{why}");
+                assert!(spent > 0);
+            }
+        }
+    }
+    let run_ones = s.alternatives[1..].iter().filter(|a| a.skipped.is_none()).count();
+    assert!(run_ones >= 3, "at least the half-open baseline and the two stances fit");
+    assert!(run_ones < s.alternatives.len() - 1, "the budget leaves some out here");
+    // The full extent runs every one of them, and more.
+    let full = run(&data, &config(polarization, None), &()).unwrap();
+    let full = analysis(&full);
+    assert!(full.alternatives.iter().all(|a| a.skipped.is_none()));
+    assert!(full.alternatives.len() > s.alternatives.len());
+}
