@@ -101,13 +101,15 @@ pub const TOP_K: usize = 100;
 /// to a tenth of a percent, and each alternative reports its gap.
 pub const TOLERANCE: f64 = 1e-4;
 /// Nodes a straight-path alternative starts from (the study's rule, node
-/// limit and batch), half the study's default: on the built-in population
-/// twelve Gauss–Legendre nodes leave gaps near 1e-4 (BENCHMARKS.md).
-pub const START_NODES: usize = 12;
-/// Nodes of each leg of the time-ordered path at first, and the most: the
-/// count doubles until the whole path's relative gap is within
-/// [`TOLERANCE`].
-pub const LEG_START_NODES: usize = 4;
+/// limit and batch): two sweeps of the default eight nodes, where the
+/// study's attribution makes three. A sweep's cost is mostly its pass over
+/// the replay, whatever its nodes up to the batch, so a count that fills
+/// its sweeps buys the most accuracy for them (BENCHMARKS.md).
+pub const START_NODES: usize = 16;
+/// Nodes of each leg of the time-ordered path at first (one sweep of the
+/// default batch), and the most: the count doubles until the whole path's
+/// relative gap is within [`TOLERANCE`].
+pub const LEG_START_NODES: usize = 8;
 pub const LEG_MAX_NODES: usize = 64;
 
 /// The headline numbers of one attribution.
@@ -186,6 +188,9 @@ pub struct AlternativeResult {
     /// numbers then).
     pub flat: bool,
     pub gradient_evaluations: usize,
+    /// Passes over the replay (each evaluates up to the batch of nodes):
+    /// what the time goes with.
+    pub sweeps: usize,
     pub seconds: f64,
     pub numbers: Option<Headline>,
 }
@@ -229,8 +234,8 @@ pub struct SensitivityResult {
     pub conclusions: Vec<Conclusion>,
     /// Whether every conclusion holds under every alternative attributed.
     pub robust: bool,
-    /// Gradient evaluations of the alternatives over the reference's: the
-    /// analysis's cost in single attributions.
+    /// The alternatives' sweeps over the reference's: the analysis's cost
+    /// in single attributions.
     pub cost_in_attributions: f64,
     pub seconds: f64,
 }
@@ -317,22 +322,23 @@ pub(crate) fn analyse(
         converged: g.converged(),
         flat: g.flat,
         gradient_evaluations: g.gradient_evaluations,
+        sweeps: sweeps(g, reference.engine.batch),
         seconds: g.elapsed.as_secs_f64(),
         numbers: Some(reference_numbers),
     }];
+    let reference_sweeps = sweeps(g, reference.engine.batch).max(1);
     let total = plan.len();
     let mut spent = 0;
-    let budget = (spec.extent == Extent::Default)
-        .then_some(DEFAULT_BUDGET * reference.attribution.gates.gradient_evaluations as f64);
+    let budget = (spec.extent == Extent::Default).then_some(DEFAULT_BUDGET * reference_sweeps as f64);
     for (k, planned) in plan.into_iter().enumerate() {
         if progress.interrupted() {
             return Err(SensitivityError::Interrupted);
         }
         if let Some(budget) = budget
-            && (spent + least_cost(&planned.choice, replay)) as f64 > budget
+            && (spent + least_cost(&planned.choice, replay, reference.engine.batch)) as f64 > budget
         {
             let why = format!(
-                "not run within the default budget ({DEFAULT_BUDGET} attributions' worth of gradient evaluations, \
+                "not run within the default budget ({DEFAULT_BUDGET} attributions' worth of sweeps, \
                  {budget:.0} here; {spent} spent): --sensitivity full runs every alternative"
             );
             alternatives.push(skipped(&planned, why));
@@ -354,9 +360,9 @@ pub(crate) fn analyse(
             Err(SensitivityError::Interrupted) => return Err(SensitivityError::Interrupted),
             Err(why) => skipped(&planned, why.to_string()),
             Ok(Err(why)) => skipped(&planned, why),
-            Ok(Ok(attribution)) => {
+            Ok(Ok((attribution, made_sweeps))) => {
                 let g = &attribution.gates;
-                spent += g.gradient_evaluations;
+                spent += made_sweeps;
                 let flat = attribution.flat.is_some() || g.flat;
                 AlternativeResult {
                     group: planned.group,
@@ -370,6 +376,7 @@ pub(crate) fn analyse(
                     converged: g.converged(),
                     flat,
                     gradient_evaluations: g.gradient_evaluations,
+                    sweeps: made_sweeps,
                     seconds,
                     numbers: (!flat).then(|| headline(reference, replay, &attribution, Some(reference.attribution))),
                 }
@@ -382,7 +389,7 @@ pub(crate) fn analyse(
     Ok(SensitivityResult {
         extent: spec.extent,
         robust: conclusions.iter().all(|c| c.holds == c.tried),
-        cost_in_attributions: spent as f64 / reference.attribution.gates.gradient_evaluations.max(1) as f64,
+        cost_in_attributions: spent as f64 / reference_sweeps as f64,
         alternatives,
         ranges,
         conclusions,
@@ -403,8 +410,22 @@ fn skipped(planned: &Planned, why: String) -> AlternativeResult {
         converged: false,
         flat: false,
         gradient_evaluations: 0,
+        sweeps: 0,
         seconds: 0.0,
         numbers: None,
+    }
+}
+
+/// The sweeps an attribution made: each level's nodes in batches of
+/// `batch` (its evaluations in such batches where a companion rule added
+/// nodes of its own).
+fn sweeps(a: &aumann_engine::Attribution, batch: usize) -> usize {
+    let batch = batch.max(1);
+    let level_nodes: usize = a.levels.iter().map(|l| l.nodes).sum();
+    if !a.levels.is_empty() && level_nodes == a.gradient_evaluations {
+        a.levels.iter().map(|l| l.nodes.div_ceil(batch)).sum()
+    } else {
+        a.gradient_evaluations.div_ceil(batch)
     }
 }
 
@@ -531,12 +552,13 @@ fn plan(replay: &Replay, reference: &Reference<'_>, spec: &SensitivitySpec) -> R
     Ok(plan)
 }
 
-/// The fewest gradient evaluations `choice` can cost: its first level.
-fn least_cost(choice: &Choice, replay: &Replay) -> usize {
+/// The fewest sweeps `choice` can cost: its first level.
+fn least_cost(choice: &Choice, replay: &Replay, batch: usize) -> usize {
+    let batch = batch.max(1);
     match choice {
         Choice::Unavailable(_) => 0,
-        Choice::TimeOrdered => LEG_START_NODES * replay.steps(),
-        _ => START_NODES,
+        Choice::TimeOrdered => LEG_START_NODES.div_ceil(batch) * replay.steps(),
+        _ => START_NODES.div_ceil(batch),
     }
 }
 
@@ -605,7 +627,7 @@ fn run_one(
     reference: &Reference<'_>,
     choice: &Choice,
     progress: &dyn Observer,
-) -> Result<Result<ReplayAttribution, String>, SensitivityError> {
+) -> Result<Result<(ReplayAttribution, usize), String>, SensitivityError> {
     let indicator = reference.attribution.indicator;
     let engine = &alternative_engine(reference.engine);
     let observer = |p: &aumann_engine::Progress| {
@@ -647,30 +669,50 @@ fn run_one(
             },
         ),
         Choice::Parameter(other) => straight(replay, *other, PathEnds::Silence),
-        Choice::TimeOrdered => time_ordered(replay, indicator, reference.engine, progress),
-        Choice::Stance(method) => {
-            let mut data = reference.data.clone();
-            let request = aumann_data::stance::StanceRequest {
-                method: *method,
-                file: None,
-                ca: Default::default(),
+        Choice::TimeOrdered => {
+            return match time_ordered(replay, indicator, reference.engine, progress) {
+                Ok(made) => Ok(Ok(made)),
+                Err(AttributeError::Engine {
+                    source: aumann_engine::Error::Interrupted { .. },
+                    ..
+                }) => Err(SensitivityError::Interrupted),
+                Err(e) => Ok(Err(e.to_string())),
             };
-            if let Err(why) = aumann_data::stance::apply(&mut data, &request) {
-                return Ok(Err(why.to_string()));
-            }
-            if data.population.stance == reference.data.population.stance {
+        }
+        Choice::Stance(method) => {
+            // The estimate alone, from the population as it is: the
+            // dataset is not copied (the edge tables are most of it).
+            let population = &reference.data.population;
+            let estimate = match method {
+                StanceMethod::Follows => aumann_stance::follows(population, &Default::default(), &[]),
+                StanceMethod::Engagements => aumann_stance::engagements(population, &Default::default(), &[]),
+                other => {
+                    return Ok(Err(format!(
+                        "the {} method needs a file of the user's: not an alternative here",
+                        other.name()
+                    )));
+                }
+            };
+            let stance = match estimate {
+                Ok(estimate) => estimate.stance,
+                Err(why) => return Ok(Err(why.to_string())),
+            };
+            if stance == population.stance {
                 return Ok(Err(
                     "the population's stances are this method's: the reference already uses them".into(),
                 ));
             }
-            let previous = replay.replace_stance(&data.population.stance);
+            let previous = replay.replace_stance(&stance);
             let made = straight(replay, indicator, PathEnds::Silence);
             replay.replace_stance(&previous);
             made
         }
     };
     match made {
-        Ok(a) => Ok(Ok(a)),
+        Ok(a) => {
+            let made_sweeps = sweeps(&a.gates, engine.batch);
+            Ok(Ok((a, made_sweeps)))
+        }
         Err(AttributeError::Engine {
             source: aumann_engine::Error::Interrupted { .. },
             ..
@@ -688,11 +730,13 @@ fn time_ordered(
     indicator: Indicator,
     engine: &AumannShapley,
     progress: &dyn Observer,
-) -> Result<ReplayAttribution, AttributeError> {
+) -> Result<(ReplayAttribution, usize), AttributeError> {
     let tolerance = tolerance(engine);
     let steps = replay.steps();
     let mut nodes = LEG_START_NODES.max(engine.rule.min_nodes());
-    let mut spent = 0;
+    let (mut spent, mut passes) = (0, 0);
+    // Legs run where a step has gates (from silence, every gate moves).
+    let legs = (0..steps).filter(|&t| replay.step_gates(t).len() > 0).count();
     loop {
         let leg_engine = engine.clone().fixed(nodes);
         let observer = |step: usize, p: &aumann_engine::Progress| {
@@ -707,10 +751,11 @@ fn time_ordered(
         };
         let mut made = attribute_in_time_order(replay, indicator, &leg_engine, PathEnds::Silence, &observer)?;
         spent += made.gates.gradient_evaluations;
+        passes += legs * nodes.div_ceil(engine.batch.max(1));
         made.gates.gradient_evaluations = spent;
         made.gates.tolerance = Some(tolerance);
         if made.gates.within(tolerance) || nodes >= LEG_MAX_NODES {
-            return Ok(made);
+            return Ok((made, passes));
         }
         nodes *= 2;
     }
@@ -1052,6 +1097,7 @@ mod tests {
             converged: true,
             flat: false,
             gradient_evaluations: 12,
+            sweeps: 2,
             seconds: 0.0,
             numbers,
         }
