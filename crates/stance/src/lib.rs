@@ -179,6 +179,20 @@ fn top_columns(weight: &[f64], k: usize) -> Vec<u32> {
 /// Stance from the follow graph: CA of who follows which of the K
 /// most-followed accounts. `orient` (agent, stance) pairs choose the sign.
 pub fn follows(population: &Population, options: &CaOptions, orient: &[(u32, f64)]) -> Result<Estimate, StanceError> {
+    follows_fitted_on(population, options, orient, None)
+}
+
+/// [`follows`] with the CA fitted on the accounts `fitted` marks only (the
+/// others placed as supplementary rows, as accounts with too few elites
+/// are): a half-sample of the accounts gives one replicate of the
+/// estimate (docs/sensitivity.md). The columns stay the population's most
+/// followed accounts.
+pub fn follows_fitted_on(
+    population: &Population,
+    options: &CaOptions,
+    orient: &[(u32, f64)],
+    fitted: Option<&[bool]>,
+) -> Result<Estimate, StanceError> {
     options.validate()?;
     let graph = FollowGraph::from_follows(population.agents, &population.follows)
         .map_err(|e| StanceError::Settings(e.to_string()))?;
@@ -200,7 +214,9 @@ pub fn follows(population: &Population, options: &CaOptions, orient: &[(u32, f64
         })
         .collect();
     let matrix = ca::Sparse::from_rows(elites.len(), rows);
-    let mut estimate = from_ca("follows", population, &matrix, &elites, &followers, options, orient)?;
+    let mut estimate = from_ca(
+        "follows", population, &matrix, &elites, &followers, options, orient, fitted,
+    )?;
     estimate.diagnostics.method = "follows".into();
     Ok(estimate)
 }
@@ -211,6 +227,17 @@ pub fn engagements(
     population: &Population,
     options: &CaOptions,
     orient: &[(u32, f64)],
+) -> Result<Estimate, StanceError> {
+    engagements_fitted_on(population, options, orient, None)
+}
+
+/// [`engagements`] with the CA fitted on the accounts `fitted` marks only,
+/// as [`follows_fitted_on`].
+pub fn engagements_fitted_on(
+    population: &Population,
+    options: &CaOptions,
+    orient: &[(u32, f64)],
+    fitted: Option<&[bool]>,
 ) -> Result<Estimate, StanceError> {
     options.validate()?;
     let n = population.agents;
@@ -235,12 +262,23 @@ pub fn engagements(
         }
     }
     let matrix = ca::Sparse::from_rows(authors.len(), rows);
-    let mut estimate = from_ca("engagements", population, &matrix, &authors, &received, options, orient)?;
+    let mut estimate = from_ca(
+        "engagements",
+        population,
+        &matrix,
+        &authors,
+        &received,
+        options,
+        orient,
+        fitted,
+    )?;
     estimate.diagnostics.method = "engagements".into();
     Ok(estimate)
 }
 
-/// The shared part of both CA methods: fit, place, orient, map.
+/// The shared part of both CA methods: fit (on the rows `fitted` marks,
+/// all when None), place, orient, map.
+#[allow(clippy::too_many_arguments)]
 fn from_ca(
     method: &'static str,
     population: &Population,
@@ -249,10 +287,21 @@ fn from_ca(
     prominence: &[f64],
     options: &CaOptions,
     orient: &[(u32, f64)],
+    fitted: Option<&[bool]>,
 ) -> Result<Estimate, StanceError> {
     let n = population.agents;
+    if let Some(f) = fitted
+        && f.len() != n
+    {
+        return Err(StanceError::Settings(format!(
+            "the accounts to fit on are {} flags for {n} agents",
+            f.len()
+        )));
+    }
     let distinct: Vec<usize> = (0..n).map(|i| matrix.row(i).0.len()).collect();
-    let core: Vec<bool> = distinct.iter().map(|&d| d >= options.min_elites).collect();
+    let core: Vec<bool> = (distinct.iter().enumerate())
+        .map(|(i, &d)| d >= options.min_elites && fitted.is_none_or(|f| f[i]))
+        .collect();
     let fitted_rows = core.iter().filter(|&&c| c).count();
     if fitted_rows < 2 || columns.len() < 2 {
         return Err(StanceError::NoSignal {
@@ -725,5 +774,61 @@ mod cap_tests {
         }
         assert!(((0.5f64).tanh().powi(2) - 0.2135).abs() < 1e-4);
         assert!(((1.0f64).tanh().powi(2) - 0.580).abs() < 1e-3);
+    }
+}
+
+#[cfg(test)]
+mod fitted_on_tests {
+    use super::*;
+
+    /// Two camps of 40 followers, each following its own 4 of the 8 most
+    /// followed accounts (agents 0 to 7), plus one account across.
+    fn two_camps() -> Population {
+        let mut follows = Vec::new();
+        for j in 8..88u32 {
+            let camp = if j < 48 { 0..4 } else { 4..8 };
+            follows.extend(camp.map(|e| (j, e)));
+            follows.push((j, if j < 48 { 4 } else { 0 }));
+        }
+        Population {
+            agents: 88,
+            steps: 1,
+            stance: vec![0.5; 88],
+            followers: vec![0.0; 88],
+            follows,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn fitted_on_every_account_is_the_full_fit_and_on_half_the_rest_are_placed_as_supplementary_rows() {
+        let population = two_camps();
+        let options = CaOptions {
+            elites: 8,
+            min_elites: 2,
+            ..CaOptions::default()
+        };
+        let full = follows(&population, &options, &[]).unwrap();
+        let all = vec![true; 88];
+        assert_eq!(
+            follows_fitted_on(&population, &options, &[], Some(&all))
+                .unwrap()
+                .stance,
+            full.stance
+        );
+        let half: Vec<bool> = (0..88).map(|a| a % 2 == 0).collect();
+        let fitted = follows_fitted_on(&population, &options, &[], Some(&half)).unwrap();
+        for a in 8..88 {
+            let expected = if a % 2 == 0 {
+                Source::Fitted
+            } else {
+                Source::Supplementary
+            };
+            assert_eq!(fitted.source[a], expected, "account {a}");
+            // Every account still lands on its camp's side.
+            assert_eq!(fitted.stance[a] > 0.5, full.stance[a] > 0.5, "account {a}");
+        }
+        let error = follows_fitted_on(&population, &options, &[], Some(&[true; 3])).unwrap_err();
+        assert!(error.to_string().contains("3 flags for 88 agents"), "{error}");
     }
 }

@@ -594,6 +594,29 @@ evaluations, {:.1} s):</p><ul>"#,
         );
     }
     h.push_str("</ul>");
+    if !s.half_samples.is_empty() {
+        let _ = write!(
+            h,
+            "<p>The stance estimate refitted on {} random halves of the accounts (each placing the other half as \
+             supplementary rows): the spread its sampling gives each number, median [quartiles] (range).</p>\
+             <table><tr><th>number</th><th>median [quartiles] (range)</th></tr>",
+            s.half_samples.first().map_or(0, |n| n.spread.count)
+        );
+        for n in &s.half_samples {
+            let x = &n.spread;
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{} [{}, {}] ({} to {})</td></tr>",
+                n.number,
+                readable(x.median),
+                readable(x.q25),
+                readable(x.q75),
+                readable(x.min),
+                readable(x.max)
+            );
+        }
+        h.push_str("</table>");
+    }
     let _ = write!(
         h,
         "<table><tr><th>group</th><th>alternative</th><th>ΔF</th><th>gap</th><th>head</th><th>middle</th><th>tail</th>\

@@ -96,6 +96,14 @@ pub const RANKING_AGREES: f64 = 0.9;
 pub const TOP_SET_HOLDS: f64 = 0.5;
 /// The top agents compared (fewer when fewer agents moved the indicator).
 pub const TOP_K: usize = 100;
+/// Half-samples of the stance estimate in the full extent (polarization):
+/// each fits the CA on a random half of the accounts and places the rest.
+pub const HALF_SAMPLES: usize = 20;
+/// The group of the half-samples' alternatives.
+pub const HALF_SAMPLE_GROUP: &str = "stance half-sample";
+/// The seed of the first half-sample (the k-th adds k).
+const HALF_SAMPLE_SEED: u64 = 0x5ea5_0fa1;
+
 /// The relative completeness gap an alternative refines to (the study's
 /// own tolerance where it is looser): the headline numbers are shares read
 /// to a tenth of a percent, and each alternative reports its gap.
@@ -208,6 +216,13 @@ pub struct NumberRange {
     pub max_under: String,
 }
 
+/// One headline number's spread over replicates.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NumberSpread {
+    pub number: &'static str,
+    pub spread: crate::study::Spread,
+}
+
 /// One conclusion of the reference attribution and whether every
 /// alternative keeps it.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -231,6 +246,11 @@ pub struct SensitivityResult {
     /// The reference first, then every alternative, in the order run.
     pub alternatives: Vec<AlternativeResult>,
     pub ranges: Vec<NumberRange>,
+    /// Over the stance half-samples (the full extent, polarization): each
+    /// number's least and largest value and quartiles, the spread the
+    /// stance estimate's sampling gives it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub half_samples: Vec<NumberSpread>,
     pub conclusions: Vec<Conclusion>,
     /// Whether every conclusion holds under every alternative attributed.
     pub robust: bool,
@@ -283,6 +303,9 @@ enum Choice {
     TimeOrdered,
     Parameter(Indicator),
     Stance(StanceMethod),
+    /// The stance method's estimate fitted on half the accounts, drawn by
+    /// this replicate's seed.
+    HalfSample(StanceMethod, u64),
     /// Listed, not attributed: why.
     Unavailable(String),
 }
@@ -386,12 +409,14 @@ pub(crate) fn analyse(
     }
     let ranges = ranges(&alternatives);
     let conclusions = conclusions(&alternatives);
+    let half_samples = half_sample_spreads(&alternatives);
     Ok(SensitivityResult {
         extent: spec.extent,
         robust: conclusions.iter().all(|c| c.holds == c.tried),
         cost_in_attributions: spent as f64 / reference_sweeps as f64,
         alternatives,
         ranges,
+        half_samples,
         conclusions,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -546,10 +571,53 @@ fn plan(replay: &Replay, reference: &Reference<'_>, spec: &SensitivitySpec) -> R
             });
         }
     }
+    if matches!(indicator, Indicator::Polarization(_)) && spec.extent == Extent::Full {
+        let method = stance_method(reference.data);
+        for k in 0..HALF_SAMPLES {
+            plan.push(Planned {
+                priority: 6,
+                group: HALF_SAMPLE_GROUP,
+                name: format!(
+                    "stance half-sample {} of {HALF_SAMPLES} (the {} method fitted on half the accounts)",
+                    k + 1,
+                    method.name()
+                ),
+                note: None,
+                choice: Choice::HalfSample(method, k as u64),
+            });
+        }
+    }
     if spec.extent == Extent::Default {
         plan.sort_by_key(|p| p.priority);
     }
     Ok(plan)
+}
+
+/// The label-free method the population's stances came from (its
+/// metadata's stance step), the follows method otherwise.
+fn stance_method(data: &Dataset) -> StanceMethod {
+    let named = (data.meta.stance.as_ref())
+        .and_then(|s| s.pointer("/request/method"))
+        .and_then(|m| m.as_str());
+    match named {
+        Some("engagements") => StanceMethod::Engagements,
+        _ => StanceMethod::Follows,
+    }
+}
+
+/// Half the accounts, drawn by `replicate`: a shuffle of every account by
+/// a generator seeded from the replicate, its first half kept.
+fn half_of_the_accounts(agents: usize, replicate: u64) -> Vec<bool> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(HALF_SAMPLE_SEED.wrapping_add(replicate));
+    let mut order: Vec<usize> = (0..agents).collect();
+    order.shuffle(&mut rng);
+    let mut kept = vec![false; agents];
+    for &a in &order[..agents / 2] {
+        kept[a] = true;
+    }
+    kept
 }
 
 /// The fewest sweeps `choice` can cost: its first level.
@@ -679,13 +747,20 @@ fn run_one(
                 Err(e) => Ok(Err(e.to_string())),
             };
         }
-        Choice::Stance(method) => {
+        Choice::Stance(method) | Choice::HalfSample(method, _) => {
             // The estimate alone, from the population as it is: the
             // dataset is not copied (the edge tables are most of it).
             let population = &reference.data.population;
-            let estimate = match method {
-                StanceMethod::Follows => aumann_stance::follows(population, &Default::default(), &[]),
-                StanceMethod::Engagements => aumann_stance::engagements(population, &Default::default(), &[]),
+            let fitted = match choice {
+                Choice::HalfSample(_, k) => Some(half_of_the_accounts(population.agents, *k)),
+                _ => None,
+            };
+            let options = Default::default();
+            let estimate = match *method {
+                StanceMethod::Follows => aumann_stance::follows_fitted_on(population, &options, &[], fitted.as_deref()),
+                StanceMethod::Engagements => {
+                    aumann_stance::engagements_fitted_on(population, &options, &[], fitted.as_deref())
+                }
                 other => {
                     return Ok(Err(format!(
                         "the {} method needs a file of the user's: not an alternative here",
@@ -697,7 +772,7 @@ fn run_one(
                 Ok(estimate) => estimate.stance,
                 Err(why) => return Ok(Err(why.to_string())),
             };
-            if stance == population.stance {
+            if fitted.is_none() && stance == population.stance {
                 return Ok(Err(
                     "the population's stances are this method's: the reference already uses them".into(),
                 ));
@@ -978,22 +1053,31 @@ fn conclusions(alternatives: &[AlternativeResult]) -> Vec<Conclusion> {
     let Some(reference) = alternatives.first().and_then(|a| a.numbers.as_ref()) else {
         return Vec::new();
     };
-    let attributed: Vec<(&str, &Headline)> = alternatives[1..]
+    let attributed: Vec<(&AlternativeResult, &Headline)> = alternatives[1..]
         .iter()
-        .filter_map(|a| a.numbers.as_ref().map(|n| (a.name.as_str(), n)))
+        .filter_map(|a| a.numbers.as_ref().map(|n| (a, n)))
         .collect();
     tests(reference)
         .into_iter()
         .map(|test| {
-            let changes_under: Vec<String> = attributed
-                .iter()
-                .filter_map(|(name, h)| {
-                    let (holds, value) = (test.holds)(h);
-                    (!holds).then(|| format!("{name}: {value}"))
-                })
-                .collect();
+            // Each alternative that changes the conclusion by name; the
+            // half-samples, replicates of one choice, counted together.
+            let mut changes_under: Vec<String> = Vec::new();
+            let (mut replicates, mut replicates_changed) = (0, 0);
+            for (a, h) in &attributed {
+                let (holds, value) = (test.holds)(h);
+                if a.group == HALF_SAMPLE_GROUP {
+                    replicates += 1;
+                    replicates_changed += usize::from(!holds);
+                } else if !holds {
+                    changes_under.push(format!("{}: {value}", a.name));
+                }
+            }
+            if replicates_changed > 0 {
+                changes_under.push(format!("{replicates_changed} of {replicates} stance half-samples"));
+            }
             let tried = attributed.len();
-            let holds = tried - changes_under.len();
+            let holds = tried - attributed.iter().filter(|(_, h)| !(test.holds)(h).0).count();
             let verdict = if tried == 0 {
                 "no alternative was attributed".to_string()
             } else if changes_under.is_empty() {
@@ -1011,6 +1095,27 @@ fn conclusions(alternatives: &[AlternativeResult]) -> Vec<Conclusion> {
                 changes_under,
                 verdict,
             }
+        })
+        .collect()
+}
+
+/// Each headline number's spread over the stance half-samples attributed
+/// (none without them).
+fn half_sample_spreads(alternatives: &[AlternativeResult]) -> Vec<NumberSpread> {
+    let replicates: Vec<Numbers> = (alternatives.iter())
+        .filter(|a| a.group == HALF_SAMPLE_GROUP)
+        .filter_map(|a| a.numbers.as_ref().map(Headline::numbers))
+        .collect();
+    let Some(first) = replicates.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .filter_map(|k| {
+            let values: Vec<f64> = replicates.iter().filter_map(|n| n[k].1).collect();
+            crate::study::Spread::of(&values).map(|spread| NumberSpread {
+                number: first[k].0,
+                spread,
+            })
         })
         .collect()
 }
@@ -1133,6 +1238,46 @@ mod tests {
         assert_eq!((outside.min, outside.max), (0.4, 0.8));
         assert_eq!((outside.min_under.as_str(), outside.max_under.as_str()), ("A", "B"));
         assert_eq!(outside.reference, Some(0.7));
+    }
+
+    #[test]
+    fn the_half_samples_are_counted_together_in_a_verdict_and_their_spread_is_their_quartiles() {
+        let mut all = vec![alternative("reference", Some(numbers(2.0, 0.7, 1.0, 1.0)))];
+        for (k, outside) in [0.6, 0.4, 0.8, 0.3].into_iter().enumerate() {
+            let mut a = alternative(&format!("half {k}"), Some(numbers(2.0, outside, 1.0, 1.0)));
+            a.group = HALF_SAMPLE_GROUP;
+            all.push(a);
+        }
+        all.push(alternative("A", Some(numbers(2.0, 0.45, 1.0, 1.0))));
+        let c = conclusions(&all);
+        let outside = c
+            .iter()
+            .find(|c| c.statement.starts_with("most of the attribution lies outside"))
+            .unwrap();
+        assert_eq!((outside.tried, outside.holds), (5, 2));
+        assert_eq!(
+            outside.changes_under,
+            vec![
+                "A: 45.0% outside the head".to_string(),
+                "2 of 4 stance half-samples".to_string()
+            ]
+        );
+        let spreads = half_sample_spreads(&all);
+        let outside = spreads.iter().find(|s| s.number == "outside_head_share").unwrap();
+        // numpy.quantile([0.3, 0.4, 0.6, 0.8], [0.25, 0.5, 0.75]).
+        assert_eq!((outside.spread.min, outside.spread.max), (0.3, 0.8));
+        assert!((outside.spread.q25 - 0.375).abs() < 1e-12);
+        assert!((outside.spread.median - 0.5).abs() < 1e-12);
+        assert!((outside.spread.q75 - 0.65).abs() < 1e-12);
+        assert_eq!(outside.spread.count, 4);
+    }
+
+    #[test]
+    fn a_half_sample_keeps_half_the_accounts_and_each_replicate_draws_its_own() {
+        let first = half_of_the_accounts(101, 0);
+        assert_eq!(first.iter().filter(|&&k| k).count(), 50);
+        assert_eq!(first, half_of_the_accounts(101, 0));
+        assert_ne!(first, half_of_the_accounts(101, 1));
     }
 
     #[test]

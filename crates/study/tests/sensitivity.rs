@@ -346,3 +346,36 @@ fn the_default_runs_alternatives_in_order_of_priority_until_its_budget_is_spent(
     assert!(full.alternatives.iter().all(|a| a.skipped.is_none()));
     assert!(full.alternatives.len() > s.alternatives.len());
 }
+
+#[test]
+fn the_spread_of_the_stance_half_samples_shrinks_as_the_population_grows() {
+    let polarization = Indicator::from_name("polarization").unwrap();
+    // The interquartile range of ΔF over the half-samples, relative to
+    // its median, on the built-in generator at two sizes.
+    let spread = |agents: usize| {
+        let data = generate(
+            &SynthParams {
+                agents,
+                steps: 3,
+                seed: 11,
+                ..SynthParams::default()
+            },
+            &(),
+        );
+        let result = run(&data, &config(polarization, None), &()).unwrap();
+        let s = analysis(&result);
+        let replicates = s
+            .alternatives
+            .iter()
+            .filter(|a| a.group == "stance half-sample")
+            .count();
+        assert_eq!(replicates, aumann_study::sensitivity::HALF_SAMPLES);
+        let delta = &s.half_samples.iter().find(|n| n.number == "delta").unwrap().spread;
+        assert_eq!(delta.count, replicates, "every half-sample attributed");
+        (delta.q75 - delta.q25) / delta.median.abs()
+    };
+    let (small, large) = (spread(1_000), spread(16_000));
+    // Sixteen times the accounts: about a quarter of the spread if it
+    // falls as one over the square root; at least half is asked.
+    assert!(large < 0.5 * small, "{large} against {small}");
+}
