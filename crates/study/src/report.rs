@@ -620,7 +620,7 @@ evaluations, {:.1} s):</p><ul>"#,
     let _ = write!(
         h,
         "<table><tr><th>group</th><th>alternative</th><th>ΔF</th><th>gap</th><th>head</th><th>middle</th><th>tail</th>\
-         <th>Gini</th><th>T*</th><th>top kept</th><th>rho</th><th>seconds</th></tr>"
+         <th>Gini</th><th>T*</th><th>top kept</th><th>rho</th><th>panels: verdict (c*, r)</th><th>seconds</th></tr>"
     );
     for a in &s.alternatives {
         let first = format!(
@@ -644,7 +644,7 @@ evaluations, {:.1} s):</p><ul>"#,
             (None, None) => {
                 let _ = write!(
                     h,
-                    r#"<td>{}</td><td>{:.1e}</td><td colspan="8" class="muted">flat along this path</td></tr>"#,
+                    r#"<td>{}</td><td>{:.1e}</td><td colspan="9" class="muted">flat along this path</td></tr>"#,
                     readable(a.value_input - a.value_baseline),
                     a.relative_gap
                 );
@@ -652,7 +652,7 @@ evaluations, {:.1} s):</p><ul>"#,
             (Some(n), None) => {
                 let _ = write!(
                     h,
-                    "<td>{}</td><td>{:.1e}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+                    "<td>{}</td><td>{:.1e}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td><td>{:.2}</td></tr>",
                     readable(n.delta),
                     a.relative_gap,
                     percent(n.head_share),
@@ -662,6 +662,22 @@ evaluations, {:.1} s):</p><ul>"#,
                     n.latency_step.map_or("n/a".into(), |t| t.to_string()),
                     percent(n.top_overlap),
                     n.spearman.map_or("n/a".into(), |r| format!("{r:.3}")),
+                    escape(
+                        &n.panels
+                            .iter()
+                            .map(|p| format!(
+                                "{}: {} ({}, {})",
+                                p.kind.name(),
+                                serde_json::to_value(p.verdict)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default(),
+                                readable(p.rescale),
+                                readable(p.residual)
+                            ))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
                     a.seconds
                 );
             }

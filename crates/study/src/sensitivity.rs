@@ -147,9 +147,47 @@ pub struct Headline {
     /// agents with φ ≠ 0 in either (agents idle in both tie at 0 in both
     /// and would only raise it).
     pub spearman: Option<f64>,
+    /// Each panel attributed under the same choice and compared with this
+    /// attribution's full scale (panels that could not be attributed left
+    /// out).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub panels: Vec<PanelNumbers>,
+}
+
+/// A panel's comparison with full scale under one alternative.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PanelNumbers {
+    pub kind: crate::panel::PanelKind,
+    pub verdict: crate::compare::Verdict,
+    /// c*, the best global rescaling, and r, what it leaves.
+    pub rescale: f64,
+    pub residual: f64,
+}
+
+impl PanelNumbers {
+    /// The names of a panel's numbers in the tables.
+    fn names(kind: crate::panel::PanelKind) -> [&'static str; 2] {
+        use crate::panel::PanelKind;
+        match kind {
+            PanelKind::TopFollowers => ["top_followers_panel_rescale", "top_followers_panel_residual"],
+            PanelKind::Random => ["random_panel_rescale", "random_panel_residual"],
+            PanelKind::Snowball => ["snowball_panel_rescale", "snowball_panel_residual"],
+        }
+    }
 }
 
 impl Headline {
+    /// Every number of [`Headline::numbers`], then each panel's c* and r.
+    pub fn all_numbers(&self) -> Vec<(&'static str, Option<f64>)> {
+        let mut all: Vec<(&'static str, Option<f64>)> = self.numbers().to_vec();
+        for p in &self.panels {
+            let [rescale, residual] = PanelNumbers::names(p.kind);
+            all.push((rescale, Some(p.rescale)));
+            all.push((residual, Some(p.residual)));
+        }
+        all
+    }
+
     /// (name, value) of every number, in the order of the tables.
     pub fn numbers(&self) -> Numbers {
         [
@@ -271,6 +309,12 @@ pub(crate) struct Reference<'a> {
     /// when the study fitted them: (lower, upper), either end None where
     /// the interval reaches the parameter's bound.
     pub fitted: Vec<(&'static str, [Option<f64>; 2])>,
+    /// The study's panels (none when it made none), each attributed again
+    /// under every alternative and compared with that alternative's full
+    /// scale.
+    pub panels: &'a [crate::panel::Panel],
+    /// How the panels' replays are built (the study's).
+    pub replay_options: aumann_models::ReplayOptions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -331,7 +375,17 @@ pub(crate) fn analyse(
     let started = Instant::now();
     let indicator = reference.attribution.indicator;
     let plan = plan(replay, reference, spec)?;
-    let reference_numbers = headline(reference, replay, reference.attribution, None);
+    // The panels' replays, built once (a panel whose members did nothing
+    // has none to build and is left out).
+    let mut panels: Vec<(&crate::panel::Panel, Replay)> = (reference.panels.iter())
+        .filter_map(|p| {
+            Replay::with_progress(&p.population, reference.replay_options, &|_, _| {})
+                .ok()
+                .map(|r| (p, r))
+        })
+        .collect();
+    let reference_panels = panel_numbers(&mut panels, reference, None, None, reference.attribution);
+    let reference_numbers = headline(reference, replay, reference.attribution, None, reference_panels);
     let g = &reference.attribution.gates;
     let mut alternatives = vec![AlternativeResult {
         group: "reference",
@@ -377,7 +431,14 @@ pub(crate) fn analyse(
             None,
         );
         let began = Instant::now();
-        let made = run_one(replay, reference, &planned.choice, progress);
+        let stance = match alternative_stance(reference, &planned.choice) {
+            Ok(stance) => stance,
+            Err(why) => {
+                alternatives.push(skipped(&planned, why));
+                continue;
+            }
+        };
+        let made = run_one(replay, reference, &planned.choice, stance.as_deref(), progress);
         let seconds = began.elapsed().as_secs_f64();
         let result = match made {
             Err(SensitivityError::Interrupted) => return Err(SensitivityError::Interrupted),
@@ -401,7 +462,16 @@ pub(crate) fn analyse(
                     gradient_evaluations: g.gradient_evaluations,
                     sweeps: made_sweeps,
                     seconds,
-                    numbers: (!flat).then(|| headline(reference, replay, &attribution, Some(reference.attribution))),
+                    numbers: (!flat).then(|| {
+                        let panels = panel_numbers(
+                            &mut panels,
+                            reference,
+                            Some(&planned.choice),
+                            stance.as_deref(),
+                            &attribution,
+                        );
+                        headline(reference, replay, &attribution, Some(reference.attribution), panels)
+                    }),
                 }
             }
         };
@@ -689,11 +759,97 @@ fn alternative_engine(engine: &AumannShapley) -> AumannShapley {
     }
 }
 
+/// The stances a stance alternative starts the replay from (None for
+/// the other alternatives), or why they could not be estimated.
+fn alternative_stance(reference: &Reference<'_>, choice: &Choice) -> Result<Option<Vec<f64>>, String> {
+    let (method, fitted) = match choice {
+        Choice::Stance(method) => (*method, None),
+        Choice::HalfSample(method, k) => (
+            *method,
+            Some(half_of_the_accounts(reference.data.population.agents, *k)),
+        ),
+        _ => return Ok(None),
+    };
+    // The estimate alone, from the population as it is: the dataset is not
+    // copied (the edge tables are most of it).
+    let population = &reference.data.population;
+    let options = Default::default();
+    let estimate = match method {
+        StanceMethod::Follows => aumann_stance::follows_fitted_on(population, &options, &[], fitted.as_deref()),
+        StanceMethod::Engagements => aumann_stance::engagements_fitted_on(population, &options, &[], fitted.as_deref()),
+        other => {
+            return Err(format!(
+                "the {} method needs a file of the user's: not an alternative here",
+                other.name()
+            ));
+        }
+    };
+    let stance = estimate.map_err(|why| why.to_string())?.stance;
+    if fitted.is_none() && stance == population.stance {
+        return Err("the population's stances are this method's: the reference already uses them".into());
+    }
+    Ok(Some(stance))
+}
+
+/// Each panel attributed under `choice` (None: the reference's) and
+/// compared with `full`, the same choice's full-scale attribution. A panel
+/// whose replay has nothing to attribute, and the user's baseline table
+/// (given for the population's gates, not a panel's), give nothing.
+fn panel_numbers(
+    panels: &mut [(&crate::panel::Panel, Replay)],
+    reference: &Reference<'_>,
+    choice: Option<&Choice>,
+    stance: Option<&[f64]>,
+    full: &ReplayAttribution,
+) -> Vec<PanelNumbers> {
+    let indicator = match choice {
+        Some(Choice::Parameter(other)) => *other,
+        _ => reference.attribution.indicator,
+    };
+    let engine = reference.engine;
+    let full_abs: f64 = full.agent_phi.iter().map(|p| p.abs()).sum();
+    panels
+        .iter_mut()
+        .filter_map(|(panel, replay)| {
+            let players = replay.players();
+            let between = |replay: &Replay, baseline: &[f64]| {
+                aumann_models::attribute_between(replay, indicator, engine, &vec![1.0; players], baseline)
+            };
+            let made = match choice {
+                None | Some(Choice::Parameter(_)) => aumann_models::attribute(replay, indicator, engine),
+                Some(Choice::Fraction(b)) => between(replay, &vec![*b; players]),
+                Some(Choice::Typical) => between(replay, &typical_gates(replay)),
+                Some(Choice::TimeOrdered) => time_ordered(replay, indicator, engine, &()).map(|(a, _)| a),
+                Some(Choice::Stance(_) | Choice::HalfSample(..)) => {
+                    let stance = stance?;
+                    let members: Vec<f64> = panel.members.iter().map(|&m| stance[m as usize]).collect();
+                    let previous = replay.replace_stance(&members);
+                    let made = aumann_models::attribute(replay, indicator, engine);
+                    replay.replace_stance(&previous);
+                    made
+                }
+                Some(Choice::Table(_) | Choice::Unavailable(_)) => return None,
+            }
+            .ok()?;
+            let members: Vec<f64> = panel.members.iter().map(|&m| full.agent_phi[m as usize]).collect();
+            let whole = panel.members.len() == full.agent_phi.len();
+            let c = crate::study::compare_panel(&made.agent_phi, &members, full_abs, whole);
+            Some(PanelNumbers {
+                kind: panel.kind,
+                verdict: c.verdict,
+                rescale: c.rescale,
+                residual: c.residual,
+            })
+        })
+        .collect()
+}
+
 /// One alternative's attribution, or why it could not be made.
 fn run_one(
     replay: &mut Replay,
     reference: &Reference<'_>,
     choice: &Choice,
+    stance: Option<&[f64]>,
     progress: &dyn Observer,
 ) -> Result<Result<(ReplayAttribution, usize), String>, SensitivityError> {
     let indicator = reference.attribution.indicator;
@@ -747,37 +903,11 @@ fn run_one(
                 Err(e) => Ok(Err(e.to_string())),
             };
         }
-        Choice::Stance(method) | Choice::HalfSample(method, _) => {
-            // The estimate alone, from the population as it is: the
-            // dataset is not copied (the edge tables are most of it).
-            let population = &reference.data.population;
-            let fitted = match choice {
-                Choice::HalfSample(_, k) => Some(half_of_the_accounts(population.agents, *k)),
-                _ => None,
+        Choice::Stance(_) | Choice::HalfSample(..) => {
+            let Some(stance) = stance else {
+                return Ok(Err("no stances were estimated for this alternative".into()));
             };
-            let options = Default::default();
-            let estimate = match *method {
-                StanceMethod::Follows => aumann_stance::follows_fitted_on(population, &options, &[], fitted.as_deref()),
-                StanceMethod::Engagements => {
-                    aumann_stance::engagements_fitted_on(population, &options, &[], fitted.as_deref())
-                }
-                other => {
-                    return Ok(Err(format!(
-                        "the {} method needs a file of the user's: not an alternative here",
-                        other.name()
-                    )));
-                }
-            };
-            let stance = match estimate {
-                Ok(estimate) => estimate.stance,
-                Err(why) => return Ok(Err(why.to_string())),
-            };
-            if fitted.is_none() && stance == population.stance {
-                return Ok(Err(
-                    "the population's stances are this method's: the reference already uses them".into(),
-                ));
-            }
-            let previous = replay.replace_stance(&stance);
+            let previous = replay.replace_stance(stance);
             let made = straight(replay, indicator, PathEnds::Silence);
             replay.replace_stance(&previous);
             made
@@ -843,6 +973,7 @@ fn headline(
     replay: &Replay,
     attribution: &ReplayAttribution,
     reference: Option<&ReplayAttribution>,
+    panels: Vec<PanelNumbers>,
 ) -> Headline {
     let data = context.data;
     let phi = &attribution.agent_phi;
@@ -879,6 +1010,7 @@ fn headline(
         synchronization: timing.synchronization,
         top_overlap,
         spearman: rho,
+        panels,
     }
 }
 
@@ -928,24 +1060,37 @@ pub fn overlap(reference: &[f64], reference_delta: f64, other: &[f64], other_del
 }
 
 fn ranges(alternatives: &[AlternativeResult]) -> Vec<NumberRange> {
-    let with_numbers: Vec<(&AlternativeResult, Numbers)> = alternatives
+    let with_numbers: Vec<(&AlternativeResult, Vec<(&'static str, Option<f64>)>)> = alternatives
         .iter()
-        .filter_map(|a| a.numbers.as_ref().map(|n| (a, n.numbers())))
+        .filter_map(|a| a.numbers.as_ref().map(|n| (a, n.all_numbers())))
         .collect();
-    let Some((_, first)) = with_numbers.first() else {
-        return Vec::new();
+    // Every number's name, in the order first met (the reference's first).
+    let mut names: Vec<&'static str> = Vec::new();
+    for (_, numbers) in &with_numbers {
+        for (name, _) in numbers {
+            if !names.contains(name) {
+                names.push(name);
+            }
+        }
+    }
+    let value = |numbers: &[(&'static str, Option<f64>)], name: &str| {
+        numbers.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v)
     };
-    (0..first.len())
-        .filter_map(|k| {
+    names
+        .into_iter()
+        .filter_map(|name| {
             let values: Vec<(f64, &str)> = with_numbers
                 .iter()
-                .filter_map(|(a, n)| n[k].1.map(|v| (v, a.name.as_str())))
+                .filter_map(|(a, n)| value(n, name).map(|v| (v, a.name.as_str())))
                 .collect();
             let (min, min_under) = values.iter().copied().min_by(|a, b| a.0.total_cmp(&b.0))?;
             let (max, max_under) = values.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0))?;
             Some(NumberRange {
-                number: first[k].0,
-                reference: alternatives[0].numbers.as_ref().and_then(|n| n.numbers()[k].1),
+                number: name,
+                reference: alternatives[0]
+                    .numbers
+                    .as_ref()
+                    .and_then(|n| value(&n.all_numbers(), name)),
                 min,
                 max,
                 min_under: min_under.to_string(),
@@ -964,8 +1109,9 @@ struct Test {
 }
 
 /// Whether a conclusion holds under an alternative's numbers, and the value
-/// to name when it does not.
-type HoldsUnder = dyn Fn(&Headline) -> (bool, String);
+/// to name when it does not; None where the alternative cannot test it (a
+/// panel it did not attribute).
+type HoldsUnder = dyn Fn(&Headline) -> Option<(bool, String)>;
 
 fn tests(reference: &Headline) -> Vec<Test> {
     fn pct(v: f64) -> String {
@@ -991,7 +1137,7 @@ fn tests(reference: &Headline) -> Vec<Test> {
                 "the indicator {} over the window",
                 if rises { "rises" } else { "falls" }
             ),
-            holds: Box::new(move |h| ((h.delta >= 0.0) == rises, format!("ΔF {:.4e}", h.delta))),
+            holds: Box::new(move |h| Some(((h.delta >= 0.0) == rises, format!("ΔF {:.4e}", h.delta)))),
         },
         Test {
             statement: if outside {
@@ -1006,17 +1152,17 @@ fn tests(reference: &Headline) -> Vec<Test> {
                 )
             },
             holds: Box::new(move |h| {
-                (
+                Some((
                     (h.outside_head_share > 0.5) == outside,
                     format!("{} outside the head", pct(h.outside_head_share)),
-                )
+                ))
             }),
         },
         Test {
             statement: format!("{reference_largest} holds the largest share of the attribution"),
             holds: Box::new(move |h| {
                 let l = largest(h);
-                (l == reference_largest, format!("{l} holds the largest"))
+                Some((l == reference_largest, format!("{l} holds the largest")))
             }),
         },
         Test {
@@ -1025,28 +1171,59 @@ fn tests(reference: &Headline) -> Vec<Test> {
                 100.0 * TOP_SET_HOLDS,
                 TOP_K
             ),
-            holds: Box::new(|h| (h.top_overlap >= TOP_SET_HOLDS, format!("{} kept", pct(h.top_overlap)))),
+            holds: Box::new(|h| Some((h.top_overlap >= TOP_SET_HOLDS, format!("{} kept", pct(h.top_overlap))))),
         },
         Test {
             statement: format!(
                 "the agents' ranking agrees with the reference's (Spearman's rho at least {RANKING_AGREES})"
             ),
-            holds: Box::new(|h| match h.spearman {
-                Some(r) => (r >= RANKING_AGREES, format!("rho {r:.3}")),
-                None => (false, "rho undefined".into()),
+            holds: Box::new(|h| {
+                Some(match h.spearman {
+                    Some(r) => (r >= RANKING_AGREES, format!("rho {r:.3}")),
+                    None => (false, "rho undefined".into()),
+                })
             }),
         },
     ];
     if let Some(step) = reference.latency_step {
         all.push(Test {
             statement: format!("the outcome is produced by step {step} (the latency T*)"),
-            holds: Box::new(move |h| match h.latency_step {
-                Some(s) => (s == step, format!("T* = {s}")),
-                None => (false, "no latency".into()),
+            holds: Box::new(move |h| {
+                Some(match h.latency_step {
+                    Some(s) => (s == step, format!("T* = {s}")),
+                    None => (false, "no latency".into()),
+                })
+            }),
+        });
+    }
+    // Each panel's verdict, where the alternative attributed that panel.
+    for p in &reference.panels {
+        let (kind, verdict) = (p.kind, p.verdict);
+        all.push(Test {
+            statement: format!("the {} panel reads \"{}\"", kind.name(), verdict_name(verdict)),
+            holds: Box::new(move |h| {
+                let other = h.panels.iter().find(|q| q.kind == kind)?;
+                Some((
+                    other.verdict == verdict,
+                    format!(
+                        "\"{}\" (c* {}, r {})",
+                        verdict_name(other.verdict),
+                        crate::number::readable(other.rescale),
+                        crate::number::readable(other.residual)
+                    ),
+                ))
             }),
         });
     }
     all
+}
+
+/// A verdict as summary.json spells it.
+fn verdict_name(verdict: crate::compare::Verdict) -> String {
+    serde_json::to_value(verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn conclusions(alternatives: &[AlternativeResult]) -> Vec<Conclusion> {
@@ -1064,8 +1241,13 @@ fn conclusions(alternatives: &[AlternativeResult]) -> Vec<Conclusion> {
             // half-samples, replicates of one choice, counted together.
             let mut changes_under: Vec<String> = Vec::new();
             let (mut replicates, mut replicates_changed) = (0, 0);
+            let (mut tried, mut held) = (0, 0);
             for (a, h) in &attributed {
-                let (holds, value) = (test.holds)(h);
+                let Some((holds, value)) = (test.holds)(h) else {
+                    continue;
+                };
+                tried += 1;
+                held += usize::from(holds);
                 if a.group == HALF_SAMPLE_GROUP {
                     replicates += 1;
                     replicates_changed += usize::from(!holds);
@@ -1076,10 +1258,9 @@ fn conclusions(alternatives: &[AlternativeResult]) -> Vec<Conclusion> {
             if replicates_changed > 0 {
                 changes_under.push(format!("{replicates_changed} of {replicates} stance half-samples"));
             }
-            let tried = attributed.len();
-            let holds = tried - attributed.iter().filter(|(_, h)| !(test.holds)(h).0).count();
+            let holds = held;
             let verdict = if tried == 0 {
-                "no alternative was attributed".to_string()
+                "no alternative could test it".to_string()
             } else if changes_under.is_empty() {
                 format!("holds under all {tried} alternatives")
             } else {
@@ -1126,36 +1307,31 @@ fn half_sample_spreads(alternatives: &[AlternativeResult]) -> Vec<NumberSpread> 
 pub fn table(result: &SensitivityResult) -> Result<arrow_array::RecordBatch, arrow_schema::ArrowError> {
     use aumann_data::format::{Column, record_batch};
     let (mut alternative, mut group, mut number, mut value) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let names = Headline::numbers(&Headline {
-        delta: 0.0,
-        head_share: 0.0,
-        middle_share: 0.0,
-        tail_share: 0.0,
-        outside_head_share: 0.0,
-        gini: 0.0,
-        top_percent_share: 0.0,
-        latency_step: None,
-        synchronization: None,
-        top_overlap: 0.0,
-        spearman: None,
-    })
-    .map(|(name, _)| name);
+    // The reference's numbers name the rows of an alternative not
+    // attributed (their values null).
+    let names: Vec<&'static str> = (result.alternatives.first())
+        .and_then(|a| a.numbers.as_ref())
+        .map(|n| n.all_numbers().into_iter().map(|(name, _)| name).collect())
+        .unwrap_or_default();
     for a in &result.alternatives {
-        let values = a.numbers.as_ref().map(Headline::numbers);
-        for (k, name) in names.iter().enumerate() {
-            alternative.push(a.name.clone());
-            group.push(a.group);
-            number.push(*name);
-            value.push(values.as_ref().and_then(|v| v[k].1));
-        }
-        for (name, v) in [
-            ("relative_gap", a.relative_gap),
-            ("gradient_evaluations", a.gradient_evaluations as f64),
-        ] {
+        let rows: Vec<(&'static str, Option<f64>)> = match &a.numbers {
+            Some(n) => n.all_numbers(),
+            None => names.iter().map(|&name| (name, None)).collect(),
+        };
+        let attributed = a.skipped.is_none();
+        let diagnostics = [
+            ("relative_gap", attributed.then_some(a.relative_gap)),
+            (
+                "gradient_evaluations",
+                attributed.then_some(a.gradient_evaluations as f64),
+            ),
+            ("sweeps", attributed.then_some(a.sweeps as f64)),
+        ];
+        for (name, v) in rows.into_iter().chain(diagnostics) {
             alternative.push(a.name.clone());
             group.push(a.group);
             number.push(name);
-            value.push(a.skipped.is_none().then_some(v));
+            value.push(v);
         }
     }
     record_batch(
@@ -1186,6 +1362,7 @@ mod tests {
             synchronization: Some(0.9),
             top_overlap: overlap,
             spearman: Some(spearman),
+            panels: Vec::new(),
         }
     }
 

@@ -990,6 +990,8 @@ pub(crate) fn run_built(
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    panels: if whole_population.is_none() { &panels } else { &[] },
+                    replay_options: config.replay_options(),
                 };
                 Some(crate::sensitivity::analyse(&mut replay, &reference, spec, progress)?)
             }
@@ -1355,7 +1357,7 @@ fn heuristic_rankings(
 
 /// The comparison, with the verdict "same population" when the panel is
 /// every agent.
-fn compare_panel(panel: &[f64], full: &[f64], full_abs: f64, whole: bool) -> Comparison {
+pub(crate) fn compare_panel(panel: &[f64], full: &[f64], full_abs: f64, whole: bool) -> Comparison {
     let mut c = compare(panel, full, full_abs);
     if whole {
         c.verdict = Verdict::SamePopulation;

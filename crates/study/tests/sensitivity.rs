@@ -379,3 +379,75 @@ fn the_spread_of_the_stance_half_samples_shrinks_as_the_population_grows() {
     // falls as one over the square root; at least half is asked.
     assert!(large < 0.5 * small, "{large} against {small}");
 }
+
+#[test]
+fn each_panel_is_compared_under_every_alternative_as_a_study_with_that_choice_compares_it() {
+    let data = data();
+    let with_panels = |indicator: Indicator| StudyConfig {
+        panel_size: 40,
+        ..config(indicator, None)
+    };
+    let cascade = Indicator::Cascade(CascadeParams { beta: 0.08, c: 0.3 });
+    let result = run(&data, &with_panels(cascade), &()).unwrap();
+    let study = &result.indicators[0];
+    let s = analysis(&result);
+    let own = |study: &aumann_study::IndicatorStudy| -> Vec<(String, f64, f64)> {
+        (study.panels.iter())
+            .filter(|p| p.skipped.is_none())
+            .map(|p| {
+                let c = &p.attributions[0].comparison;
+                (format!("{:?}", c.verdict), c.rescale, c.residual)
+            })
+            .collect()
+    };
+    let of = |a: &AlternativeResult| -> Vec<(String, f64, f64)> {
+        (a.numbers.as_ref().unwrap().panels.iter())
+            .map(|p| (format!("{:?}", p.verdict), p.rescale, p.residual))
+            .collect()
+    };
+    // The reference's panels are the study's own.
+    assert_eq!(of(&s.alternatives[0]), own(study));
+    assert_eq!(of(&s.alternatives[0]).len(), 3);
+    // A parameter alternative's are those of a study at that value.
+    let doubled = named(s, "beta = 0.16");
+    let at = run(
+        &data,
+        &StudyConfig {
+            sensitivity: None,
+            ..with_panels(Indicator::Cascade(CascadeParams { beta: 0.16, c: 0.3 }))
+        },
+        &(),
+    )
+    .unwrap();
+    // (The alternative's full scale refines to 1e-4 from 16 nodes, the
+    // study's to 1e-6 from 24: c* and r agree to that.)
+    let (mine, theirs) = (of(doubled), own(&at.indicators[0]));
+    assert_eq!(mine.len(), theirs.len());
+    for (m, t) in mine.iter().zip(&theirs) {
+        assert_eq!(m.0, t.0);
+        assert!(close(m.1, t.1, 1e-6) && close(m.2, t.2, 1e-6), "{m:?} against {t:?}");
+    }
+    // Every panel's verdict is a conclusion tested on every alternative
+    // that attributed the panel.
+    let panels: Vec<&str> = (s.conclusions.iter())
+        .filter(|c| c.statement.contains(" panel reads "))
+        .map(|c| c.statement.as_str())
+        .collect();
+    assert_eq!(panels.len(), 3, "{panels:?}");
+
+    // The linear control: every panel of every alternative is reconciled by
+    // c* = 1, since phi scales with x − x' in the panel and at full scale
+    // alike.
+    let result = run(&data, &with_panels(Indicator::Linear), &()).unwrap();
+    let s = analysis(&result);
+    let mut checked = 0;
+    for a in s.alternatives.iter().filter(|a| a.numbers.is_some()) {
+        for p in &a.numbers.as_ref().unwrap().panels {
+            if p.verdict == aumann_study::compare::Verdict::Reconciled {
+                assert!((p.rescale - 1.0).abs() < 1e-9 && p.residual < 1e-9, "{}: {p:?}", a.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 2 * (s.alternatives.len() - 1), "{checked}");
+}
