@@ -178,8 +178,8 @@ impl PanelNumbers {
 
 impl Headline {
     /// Every number of [`Headline::numbers`], then each panel's c* and r.
-    pub fn all_numbers(&self) -> Vec<(&'static str, Option<f64>)> {
-        let mut all: Vec<(&'static str, Option<f64>)> = self.numbers().to_vec();
+    pub fn all_numbers(&self) -> Vec<Number> {
+        let mut all: Vec<Number> = self.numbers().to_vec();
         for p in &self.panels {
             let [rescale, residual] = PanelNumbers::names(p.kind);
             all.push((rescale, Some(p.rescale)));
@@ -206,8 +206,10 @@ impl Headline {
     }
 }
 
+/// A number by name (None where it is undefined).
+pub type Number = (&'static str, Option<f64>);
 /// A headline's numbers by name, in the tables' order.
-pub type Numbers = [(&'static str, Option<f64>); 11];
+pub type Numbers = [Number; 11];
 
 /// One alternative and what it gave.
 #[derive(Clone, Debug, Serialize)]
@@ -1060,7 +1062,7 @@ pub fn overlap(reference: &[f64], reference_delta: f64, other: &[f64], other_del
 }
 
 fn ranges(alternatives: &[AlternativeResult]) -> Vec<NumberRange> {
-    let with_numbers: Vec<(&AlternativeResult, Vec<(&'static str, Option<f64>)>)> = alternatives
+    let with_numbers: Vec<(&AlternativeResult, Vec<Number>)> = alternatives
         .iter()
         .filter_map(|a| a.numbers.as_ref().map(|n| (a, n.all_numbers())))
         .collect();
@@ -1073,9 +1075,7 @@ fn ranges(alternatives: &[AlternativeResult]) -> Vec<NumberRange> {
             }
         }
     }
-    let value = |numbers: &[(&'static str, Option<f64>)], name: &str| {
-        numbers.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v)
-    };
+    let value = |numbers: &[Number], name: &str| numbers.iter().find(|(n, _)| *n == name).and_then(|(_, v)| *v);
     names
         .into_iter()
         .filter_map(|name| {
@@ -1314,7 +1314,7 @@ pub fn table(result: &SensitivityResult) -> Result<arrow_array::RecordBatch, arr
         .map(|n| n.all_numbers().into_iter().map(|(name, _)| name).collect())
         .unwrap_or_default();
     for a in &result.alternatives {
-        let rows: Vec<(&'static str, Option<f64>)> = match &a.numbers {
+        let rows: Vec<Number> = match &a.numbers {
             Some(n) => n.all_numbers(),
             None => names.iter().map(|&name| (name, None)).collect(),
         };
