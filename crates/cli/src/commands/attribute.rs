@@ -78,19 +78,26 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         stances,
         ..Default::default()
     };
-    let Some(finished) = super::study::execute(
-        &args.source,
-        config,
-        &args.cluster,
-        &args.out,
-        false,
-        aumann_study::Figures::None,
-    )?
+    write_tables(&args.source, config, &args.cluster, &args.out, args.json, started)
+}
+
+/// A run without a report (an attribution, a sensitivity analysis): its
+/// tables and summary.json into `out`, then summary.json (`json`) or the
+/// text summary and the files written, on the process that writes.
+pub fn write_tables(
+    source: &Source,
+    config: StudyConfig,
+    cluster: &super::cluster::ClusterArgs,
+    out: &std::path::Path,
+    json: bool,
+    started: std::time::Instant,
+) -> Result<(), crate::Error> {
+    let Some(finished) = super::study::execute(source, config, cluster, out, false, aumann_study::Figures::None)?
     else {
         return Ok(());
     };
-    if args.json {
-        println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);
+    if json {
+        println!("{}", std::fs::read_to_string(out.join("summary.json"))?);
     } else {
         super::study::print_summary(&finished.result, started.elapsed().as_secs_f64());
         for path in finished.written {

@@ -64,24 +64,12 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
         sensitivity,
         ..Default::default()
     };
-    let Some(finished) = super::study::execute(
+    super::attribute::write_tables(
         &args.source,
         config,
         &super::cluster::ClusterArgs::alone(),
         &args.out,
-        false,
-        aumann_study::Figures::None,
-    )?
-    else {
-        return Ok(());
-    };
-    if args.json {
-        println!("{}", std::fs::read_to_string(args.out.join("summary.json"))?);
-    } else {
-        super::study::print_summary(&finished.result, started.elapsed().as_secs_f64());
-        for path in finished.written {
-            println!("wrote {}", path.display());
-        }
-    }
-    Ok(())
+        args.json,
+        started,
+    )
 }
