@@ -71,3 +71,17 @@ def test_what_cannot_be_drawn_says_why(small):
         aumann.plot.curves(a)
     with pytest.raises(ValueError, match="deletion or insertion"):
         aumann.plot.curves(a, "sideways")
+
+
+def test_the_sensitivity_ranges_are_the_studys(studied, small):
+    out, _ = studied
+    written = pd.read_csv(out / "figures" / "cascade-sensitivity.csv").set_index("number")
+    s = aumann.sensitivity(small, "cascade", extent="default", progress=False)
+    ax = aumann.plot.sensitivity(s)
+    segments = ax.collections
+    shown = [t.get_text() for t in ax.get_yticklabels()]
+    assert shown[0] == "head tier's share" and len(segments) == len(shown)
+    for (number, _), segment in zip(aumann.plot._SENSITIVITY_SHOWN, segments):
+        (x0, _), (x1, _) = segment.get_segments()[0]
+        assert (x0, x1) == (written.loc[number, "min"], written.loc[number, "max"]), number
+    plt.close("all")

@@ -122,3 +122,36 @@ def panel(agents: pd.DataFrame, ax: Optional[Any] = None) -> Any:
     ax.set_title(f"the top-followers panel ({len(members)} accounts) against full scale")
     ax.legend()
     return ax
+
+
+# The numbers read as shares, as the study's INDICATOR-sensitivity figure
+# shows them.
+_SENSITIVITY_SHOWN = (
+    ("head_share", "head tier's share"),
+    ("middle_share", "middle tier's share"),
+    ("tail_share", "tail's share"),
+    ("outside_head_share", "outside the head"),
+    ("gini", "Gini of |φ|"),
+    ("top_percent_share", "top 1%'s share"),
+    ("top_overlap", "top agents kept"),
+    ("spearman", "ranking's rho"),
+)
+
+
+def sensitivity(s: Any, ax: Any = None) -> Any:
+    """The sensitivity analysis (an :class:`aumann.Sensitivity`): each
+    share-like headline number's range over the alternatives as a bar, the
+    reference's value as a dot (the study's ``INDICATOR-sensitivity``
+    figure)."""
+    ax = _axes(ax)
+    ranges = s.ranges
+    rows = [(label, ranges.loc[number]) for number, label in _SENSITIVITY_SHOWN if number in ranges.index]
+    for k, (_, r) in enumerate(rows):
+        ax.hlines(k, r["min"], r["max"], linewidth=6, alpha=0.45, color="#0072B2")
+        if r["reference"] is not None and not pd.isna(r["reference"]):
+            ax.plot([r["reference"]], [k], "o", color="#D55E00")
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("value (shares as fractions); dots: the reference")
+    ax.set_title(f"{s.attribution.indicator}: each number over the alternatives")
+    return ax
