@@ -580,8 +580,8 @@ fn sensitivity_section(h: &mut String, study: &IndicatorStudy) {
         r#"<h3>How robust</h3><p>The attribution made again under {tried} other reasonable choices ({attributed} attributed;
 docs/sensitivity.md says what each means and which axioms it keeps): other baselines, the time-ordered path, the
 indicator's parameters, other stance estimates. Each is a complete attribution with its own completeness gap. The
-conclusions the study draws, and whether each holds under every alternative ({:.1} attributions' worth of gradient
-evaluations, {:.1} s):</p><ul>"#,
+conclusions the study draws, and whether each holds under every alternative ({:.1} attributions' worth of sweeps
+over the replay, {:.1} s):</p><ul>"#,
         s.cost_in_attributions, s.seconds
     );
     for c in &s.conclusions {

@@ -1218,11 +1218,11 @@ fn tests(reference: &Headline) -> Vec<Test> {
     all
 }
 
-/// A verdict as summary.json spells it.
+/// A verdict in words: summary.json's name with spaces ("scaling bias").
 fn verdict_name(verdict: crate::compare::Verdict) -> String {
     serde_json::to_value(verdict)
         .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
+        .and_then(|v| v.as_str().map(|name| name.replace('-', " ")))
         .unwrap_or_default()
 }
 

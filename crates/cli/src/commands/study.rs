@@ -329,7 +329,7 @@ pub fn print_sensitivity(study: &aumann_study::IndicatorStudy) {
     };
     let attributed = s.alternatives.iter().skip(1).filter(|a| a.numbers.is_some()).count();
     println!(
-        "  sensitivity: {} alternatives ({attributed} attributed) in {:.1} s, {:.1} attributions' worth of gradients: {}",
+        "  sensitivity: {} alternatives ({attributed} attributed) in {:.1} s, {:.1} attributions' worth of sweeps: {}",
         s.alternatives.len() - 1,
         s.seconds,
         s.cost_in_attributions,
