@@ -83,13 +83,15 @@ pub trait ValueFunction: Sync {
     /// entries and is overwritten. The Shapley estimators hand their
     /// coalitions over this way, so that a game behind a foreign call (a
     /// Python function) pays the call once per batch. The default calls
-    /// [`ValueFunction::value`] row by row.
+    /// [`ValueFunction::value`] on each row, the rows spread over the
+    /// threads (each value its own, so the thread count changes no bit).
     fn values(&self, points: &[f64], values: &mut [f64]) {
+        use rayon::prelude::*;
         let n = self.players();
         debug_assert_eq!(points.len(), values.len() * n);
-        for (v, x) in values.iter_mut().zip(points.chunks_exact(n.max(1))) {
-            *v = self.value(x);
-        }
+        (values.par_iter_mut())
+            .zip(points.par_chunks_exact(n.max(1)))
+            .for_each(|(v, x)| *v = self.value(x));
     }
 
     /// Whether the game is known, from its structure, to be constant

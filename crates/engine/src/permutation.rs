@@ -6,7 +6,6 @@ use crate::game::ValueFunction;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -135,12 +134,9 @@ impl PermutationShapley {
         let mut pairs = 0usize;
         let stop = loop {
             let round = self.pairs_per_round.min(max_pairs - pairs);
-            let samples: Vec<Result<Vec<f64>>> = (pairs..pairs + round)
-                .into_par_iter()
-                .map(|pair| antithetic_pair(game, input, baseline, empty, full, self.seed, pair as u64))
-                .collect();
-            for sample in samples {
-                welford.push(&sample?);
+            let samples = antithetic_pairs(game, input, baseline, (empty, full), self.seed, pairs..pairs + round)?;
+            for sample in &samples {
+                welford.push(sample);
             }
             pairs += round;
             if let Some(target) = self.target_std_error
@@ -168,57 +164,82 @@ impl PermutationShapley {
     }
 }
 
-/// Marginal contributions along a random permutation and along its reverse,
-/// averaged per player.
-fn antithetic_pair<G: ValueFunction + ?Sized>(
+/// Marginal contributions along a random permutation and along its
+/// reverse, averaged per player, for each pair of `pairs` (the pair's
+/// permutation drawn from `seed` and its stream). The walks' coalitions go
+/// to the game in blocks of at most [`PREFIX_BLOCK_VALUES`] numbers, a
+/// block spanning pairs: a game behind a foreign call (a Python function)
+/// pays the call once per block, not once per permutation. The pairs'
+/// coalitions are laid out pair by pair, each pair's walk forward then
+/// backward, and every player's contributions are added in that order, so
+/// the samples are those of the pairs taken one at a time, bit for bit.
+fn antithetic_pairs<G: ValueFunction + ?Sized>(
     game: &G,
     input: &[f64],
     baseline: &[f64],
-    empty: f64,
-    full: f64,
+    (empty, full): (f64, f64),
     seed: u64,
-    pair: u64,
-) -> Result<Vec<f64>> {
+    pairs: std::ops::Range<usize>,
+) -> Result<Vec<Vec<f64>>> {
     let n = input.len();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(pair);
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut rng);
-    let mut sample = vec![0.0; n];
-    let mut point = baseline.to_vec();
-    // The walk's coalitions go to the game in blocks (one call per block),
-    // each block at most PREFIX_BLOCK_VALUES numbers.
-    let block = (PREFIX_BLOCK_VALUES / n.max(1)).clamp(1, n.max(1));
+    let orders: Vec<Vec<usize>> = pairs
+        .map(|pair| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(pair as u64);
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(&mut rng);
+            order
+        })
+        .collect();
+    let mut samples = vec![vec![0.0; n]; orders.len()];
+    // A walk's last coalition is the full one, already known: n - 1 new
+    // coalitions per walk, two walks per pair.
+    let per_walk = n - 1;
+    let player_at = |order: &[usize], backward: bool, step: usize| {
+        if backward { order[n - 1 - step] } else { order[step] }
+    };
+    if per_walk == 0 {
+        for sample in &mut samples {
+            sample[0] = 0.5 * (full - empty) + 0.5 * (full - empty);
+        }
+        return Ok(samples);
+    }
+    let total = orders.len() * 2 * per_walk;
+    let block = (PREFIX_BLOCK_VALUES / n).clamp(1, total);
     let mut points = Vec::with_capacity(block * n);
     let mut values = vec![0.0; block];
-    for pass in 0..2 {
-        point.copy_from_slice(baseline);
-        let mut previous = empty;
-        let player_at = |step: usize| if pass == 0 { order[step] } else { order[n - 1 - step] };
-        // The last step's coalition is the full one, already known.
-        for start in (0..n).step_by(block) {
-            let end = (start + block).min(n);
-            let evaluated = end.min(n - 1);
-            points.clear();
-            for step in start..evaluated {
-                let player = player_at(step);
-                point[player] = input[player];
-                points.extend_from_slice(&point);
+    let mut walks: Vec<(usize, bool, usize)> = Vec::with_capacity(block);
+    let mut point = baseline.to_vec();
+    let (mut next, mut previous) = (0, empty);
+    while next < total {
+        points.clear();
+        walks.clear();
+        while walks.len() < block && next < total {
+            let (pair, backward, step) = (next / (2 * per_walk), (next / per_walk) % 2 == 1, next % per_walk);
+            if step == 0 {
+                point.copy_from_slice(baseline);
             }
-            game.values(&points, &mut values[..evaluated.saturating_sub(start)]);
-            for step in start..end {
-                let player = player_at(step);
-                let v = if step + 1 == n {
-                    full
-                } else {
-                    check_output("coalition value", values[step - start])?
-                };
-                sample[player] += 0.5 * (v - previous);
-                previous = v;
+            let player = player_at(&orders[pair], backward, step);
+            point[player] = input[player];
+            points.extend_from_slice(&point);
+            walks.push((pair, backward, step));
+            next += 1;
+        }
+        game.values(&points, &mut values[..walks.len()]);
+        for (&(pair, backward, step), &v) in walks.iter().zip(&values) {
+            let v = check_output("coalition value", v)?;
+            if step == 0 {
+                previous = empty;
+            }
+            let sample = &mut samples[pair];
+            sample[player_at(&orders[pair], backward, step)] += 0.5 * (v - previous);
+            previous = v;
+            if step + 1 == per_walk {
+                sample[player_at(&orders[pair], backward, step + 1)] += 0.5 * (full - v);
             }
         }
     }
-    Ok(sample)
+    Ok(samples)
 }
 
 /// The most numbers (coalitions x players) handed to the game in one call

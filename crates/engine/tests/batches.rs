@@ -56,7 +56,7 @@ fn exact_shapley_hands_over_whole_chunks() {
 }
 
 #[test]
-fn permutation_walks_are_one_call_each() {
+fn a_rounds_walks_are_one_call_and_give_the_numbers_of_one_pair_at_a_time() {
     let game = Batched::new(3, 5);
     let n = game.players();
     let (ones, zeros) = (vec![1.0; n], vec![0.0; n]);
@@ -65,12 +65,74 @@ fn permutation_walks_are_one_call_each() {
     let one_by_one = estimator.estimate(&game.inner, &ones, &zeros).unwrap();
     assert_eq!(batched.phi, one_by_one.phi);
     assert_eq!(batched.std_error, one_by_one.std_error);
+    // A round of one pair at a time: the same walks, the same sums.
+    let single = PermutationShapley {
+        pairs_per_round: 1,
+        ..estimator.clone()
+    }
+    .estimate(&game.inner, &ones, &zeros)
+    .unwrap();
+    assert_eq!(single.phi, batched.phi);
+    assert_eq!(single.std_error, batched.std_error);
     let calls = game.calls.lock().unwrap().clone();
-    // The two ends once each, then per walk one call for the n - 1
-    // coalitions between them.
-    assert_eq!(calls.iter().filter(|&&k| k == 1).count(), 2);
-    assert_eq!(calls.iter().filter(|&&k| k == n - 1).count(), 40);
-    assert_eq!(calls.len(), 42);
+    // The two ends once each, then per round of 16 pairs (20 pairs: 16 and
+    // 4) one call for the n - 1 coalitions of each of its walks.
+    assert_eq!(calls, vec![1, 1, 16 * 2 * (n - 1), 4 * 2 * (n - 1)]);
+}
+
+/// v(S) = Σ_{i in S} w_i, recording its batch sizes.
+struct Additive {
+    w: Vec<f64>,
+    calls: Mutex<Vec<usize>>,
+}
+
+impl ValueFunction for Additive {
+    fn players(&self) -> usize {
+        self.w.len()
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        x.iter().zip(&self.w).map(|(x, w)| x * w).sum()
+    }
+    fn value_and_gradient(&self, x: &[f64], gradient: &mut [f64]) -> f64 {
+        gradient.copy_from_slice(&self.w);
+        self.value(x)
+    }
+    fn values(&self, points: &[f64], values: &mut [f64]) {
+        self.calls.lock().unwrap().push(values.len());
+        for (v, x) in values.iter_mut().zip(points.chunks_exact(self.players())) {
+            *v = self.value(x);
+        }
+    }
+}
+
+#[test]
+fn walks_longer_than_a_block_are_split_across_calls_with_the_same_numbers() {
+    // 1,100 players: a block of 2^20 numbers holds 953 coalitions, fewer
+    // than a walk's 1,099.
+    let n = 1100;
+    let game = Additive {
+        w: (0..n).map(|i| ((i * 37) % 11) as f64 - 3.0).collect(),
+        calls: Mutex::new(Vec::new()),
+    };
+    let (ones, zeros) = (vec![1.0; n], vec![0.0; n]);
+    let estimator = PermutationShapley::default().seed(9).permutations(6);
+    let batched = estimator.estimate(&game, &ones, &zeros).unwrap();
+    let single = PermutationShapley {
+        pairs_per_round: 1,
+        ..estimator.clone()
+    }
+    .estimate(&game, &ones, &zeros)
+    .unwrap();
+    assert_eq!(batched.phi, single.phi);
+    // An additive game's marginal contributions are its weights.
+    for (phi, w) in batched.phi.iter().zip(&game.w) {
+        assert!((phi - w).abs() < 1e-9, "{phi} against {w}");
+    }
+    let calls = game.calls.lock().unwrap().clone();
+    let block = (1 << 20) / n;
+    assert!(calls.iter().all(|&k| k <= block), "{calls:?}");
+    // Three pairs, two walks each, n - 1 coalitions per walk, in both runs.
+    assert_eq!(calls.iter().sum::<usize>(), 2 * 3 * 2 * (n - 1));
 }
 
 #[test]

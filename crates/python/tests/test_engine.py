@@ -197,6 +197,20 @@ def test_permutation_shapley_is_seeded_and_unbiased():
         aumann.permutation_shapley(glove, 5, permutations=None)
 
 
+def test_permutation_shapley_hands_each_round_of_permutations_over_in_one_call():
+    calls = []
+
+    def v(s):
+        calls.append(s.shape)
+        return glove(s)
+
+    r = aumann.permutation_shapley(v, 5, permutations=64, seed=1)
+    # The two ends, then two rounds of 16 antithetic pairs: each round's
+    # 16 x 2 walks of 4 coalitions in one call.
+    assert calls[2:] == [(128, 5), (128, 5)]
+    np.testing.assert_array_equal(r.phi, aumann.permutation_shapley(glove, 5, permutations=64, seed=1).phi)
+
+
 def test_a_coalition_function_that_raises():
     def v(s):
         raise RuntimeError("no coalition for you")

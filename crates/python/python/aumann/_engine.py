@@ -196,8 +196,12 @@ def permutation_shapley(
     """Permutation Shapley estimates (antithetic pairs) of ``v`` over
     ``players`` players, with a standard error per player. Sampling stops
     at the first limit reached: ``permutations``, ``max_evaluations``, or
-    every standard error under ``target_std_error``. The same seed gives
-    the same estimates, whatever the thread count."""
+    every standard error under ``target_std_error``. ``v`` takes a bool
+    array of coalitions (k, players) and returns their k values: the
+    coalitions of a round of 16 antithetic pairs come in one call (up to
+    2^20 numbers per call), so a vectorised ``v`` pays its overhead once a
+    round. The same seed gives the same estimates, whatever the thread
+    count."""
     r = _native.permutation_shapley(
         v,
         _players(players),
