@@ -573,6 +573,90 @@ fn a_single_process_resumes_too_and_a_checkpoint_of_another_job_is_not_used() {
 }
 
 #[test]
+fn a_fit_to_stances_resumes_from_its_checkpoint_and_other_stances_are_another_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let population = dir.path().join("population");
+    let made = aumann(&[
+        "synth",
+        "--agents",
+        "20000",
+        "--days",
+        "8",
+        "--seed",
+        "5",
+        "--out",
+        population.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    // Stances observed per step for a tenth of the accounts; the second
+    // file differs from the first in one stance at step 0, which the
+    // replay starts from.
+    let stances = |path: &Path, first: f64| {
+        let mut text = String::from("external_id,step,stance\n");
+        for a in 0..2000 {
+            for t in 0..8 {
+                let stance = if a == 0 && t == 0 {
+                    first
+                } else {
+                    0.1 + 0.8 * ((a * 7 + t * 3) % 10) as f64 / 10.0
+                };
+                text.push_str(&format!("synth:{a},{t},{stance}\n"));
+            }
+        }
+        std::fs::write(path, text).unwrap();
+    };
+    let (given, other) = (dir.path().join("stances.csv"), dir.path().join("other.csv"));
+    stances(&given, 0.3);
+    stances(&other, 0.7);
+    let checkpoints = dir.path().join("checkpoints");
+    let out = dir.path().join("out");
+    let args = |file: &Path| -> Vec<String> {
+        [
+            "attribute",
+            "--input",
+            population.to_str().unwrap(),
+            "--indicator",
+            "polarization",
+            "--fit",
+        ]
+        .into_iter()
+        .chain(["--stances", file.to_str().unwrap(), "--nodes", "128", "--batch", "1"])
+        .chain([
+            "--out",
+            out.to_str().unwrap(),
+            "--checkpoint",
+            checkpoints.to_str().unwrap(),
+        ])
+        .map(String::from)
+        .collect()
+    };
+    let run = |file: &Path| {
+        let done = aumann(&args(file).iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+        String::from_utf8_lossy(&done.stdout).into_owned()
+    };
+    run(&given);
+    let reference = tables(&out);
+    std::fs::remove_dir_all(&out).unwrap();
+    // Killed mid-attribution, then the same fit resumes to the same tables.
+    let checkpoint = checkpoints.join("polarization.checkpoint");
+    kill_after_checkpoint(&args(&given), &checkpoint);
+    let stdout = run(&given);
+    assert!(stdout.contains("resumed from"), "{stdout}");
+    assert_eq!(tables(&out), reference);
+    // Killed again; other stances at step 0 start another replay: the
+    // checkpoint is another job's and is not used.
+    std::fs::remove_dir_all(&out).unwrap();
+    kill_after_checkpoint(&args(&given), &checkpoint);
+    let stdout = run(&other);
+    assert!(
+        stdout.contains("was not used") && stdout.contains("another job"),
+        "{stdout}"
+    );
+    assert_ne!(tables(&out), reference);
+}
+
+#[test]
 fn a_checkpoint_is_known_by_its_content_not_by_paths_or_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let population = dir.path().join("population");
