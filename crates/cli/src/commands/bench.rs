@@ -321,10 +321,11 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
             std::fs::create_dir_all(&out)?;
             let terminal = aumann_data::progress::Terminal::new();
             aumann_data::progress::Observer::stage(&terminal, "planted draws, each fitted", Some(draws as u64));
+            let on_draw = |done: usize, total: usize| {
+                aumann_data::progress::Observer::advance(&terminal, done as u64, total as u64, "draws")
+            };
             if indicator == "polarization" {
-                let r = aumann_bench::planted::planted_polarization(agents, days, seed, draws, &|done, total| {
-                    aumann_data::progress::Observer::advance(&terminal, done as u64, total as u64, "draws")
-                })?;
+                let r = aumann_bench::planted::planted_polarization(agents, days, seed, draws, &on_draw)?;
                 terminal.finish();
                 if !json {
                     println!(
@@ -348,9 +349,7 @@ pub fn run(args: Args) -> Result<(), crate::Error> {
                 write_report(&out.join("planted-polarization.json"), &serde_json::to_value(&r)?, json)?;
                 return Ok(());
             }
-            let r = aumann_bench::planted::planted_recovery(agents, days, seed, draws, &|done, total| {
-                aumann_data::progress::Observer::advance(&terminal, done as u64, total as u64, "draws")
-            })?;
+            let r = aumann_bench::planted::planted_recovery(agents, days, seed, draws, &on_draw)?;
             terminal.finish();
             if !json {
                 println!(
