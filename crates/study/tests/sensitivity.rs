@@ -451,3 +451,59 @@ fn each_panel_is_compared_under_every_alternative_as_a_study_with_that_choice_co
     }
     assert!(checked >= 2 * (s.alternatives.len() - 1), "{checked}");
 }
+
+#[test]
+fn a_fitted_parameter_is_tried_at_its_intervals_ends_and_the_total_there_is_the_fit_ranges() {
+    let data = generate(
+        &SynthParams {
+            agents: 3_000,
+            steps: 6,
+            seed: 4,
+            ..SynthParams::default()
+        },
+        &(),
+    );
+    let fitting = StudyConfig {
+        fit: Some(0.3),
+        ..config(Indicator::from_name("cascade").unwrap(), None)
+    };
+    let result = run(&data, &fitting, &()).unwrap();
+    let fit = result.fit.as_ref().expect("the study fitted the cascade");
+    let s = analysis(&result);
+    let mut ends = 0;
+    for estimate in fit.parameters().iter().filter(|e| e.identified) {
+        let tried: Vec<&AlternativeResult> = (s.alternatives.iter())
+            .filter(|a| a.group == "parameter" && a.name.starts_with(&format!("{} = ", estimate.name)))
+            .collect();
+        // The interval's ends, not the grid around the value used.
+        assert!(
+            tried.iter().all(|a| !a.name.contains("times the value used")),
+            "{}",
+            estimate.name
+        );
+        let range = result.fit_range.iter().find(|r| r.parameter == estimate.name).unwrap();
+        for (end, at, words) in [
+            (estimate.interval[0], range.lower, "lower end"),
+            (estimate.interval[1], range.upper, "upper end"),
+        ] {
+            let (Some(_), Some((_, total))) = (end, at) else {
+                continue;
+            };
+            let alternative = (tried.iter())
+                .find(|a| a.name.contains(words))
+                .unwrap_or_else(|| panic!("{}: no alternative at the {words}", estimate.name));
+            // The study's fit_range made the same forward replays apart.
+            let delta = alternative.numbers.as_ref().unwrap().delta;
+            assert!(
+                close(delta, total, 1e-12),
+                "{}: {delta} against {total}",
+                alternative.name
+            );
+            ends += 1;
+        }
+    }
+    assert!(
+        ends >= 2,
+        "the fit identified at least one parameter with both ends here"
+    );
+}
