@@ -60,6 +60,11 @@ pub enum PathEnds<'a> {
     /// From `baseline` to `input`, one value in [0, 1] per gate (a
     /// counterfactual baseline in which some agents stay active, say).
     Between { input: &'a [f64], baseline: &'a [f64] },
+    /// From every gate at this value in [0, 1] to every gate open: the
+    /// same attribution as `Between` those ends, swept as the part of the
+    /// path from silence that it is (τ from b to 1), where the sweep needs
+    /// no term for gates open at the baseline.
+    Fraction(f64),
 }
 
 impl<'a> PathEnds<'a> {
@@ -69,6 +74,12 @@ impl<'a> PathEnds<'a> {
         let held = own.map_or(replay.players(), OwnGates::len);
         Ok(match *self {
             PathEnds::Silence => [vec![1.0; held].into(), vec![0.0; held].into()],
+            PathEnds::Fraction(b) => {
+                if !(0.0..=1.0).contains(&b) {
+                    return Err(GateError::Fraction { value: b });
+                }
+                [vec![1.0; held].into(), vec![b; held].into()]
+            }
             PathEnds::Between { input, baseline } => {
                 replay.check_gates("input", input)?;
                 replay.check_gates("baseline", baseline)?;
@@ -332,8 +343,16 @@ pub fn attribute_on(
         None => &Whole,
     };
     let workspace = Workspace::new();
+    let inner = backend.model(indicator, replay, &workspace)?;
     let model = Proven {
-        game: SweepGame(backend.model(indicator, replay, &workspace)?),
+        game: SweepGame(match ends {
+            PathEnds::Fraction(b) => Box::new(OnTheDiagonal {
+                inner,
+                from: b,
+                silent: vec![0.0; input.len()],
+            }),
+            _ => inner,
+        }),
         flat: indicator.proven_flat(replay).is_some(),
     };
     let mut agreed = checkpoint.map(|inner| Agreed { inner, backend });
@@ -373,6 +392,51 @@ pub fn attribute_on(
     result.edges_read = edges_read;
     result.flat = flat;
     Ok(Some(result))
+}
+
+/// A model swept along the path from every gate at `from` to every gate
+/// open, as the part τ' = from + τ (1 − from) of the path from silence: the
+/// same points (the gates at from + τ (1 − from) either way), so the same
+/// values and gradients, with a baseline of zeros that the sweep treats as
+/// silent. The engine scales by x − x' = 1 − from itself.
+struct OnTheDiagonal<'a> {
+    inner: Box<dyn PathSweep + 'a>,
+    from: f64,
+    /// Zeros, one per gate held: the baseline handed to the inner sweep.
+    silent: Vec<f64>,
+}
+
+impl PathSweep for OnTheDiagonal<'_> {
+    fn players(&self) -> usize {
+        self.inner.players()
+    }
+    /// The engine's path (every gate from `from` to 1) is swept from
+    /// silence at τ' = from + τ (1 − from); a single point (a path from a
+    /// point to itself, how the ends' values are asked for) as it is.
+    fn sweep(
+        &self,
+        path: aumann_engine::Path<'_>,
+        taus: &[f64],
+        values: &mut [f64],
+        gradient: Option<&mut aumann_engine::GradientSink<'_>>,
+    ) {
+        if std::ptr::eq(path.baseline, path.input) || path.baseline == path.input {
+            return self.inner.sweep(path, taus, values, gradient);
+        }
+        debug_assert!(path.input.iter().all(|&x| x == 1.0) && path.baseline.iter().all(|&b| b == self.from));
+        let mapped: Vec<f64> = taus.iter().map(|&t| self.from + t * (1.0 - self.from)).collect();
+        let from_silence = aumann_engine::Path {
+            baseline: &self.silent,
+            input: path.input,
+        };
+        self.inner.sweep(from_silence, &mapped, values, gradient);
+    }
+    fn values_at(&self, points: &[&[f64]], values: &mut [f64]) {
+        self.inner.values_at(points, values)
+    }
+    fn values_on_subsets(&self, path: aumann_engine::Path<'_>, masks: &[u16], values: &mut [f64]) {
+        self.inner.values_on_subsets(path, masks, values)
+    }
 }
 
 /// An indicator's model with what its structure proves: whether it is flat

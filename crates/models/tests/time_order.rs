@@ -195,3 +195,54 @@ fn steps_where_no_gate_moves_are_skipped_and_a_path_where_none_moves_is_flat() {
     let straight = aumann_models::attribute_between(&replay, indicator, &engine(), &ones, &baseline).unwrap();
     assert_eq!(ordered.gates.phi, straight.gates.phi);
 }
+
+#[test]
+fn every_gate_at_a_fraction_is_the_path_between_those_ends_swept_from_silence() {
+    let population = random_population(12, 4, 7);
+    let replay = Replay::new(&population).unwrap();
+    let players = replay.players();
+    let engine = AumannShapley::default();
+    for indicator in nonlinear() {
+        for b in [0.0, 0.25, 0.5, 0.9] {
+            let ones = vec![1.0; players];
+            let between =
+                aumann_models::attribute_between(&replay, indicator, &engine, &ones, &vec![b; players]).unwrap();
+            let fraction = aumann_models::attribute_on(
+                &aumann_models::Local,
+                &replay,
+                indicator,
+                &engine,
+                PathEnds::Fraction(b),
+                &|_| std::ops::ControlFlow::Continue(()),
+                None,
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(fraction.gates.value_baseline, between.gates.value_baseline);
+            assert_eq!(fraction.gates.value_input, between.gates.value_input);
+            let scale = between.gates.phi.iter().fold(0.0f64, |m, p| m.max(p.abs()));
+            for (f, w) in fraction.gates.phi.iter().zip(&between.gates.phi) {
+                assert!(
+                    (f - w).abs() <= 1e-12 * scale.max(1e-300),
+                    "{} at {b}: {f} against {w}",
+                    indicator.name()
+                );
+            }
+            assert!(fraction.gates.relative_gap() < 1e-6);
+        }
+    }
+    let refused = aumann_models::attribute_on(
+        &aumann_models::Local,
+        &replay,
+        Indicator::Linear,
+        &engine,
+        PathEnds::Fraction(1.5),
+        &|_| std::ops::ControlFlow::Continue(()),
+        None,
+    );
+    assert!(
+        matches!(&refused, Err(e) if e.to_string().contains("every gate at 1.5 is no baseline")),
+        "{:?}",
+        refused.err()
+    );
+}

@@ -819,7 +819,16 @@ fn panel_numbers(
             };
             let made = match choice {
                 None | Some(Choice::Parameter(_)) => aumann_models::attribute(replay, indicator, engine),
-                Some(Choice::Fraction(b)) => between(replay, &vec![*b; players]),
+                Some(Choice::Fraction(b)) => aumann_models::attribute_on(
+                    &Local,
+                    replay,
+                    indicator,
+                    engine,
+                    PathEnds::Fraction(*b),
+                    &|_| std::ops::ControlFlow::Continue(()),
+                    None,
+                )
+                .map(|r| r.expect("one process")),
                 Some(Choice::Typical) => between(replay, &typical_gates(replay)),
                 Some(Choice::TimeOrdered) => time_ordered(replay, indicator, engine, &()).map(|(a, _)| a),
                 Some(Choice::Stance(_) | Choice::HalfSample(..)) => {
@@ -870,14 +879,7 @@ fn run_one(
     let ones = vec![1.0; replay.players()];
     let made = match choice {
         Choice::Unavailable(why) => return Ok(Err(why.clone())),
-        Choice::Fraction(b) => straight(
-            replay,
-            indicator,
-            PathEnds::Between {
-                input: &ones,
-                baseline: &vec![*b; replay.players()],
-            },
-        ),
+        Choice::Fraction(b) => straight(replay, indicator, PathEnds::Fraction(*b)),
         Choice::Typical => straight(
             replay,
             indicator,

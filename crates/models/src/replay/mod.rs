@@ -662,6 +662,8 @@ pub enum GateError {
         step: u32,
         value: f64,
     },
+    #[error("every gate at {value} is no baseline: gates lie in [0, 1]")]
+    Fraction { value: f64 },
 }
 
 #[cfg(test)]
