@@ -644,19 +644,34 @@ fn plan(replay: &Replay, reference: &Reference<'_>, spec: &SensitivitySpec) -> R
         }
     }
     if matches!(indicator, Indicator::Polarization(_)) && spec.extent == Extent::Full {
-        let method = stance_method(reference.data);
-        for k in 0..HALF_SAMPLES {
-            plan.push(Planned {
+        match stance_method(reference.data) {
+            Some(method) => {
+                for k in 0..HALF_SAMPLES {
+                    plan.push(Planned {
+                        priority: 6,
+                        group: HALF_SAMPLE_GROUP,
+                        name: format!(
+                            "stance half-sample {} of {HALF_SAMPLES} (the {} method fitted on half the accounts)",
+                            k + 1,
+                            method.name()
+                        ),
+                        note: None,
+                        choice: Choice::HalfSample(method, k as u64),
+                    });
+                }
+            }
+            None => plan.push(Planned {
                 priority: 6,
                 group: HALF_SAMPLE_GROUP,
-                name: format!(
-                    "stance half-sample {} of {HALF_SAMPLES} (the {} method fitted on half the accounts)",
-                    k + 1,
-                    method.name()
-                ),
+                name: "stance half-samples".into(),
                 note: None,
-                choice: Choice::HalfSample(method, k as u64),
-            });
+                choice: Choice::Unavailable(
+                    "the population's stances are not a label-free estimate (they come from the generator, a \
+                     file or a method with labels): there is no estimate to refit on half the accounts; \
+                     `aumann stance --method follows` (or engagements) makes one"
+                        .into(),
+                ),
+            }),
         }
     }
     if spec.extent == Extent::Default {
@@ -666,14 +681,17 @@ fn plan(replay: &Replay, reference: &Reference<'_>, spec: &SensitivitySpec) -> R
 }
 
 /// The label-free method the population's stances came from (its
-/// metadata's stance step), the follows method otherwise.
-fn stance_method(data: &Dataset) -> StanceMethod {
-    let named = (data.meta.stance.as_ref())
-        .and_then(|s| s.pointer("/request/method"))
-        .and_then(|m| m.as_str());
-    match named {
-        Some("engagements") => StanceMethod::Engagements,
-        _ => StanceMethod::Follows,
+/// metadata's stance step, without a file of labels); None for stances
+/// from anything else.
+fn stance_method(data: &Dataset) -> Option<StanceMethod> {
+    let request = data.meta.stance.as_ref()?.get("request")?;
+    if request.get("file").is_some_and(|f| !f.is_null()) {
+        return None;
+    }
+    match request.get("method")?.as_str()? {
+        "follows" => Some(StanceMethod::Follows),
+        "engagements" => Some(StanceMethod::Engagements),
+        _ => None,
     }
 }
 

@@ -275,7 +275,7 @@ fn the_analysis_is_the_same_on_one_thread_and_on_two() {
         analysis(r)
             .alternatives
             .iter()
-            .map(|a| (a.name.clone(), a.gap, format!("{:?}", a.numbers)))
+            .map(|a| (a.name.clone(), a.gap.to_bits(), format!("{:?}", a.numbers)))
             .collect::<Vec<_>>()
     };
     assert_eq!(numbers(&on(1)), numbers(&on(2)));
@@ -343,7 +343,13 @@ fn the_default_runs_alternatives_in_order_of_priority_until_its_budget_is_spent(
     // The full extent runs every one of them, and more.
     let full = run(&data, &config(polarization, None), &()).unwrap();
     let full = analysis(&full);
-    assert!(full.alternatives.iter().all(|a| a.skipped.is_none()));
+    // (All but the half-samples, which the generator's stances, not an
+    // estimate, do not have.)
+    assert!(
+        full.alternatives
+            .iter()
+            .all(|a| a.skipped.is_none() || a.group == "stance half-sample")
+    );
     assert!(full.alternatives.len() > s.alternatives.len());
 }
 
@@ -353,7 +359,7 @@ fn the_spread_of_the_stance_half_samples_shrinks_as_the_population_grows() {
     // The interquartile range of ΔF over the half-samples, relative to
     // its median, on the built-in generator at two sizes.
     let spread = |agents: usize| {
-        let data = generate(
+        let mut data = generate(
             &SynthParams {
                 agents,
                 steps: 3,
@@ -362,6 +368,17 @@ fn the_spread_of_the_stance_half_samples_shrinks_as_the_population_grows() {
             },
             &(),
         );
+        // The stances the follows method estimates, as `aumann stance`
+        // writes them: an estimate the half-samples refit.
+        aumann_data::stance::apply(
+            &mut data,
+            &aumann_data::stance::StanceRequest {
+                method: aumann_data::stance::StanceMethod::Follows,
+                file: None,
+                ca: Default::default(),
+            },
+        )
+        .unwrap();
         let result = run(&data, &config(polarization, None), &()).unwrap();
         let s = analysis(&result);
         let replicates = s
@@ -506,4 +523,27 @@ fn a_fitted_parameter_is_tried_at_its_intervals_ends_and_the_total_there_is_the_
         ends >= 2,
         "the fit identified at least one parameter with both ends here"
     );
+}
+
+#[test]
+fn stances_that_are_no_label_free_estimate_have_no_half_samples_and_say_why() {
+    let data = data();
+    let result = run(&data, &config(Indicator::from_name("polarization").unwrap(), None), &()).unwrap();
+    let s = analysis(&result);
+    let half: Vec<&AlternativeResult> = s
+        .alternatives
+        .iter()
+        .filter(|a| a.group == "stance half-sample")
+        .collect();
+    assert_eq!(half.len(), 1);
+    assert!(
+        half[0]
+            .skipped
+            .as_deref()
+            .unwrap()
+            .contains("not a label-free estimate"),
+        "{:?}",
+        half[0].skipped
+    );
+    assert!(s.half_samples.is_empty());
 }
