@@ -35,6 +35,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PARAMETERS", parameters(m.py())?)?;
     m.add("SUMMARY_SCHEMA", aumann_study::output::SUMMARY_SCHEMA)?;
     m.add(
+        "SENSITIVITY_SHOWN",
+        pyo3::types::PyTuple::new(m.py(), aumann_study::figures::SENSITIVITY_SHOWN)?,
+    )?;
+    m.add(
         "INDICATORS",
         pyo3::types::PyTuple::new(m.py(), aumann_models::Indicator::names().collect::<Vec<_>>())?,
     )?;

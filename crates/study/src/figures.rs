@@ -97,18 +97,22 @@ pub fn indicator_figures(result: &StudyResult, study: &IndicatorStudy, width: f6
 /// The headline numbers read as shares (tier shares, concentration, the
 /// top set kept, the ranking's rho): each one's range over the
 /// sensitivity analysis's alternatives, and the reference's value.
+/// The headline numbers the sensitivity chart shows (those read as
+/// shares), with their labels: the report's chart and the Python
+/// package's `aumann.plot.sensitivity` both read this list.
+pub const SENSITIVITY_SHOWN: [(&str, &str); 8] = [
+    ("head_share", "head tier's share"),
+    ("middle_share", "middle tier's share"),
+    ("tail_share", "tail's share"),
+    ("outside_head_share", "outside the head"),
+    ("gini", "Gini of |φ|"),
+    ("top_percent_share", "top 1%'s share"),
+    ("top_overlap", "top agents kept"),
+    ("spearman", "ranking's rho"),
+];
+
 fn sensitivity_chart(s: &crate::sensitivity::SensitivityResult, width: f64) -> Drawn {
-    const SHOWN: [(&str, &str); 8] = [
-        ("head_share", "head tier's share"),
-        ("middle_share", "middle tier's share"),
-        ("tail_share", "tail's share"),
-        ("outside_head_share", "outside the head"),
-        ("gini", "Gini of |φ|"),
-        ("top_percent_share", "top 1%'s share"),
-        ("top_overlap", "top agents kept"),
-        ("spearman", "ranking's rho"),
-    ];
-    let rows: Vec<crate::svg::IntervalRow> = SHOWN
+    let rows: Vec<crate::svg::IntervalRow> = SENSITIVITY_SHOWN
         .iter()
         .filter_map(|(number, label)| {
             let r = s.ranges.iter().find(|r| r.number == *number)?;

@@ -11,6 +11,7 @@ DEFAULTS: Dict[str, Any]
 PARAMETERS: List[Dict[str, Any]]
 INDICATORS: Tuple[str, ...]
 SUMMARY_SCHEMA: int
+SENSITIVITY_SHOWN: Tuple[Tuple[str, str], ...]
 
 class ArrowBatch:
     """A table exporting the Arrow PyCapsule interface (pyarrow.record_batch(t))."""

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 import pandas as pd
 
+from . import _native
+
 if TYPE_CHECKING:
     from ._attribution import Attribution
 
@@ -124,18 +126,9 @@ def panel(agents: pd.DataFrame, ax: Optional[Any] = None) -> Any:
     return ax
 
 
-# The numbers read as shares, as the study's INDICATOR-sensitivity figure
-# shows them.
-_SENSITIVITY_SHOWN = (
-    ("head_share", "head tier's share"),
-    ("middle_share", "middle tier's share"),
-    ("tail_share", "tail's share"),
-    ("outside_head_share", "outside the head"),
-    ("gini", "Gini of |φ|"),
-    ("top_percent_share", "top 1%'s share"),
-    ("top_overlap", "top agents kept"),
-    ("spearman", "ranking's rho"),
-)
+# The numbers read as shares, with their labels, as the study's
+# INDICATOR-sensitivity figure shows them.
+_SENSITIVITY_SHOWN = tuple((str(n), str(label)) for n, label in _native.SENSITIVITY_SHOWN)
 
 
 def sensitivity(s: Any, ax: Any = None) -> Any:
