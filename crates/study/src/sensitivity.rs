@@ -822,44 +822,27 @@ fn panel_numbers(
     stance: Option<&[f64]>,
     full: &ReplayAttribution,
 ) -> Vec<PanelNumbers> {
-    let indicator = match choice {
-        Some(Choice::Parameter(other)) => *other,
-        _ => reference.attribution.indicator,
-    };
+    // A parameter choice carries its own indicator.
+    let indicator = reference.attribution.indicator;
     let engine = reference.engine;
     let full_abs: f64 = full.agent_phi.iter().map(|p| p.abs()).sum();
+    let quiet = |_: &aumann_engine::Progress| std::ops::ControlFlow::Continue(());
     panels
         .iter_mut()
         .filter_map(|(panel, replay)| {
-            let players = replay.players();
-            let between = |replay: &Replay, baseline: &[f64]| {
-                aumann_models::attribute_between(replay, indicator, engine, &vec![1.0; players], baseline)
-            };
             let made = match choice {
-                None | Some(Choice::Parameter(_)) => aumann_models::attribute(replay, indicator, engine),
-                Some(Choice::Fraction(b)) => aumann_models::attribute_on(
-                    &Local,
-                    replay,
-                    indicator,
-                    engine,
-                    PathEnds::Fraction(*b),
-                    &|_| std::ops::ControlFlow::Continue(()),
-                    None,
-                )
-                .map(|r| r.expect("one process")),
-                Some(Choice::Typical) => between(replay, &typical_gates(replay)),
-                Some(Choice::TimeOrdered) => time_ordered(replay, indicator, engine, &()).map(|(a, _)| a),
-                Some(Choice::Stance(_) | Choice::HalfSample(..)) => {
-                    let stance = stance?;
-                    let members: Vec<f64> = panel.members.iter().map(|&m| stance[m as usize]).collect();
-                    let previous = replay.replace_stance(&members);
-                    let made = aumann_models::attribute(replay, indicator, engine);
-                    replay.replace_stance(&previous);
-                    made
+                None => aumann_models::attribute(replay, indicator, engine).ok()?,
+                // The table is given for the population's gates, not a
+                // panel's.
+                Some(Choice::Table(_)) => return None,
+                Some(choice) => {
+                    let members: Option<Vec<f64>> =
+                        stance.map(|s| panel.members.iter().map(|&m| s[m as usize]).collect());
+                    attribute_choice(replay, indicator, engine, choice, members.as_deref(), &quiet, &())
+                        .ok()??
+                        .0
                 }
-                Some(Choice::Table(_) | Choice::Unavailable(_)) => return None,
-            }
-            .ok()?;
+            };
             let members: Vec<f64> = panel.members.iter().map(|&m| full.agent_phi[m as usize]).collect();
             let whole = panel.members.len() == full.agent_phi.len();
             let c = crate::study::compare_panel(&made.agent_phi, &members, full_abs, whole);
@@ -873,7 +856,8 @@ fn panel_numbers(
         .collect()
 }
 
-/// One alternative's attribution, or why it could not be made.
+/// One alternative's attribution on the study's replay, with the sweeps
+/// it made, or why it could not be made.
 fn run_one(
     replay: &mut Replay,
     reference: &Reference<'_>,
@@ -881,8 +865,7 @@ fn run_one(
     stance: Option<&[f64]>,
     progress: &dyn Observer,
 ) -> Result<Result<(ReplayAttribution, usize), String>, SensitivityError> {
-    let indicator = reference.attribution.indicator;
-    let engine = &alternative_engine(reference.engine);
+    let engine = alternative_engine(reference.engine);
     let observer = |p: &aumann_engine::Progress| {
         progress.advance(p.evaluations as u64, p.expected as u64, "gradient evaluations");
         if progress.interrupted() {
@@ -891,60 +874,68 @@ fn run_one(
             std::ops::ControlFlow::Continue(())
         }
     };
+    let indicator = reference.attribution.indicator;
+    match attribute_choice(replay, indicator, &engine, choice, stance, &observer, progress) {
+        Ok(Some(made)) => Ok(Ok(made)),
+        Ok(None) => Ok(Err(match choice {
+            Choice::Unavailable(why) => why.clone(),
+            _ => "no stances were estimated for this alternative".into(),
+        })),
+        Err(AttributeError::Engine {
+            source: aumann_engine::Error::Interrupted { .. },
+            ..
+        }) => Err(SensitivityError::Interrupted),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
+/// `choice`'s attribution of `indicator` (the study's or a panel's replay)
+/// by `engine`, with the sweeps it made: the one place a choice becomes
+/// path ends, a path shape, an indicator or starting stances. `stance`
+/// holds the replay's agents' stances (by its population ids) for a
+/// stance choice, which are put back after. None: nothing to attribute
+/// (an unavailable choice, or a stance choice without stances).
+fn attribute_choice(
+    replay: &mut Replay,
+    indicator: Indicator,
+    engine: &AumannShapley,
+    choice: &Choice,
+    stance: Option<&[f64]>,
+    observer: &dyn Fn(&aumann_engine::Progress) -> std::ops::ControlFlow<()>,
+    progress: &dyn Observer,
+) -> Result<Option<(ReplayAttribution, usize)>, AttributeError> {
     let straight = |replay: &Replay, indicator: Indicator, ends: PathEnds<'_>| {
-        attribute_on(&Local, replay, indicator, engine, ends, &observer, None).map(|r| r.expect("one process"))
+        let made = attribute_on(&Local, replay, indicator, engine, ends, observer, None)?.expect("one process");
+        let made_sweeps = sweeps(&made.gates, engine.batch);
+        Ok(Some((made, made_sweeps)))
     };
-    let ones = vec![1.0; replay.players()];
-    let made = match choice {
-        Choice::Unavailable(why) => return Ok(Err(why.clone())),
+    let between = |replay: &Replay, baseline: &[f64]| {
+        let input = vec![1.0; replay.players()];
+        straight(
+            replay,
+            indicator,
+            PathEnds::Between {
+                input: &input,
+                baseline,
+            },
+        )
+    };
+    match choice {
+        Choice::Unavailable(_) => Ok(None),
         Choice::Fraction(b) => straight(replay, indicator, PathEnds::Fraction(*b)),
-        Choice::Typical => straight(
-            replay,
-            indicator,
-            PathEnds::Between {
-                input: &ones,
-                baseline: &typical_gates(replay),
-            },
-        ),
-        Choice::Table(gates) => straight(
-            replay,
-            indicator,
-            PathEnds::Between {
-                input: &ones,
-                baseline: gates,
-            },
-        ),
+        Choice::Typical => between(replay, &typical_gates(replay)),
+        Choice::Table(gates) => between(replay, gates),
         Choice::Parameter(other) => straight(replay, *other, PathEnds::Silence),
-        Choice::TimeOrdered => {
-            return match time_ordered(replay, indicator, reference.engine, progress) {
-                Ok(made) => Ok(Ok(made)),
-                Err(AttributeError::Engine {
-                    source: aumann_engine::Error::Interrupted { .. },
-                    ..
-                }) => Err(SensitivityError::Interrupted),
-                Err(e) => Ok(Err(e.to_string())),
-            };
-        }
+        Choice::TimeOrdered => time_ordered(replay, indicator, engine, progress).map(Some),
         Choice::Stance(_) | Choice::HalfSample(..) => {
             let Some(stance) = stance else {
-                return Ok(Err("no stances were estimated for this alternative".into()));
+                return Ok(None);
             };
             let previous = replay.replace_stance(stance);
             let made = straight(replay, indicator, PathEnds::Silence);
             replay.replace_stance(&previous);
             made
         }
-    };
-    match made {
-        Ok(a) => {
-            let made_sweeps = sweeps(&a.gates, engine.batch);
-            Ok(Ok((a, made_sweeps)))
-        }
-        Err(AttributeError::Engine {
-            source: aumann_engine::Error::Interrupted { .. },
-            ..
-        }) => Err(SensitivityError::Interrupted),
-        Err(e) => Ok(Err(e.to_string())),
     }
 }
 
