@@ -323,8 +323,6 @@ pub(crate) struct Reference<'a> {
 pub enum SensitivityError {
     #[error("the user's baseline: {0}")]
     Baseline(#[from] aumann_data::baseline::BaselineError),
-    #[error(transparent)]
-    Attribute(#[from] AttributeError),
     #[error("interrupted")]
     Interrupted,
 }

@@ -230,7 +230,6 @@ impl From<crate::sensitivity::SensitivityError> for StudyError {
         use crate::sensitivity::SensitivityError as E;
         match error {
             E::Baseline(e) => StudyError::Baseline(e),
-            E::Attribute(e) => StudyError::Attribute(e),
             E::Interrupted => StudyError::Interrupted,
         }
     }
